@@ -1,0 +1,68 @@
+//! Messages between the UI task and the workers: requests out, stamped replies back.
+//!
+//! Every reply carries the stamp of the request it answers (a `generation` for cluster polls, a
+//! `request` id for on-demand loads) so the UI can drop replies that no longer match the screen.
+
+use super::checkpoint::{CheckpointEntry, CheckpointStats};
+use super::health::ClusterHealth;
+use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
+use super::logs::{LogFileRef, LogTail};
+
+/// What the UI asks the workers for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerRequest {
+    /// Poll every cluster now instead of waiting for the next tick.
+    RefreshAll,
+    LoadJobDetail { key: JobKey, request: u64 },
+    LoadCheckpoints { key: JobKey, request: u64 },
+    LoadExceptions { key: JobKey, request: u64 },
+    /// List the log files of the cluster's JobManager and TaskManagers.
+    LoadLogList { cluster: String, request: u64 },
+    /// Fetch the tail of one file, at most `max_bytes`.
+    LoadLog {
+        cluster: String,
+        file: LogFileRef,
+        max_bytes: usize,
+        request: u64,
+    },
+}
+
+/// What the workers report back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerReply {
+    /// One poll of one cluster. `jobs` is `None` when the job list could not be read: the UI
+    /// keeps what it had and marks it stale.
+    ClusterPolled {
+        cluster: String,
+        generation: u64,
+        health: ClusterHealth,
+        jobs: Option<Vec<JobSummary>>,
+    },
+    JobDetailLoaded {
+        key: JobKey,
+        request: u64,
+        result: Result<JobDetail, String>,
+    },
+    /// Live statistics plus the history the store kept (newest first).
+    CheckpointsLoaded {
+        key: JobKey,
+        request: u64,
+        result: Result<(CheckpointStats, Vec<CheckpointEntry>), String>,
+    },
+    ExceptionsLoaded {
+        key: JobKey,
+        request: u64,
+        result: Result<JobExceptions, String>,
+    },
+    LogListLoaded {
+        cluster: String,
+        request: u64,
+        result: Result<Vec<LogFileRef>, String>,
+    },
+    LogLoaded {
+        cluster: String,
+        file: LogFileRef,
+        request: u64,
+        result: Result<LogTail, String>,
+    },
+}

@@ -1,0 +1,68 @@
+//! Log files of a cluster: which process they belong to, which file, and a bounded tail of one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The process whose logs are read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "process", content = "id", rename_all = "snake_case")]
+pub enum LogSource {
+    JobManager,
+    TaskManager(String),
+}
+
+impl fmt::Display for LogSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogSource::JobManager => f.write_str("jobmanager"),
+            LogSource::TaskManager(id) => write!(f, "taskmanager {id}"),
+        }
+    }
+}
+
+/// Which file of a process: its main log, its stdout, or a named file from its log directory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "file", content = "name", rename_all = "snake_case")]
+pub enum LogName {
+    Log,
+    Stdout,
+    File(String),
+}
+
+impl fmt::Display for LogName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogName::Log => f.write_str("log"),
+            LogName::Stdout => f.write_str("stdout"),
+            LogName::File(n) => f.write_str(n),
+        }
+    }
+}
+
+/// One log file a process offers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogFileRef {
+    pub source: LogSource,
+    pub name: LogName,
+    /// Size in bytes when listed, if known.
+    pub size: Option<u64>,
+    /// Modification time (epoch ms) when listed, if known.
+    pub mtime: Option<i64>,
+}
+
+impl LogFileRef {
+    pub fn label(&self) -> String {
+        format!("{} / {}", self.source, self.name)
+    }
+}
+
+/// The tail of a log file, bounded in memory whatever the file's size.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LogTail {
+    /// The last bytes of the file, cut at a line start, lossily decoded.
+    pub text: String,
+    /// Bytes the server sent in all.
+    pub total_bytes: u64,
+    /// Whether the beginning was dropped to stay within the bound.
+    pub truncated: bool,
+}

@@ -1,0 +1,15 @@
+//! Pure types and rules: jobs, checkpoints, cluster health, logs and the messages between the UI
+//! and the workers. No I/O lives here.
+
+pub mod checkpoint;
+pub mod events;
+pub mod health;
+pub mod job;
+pub mod logs;
+pub mod time;
+
+pub use checkpoint::*;
+pub use events::*;
+pub use health::*;
+pub use job::*;
+pub use logs::*;

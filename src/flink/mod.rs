@@ -1,0 +1,1 @@
+//! flink (being written).

@@ -1,0 +1,1 @@
+//! tui (being written).
