@@ -13,11 +13,23 @@ use super::logs::{LogFileRef, LogTail};
 pub enum WorkerRequest {
     /// Poll every cluster now instead of waiting for the next tick.
     RefreshAll,
-    LoadJobDetail { key: JobKey, request: u64 },
-    LoadCheckpoints { key: JobKey, request: u64 },
-    LoadExceptions { key: JobKey, request: u64 },
+    LoadJobDetail {
+        key: JobKey,
+        request: u64,
+    },
+    LoadCheckpoints {
+        key: JobKey,
+        request: u64,
+    },
+    LoadExceptions {
+        key: JobKey,
+        request: u64,
+    },
     /// List the log files of the cluster's JobManager and TaskManagers.
-    LoadLogList { cluster: String, request: u64 },
+    LoadLogList {
+        cluster: String,
+        request: u64,
+    },
     /// Fetch the tail of one file, at most `max_bytes`.
     LoadLog {
         cluster: String,

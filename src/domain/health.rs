@@ -60,11 +60,17 @@ pub enum FailureClass {
     Dns,
     Tls,
     /// 401 or 403.
-    Unauthorized { status: u16 },
+    Unauthorized {
+        status: u16,
+    },
     /// 5xx.
-    ServerError { status: u16 },
+    ServerError {
+        status: u16,
+    },
     /// Any other non-2xx status.
-    Http { status: u16 },
+    Http {
+        status: u16,
+    },
     /// The body was not the JSON we expected.
     BadJson,
     Other,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The process whose logs are read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "process", content = "id", rename_all = "snake_case")]
 pub enum LogSource {
     JobManager,
@@ -21,7 +21,7 @@ impl fmt::Display for LogSource {
 }
 
 /// Which file of a process: its main log, its stdout, or a named file from its log directory.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "file", content = "name", rename_all = "snake_case")]
 pub enum LogName {
     Log,

@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod events;
 pub mod health;
+pub mod health_rules;
 pub mod job;
 pub mod logs;
 pub mod time;

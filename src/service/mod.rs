@@ -1,1 +1,27 @@
-//! service (being written).
+//! Long-running and on-demand work shared by the CLI and the TUI: one Flink client per configured
+//! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
+
+pub mod clusters;
+pub mod loaders;
+pub mod poll;
+pub mod workers;
+
+pub use clusters::{ClusterHandle, Clusters};
+pub use poll::{poll_cluster, ClusterPoll, PollOptions};
+pub use workers::{spawn_workers, Workers};
+
+use crate::domain::health_rules::PollFailure;
+use crate::flink::FlinkError;
+
+/// The pure view of a client error that the health rules use.
+pub fn to_failure(e: &FlinkError) -> PollFailure {
+    PollFailure {
+        class: e.class.clone(),
+        message: e.to_string(),
+        detail: if e.detail.is_empty() {
+            e.to_string()
+        } else {
+            format!("{e}\n{}", e.detail)
+        },
+    }
+}

@@ -1,1 +1,668 @@
-//! store (being written).
+//! The local SQLite store: jobs seen per cluster, checkpoint and savepoint history, cluster
+//! health changes. WAL mode, versioned append-only migrations (`PRAGMA user_version`).
+//!
+//! All SQLite work runs on one thread ([`StoreHandle`]); async callers get results over oneshot
+//! channels, so no tokio worker ever blocks on the disk.
+
+mod handle;
+mod schema;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::domain::{
+    CheckpointEntry, CheckpointKind, CheckpointRef, CheckpointStatus, ClusterHealth, HealthStatus,
+    JobState, JobSummary,
+};
+
+pub use handle::StoreHandle;
+pub use schema::SCHEMA_VERSION;
+
+/// Completed checkpoints (and, separately, savepoints) kept per job by default.
+pub const DEFAULT_RETENTION: usize = 500;
+/// Health events kept per cluster.
+const HEALTH_RETENTION: usize = 2000;
+
+/// Why a store operation failed. Messages name the database and the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: cannot create the directory {dir}: {source}")]
+    CreateDir {
+        path: String,
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store {path}: {op}: {source}")]
+    Sqlite {
+        path: String,
+        op: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "store {path}: the database has schema version {found}, but this flinkdeck knows only up \
+         to {known}; it was written by a newer flinkdeck (upgrade flinkdeck, or point it at \
+         another state directory)"
+    )]
+    TooNew {
+        path: String,
+        found: u32,
+        known: u32,
+    },
+    #[error("store {path}: {op}: unexpected stored value: {message}")]
+    Decode {
+        path: String,
+        op: String,
+        message: String,
+    },
+    #[error("store: the store thread has stopped ({0})")]
+    Closed(String),
+}
+
+/// The SQLite store. Not `Sync`: use it from one thread, or through [`StoreHandle`].
+pub struct Store {
+    conn: Connection,
+    path: String,
+    retention: usize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("retention", &self.retention)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating it and its parent directories if needed) and migrates a database file.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: shown.clone(),
+                dir: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            op: "open".into(),
+            source,
+        })?;
+        Store::init(conn, shown)
+    }
+
+    /// A private in-memory database (tests, `--no-store` runs).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            op: "open".into(),
+            source,
+        })?;
+        Store::init(conn, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Store, StoreError> {
+        let mut store = Store {
+            conn,
+            path,
+            retention: DEFAULT_RETENTION,
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self, op: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        let op = op.to_string();
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            op,
+            source,
+        }
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(std::time::Duration::from_millis(5000))
+            .map_err(self.err("set busy_timeout"))?;
+        // Returns the resulting mode: "wal" for files, "memory" for in-memory databases.
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(self.err("enable WAL"))?;
+        self.conn
+            .execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
+            .map_err(self.err("set pragmas"))?;
+        Ok(())
+    }
+
+    fn read_user_version(conn: &Connection) -> rusqlite::Result<u32> {
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map(|v| v.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    /// Applies the missing migrations, each in its own (immediate) transaction, so two
+    /// processes opening the same file do not both migrate.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = SCHEMA_VERSION;
+        let path = self.path.clone();
+        let sq = |op: String| {
+            let path = path.clone();
+            move |source| StoreError::Sqlite { path, op, source }
+        };
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sq("begin migration".into()))?;
+            let current =
+                Store::read_user_version(&tx).map_err(sq("read schema version".into()))?;
+            if current > known {
+                return Err(StoreError::TooNew {
+                    path: path.clone(),
+                    found: current,
+                    known,
+                });
+            }
+            if current == known {
+                tx.commit().map_err(sq("end migration".into()))?;
+                return Ok(());
+            }
+            let next = current + 1;
+            let sql = schema::MIGRATIONS[current as usize];
+            tx.execute_batch(sql)
+                .map_err(sq(format!("migrate to schema version {next}")))?;
+            tx.pragma_update(None, "user_version", next)
+                .map_err(sq(format!("set schema version {next}")))?;
+            tx.commit()
+                .map_err(sq(format!("commit schema version {next}")))?;
+            tracing::debug!(store = %path, version = next, "store migrated");
+        }
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Store::read_user_version(&self.conn).map_err(self.err("read schema version"))
+    }
+
+    /// The database file (`:memory:` for an in-memory store).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// How many completed checkpoints (and, separately, savepoints) to keep per job.
+    pub fn set_retention(&mut self, n: usize) {
+        self.retention = n.max(1);
+    }
+
+    /// The SQLite journal mode in effect (`wal` for files).
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(self.err("read journal mode"))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Jobs
+
+    /// Upserts the jobs of one poll. `first_seen` is kept; a `None` restart count or last
+    /// checkpoint keeps the previously known value.
+    pub fn record_jobs(
+        &mut self,
+        cluster: &str,
+        jobs: &[JobSummary],
+        seen_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let op = format!("record jobs of cluster {cluster}");
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            op: op.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sq)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO jobs_seen (cluster, job_id, name, state, start_time, end_time,
+                        duration_ms, last_modification, tasks_running, tasks_total, restarts,
+                        last_cp_id, last_cp_status, last_cp_completed_at, last_cp_path,
+                        last_cp_is_savepoint, first_seen, last_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17, ?17)
+                     ON CONFLICT (cluster, job_id) DO UPDATE SET
+                        name = excluded.name,
+                        state = excluded.state,
+                        start_time = excluded.start_time,
+                        end_time = excluded.end_time,
+                        duration_ms = excluded.duration_ms,
+                        last_modification = excluded.last_modification,
+                        tasks_running = excluded.tasks_running,
+                        tasks_total = excluded.tasks_total,
+                        restarts = COALESCE(excluded.restarts, jobs_seen.restarts),
+                        last_cp_id = COALESCE(excluded.last_cp_id, jobs_seen.last_cp_id),
+                        last_cp_status = CASE WHEN excluded.last_cp_id IS NULL
+                            THEN jobs_seen.last_cp_status ELSE excluded.last_cp_status END,
+                        last_cp_completed_at = CASE WHEN excluded.last_cp_id IS NULL
+                            THEN jobs_seen.last_cp_completed_at
+                            ELSE excluded.last_cp_completed_at END,
+                        last_cp_path = CASE WHEN excluded.last_cp_id IS NULL
+                            THEN jobs_seen.last_cp_path ELSE excluded.last_cp_path END,
+                        last_cp_is_savepoint = CASE WHEN excluded.last_cp_id IS NULL
+                            THEN jobs_seen.last_cp_is_savepoint
+                            ELSE excluded.last_cp_is_savepoint END,
+                        last_seen = MAX(jobs_seen.last_seen, excluded.last_seen)",
+                )
+                .map_err(sq)?;
+            for j in jobs {
+                let cp = j.last_checkpoint.as_ref();
+                stmt.execute(params![
+                    cluster,
+                    j.id,
+                    j.name,
+                    j.state.as_str(),
+                    j.start_time,
+                    j.end_time,
+                    j.duration_ms,
+                    j.last_modification,
+                    j.tasks_running,
+                    j.tasks_total,
+                    j.restarts.map(|r| r.min(i64::MAX as u64) as i64),
+                    cp.map(|c| c.id),
+                    cp.map(|c| c.status.as_str()),
+                    cp.and_then(|c| c.completed_at),
+                    cp.and_then(|c| c.external_path.clone()),
+                    cp.map(|c| c.is_savepoint),
+                    seen_at_ms,
+                ])
+                .map_err(sq)?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO clusters_seen (cluster, last_jobs_at, job_count) VALUES (?1, ?2, ?3)
+             ON CONFLICT (cluster) DO UPDATE SET
+                job_count = CASE WHEN excluded.last_jobs_at >= clusters_seen.last_jobs_at
+                    THEN excluded.job_count ELSE clusters_seen.job_count END,
+                last_jobs_at = MAX(clusters_seen.last_jobs_at, excluded.last_jobs_at)",
+            params![cluster, seen_at_ms, jobs.len() as i64],
+        )
+        .map_err(sq)?;
+        tx.commit().map_err(sq)?;
+        Ok(())
+    }
+
+    /// The jobs of the cluster's most recent recorded poll, marked `stale`, newest first: what
+    /// to show before the cluster answers.
+    pub fn known_jobs(&self, cluster: &str) -> Result<Vec<JobSummary>, StoreError> {
+        let op = format!("read known jobs of cluster {cluster}");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT job_id, name, state, start_time, end_time, duration_ms,
+                    last_modification, tasks_running, tasks_total, restarts, last_cp_id,
+                    last_cp_status, last_cp_completed_at, last_cp_path, last_cp_is_savepoint
+                 FROM jobs_seen
+                 WHERE cluster = ?1
+                   AND last_seen = (SELECT last_jobs_at FROM clusters_seen WHERE cluster = ?1)
+                 ORDER BY start_time DESC, job_id",
+            )
+            .map_err(self.err(&op))?;
+        let rows = stmt
+            .query_map(params![cluster], |r| job_row(cluster, r))
+            .map_err(self.err(&op))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err(&op))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checkpoints
+
+    /// Records the COMPLETED entries (checkpoints and savepoints); others are ignored. Returns
+    /// how many rows were new. Afterwards keeps only the newest `retention` checkpoints and,
+    /// separately, the newest `retention` savepoints of the job (savepoints are what restores
+    /// need, so a busy checkpoint stream must not push them out).
+    pub fn record_checkpoints(
+        &mut self,
+        cluster: &str,
+        job_id: &str,
+        job_name: &str,
+        entries: &[CheckpointEntry],
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let op = format!("record checkpoints of job {job_id} on cluster {cluster}");
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            op: op.clone(),
+            source,
+        };
+        let retention = self.retention.min(i64::MAX as usize) as i64;
+        let now = crate::domain::time::now_ms();
+        let name = Some(job_name).filter(|n| !n.is_empty());
+        let tx = self.conn.transaction().map_err(sq)?;
+        let mut inserted = 0usize;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO checkpoints (cluster, job_id, job_name, checkpoint_id,
+                        kind, status, checkpoint_type, trigger_ts, completed_at, duration_ms,
+                        size_bytes, state_size_bytes, external_path, failure_message,
+                        num_subtasks, num_acknowledged, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17)",
+                )
+                .map_err(sq)?;
+            for e in entries
+                .iter()
+                .filter(|e| e.status == CheckpointStatus::Completed)
+            {
+                inserted += stmt
+                    .execute(params![
+                        cluster,
+                        job_id,
+                        name,
+                        e.id,
+                        e.kind.as_str(),
+                        e.status.as_str(),
+                        e.checkpoint_type,
+                        e.trigger_timestamp,
+                        e.completed_at,
+                        e.duration_ms,
+                        e.size_bytes,
+                        e.state_size_bytes,
+                        e.external_path,
+                        e.failure_message,
+                        e.num_subtasks,
+                        e.num_acknowledged,
+                        now,
+                    ])
+                    .map_err(sq)?;
+            }
+            if let Some(n) = name {
+                tx.execute(
+                    "UPDATE checkpoints SET job_name = ?3
+                     WHERE cluster = ?1 AND job_id = ?2 AND job_name IS NULL",
+                    params![cluster, job_id, n],
+                )
+                .map_err(sq)?;
+            }
+            if inserted > 0 {
+                tx.execute(
+                    "DELETE FROM checkpoints
+                     WHERE cluster = ?1 AND job_id = ?2 AND rowid IN (
+                        SELECT rowid FROM (
+                            SELECT rowid, ROW_NUMBER() OVER (
+                                PARTITION BY kind ORDER BY checkpoint_id DESC) AS rn
+                            FROM checkpoints WHERE cluster = ?1 AND job_id = ?2)
+                        WHERE rn > ?3)",
+                    params![cluster, job_id, retention],
+                )
+                .map_err(sq)?;
+            }
+        }
+        tx.commit().map_err(sq)?;
+        Ok(inserted)
+    }
+
+    /// Stored history of one job, newest first.
+    pub fn checkpoint_history(
+        &self,
+        cluster: &str,
+        job_id: &str,
+        limit: usize,
+    ) -> Result<Vec<CheckpointEntry>, StoreError> {
+        let op = format!("read checkpoint history of job {job_id} on cluster {cluster}");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CHECKPOINT_COLUMNS} FROM checkpoints
+                 WHERE cluster = ?1 AND job_id = ?2
+                 ORDER BY checkpoint_id DESC, kind DESC LIMIT ?3"
+            ))
+            .map_err(self.err(&op))?;
+        let rows = stmt
+            .query_map(params![cluster, job_id, clamp_limit(limit)], |r| {
+                checkpoint_row(r, 0)
+            })
+            .map_err(self.err(&op))?;
+        let raw = rows.collect::<Result<Vec<_>, _>>().map_err(self.err(&op))?;
+        raw.into_iter()
+            .map(|r| r.decode().map_err(|m| self.decode_err(&op, m)))
+            .collect()
+    }
+
+    /// Stored history of a job id on any cluster, newest first, with the cluster name.
+    pub fn checkpoints_for_job_id(
+        &self,
+        job_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, CheckpointEntry)>, StoreError> {
+        let op = format!("read checkpoints of job {job_id}");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT cluster, {CHECKPOINT_COLUMNS} FROM checkpoints
+                 WHERE job_id = ?1
+                 ORDER BY checkpoint_id DESC, completed_at DESC, cluster, kind DESC LIMIT ?2"
+            ))
+            .map_err(self.err(&op))?;
+        let rows = stmt
+            .query_map(params![job_id, clamp_limit(limit)], |r| {
+                Ok((r.get::<_, String>(0)?, checkpoint_row(r, 1)?))
+            })
+            .map_err(self.err(&op))?;
+        let raw = rows.collect::<Result<Vec<_>, _>>().map_err(self.err(&op))?;
+        raw.into_iter()
+            .map(|(c, r)| {
+                r.decode()
+                    .map(|e| (c, e))
+                    .map_err(|m| self.decode_err(&op, m))
+            })
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Health
+
+    /// Appends a health event when the status differs from the cluster's last one. Returns
+    /// whether it wrote.
+    pub fn record_health(
+        &mut self,
+        cluster: &str,
+        health: &ClusterHealth,
+    ) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let op = format!("record health of cluster {cluster}");
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            op: op.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sq)?;
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT status FROM health_events WHERE cluster = ?1 ORDER BY id DESC LIMIT 1",
+                params![cluster],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sq)?;
+        if last.as_deref() == Some(health.status.as_str()) {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO health_events (cluster, at_ms, status, reason, detail, flink_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                cluster,
+                health.checked_at_ms,
+                health.status.as_str(),
+                health.reason,
+                health.detail,
+                health.flink_version,
+            ],
+        )
+        .map_err(sq)?;
+        tx.execute(
+            "DELETE FROM health_events WHERE cluster = ?1 AND id <= (
+                SELECT id FROM health_events WHERE cluster = ?1
+                ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+            params![cluster, HEALTH_RETENTION as i64],
+        )
+        .map_err(sq)?;
+        tx.commit().map_err(sq)?;
+        Ok(true)
+    }
+
+    /// The cluster's health changes, newest first.
+    pub fn health_events(
+        &self,
+        cluster: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, HealthStatus, Option<String>)>, StoreError> {
+        let op = format!("read health events of cluster {cluster}");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at_ms, status, reason FROM health_events WHERE cluster = ?1
+                 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(self.err(&op))?;
+        let rows = stmt
+            .query_map(params![cluster, clamp_limit(limit)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(self.err(&op))?;
+        let raw = rows.collect::<Result<Vec<_>, _>>().map_err(self.err(&op))?;
+        raw.into_iter()
+            .map(|(at, status, reason)| {
+                let status = parse_health(&status).ok_or_else(|| {
+                    self.decode_err(&op, format!("unknown health status {status:?}"))
+                })?;
+                Ok((at, status, reason))
+            })
+            .collect()
+    }
+
+    fn decode_err(&self, op: &str, message: String) -> StoreError {
+        StoreError::Decode {
+            path: self.path.clone(),
+            op: op.to_string(),
+            message,
+        }
+    }
+}
+
+fn clamp_limit(limit: usize) -> i64 {
+    limit.min(i64::MAX as usize) as i64
+}
+
+fn parse_health(s: &str) -> Option<HealthStatus> {
+    HealthStatus::ALL.into_iter().find(|h| h.as_str() == s)
+}
+
+fn job_row(cluster: &str, r: &Row<'_>) -> rusqlite::Result<JobSummary> {
+    let last_cp_id: Option<i64> = r.get(10)?;
+    let last_checkpoint = match last_cp_id {
+        Some(id) => Some(CheckpointRef {
+            id,
+            status: CheckpointStatus::parse(&r.get::<_, Option<String>>(11)?.unwrap_or_default()),
+            completed_at: r.get(12)?,
+            external_path: r.get(13)?,
+            is_savepoint: r.get::<_, Option<bool>>(14)?.unwrap_or(false),
+        }),
+        None => None,
+    };
+    Ok(JobSummary {
+        cluster: cluster.to_string(),
+        id: r.get(0)?,
+        name: r.get(1)?,
+        state: JobState::parse(&r.get::<_, String>(2)?),
+        start_time: r.get(3)?,
+        end_time: r.get(4)?,
+        duration_ms: r.get(5)?,
+        last_modification: r.get(6)?,
+        tasks_running: r.get::<_, i64>(7)?.clamp(0, u32::MAX as i64) as u32,
+        tasks_total: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
+        restarts: r.get::<_, Option<i64>>(9)?.map(|n| n.max(0) as u64),
+        last_checkpoint,
+        stale: true,
+    })
+}
+
+const CHECKPOINT_COLUMNS: &str = "checkpoint_id, kind, status, checkpoint_type, trigger_ts, \
+     completed_at, duration_ms, size_bytes, state_size_bytes, external_path, failure_message, \
+     num_subtasks, num_acknowledged";
+
+/// A checkpoint row before its text columns are checked.
+struct CheckpointRow {
+    id: i64,
+    kind: String,
+    status: String,
+    checkpoint_type: Option<String>,
+    trigger_timestamp: i64,
+    completed_at: Option<i64>,
+    duration_ms: Option<i64>,
+    size_bytes: Option<i64>,
+    state_size_bytes: Option<i64>,
+    external_path: Option<String>,
+    failure_message: Option<String>,
+    num_subtasks: Option<i64>,
+    num_acknowledged: Option<i64>,
+}
+
+impl CheckpointRow {
+    fn decode(self) -> Result<CheckpointEntry, String> {
+        let kind = match self.kind.as_str() {
+            "checkpoint" | "savepoint" => CheckpointKind::parse(&self.kind),
+            other => return Err(format!("unknown checkpoint kind {other:?}")),
+        };
+        let status = match self.status.as_str() {
+            "COMPLETED" | "FAILED" | "IN_PROGRESS" => CheckpointStatus::parse(&self.status),
+            other => return Err(format!("unknown checkpoint status {other:?}")),
+        };
+        Ok(CheckpointEntry {
+            id: self.id,
+            status,
+            kind,
+            checkpoint_type: self.checkpoint_type,
+            trigger_timestamp: self.trigger_timestamp,
+            completed_at: self.completed_at,
+            duration_ms: self.duration_ms,
+            size_bytes: self.size_bytes,
+            state_size_bytes: self.state_size_bytes,
+            external_path: self.external_path,
+            failure_message: self.failure_message,
+            num_subtasks: self.num_subtasks,
+            num_acknowledged: self.num_acknowledged,
+        })
+    }
+}
+
+fn checkpoint_row(r: &Row<'_>, o: usize) -> rusqlite::Result<CheckpointRow> {
+    Ok(CheckpointRow {
+        id: r.get(o)?,
+        kind: r.get(o + 1)?,
+        status: r.get(o + 2)?,
+        checkpoint_type: r.get(o + 3)?,
+        trigger_timestamp: r.get(o + 4)?,
+        completed_at: r.get(o + 5)?,
+        duration_ms: r.get(o + 6)?,
+        size_bytes: r.get(o + 7)?,
+        state_size_bytes: r.get(o + 8)?,
+        external_path: r.get(o + 9)?,
+        failure_message: r.get(o + 10)?,
+        num_subtasks: r.get(o + 11)?,
+        num_acknowledged: r.get(o + 12)?,
+    })
+}

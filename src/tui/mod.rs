@@ -1,1 +1,21 @@
-//! tui (being written).
+//! The full-screen console: one owner of UI state (`App`), a pure `update(msg) -> effects`, a pure
+//! `draw(&App)`, and the terminal loop (`run`) that feeds messages in and sends effects out.
+//!
+//! The TUI does no I/O except the terminal itself: every load goes to the workers as a
+//! [`WorkerRequest`](crate::domain::WorkerRequest) and comes back as a stamped
+//! [`WorkerReply`](crate::domain::WorkerReply); replies that no longer match the screen are dropped.
+
+pub mod error_screen;
+pub mod keymap;
+pub mod theme;
+
+mod app;
+mod detail;
+mod fmt;
+mod jobs;
+mod logs;
+mod runtime;
+mod ui;
+
+pub use app::{App, AppOptions, Effect, Msg};
+pub use runtime::run;

@@ -1,0 +1,154 @@
+//! `flinkdeck jobs [--cluster NAME] [--state STATE] [--json]`: the jobs of every cluster.
+
+use futures_util::future::join_all;
+
+use super::setup::Context;
+use super::{report_unreachable, select_clusters, table, Exit};
+use crate::domain::time::{format_age, format_duration_ms, now_ms};
+use crate::domain::{CheckpointStatus, JobState, JobSummary};
+use crate::service::{poll_cluster, PollOptions};
+
+/// A `--state` filter: one Flink state, or every active one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateFilter {
+    Active,
+    Is(JobState),
+}
+
+impl StateFilter {
+    pub fn parse(s: &str) -> Result<StateFilter, String> {
+        if s.eq_ignore_ascii_case("active") {
+            return Ok(StateFilter::Active);
+        }
+        match JobState::parse(s) {
+            JobState::Unknown(_) => Err(format!(
+                "unknown state {s:?}; expected active or one of {}",
+                JobState::KNOWN
+                    .iter()
+                    .map(JobState::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            st => Ok(StateFilter::Is(st)),
+        }
+    }
+
+    pub fn matches(&self, state: &JobState) -> bool {
+        match self {
+            StateFilter::Active => state.is_active(),
+            StateFilter::Is(s) => s == state,
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json: bool) -> Exit {
+    let filter = match state.map(StateFilter::parse).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("flinkdeck: --state: {e}");
+            return Exit::Usage;
+        }
+    };
+    let handles = match select_clusters(ctx, cluster) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let polls = join_all(
+        handles
+            .iter()
+            .map(|h| poll_cluster(&h.client, h.name(), PollOptions::default(), None)),
+    )
+    .await;
+    let mut exit = Exit::Ok;
+    let mut jobs: Vec<JobSummary> = Vec::new();
+    for poll in polls {
+        match poll.jobs {
+            Ok(js) => jobs.extend(js),
+            Err(e) => {
+                report_unreachable(&poll.cluster, &e.to_string());
+                exit = Exit::Unreachable;
+            }
+        }
+        for e in &poll.partial {
+            eprintln!("flinkdeck: cluster {}: {e}", poll.cluster);
+        }
+    }
+    if let Some(f) = &filter {
+        jobs.retain(|j| f.matches(&j.state));
+    }
+    if json {
+        match serde_json::to_string_pretty(&jobs) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("flinkdeck: cannot encode JSON: {e}");
+                return Exit::Failed;
+            }
+        }
+    } else {
+        print!("{}", human(&jobs, now_ms()));
+    }
+    exit
+}
+
+fn human(jobs: &[JobSummary], now: i64) -> String {
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            let cp = match &j.last_checkpoint {
+                None => "-".to_string(),
+                Some(c) => {
+                    let status = match c.status {
+                        CheckpointStatus::Completed => "ok",
+                        CheckpointStatus::Failed => "FAILED",
+                        CheckpointStatus::InProgress => "in progress",
+                    };
+                    format!("#{} {} {}", c.id, status, format_age(now, c.completed_at))
+                }
+            };
+            vec![
+                j.cluster.clone(),
+                j.id.clone(),
+                j.name.clone(),
+                j.state.to_string(),
+                format_duration_ms(j.duration_ms),
+                format!("{}/{}", j.tasks_running, j.tasks_total),
+                j.restarts.map_or("-".into(), |r| r.to_string()),
+                cp,
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "CLUSTER",
+            "JOB ID",
+            "NAME",
+            "STATE",
+            "UPTIME",
+            "TASKS",
+            "RESTARTS",
+            "LAST CHECKPOINT",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_filter_parses_and_matches() {
+        assert_eq!(
+            StateFilter::parse("running").unwrap(),
+            StateFilter::Is(JobState::Running)
+        );
+        assert!(StateFilter::parse("active")
+            .unwrap()
+            .matches(&JobState::Restarting));
+        assert!(!StateFilter::parse("active")
+            .unwrap()
+            .matches(&JobState::Finished));
+        let err = StateFilter::parse("runing").unwrap_err();
+        assert!(err.contains("RESTARTING"), "{err}");
+    }
+}

@@ -1,0 +1,147 @@
+//! `flinkdeck logs JOB_ID|--cluster NAME [--taskmanager ID] [--file NAME] [--follow]`.
+
+use std::io::Write;
+
+use futures_util::future::join_all;
+
+use super::setup::Context;
+use super::{report_unreachable, table, Exit};
+use crate::domain::time::{format_bytes, format_timestamp};
+use crate::domain::LogTail;
+use crate::service::loaders::{new_log_text, select_log_file};
+use crate::service::ClusterHandle;
+
+/// The arguments of `logs`.
+#[derive(Debug, Clone)]
+pub struct LogsArgs {
+    pub job_id: Option<String>,
+    pub cluster: Option<String>,
+    pub taskmanager: Option<String>,
+    pub file: Option<String>,
+    pub follow: bool,
+    pub list: bool,
+    pub json: bool,
+    pub bytes: usize,
+}
+
+/// Finds the cluster to read: `--cluster`, else the one whose job list has the job.
+async fn resolve_cluster(ctx: &Context, args: &LogsArgs) -> Result<ClusterHandle, Exit> {
+    if let Some(name) = &args.cluster {
+        return super::select_clusters(ctx, Some(name)).map(|mut v| v.remove(0));
+    }
+    let Some(job_id) = &args.job_id else {
+        eprintln!("flinkdeck: logs needs a JOB_ID or --cluster NAME");
+        return Err(Exit::Usage);
+    };
+    let answers = join_all(
+        ctx.clusters
+            .all()
+            .iter()
+            .map(|h| async move { (h, h.client.jobs_overview(h.name()).await) }),
+    )
+    .await;
+    let mut unreachable = false;
+    for (h, res) in answers {
+        match res {
+            Ok(jobs) if jobs.iter().any(|j| &j.id == job_id) => return Ok(h.clone()),
+            Ok(_) => {}
+            Err(e) => {
+                report_unreachable(h.name(), &e.to_string());
+                unreachable = true;
+            }
+        }
+    }
+    eprintln!("flinkdeck: no reachable cluster runs job {job_id}");
+    Err(if unreachable {
+        Exit::Unreachable
+    } else {
+        Exit::Failed
+    })
+}
+
+pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
+    let handle = match resolve_cluster(ctx, &args).await {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let files = match handle.client.log_files().await {
+        Ok(f) => f,
+        Err(e) => {
+            report_unreachable(handle.name(), &e.to_string());
+            return Exit::Unreachable;
+        }
+    };
+    if args.list {
+        if args.json {
+            return match serde_json::to_string_pretty(&files) {
+                Ok(s) => {
+                    println!("{s}");
+                    Exit::Ok
+                }
+                Err(e) => {
+                    eprintln!("flinkdeck: cannot encode JSON: {e}");
+                    Exit::Failed
+                }
+            };
+        }
+        let rows: Vec<Vec<String>> = files
+            .iter()
+            .map(|f| {
+                vec![
+                    f.source.to_string(),
+                    f.name.to_string(),
+                    f.size.map_or("-".into(), |s| format_bytes(s as i64)),
+                    f.mtime.map_or("-".into(), format_timestamp),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table::render(&["PROCESS", "FILE", "SIZE", "MODIFIED"], &rows)
+        );
+        return Exit::Ok;
+    }
+    let file = match select_log_file(&files, args.taskmanager.as_deref(), args.file.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("flinkdeck: cluster {}: {e}", handle.name());
+            return Exit::Failed;
+        }
+    };
+    let refresh = ctx.config.ui.refresh;
+    let mut prev: Option<LogTail> = None;
+    loop {
+        match handle.client.log_tail(&file, args.bytes).await {
+            Ok(tail) => {
+                let text = new_log_text(prev.as_ref(), &tail);
+                let mut out = std::io::stdout().lock();
+                if prev.is_none() && tail.truncated {
+                    let _ = writeln!(
+                        out,
+                        "[flinkdeck: showing the last {} of {}]",
+                        format_bytes(tail.text.len() as i64),
+                        format_bytes(tail.total_bytes as i64)
+                    );
+                }
+                if out
+                    .write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
+                    return Exit::Ok; // stdout closed (e.g. piped into head)
+                }
+                prev = Some(tail);
+            }
+            Err(e) => {
+                report_unreachable(handle.name(), &e.to_string());
+                if !args.follow {
+                    return Exit::Unreachable;
+                }
+            }
+        }
+        if !args.follow {
+            return Exit::Ok;
+        }
+        tokio::time::sleep(refresh).await;
+    }
+}

@@ -1,0 +1,155 @@
+//! What every command needs: the config, the clusters' clients, the data dir (SQLite database and
+//! the log file), the tracing log, and the async runtime; plus starting the TUI.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::config::{Config, ConfigError, ConfigSource};
+use crate::service::{spawn_workers, Clusters};
+use crate::store::{Store, StoreHandle};
+
+use super::Exit;
+
+/// The loaded configuration and what is derived from it.
+pub struct Context {
+    pub config: Config,
+    pub clusters: Clusters,
+    /// Where the database and the log live; `None` when no data dir could be determined.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Context {
+    /// Loads the config (the default path when none is given; no file there means one cluster
+    /// `local`), builds a client per cluster and sets up the tracing log in the data dir.
+    pub fn load(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Context, ConfigError> {
+        let config = Config::load_or_default(config)?;
+        let clusters = Clusters::from_config(&config)?;
+        let data_dir = data_dir
+            .map(Path::to_path_buf)
+            .or_else(crate::config::default_data_dir);
+        if let Some(dir) = &data_dir {
+            init_tracing(dir);
+        }
+        Ok(Context {
+            config,
+            clusters,
+            data_dir,
+        })
+    }
+
+    /// Opens the SQLite store in the data dir, on its own thread.
+    pub fn open_store(&self) -> Result<StoreHandle, String> {
+        let dir = self
+            .data_dir
+            .as_ref()
+            .ok_or("no data directory: pass --data-dir")?;
+        let path = dir.join("flinkdeck.db");
+        let store = Store::open(&path).map_err(|e| e.to_string())?;
+        Ok(StoreHandle::spawn(store))
+    }
+
+    /// A line for the screen when flinkdeck runs without a config file.
+    pub fn notice(&self) -> Option<String> {
+        match &self.config.source {
+            ConfigSource::DefaultLocal => Some(format!(
+                "No config file: watching one cluster `local` at {} (see --config)",
+                self.config
+                    .clusters
+                    .first()
+                    .map(|c| c.url.as_str())
+                    .unwrap_or("http://localhost:8081/")
+            )),
+            ConfigSource::File(_) => None,
+        }
+    }
+}
+
+/// Sends the tracing log to `<data dir>/flinkdeck.log` (never to the screen). Level from
+/// `FLINKDECK_LOG` (e.g. `debug`), default `info`. Failing to open the file disables logging.
+fn init_tracing(dir: &Path) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("flinkdeck.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .try_init();
+}
+
+/// The tokio runtime: two workers for the TUI, a current-thread one for quick CLI commands.
+pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if tui {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("flinkdeck-worker")
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+}
+
+/// Opens the full-screen console on every configured cluster.
+pub async fn run_tui(ctx: Context) -> Exit {
+    use crate::tui::{keymap::Keymap, theme::Theme, App, AppOptions};
+
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme_dir = ctx.config.theme_dir();
+    let theme = match Theme::load(&ctx.config.ui.theme, theme_dir.as_deref(), no_color) {
+        Ok(t) => t,
+        Err(e) => return error_screen(&e.to_string()),
+    };
+    let keymap = match &ctx.config.ui.keymap {
+        Some(path) => match Keymap::load(path) {
+            Ok(k) => k,
+            Err(e) => return error_screen(&e.to_string()),
+        },
+        None => Keymap::builtin(),
+    };
+    let mut notice = ctx.notice();
+    let store = match ctx.open_store() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            notice = Some(format!("History is not being recorded: {e}"));
+            None
+        }
+    };
+    let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh);
+    let opts = AppOptions {
+        refresh: ctx.config.ui.refresh,
+        notice,
+        readonly: ctx.config.ui.readonly,
+    };
+    let app = App::new(
+        ctx.clusters.refs(),
+        theme,
+        keymap,
+        opts,
+        crate::domain::time::now_ms(),
+    );
+    match crate::tui::run(app, workers.requests, workers.replies).await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("flinkdeck: {e:#}");
+            Exit::Failed
+        }
+    }
+}
+
+fn error_screen(message: &str) -> Exit {
+    let _ = crate::tui::error_screen::show(message);
+    Exit::Usage
+}

@@ -1,0 +1,426 @@
+//! Parsing and validating the config file: serde into raw structs (unknown keys denied, values
+//! kept with their spans), then checks that point at the offending key.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::diag::{key_path, Seg, TomlDoc};
+use super::{
+    AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, SecretSource,
+    UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    ui: Option<RawUi>,
+    clusters: Option<Vec<RawCluster>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    refresh: Option<Spanned<String>>,
+    theme: Option<Spanned<String>>,
+    readonly: Option<bool>,
+    keymap: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    name: Spanned<String>,
+    kind: Option<Spanned<String>>,
+    url: Spanned<String>,
+    timeout: Option<Spanned<String>>,
+    readonly: Option<bool>,
+    web_url: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    username: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
+    ca_cert: Option<Spanned<String>>,
+    insecure_skip_verify: Option<bool>,
+}
+
+/// Parses and validates a config file's text; `path` is used in errors and as the base of
+/// relative paths.
+pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let doc = TomlDoc::parse(text, Some(path))?;
+    let raw: RawConfig = doc.deserialize()?;
+    let cx = Cx {
+        doc: &doc,
+        base: path.parent().filter(|d| !d.as_os_str().is_empty()),
+    };
+
+    let ui = match raw.ui {
+        Some(ui) => cx.ui(ui)?,
+        None => UiConfig::default(),
+    };
+
+    let raw_clusters = raw.clusters.unwrap_or_default();
+    if raw_clusters.is_empty() {
+        let span = doc
+            .lookup(&[Seg::key("clusters")])
+            .map(|(k, _)| k)
+            .unwrap_or(0..0);
+        return Err(doc.error_at(
+            span,
+            "clusters",
+            "no clusters configured; add at least one [[clusters]] table \
+             (see config/flinkdeck.example.toml)",
+        ));
+    }
+
+    let mut clusters: Vec<ClusterConfig> = Vec::with_capacity(raw_clusters.len());
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    for (i, rc) in raw_clusters.into_iter().enumerate() {
+        let name_span = rc.name.span();
+        let cluster = cx.cluster(i, rc)?;
+        if let Some(line) = first_line.get(&cluster.name) {
+            let path = [Seg::key("clusters"), Seg::Index(i), Seg::key("name")];
+            return Err(doc.error_at_key(
+                &path,
+                name_span,
+                format!(
+                    "duplicate cluster name {:?} (first defined at line {line})",
+                    cluster.name
+                ),
+            ));
+        }
+        first_line.insert(cluster.name.clone(), doc.line_col(name_span.start).0);
+        clusters.push(cluster);
+    }
+
+    Ok(Config {
+        ui,
+        clusters,
+        source: ConfigSource::File(path.to_path_buf()),
+    })
+}
+
+struct Cx<'d, 'a> {
+    doc: &'d TomlDoc<'a>,
+    base: Option<&'d Path>,
+}
+
+impl Cx<'_, '_> {
+    fn err(&self, span: Range<usize>, key: &str, msg: impl Into<String>) -> ConfigError {
+        self.doc.error_at(span, key, msg)
+    }
+
+    fn ui(&self, raw: RawUi) -> Result<UiConfig, ConfigError> {
+        let mut ui = UiConfig::default();
+        if let Some(r) = raw.refresh {
+            ui.refresh = self.duration(&r, "ui.refresh")?;
+        }
+        if let Some(t) = raw.theme {
+            if !is_name(t.get_ref()) {
+                return Err(self.err(
+                    t.span(),
+                    "ui.theme",
+                    format!(
+                        "invalid theme name {:?}: use letters, digits, '.', '_' or '-' \
+                         (a theme is looked up by name, not by path)",
+                        t.get_ref()
+                    ),
+                ));
+            }
+            ui.theme = t.into_inner();
+        }
+        if let Some(r) = raw.readonly {
+            ui.readonly = r;
+        }
+        if let Some(k) = raw.keymap {
+            ui.keymap = Some(self.path(&k, "ui.keymap")?);
+        }
+        Ok(ui)
+    }
+
+    fn cluster(&self, i: usize, raw: RawCluster) -> Result<ClusterConfig, ConfigError> {
+        let key = |field: &str| key_path(&[Seg::key("clusters"), Seg::Index(i), Seg::key(field)]);
+
+        let name = raw.name.get_ref();
+        if !is_name(name) {
+            let why = if name.is_empty() {
+                "cluster name is empty".to_string()
+            } else {
+                format!("invalid cluster name {name:?}: use letters, digits, '.', '_' or '-'")
+            };
+            return Err(self.err(raw.name.span(), &key("name"), why));
+        }
+
+        let kind = match &raw.kind {
+            None => ClusterKind::Standalone,
+            Some(k) => ClusterKind::parse(k.get_ref()).ok_or_else(|| {
+                let allowed: Vec<&str> = ClusterKind::ALL.iter().map(|k| k.as_str()).collect();
+                self.err(
+                    k.span(),
+                    &key("kind"),
+                    format!(
+                        "unknown cluster kind {:?}; expected {} (yarn and kubernetes are not \
+                         supported yet)",
+                        k.get_ref(),
+                        super::expected_list(&allowed)
+                    ),
+                )
+            })?,
+        };
+
+        let mut url = self.http_url(&raw.url, &key("url"), true)?;
+        if !url.path().ends_with('/') {
+            let p = format!("{}/", url.path());
+            url.set_path(&p);
+        }
+
+        let timeout = match &raw.timeout {
+            Some(t) => self.duration(t, &key("timeout"))?,
+            None => DEFAULT_TIMEOUT,
+        };
+
+        let web_url = match &raw.web_url {
+            Some(w) => Some(self.http_url(w, &key("web_url"), false)?),
+            None => None,
+        };
+
+        let auth = self.auth(&raw, &key)?;
+
+        let ca_cert = match &raw.ca_cert {
+            Some(c) => Some(self.path(c, &key("ca_cert"))?),
+            None => None,
+        };
+
+        Ok(ClusterConfig {
+            name: raw.name.get_ref().clone(),
+            kind,
+            url,
+            timeout,
+            auth,
+            ca_cert,
+            insecure_skip_verify: raw.insecure_skip_verify.unwrap_or(false),
+            readonly: raw.readonly.unwrap_or(false),
+            web_url,
+        })
+    }
+
+    fn auth(
+        &self,
+        raw: &RawCluster,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<AuthConfig, ConfigError> {
+        let token = self.secret_pair(&raw.token_env, &raw.token_file, "token", key)?;
+        let password = self.secret_pair(&raw.password_env, &raw.password_file, "password", key)?;
+        let username = match &raw.username {
+            Some(u) if u.get_ref().trim().is_empty() => {
+                return Err(self.err(u.span(), &key("username"), "username is empty"));
+            }
+            other => other.as_ref(),
+        };
+
+        if token.is_some() {
+            let basic_field = if let Some(u) = username {
+                Some((u.span(), "username"))
+            } else if let Some(p) = &raw.password_env {
+                Some((p.span(), "password_env"))
+            } else {
+                raw.password_file
+                    .as_ref()
+                    .map(|p| (p.span(), "password_file"))
+            };
+            if let Some((span, field)) = basic_field {
+                return Err(self.err(
+                    span,
+                    &key(field),
+                    "a bearer token (token_env / token_file) and basic auth (username + \
+                     password) cannot both be set",
+                ));
+            }
+        }
+
+        match (token, username, password) {
+            (Some(source), _, _) => Ok(AuthConfig::Token { source }),
+            (None, Some(u), Some(password)) => Ok(AuthConfig::Basic {
+                username: u.get_ref().clone(),
+                password,
+            }),
+            (None, Some(u), None) => Err(self.err(
+                u.span(),
+                &key("username"),
+                "`username` needs `password_env` or `password_file`",
+            )),
+            (None, None, Some(_)) => {
+                let (span, field) = match (&raw.password_env, &raw.password_file) {
+                    (Some(p), _) => (p.span(), "password_env"),
+                    (None, Some(p)) => (p.span(), "password_file"),
+                    (None, None) => (0..0, "password_env"),
+                };
+                Err(self.err(span, &key(field), format!("`{field}` needs `username`")))
+            }
+            (None, None, None) => Ok(AuthConfig::None),
+        }
+    }
+
+    /// `<what>_env` / `<what>_file`: at most one of them.
+    fn secret_pair(
+        &self,
+        env: &Option<Spanned<String>>,
+        file: &Option<Spanned<String>>,
+        what: &str,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<Option<SecretSource>, ConfigError> {
+        let env_key = format!("{what}_env");
+        let file_key = format!("{what}_file");
+        match (env, file) {
+            (Some(e), Some(f)) => {
+                // Point at whichever of the two comes second in the file.
+                let (span, field) = if f.span().start > e.span().start {
+                    (f.span(), &file_key)
+                } else {
+                    (e.span(), &env_key)
+                };
+                Err(self.err(
+                    span,
+                    &key(field),
+                    format!("set either `{env_key}` or `{file_key}`, not both"),
+                ))
+            }
+            (Some(e), None) => {
+                let var = e.get_ref();
+                if var.is_empty() || var.contains(['=', '\0']) {
+                    return Err(self.err(
+                        e.span(),
+                        &key(&env_key),
+                        format!("invalid environment variable name {var:?}"),
+                    ));
+                }
+                Ok(Some(SecretSource::Env(var.clone())))
+            }
+            (None, Some(f)) => Ok(Some(SecretSource::File(self.path(f, &key(&file_key))?))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn duration(&self, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
+        let text = value.get_ref();
+        let d = humantime::parse_duration(text.trim()).map_err(|e| {
+            self.err(
+                value.span(),
+                key,
+                format!("invalid duration {text:?}: {e} (examples: \"500ms\", \"2s\", \"1m\")"),
+            )
+        })?;
+        if d < MIN_INTERVAL {
+            return Err(self.err(
+                value.span(),
+                key,
+                format!("duration {text:?} is too short; the minimum is 100ms"),
+            ));
+        }
+        Ok(d)
+    }
+
+    fn http_url(
+        &self,
+        value: &Spanned<String>,
+        key: &str,
+        rest_endpoint: bool,
+    ) -> Result<url::Url, ConfigError> {
+        let text = value.get_ref();
+        let shown = redact_userinfo(text);
+        let err = |msg: String| self.err(value.span(), key, msg);
+        let url =
+            url::Url::parse(text.trim()).map_err(|e| err(format!("invalid URL {shown:?}: {e}")))?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(err(format!(
+                "unsupported URL scheme `{}` in {shown:?}; expected http or https",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(err(format!("URL {shown:?} has no host")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err(format!(
+                "URL {shown:?} contains credentials; use `username` + `password_env` / \
+                 `password_file`, or `token_env` / `token_file`"
+            )));
+        }
+        if rest_endpoint && (url.query().is_some() || url.fragment().is_some()) {
+            return Err(err(format!(
+                "URL {shown:?} must not have a query or fragment"
+            )));
+        }
+        Ok(url)
+    }
+
+    /// A path from the file: `~/` is the home directory; relative paths are relative to the
+    /// config file's directory.
+    fn path(&self, value: &Spanned<String>, key: &str) -> Result<PathBuf, ConfigError> {
+        resolve_path(value.get_ref(), self.base)
+            .ok_or_else(|| self.err(value.span(), key, "path is empty"))
+    }
+}
+
+/// Resolves `~/` and relative paths; `None` for an empty path.
+fn resolve_path(text: &str, base: Option<&Path>) -> Option<PathBuf> {
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("~/") {
+        if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+            return Some(home.join(rest));
+        }
+    }
+    let p = PathBuf::from(text);
+    if p.is_relative() {
+        if let Some(base) = base {
+            return Some(base.join(p));
+        }
+    }
+    Some(p)
+}
+
+/// `[A-Za-z0-9._-]+`.
+pub(crate) fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Hides `user:password@` in a URL-ish text before it goes into a message.
+fn redact_userinfo(text: &str) -> String {
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => (&text[..i + 3], &text[i + 3..]),
+        None => ("", text),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact_userinfo("http://u:p@h:1/x"), "http://***@h:1/x");
+        assert_eq!(redact_userinfo("http://h/x@y"), "http://h/x@y");
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_name("prod-a.eu_1"));
+        assert!(!is_name(""));
+        assert!(!is_name("a b"));
+        assert!(!is_name("../x/y"));
+    }
+}

@@ -1,0 +1,202 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::from_str_named(text, Path::new("/etc/fd.toml"))
+}
+
+fn err(text: &str) -> ConfigError {
+    match parse(text) {
+        Ok(c) => panic!("expected an error, got {c:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = parse("[[clusters]]\nname = \"a\"\nurl = \"http://h:8081\"\n").expect("valid");
+    assert_eq!(c.ui, UiConfig::default());
+    assert_eq!(c.clusters.len(), 1);
+    let a = &c.clusters[0];
+    assert_eq!(a.url.as_str(), "http://h:8081/");
+    assert_eq!(a.timeout, DEFAULT_TIMEOUT);
+    assert_eq!(a.kind, ClusterKind::Standalone);
+    assert_eq!(a.auth, AuthConfig::None);
+    assert_eq!(c.source, ConfigSource::File(PathBuf::from("/etc/fd.toml")));
+    assert!(c.cluster("a").is_some());
+    assert!(c.cluster("b").is_none());
+}
+
+#[test]
+fn url_path_gets_a_trailing_slash() {
+    let c = parse("[[clusters]]\nname = \"a\"\nurl = \"https://proxy/flink\"\n").expect("valid");
+    assert_eq!(c.clusters[0].url.as_str(), "https://proxy/flink/");
+    assert_eq!(
+        c.clusters[0]
+            .url
+            .join("jobs/overview")
+            .expect("join")
+            .as_str(),
+        "https://proxy/flink/jobs/overview"
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_config_dir() {
+    let c = parse(
+        "[ui]\nkeymap = \"keys.toml\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n\
+         token_file = \"secrets/a\"\nca_cert = \"/abs/ca.pem\"\n",
+    )
+    .expect("valid");
+    assert_eq!(c.ui.keymap, Some(PathBuf::from("/etc/keys.toml")));
+    assert_eq!(
+        c.clusters[0].auth,
+        AuthConfig::Token {
+            source: SecretSource::File(PathBuf::from("/etc/secrets/a"))
+        }
+    );
+    assert_eq!(c.clusters[0].ca_cert, Some(PathBuf::from("/abs/ca.pem")));
+}
+
+#[test]
+fn basic_auth() {
+    let c = parse(
+        "[[clusters]]\nname = \"a\"\nurl = \"http://h\"\nusername = \"bob\"\npassword_env = \"PW\"\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        c.clusters[0].auth,
+        AuthConfig::Basic {
+            username: "bob".into(),
+            password: SecretSource::Env("PW".into())
+        }
+    );
+}
+
+#[test]
+fn unknown_ui_key() {
+    let e =
+        err("[ui]\nrefresh = \"2s\"\n\ncolour = 1\n[[clusters]]\nname=\"a\"\nurl=\"http://h\"\n");
+    assert_eq!(
+        e.to_string(),
+        "/etc/fd.toml:4:1: ui.colour: unknown key `colour`; expected one of refresh, theme, readonly, keymap"
+    );
+}
+
+#[test]
+fn bad_duration_points_at_the_value() {
+    let e = err("[ui]\n\nrefresh = \"fast\"\n");
+    assert_eq!((e.line, e.column), (Some(3), Some(11)));
+    assert_eq!(e.key.as_deref(), Some("ui.refresh"));
+    assert!(e.message.starts_with("invalid duration \"fast\": "), "{e}");
+}
+
+#[test]
+fn too_short_refresh() {
+    let e = err("[ui]\nrefresh = \"10ms\"\n");
+    assert!(e.message.contains("minimum is 100ms"), "{e}");
+}
+
+#[test]
+fn wrong_type_in_second_cluster() {
+    let e = err(
+        "[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n\n[[clusters]]\nname = \"b\"\nurl = 8081\n",
+    );
+    assert_eq!(
+        e.to_string(),
+        "/etc/fd.toml:7:7: clusters[1].url: invalid type: integer `8081`, expected a string"
+    );
+}
+
+#[test]
+fn missing_name() {
+    let e = err("[[clusters]]\nurl = \"http://h\"\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[0].name"));
+    assert_eq!(e.line, Some(1));
+    assert_eq!(e.message, "missing required key `name`");
+}
+
+#[test]
+fn duplicate_names() {
+    let e = err(
+        "[[clusters]]\nname = \"prod-a\"\nurl = \"http://h\"\n[[clusters]]\nname = \"prod-a\"\nurl = \"http://i\"\n",
+    );
+    assert_eq!(
+        e.to_string(),
+        "/etc/fd.toml:5:1: clusters[1].name: duplicate cluster name \"prod-a\" (first defined at line 2)"
+    );
+}
+
+#[test]
+fn invalid_url_and_scheme_and_credentials() {
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"ht!tp://x\"\n");
+    assert_eq!(
+        e.to_string(),
+        "/etc/fd.toml:3:7: clusters[0].url: invalid URL \"ht!tp://x\": relative URL without a base"
+    );
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"ftp://x\"\n");
+    assert!(e.message.contains("unsupported URL scheme `ftp`"), "{e}");
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"http://u:s3cret@x\"\n");
+    assert!(!e.to_string().contains("s3cret"), "{e}");
+}
+
+#[test]
+fn inline_array_of_clusters_has_indices_too() {
+    let e = err("clusters = [{ name = \"a\", url = \"http://h\" }, { name = \"b\", url = \"http://h\", kind = \"yarn\" }]\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[1].kind"));
+    assert!(e.message.contains("expected standalone"), "{e}");
+}
+
+#[test]
+fn no_clusters_is_an_error() {
+    let e = err("");
+    assert_eq!(e.to_string(), "/etc/fd.toml:1:1: clusters: no clusters configured; add at least one [[clusters]] table (see config/flinkdeck.example.toml)");
+    let e = err("[ui]\nreadonly = true\nclusters = []\n");
+    assert_eq!((e.line, e.column), (Some(3), Some(1)));
+}
+
+#[test]
+fn auth_conflicts() {
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"http://h\"\ntoken_env = \"T\"\nusername = \"u\"\npassword_env = \"P\"\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[0].username"));
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"http://h\"\npassword_file = \"p\"\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[0].password_file"));
+    assert!(e.message.contains("needs `username`"), "{e}");
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"http://h\"\nusername = \"u\"\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[0].username"));
+}
+
+#[test]
+fn syntax_error_has_a_position() {
+    let e = err("[ui]\nrefresh = \n");
+    assert_eq!(e.line, Some(2));
+    assert!(e.column.is_some());
+    assert!(!e.message.contains('\n'), "{e}");
+}
+
+#[test]
+fn theme_name_is_not_a_path() {
+    let e = err("[ui]\ntheme = \"../../x\"\n");
+    assert_eq!(e.key.as_deref(), Some("ui.theme"));
+}
+
+#[test]
+fn default_local_is_one_local_cluster() {
+    let c = Config::default_local();
+    assert_eq!(c.source, ConfigSource::DefaultLocal);
+    assert_eq!(c.clusters.len(), 1);
+    assert_eq!(c.clusters[0].name, "local");
+    assert_eq!(c.clusters[0].url.as_str(), "http://localhost:8081/");
+}
+
+#[test]
+fn resolve_auth_names_the_cluster_key() {
+    let mut c = ClusterConfig::new("prod-a", local_url());
+    c.auth = AuthConfig::Token {
+        source: SecretSource::Env("FLINKDECK_UNIT_TEST_NEVER_SET_1".into()),
+    };
+    let e = c.resolve_auth().expect_err("not set");
+    assert_eq!(
+        e.to_string(),
+        "clusters[\"prod-a\"].token_env: environment variable `FLINKDECK_UNIT_TEST_NEVER_SET_1` is not set"
+    );
+}

@@ -1,0 +1,570 @@
+//! `FlinkClient`: one reqwest client (keep-alive pool) per endpoint, typed calls on top.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
+use reqwest::{Method, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+
+use crate::domain::{
+    CheckpointRef, CheckpointStats, FailureClass, JobDetail, JobExceptions, JobSummary, LogFileRef,
+    LogName, LogSource, LogTail,
+};
+
+use super::error::FlinkError;
+use super::tail::TailBuffer;
+use super::{map, wire, Auth, ClusterInfo, Endpoint, RunJarRequest, TaskManagerInfo};
+
+/// How many per-vertex metric requests (or per-TaskManager log listings) run at once.
+const FAN_OUT: usize = 8;
+
+/// A typed client for one Flink REST endpoint. Cheap to clone (shares the connection pool).
+#[derive(Clone)]
+pub struct FlinkClient {
+    http: reqwest::Client,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: url::Url,
+    timeout: Duration,
+    auth: Auth,
+}
+
+impl fmt::Debug for FlinkClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlinkClient")
+            .field("base_url", &redact(&self.inner.base_url))
+            .field("timeout", &self.inner.timeout)
+            .field("auth", &self.inner.auth)
+            .finish()
+    }
+}
+
+/// The URL without credentials, for messages and logs.
+fn redact(url: &url::Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+impl FlinkClient {
+    pub fn new(ep: Endpoint) -> Result<Self, FlinkError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let shown = redact(&ep.base_url);
+        if !matches!(ep.base_url.scheme(), "http" | "https") || ep.base_url.cannot_be_a_base() {
+            return Err(FlinkError::local(
+                &shown,
+                format!("{shown}: a Flink REST URL must start with http:// or https://"),
+            ));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("flinkdeck/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(ep.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_keepalive(Duration::from_secs(30));
+        if let Some(pem) = &ep.ca_cert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                FlinkError::local(
+                    &shown,
+                    format!("{shown}: cannot read the CA certificate: {e}"),
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(FlinkError::local(
+                    &shown,
+                    format!("{shown}: the CA certificate file holds no PEM certificate"),
+                ));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        if ep.insecure_skip_verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| {
+            FlinkError::local(
+                &shown,
+                format!("{shown}: cannot set up the HTTP client: {e}"),
+            )
+        })?;
+        Ok(FlinkClient {
+            http,
+            inner: Arc::new(Inner {
+                base_url: ep.base_url,
+                timeout: ep.timeout,
+                auth: ep.auth,
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &url::Url {
+        &self.inner.base_url
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Plumbing
+
+    /// `base_url` + path segments (each percent-encoded) + query pairs.
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> url::Url {
+        let mut u = self.inner.base_url.clone();
+        if let Ok(mut segs) = u.path_segments_mut() {
+            segs.pop_if_empty();
+            segs.extend(segments);
+        }
+        u.set_fragment(None);
+        if !query.is_empty() {
+            u.query_pairs_mut().extend_pairs(query);
+        }
+        u
+    }
+
+    fn request(&self, method: Method, url: &url::Url) -> RequestBuilder {
+        let rb = self.http.request(method, url.clone());
+        match &self.inner.auth {
+            Auth::None => rb,
+            Auth::Bearer(token) => rb.bearer_auth(token),
+            Auth::Basic { username, password } => rb.basic_auth(username, Some(password)),
+        }
+    }
+
+    /// Sends a request; transport errors and non-2xx answers become `FlinkError`s.
+    async fn send(
+        &self,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Response, FlinkError> {
+        let shown = redact(url);
+        let m = method.as_str().to_string();
+        let rb = build(self.request(method, url)).timeout(timeout);
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| FlinkError::from_reqwest(&m, &shown, e, timeout))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        // Read (a bounded amount of) the error body for Flink's {"errors":[...]}.
+        let body = read_bounded(resp, 64 * 1024, timeout).await;
+        Err(FlinkError::from_status(&m, &shown, status.as_u16(), &body))
+    }
+
+    /// Sends a request and decodes its JSON answer.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T, FlinkError> {
+        let m = method.as_str().to_string();
+        let shown = redact(url);
+        let resp = self.send(method, url, build, timeout).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| FlinkError::from_reqwest(&m, &shown, e, timeout))?;
+        serde_json::from_slice::<T>(&bytes)
+            .map_err(|e| FlinkError::bad_json(&m, &shown, &e, &bytes))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: &url::Url) -> Result<T, FlinkError> {
+        self.call(Method::GET, url, |rb| rb, self.inner.timeout)
+            .await
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cluster
+
+    /// `GET /overview`, plus `GET /config` when the overview does not name the version.
+    pub async fn cluster_info(&self) -> Result<ClusterInfo, FlinkError> {
+        let ov: wire::Overview = self.get(&self.url(&["overview"], &[])).await?;
+        let needs_config = ov
+            .flink_version
+            .as_deref()
+            .is_none_or(|v| v.trim().is_empty());
+        let cfg = if needs_config {
+            match self.get::<wire::Config>(&self.url(&["config"], &[])).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::debug!(error = %e, "GET /config failed; Flink version unknown");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(map::cluster_info(ov, cfg))
+    }
+
+    /// `GET /taskmanagers`.
+    pub async fn taskmanagers(&self) -> Result<Vec<TaskManagerInfo>, FlinkError> {
+        let tms: wire::TaskManagers = self.get(&self.url(&["taskmanagers"], &[])).await?;
+        Ok(map::taskmanagers(tms))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Jobs
+
+    /// `GET /jobs/overview`. `last_checkpoint` and `restarts` are left `None`.
+    pub async fn jobs_overview(&self, cluster: &str) -> Result<Vec<JobSummary>, FlinkError> {
+        let ov: wire::JobsOverview = self.get(&self.url(&["jobs", "overview"], &[])).await?;
+        Ok(map::jobs_overview(cluster, ov))
+    }
+
+    /// `GET /jobs/:id` plus, per vertex and concurrently, the subtask metrics aggregated over
+    /// subtasks. A failed metrics request leaves that vertex's rates `None`.
+    pub async fn job_detail(&self, job_id: &str) -> Result<JobDetail, FlinkError> {
+        let d: wire::JobDetails = self.get(&self.url(&["jobs", job_id], &[])).await?;
+        let mut detail = map::job_detail(d);
+        let get = map::VERTEX_METRICS.join(",");
+        // Futures are built in a plain loop (not `iter().map(closure)`): a closure returning a
+        // borrowing future makes the whole call non-`Send` for `tokio::spawn` (rustc #64552).
+        let mut requests = Vec::with_capacity(detail.vertices.len());
+        for v in &detail.vertices {
+            let url = self.url(
+                &["jobs", job_id, "vertices", &v.id, "subtasks", "metrics"],
+                &[("get", &get), ("agg", "sum,max")],
+            );
+            requests.push(self.vertex_metrics(url));
+        }
+        let metrics: Vec<Option<Vec<wire::AggregatedMetric>>> =
+            futures_util::stream::iter(requests)
+                .buffered(FAN_OUT)
+                .collect()
+                .await;
+        for (v, m) in detail.vertices.iter_mut().zip(metrics) {
+            if let Some(m) = m {
+                map::apply_vertex_metrics(v, &m);
+            }
+        }
+        Ok(detail)
+    }
+
+    async fn vertex_metrics(&self, url: url::Url) -> Option<Vec<wire::AggregatedMetric>> {
+        match self.get::<Vec<wire::AggregatedMetric>>(&url).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::debug!(error = %e, "vertex metrics unavailable");
+                None
+            }
+        }
+    }
+
+    async fn tm_log_list(
+        &self,
+        id: String,
+        url: url::Url,
+    ) -> (String, Result<wire::LogList, FlinkError>) {
+        let listing = self.get::<wire::LogList>(&url).await;
+        (id, listing)
+    }
+
+    /// `GET /jobs/:id/metrics?get=numRestarts`; `None` when the job does not report it.
+    pub async fn num_restarts(&self, job_id: &str) -> Result<Option<u64>, FlinkError> {
+        let m: Vec<wire::Metric> = self
+            .get(&self.url(&["jobs", job_id, "metrics"], &[("get", "numRestarts")]))
+            .await?;
+        Ok(map::num_restarts(&m))
+    }
+
+    /// `GET /jobs/:id/checkpoints`. A job without checkpointing yields empty statistics.
+    pub async fn checkpoints(&self, job_id: &str) -> Result<CheckpointStats, FlinkError> {
+        let url = self.url(&["jobs", job_id, "checkpoints"], &[]);
+        match self.get::<wire::Checkpointing>(&url).await {
+            Ok(c) => Ok(map::checkpoints(c)),
+            Err(e) if checkpointing_not_enabled(&e) => Ok(CheckpointStats::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The newest finished (completed, savepoint or failed) checkpoint, by id.
+    pub async fn last_checkpoint(&self, job_id: &str) -> Result<Option<CheckpointRef>, FlinkError> {
+        Ok(self.checkpoints(job_id).await?.last().map(|e| e.to_ref()))
+    }
+
+    /// `GET /jobs/:id/exceptions?maxExceptions=N`, both the 1.x and the 2.x shapes.
+    pub async fn exceptions(&self, job_id: &str, max: u32) -> Result<JobExceptions, FlinkError> {
+        let max = max.max(1).to_string();
+        let x: wire::Exceptions = self
+            .get(&self.url(&["jobs", job_id, "exceptions"], &[("maxExceptions", &max)]))
+            .await?;
+        Ok(map::exceptions(x))
+    }
+
+    /// `PATCH /jobs/:id?mode=cancel` (Flink answers 202 with an empty body).
+    pub async fn cancel_job(&self, job_id: &str) -> Result<(), FlinkError> {
+        let url = self.url(&["jobs", job_id], &[("mode", "cancel")]);
+        self.send(Method::PATCH, &url, |rb| rb, self.inner.timeout)
+            .await?;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Logs
+
+    /// JobManager: log, stdout, then each listed file; then for every TaskManager the same.
+    /// A TaskManager whose listing fails is skipped (and logged).
+    pub async fn log_files(&self) -> Result<Vec<LogFileRef>, FlinkError> {
+        let mut out = vec![
+            LogFileRef {
+                source: LogSource::JobManager,
+                name: LogName::Log,
+                size: None,
+                mtime: None,
+            },
+            LogFileRef {
+                source: LogSource::JobManager,
+                name: LogName::Stdout,
+                size: None,
+                mtime: None,
+            },
+        ];
+        match self
+            .get::<wire::LogList>(&self.url(&["jobmanager", "logs"], &[]))
+            .await
+        {
+            Ok(list) => out.extend(map::log_files(&LogSource::JobManager, list)),
+            // The cluster answered but will not list files: log and stdout still work.
+            Err(e) if answered(&e) => {
+                tracing::warn!(error = %e, "cannot list the JobManager's log files")
+            }
+            Err(e) => return Err(e),
+        }
+        let tms = self.taskmanagers().await?;
+        let mut requests = Vec::with_capacity(tms.len());
+        for tm in &tms {
+            let url = self.url(&["taskmanagers", &tm.id, "logs"], &[]);
+            requests.push(self.tm_log_list(tm.id.clone(), url));
+        }
+        let listings: Vec<(String, Result<wire::LogList, FlinkError>)> =
+            futures_util::stream::iter(requests)
+                .buffered(FAN_OUT)
+                .collect()
+                .await;
+        for (id, listing) in listings {
+            let source = LogSource::TaskManager(id.clone());
+            match listing {
+                Ok(list) => {
+                    out.push(LogFileRef {
+                        source: source.clone(),
+                        name: LogName::Log,
+                        size: None,
+                        mtime: None,
+                    });
+                    out.push(LogFileRef {
+                        source: source.clone(),
+                        name: LogName::Stdout,
+                        size: None,
+                        mtime: None,
+                    });
+                    out.extend(map::log_files(&source, list));
+                }
+                Err(e) => {
+                    tracing::warn!(taskmanager = %id, error = %e, "skipping a TaskManager's logs")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn log_url(&self, file: &LogFileRef) -> url::Url {
+        let mut segs: Vec<&str> = match &file.source {
+            LogSource::JobManager => vec!["jobmanager"],
+            LogSource::TaskManager(id) => vec!["taskmanagers", id.as_str()],
+        };
+        match &file.name {
+            LogName::Log => segs.push("log"),
+            LogName::Stdout => segs.push("stdout"),
+            LogName::File(name) => {
+                segs.push("logs");
+                segs.push(name.as_str());
+            }
+        }
+        self.url(&segs, &[])
+    }
+
+    /// The last `max_bytes` of a log file. Flink has no Range support, so the whole file is
+    /// streamed and only the tail is kept; memory stays bounded by `max_bytes`. The endpoint
+    /// timeout applies to the answer's start and to every pause between chunks, not to the
+    /// whole download.
+    pub async fn log_tail(
+        &self,
+        file: &LogFileRef,
+        max_bytes: usize,
+    ) -> Result<LogTail, FlinkError> {
+        let url = self.log_url(file);
+        let shown = redact(&url);
+        let timeout = self.inner.timeout;
+        let rb = self
+            .request(Method::GET, &url)
+            .header(ACCEPT, "text/plain, */*");
+        let mut resp = match tokio::time::timeout(timeout, rb.send()).await {
+            Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
+            Ok(Err(e)) => return Err(FlinkError::from_reqwest("GET", &shown, e, timeout)),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status();
+        if !status.is_success() {
+            let body = read_bounded(resp, 64 * 1024, timeout).await;
+            return Err(FlinkError::from_status(
+                "GET",
+                &shown,
+                status.as_u16(),
+                &body,
+            ));
+        }
+        let mut tail = TailBuffer::new(max_bytes);
+        loop {
+            match tokio::time::timeout(timeout, resp.chunk()).await {
+                Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
+                Ok(Err(e)) => return Err(FlinkError::from_reqwest("GET", &shown, e, timeout)),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => tail.push(&chunk),
+            }
+        }
+        Ok(tail.finish())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Jars
+
+    /// `POST /jars/upload` (multipart, part `jarfile`). Returns the jar id Flink assigned
+    /// (`<uuid>_<name>.jar`). The timeout grows with the file: the endpoint timeout plus one
+    /// second per MiB, at least 60 s.
+    pub async fn upload_jar(&self, path: &Path) -> Result<String, FlinkError> {
+        let url = self.url(&["jars", "upload"], &[]);
+        let shown = redact(&url);
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !file_name.ends_with(".jar") {
+            return Err(FlinkError::local(
+                &shown,
+                format!(
+                    "{}: Flink accepts only files whose name ends in .jar",
+                    path.display()
+                ),
+            ));
+        }
+        let data = tokio::fs::read(path).await.map_err(|e| {
+            FlinkError::local(&shown, format!("cannot read {}: {e}", path.display()))
+        })?;
+        let timeout = (self.inner.timeout + Duration::from_secs((data.len() as u64) >> 20))
+            .max(Duration::from_secs(60));
+        let part = reqwest::multipart::Part::bytes(data)
+            .file_name(file_name)
+            .mime_str("application/java-archive")
+            .map_err(|e| FlinkError::local(&shown, format!("multipart: {e}")))?;
+        let form = reqwest::multipart::Form::new().part("jarfile", part);
+        let up: wire::JarUpload = self
+            .call(Method::POST, &url, |rb| rb.multipart(form), timeout)
+            .await?;
+        match up.filename.as_deref().and_then(map::jar_id_from_filename) {
+            Some(id) => Ok(id),
+            None => Err(FlinkError::new(
+                FailureClass::BadJson,
+                "POST",
+                &shown,
+                "the answer names no uploaded file",
+                format!(
+                    "POST {shown}: the answer has no \"filename\" (status {:?})",
+                    up.status
+                ),
+            )),
+        }
+    }
+
+    /// `POST /jars/:jarid/run`. Returns the new job's id. Running a jar executes its `main()` on
+    /// the JobManager, so the timeout is at least 60 s.
+    pub async fn run_jar(&self, jar_id: &str, req: &RunJarRequest) -> Result<String, FlinkError> {
+        let url = self.url(&["jars", jar_id, "run"], &[]);
+        let shown = redact(&url);
+        let body = wire::JarRunBody {
+            entry_class: req.entry_class.as_deref().filter(|s| !s.is_empty()),
+            program_args_list: &req.program_args,
+            parallelism: req.parallelism.filter(|p| *p > 0),
+            savepoint_path: req.savepoint_path.as_deref().filter(|s| !s.is_empty()),
+            allow_non_restored_state: req.allow_non_restored_state,
+            flink_configuration: &req.flink_configuration,
+        };
+        let timeout = self.inner.timeout.max(Duration::from_secs(60));
+        let run: wire::JarRun = self
+            .call(Method::POST, &url, |rb| rb.json(&body), timeout)
+            .await?;
+        run.jobid.filter(|j| !j.is_empty()).ok_or_else(|| {
+            FlinkError::new(
+                FailureClass::BadJson,
+                "POST",
+                &shown,
+                "the answer names no job id",
+                format!("POST {shown}: the answer has no \"jobid\""),
+            )
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Escape hatch
+
+    /// `GET <base_url>/<path>` (path may carry a query), decoded as untyped JSON.
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, FlinkError> {
+        let base = self.inner.base_url.as_str().trim_end_matches('/');
+        let joined = format!("{base}/{}", path.trim_start_matches('/'));
+        let url = url::Url::parse(&joined)
+            .map_err(|e| FlinkError::local(&joined, format!("{joined}: invalid URL: {e}")))?;
+        self.get(&url).await
+    }
+}
+
+/// Whether the server answered (an HTTP status), as opposed to a transport failure.
+fn answered(e: &FlinkError) -> bool {
+    matches!(
+        e.class,
+        FailureClass::Http { .. } | FailureClass::ServerError { .. } | FailureClass::BadJson
+    )
+}
+
+/// Flink's answer for a job that never had checkpointing configured.
+fn checkpointing_not_enabled(e: &FlinkError) -> bool {
+    if !matches!(
+        e.class,
+        FailureClass::Http { .. } | FailureClass::ServerError { .. }
+    ) {
+        return false;
+    }
+    let d = e.detail.to_ascii_lowercase();
+    d.contains("checkpointing has not been enabled")
+        || d.contains("checkpointing is not enabled")
+        || (d.contains("checkpoint") && d.contains("not enabled"))
+}
+
+/// Up to `max` bytes of a body as lossy text (for error messages); read failures give "".
+async fn read_bounded(mut resp: Response, max: usize, timeout: Duration) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < max {
+        match tokio::time::timeout(timeout, resp.chunk()).await {
+            Ok(Ok(Some(c))) => {
+                let take = c.len().min(max - buf.len());
+                buf.extend_from_slice(&c[..take]);
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}

@@ -1,0 +1,302 @@
+//! On-demand loads for the job detail tabs and the log viewer (shared with the CLI).
+
+use super::clusters::Clusters;
+use crate::domain::{
+    CheckpointEntry, CheckpointStats, JobKey, LogFileRef, LogName, LogSource, LogTail, WorkerReply,
+    WorkerRequest,
+};
+use crate::flink::FlinkError;
+use crate::store::{Store, StoreHandle};
+
+/// How many stored checkpoints the detail tab shows.
+pub const STORED_HISTORY_LIMIT: usize = 200;
+/// How many exceptions are asked for.
+pub const MAX_EXCEPTIONS: u32 = 50;
+
+fn unknown_cluster(name: &str) -> String {
+    format!("cluster {name:?} is not configured")
+}
+
+/// Answers one request of the UI; `None` for requests that have no reply.
+pub async fn answer(
+    clusters: &Clusters,
+    store: Option<&StoreHandle>,
+    req: WorkerRequest,
+) -> Option<WorkerReply> {
+    let reply = match req {
+        WorkerRequest::RefreshAll => return None,
+        WorkerRequest::LoadJobDetail { key, request } => {
+            let result = match clusters.get(&key.cluster) {
+                Some(h) => h
+                    .client
+                    .job_detail(&key.id)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(unknown_cluster(&key.cluster)),
+            };
+            WorkerReply::JobDetailLoaded {
+                key,
+                request,
+                result,
+            }
+        }
+        WorkerRequest::LoadCheckpoints { key, request } => {
+            let result = checkpoints_with_history(clusters, store, &key).await;
+            WorkerReply::CheckpointsLoaded {
+                key,
+                request,
+                result,
+            }
+        }
+        WorkerRequest::LoadExceptions { key, request } => {
+            let result = match clusters.get(&key.cluster) {
+                Some(h) => h
+                    .client
+                    .exceptions(&key.id, MAX_EXCEPTIONS)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(unknown_cluster(&key.cluster)),
+            };
+            WorkerReply::ExceptionsLoaded {
+                key,
+                request,
+                result,
+            }
+        }
+        WorkerRequest::LoadLogList { cluster, request } => {
+            let result = match clusters.get(&cluster) {
+                Some(h) => h.client.log_files().await.map_err(|e| e.to_string()),
+                None => Err(unknown_cluster(&cluster)),
+            };
+            WorkerReply::LogListLoaded {
+                cluster,
+                request,
+                result,
+            }
+        }
+        WorkerRequest::LoadLog {
+            cluster,
+            file,
+            max_bytes,
+            request,
+        } => {
+            let result = match clusters.get(&cluster) {
+                Some(h) => h
+                    .client
+                    .log_tail(&file, max_bytes)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(unknown_cluster(&cluster)),
+            };
+            WorkerReply::LogLoaded {
+                cluster,
+                file,
+                request,
+                result,
+            }
+        }
+    };
+    Some(reply)
+}
+
+/// Live checkpoint statistics plus the stored history; completed entries are recorded first, so
+/// the stored history includes everything just seen.
+pub async fn checkpoints_with_history(
+    clusters: &Clusters,
+    store: Option<&StoreHandle>,
+    key: &JobKey,
+) -> Result<(CheckpointStats, Vec<CheckpointEntry>), String> {
+    let handle = clusters
+        .get(&key.cluster)
+        .ok_or_else(|| unknown_cluster(&key.cluster))?;
+    let live = handle
+        .client
+        .checkpoints(&key.id)
+        .await
+        .map_err(|e| e.to_string());
+    let Some(store) = store else {
+        return live.map(|s| (s, Vec::new()));
+    };
+    let (cluster, id) = (key.cluster.clone(), key.id.clone());
+    let seen = live.as_ref().ok().map(CheckpointStats::completed_entries);
+    let stored = store
+        .call(move |s: &mut Store| {
+            if let Some(seen) = &seen {
+                s.record_checkpoints(&cluster, &id, "", seen)?;
+            }
+            s.checkpoint_history(&cluster, &id, STORED_HISTORY_LIMIT)
+        })
+        .await
+        .map_err(|e| e.to_string());
+    match (live, stored) {
+        (Ok(live), Ok(stored)) => Ok((live, stored)),
+        (Ok(live), Err(e)) => {
+            tracing::warn!(error = %e, "stored checkpoint history unavailable");
+            Ok((live, Vec::new()))
+        }
+        // The cluster forgot the job (or is down): the stored history still answers.
+        (Err(_), Ok(stored)) if !stored.is_empty() => Ok((CheckpointStats::default(), stored)),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// Finds which log file a CLI selection means: the main log by default, `stdout`, or a named
+/// file, of the JobManager or of a TaskManager (by id, or its unique prefix).
+pub fn select_log_file(
+    files: &[LogFileRef],
+    taskmanager: Option<&str>,
+    file: Option<&str>,
+) -> Result<LogFileRef, String> {
+    let want_name = match file {
+        None | Some("log") => LogName::Log,
+        Some("stdout") | Some("out") => LogName::Stdout,
+        Some(other) => LogName::File(other.to_string()),
+    };
+    let source_ok = |s: &LogSource| match (taskmanager, s) {
+        (None, LogSource::JobManager) => true,
+        (Some(want), LogSource::TaskManager(id)) => id == want || id.starts_with(want),
+        _ => false,
+    };
+    let candidates: Vec<&LogFileRef> = files.iter().filter(|f| source_ok(&f.source)).collect();
+    if candidates.is_empty() {
+        let tms: Vec<String> = files
+            .iter()
+            .filter_map(|f| match &f.source {
+                LogSource::TaskManager(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(match taskmanager {
+            Some(tm) => format!(
+                "no taskmanager {tm:?}; known taskmanagers: {}",
+                if tms.is_empty() {
+                    "none".to_string()
+                } else {
+                    tms.join(", ")
+                }
+            ),
+            None => "the jobmanager lists no log files".to_string(),
+        });
+    }
+    let sources: std::collections::BTreeSet<&LogSource> =
+        candidates.iter().map(|f| &f.source).collect();
+    if sources.len() > 1 {
+        return Err(format!(
+            "taskmanager prefix {:?} is ambiguous: {}",
+            taskmanager.unwrap_or_default(),
+            sources
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    candidates
+        .iter()
+        .find(|f| f.name == want_name)
+        .map(|f| (*f).clone())
+        .or_else(|| {
+            // Log and stdout are always served even if the listing did not mention them.
+            matches!(want_name, LogName::Log | LogName::Stdout).then(|| LogFileRef {
+                source: candidates[0].source.clone(),
+                name: want_name.clone(),
+                size: None,
+                mtime: None,
+            })
+        })
+        .ok_or_else(|| {
+            let names: Vec<String> = candidates.iter().map(|f| f.name.to_string()).collect();
+            format!("no log file {want_name}; available: {}", names.join(", "))
+        })
+}
+
+/// Bytes of `now` that were not in `prev` when a file grew from `prev.total_bytes` to
+/// `now.total_bytes` (for following a log). A shrunk file (rotated) is shown whole.
+pub fn new_log_text<'a>(prev: Option<&LogTail>, now: &'a LogTail) -> &'a str {
+    let Some(prev) = prev else {
+        return &now.text;
+    };
+    if now.total_bytes < prev.total_bytes {
+        return &now.text;
+    }
+    let grown = (now.total_bytes - prev.total_bytes) as usize;
+    let text = now.text.as_bytes();
+    if grown >= text.len() {
+        return &now.text;
+    }
+    let mut start = text.len() - grown;
+    while start < text.len() && !now.text.is_char_boundary(start) {
+        start += 1;
+    }
+    &now.text[start..]
+}
+
+/// Error text of a client error for the CLI: one line plus nothing secret.
+pub fn describe(e: &FlinkError) -> String {
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(source: LogSource, name: LogName) -> LogFileRef {
+        LogFileRef {
+            source,
+            name,
+            size: None,
+            mtime: None,
+        }
+    }
+
+    #[test]
+    fn selects_log_files() {
+        let files = vec![
+            f(LogSource::JobManager, LogName::Log),
+            f(LogSource::JobManager, LogName::Stdout),
+            f(LogSource::JobManager, LogName::File("gc.log".into())),
+            f(LogSource::TaskManager("tm-abc".into()), LogName::Log),
+            f(LogSource::TaskManager("tm-abd".into()), LogName::Log),
+        ];
+        assert_eq!(select_log_file(&files, None, None).unwrap(), files[0]);
+        assert_eq!(
+            select_log_file(&files, None, Some("gc.log")).unwrap(),
+            files[2]
+        );
+        assert_eq!(
+            select_log_file(&files, Some("tm-abc"), None).unwrap(),
+            files[3]
+        );
+        let stdout = select_log_file(&files, Some("tm-abd"), Some("stdout")).unwrap();
+        assert_eq!(stdout.name, LogName::Stdout);
+        assert!(select_log_file(&files, Some("tm-ab"), None)
+            .unwrap_err()
+            .contains("ambiguous"));
+        assert!(select_log_file(&files, Some("nope"), None)
+            .unwrap_err()
+            .contains("tm-abc"));
+        assert!(select_log_file(&files, None, Some("x.log"))
+            .unwrap_err()
+            .contains("gc.log"));
+    }
+
+    #[test]
+    fn follow_prints_only_new_bytes() {
+        let a = LogTail {
+            text: "l1\nl2\n".into(),
+            total_bytes: 6,
+            truncated: false,
+        };
+        let b = LogTail {
+            text: "l2\nl3\n".into(),
+            total_bytes: 9,
+            truncated: true,
+        };
+        assert_eq!(new_log_text(None, &a), "l1\nl2\n");
+        assert_eq!(new_log_text(Some(&a), &b), "l3\n");
+        assert_eq!(new_log_text(Some(&b), &a), "l1\nl2\n");
+        assert_eq!(new_log_text(Some(&b), &b), "");
+    }
+}

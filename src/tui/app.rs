@@ -1,0 +1,971 @@
+//! `App`: the single owner of UI state. `update` is pure (no I/O, no awaits): it changes state and
+//! returns effects; `draw` renders the state.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use crate::domain::{ClusterRef, JobKey, LogFileRef, WorkerReply, WorkerRequest};
+
+use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
+use super::jobs::{ClusterView, JobsState};
+use super::keymap::{Action, KeyContext, KeySpec, Keymap};
+use super::logs::{sort_files, LogFocus, LogText};
+use super::theme::Theme;
+use super::ui;
+
+/// Largest log tail requested (the TUI keeps only the latest one).
+pub(crate) const LOG_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// How the app behaves, from the command line and the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppOptions {
+    /// How often the workers poll; open detail tabs reload at the same pace.
+    pub refresh: Duration,
+    /// A line shown on screen, e.g. `No config file: watching local at http://localhost:8081`.
+    pub notice: Option<String>,
+    /// Read-only mode: shown in the header (no dangerous action is bound in this version).
+    pub readonly: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            refresh: Duration::from_secs(5),
+            notice: None,
+            readonly: false,
+        }
+    }
+}
+
+/// Everything that can change the UI state.
+// Worker replies are the big variant and the common one; boxing them would only add an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The clock advanced (ages, uptimes, due reloads).
+    Tick {
+        now_ms: i64,
+    },
+    Worker(WorkerReply),
+}
+
+/// What `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Worker(WorkerRequest),
+    Quit,
+}
+
+/// A window over the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    Error {
+        title: String,
+        body: String,
+        scroll: usize,
+    },
+}
+
+/// The UI state.
+pub struct App {
+    pub(crate) theme: Theme,
+    pub(crate) keymap: Keymap,
+    pub(crate) opts: AppOptions,
+    pub(crate) now_ms: i64,
+    pub(crate) size: (u16, u16),
+    pub(crate) clusters: Vec<ClusterView>,
+    pub(crate) jobs: JobsState,
+    pub(crate) detail: Option<DetailState>,
+    pub(crate) overlay: Option<Overlay>,
+    next_request: u64,
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(
+        clusters: Vec<ClusterRef>,
+        theme: Theme,
+        keymap: Keymap,
+        opts: AppOptions,
+        now_ms: i64,
+    ) -> App {
+        let clusters = clusters
+            .into_iter()
+            .map(|c| ClusterView::new(c, now_ms))
+            .collect();
+        App {
+            theme,
+            keymap,
+            opts,
+            now_ms,
+            size: (80, 24),
+            clusters,
+            jobs: JobsState::default(),
+            detail: None,
+            overlay: None,
+            next_request: 1,
+            dirty: true,
+        }
+    }
+
+    /// Whether the state changed since the last `clear_dirty` (the runtime draws only then).
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn clear_dirty(&mut self) {
+        self.dirty = false;
+    }
+
+    /// Renders the state. Builds only the visible rows of tables and logs.
+    pub fn draw(&self, frame: &mut Frame) {
+        ui::draw(self, frame);
+    }
+
+    /// Applies one message; returns the effects to run. Pure: no I/O, no awaits.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match msg {
+            Msg::Key(key) => {
+                if key.kind != KeyEventKind::Release {
+                    self.dirty = true;
+                    self.on_key(key, &mut fx);
+                }
+            }
+            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+            }
+            Msg::Tick { now_ms } => {
+                self.now_ms = now_ms;
+                self.dirty = true;
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.reload_due(&mut fx);
+            }
+            Msg::Worker(reply) => self.on_reply(reply, &mut fx),
+        }
+        fx
+    }
+
+    fn refresh_ms(&self) -> i64 {
+        (self.opts.refresh.as_millis() as i64).max(100)
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_request;
+        self.next_request += 1;
+        id
+    }
+
+    fn screen(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    // ---- keys ------------------------------------------------------------------------------
+
+    /// The action of a key: the most specific context first (e.g. Logs, then Detail), `Global`
+    /// last, so a global binding never shadows a context's own.
+    fn lookup(&self, contexts: &[KeyContext], key: &KeyEvent) -> Option<Action> {
+        let spec = KeySpec::from_event(key)?;
+        contexts
+            .iter()
+            .filter(|c| **c != KeyContext::Global)
+            .find_map(|ctx| {
+                self.keymap
+                    .bindings(*ctx)
+                    .into_iter()
+                    .find(|b| b.keys.contains(&spec))
+                    .map(|b| b.action)
+            })
+            .or_else(|| self.keymap.action(KeyContext::Global, key))
+    }
+
+    fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        if key.modifiers.contains(KeyModifiers::CONTROL)
+            && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+        {
+            fx.push(Effect::Quit);
+            return;
+        }
+        if self.overlay.is_some() {
+            self.on_overlay_key(key, fx);
+        } else if self.jobs.typing && self.detail.is_none() {
+            self.on_filter_typing(key);
+        } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
+            self.on_search_typing(key);
+        } else if self.detail.is_some() {
+            self.on_detail_key(key, fx);
+        } else {
+            self.on_jobs_key(key, fx);
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        if self.overlay.is_none() && self.jobs.typing && self.detail.is_none() {
+            self.jobs.filter.push_str(&clean);
+            self.jobs.rebuild(&self.clusters, self.now_ms);
+            self.dirty = true;
+        } else if let Some(d) = self.detail.as_mut().filter(|d| d.logs.typing) {
+            d.logs.query.push_str(&clean);
+            self.search_changed();
+            self.dirty = true;
+        }
+    }
+
+    fn on_overlay_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        let action = self.lookup(&[KeyContext::Help, KeyContext::Global], &key);
+        let page = self.size.1.saturating_sub(6).max(1) as usize;
+        let max = ui::overlay_max_scroll(self);
+        let Some(overlay) = self.overlay.as_mut() else {
+            return;
+        };
+        let scroll = match overlay {
+            Overlay::Help { scroll } => scroll,
+            Overlay::Error { scroll, .. } => scroll,
+        };
+        match action {
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::Down) => *scroll = (*scroll + 1).min(max),
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(page),
+            Some(Action::PageDown) => *scroll = (*scroll + page).min(max),
+            Some(Action::Top) => *scroll = 0,
+            Some(Action::Bottom) => *scroll = max,
+            Some(Action::Back) | Some(Action::Quit) | Some(Action::Open) => self.overlay = None,
+            Some(Action::Help) if matches!(overlay, Overlay::Help { .. }) => self.overlay = None,
+            Some(Action::ShowError) if matches!(overlay, Overlay::Error { .. }) => {
+                self.overlay = None
+            }
+            Some(Action::Refresh) => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
+            _ => {
+                if key.code == KeyCode::Esc {
+                    self.overlay = None;
+                }
+            }
+        }
+    }
+
+    fn on_filter_typing(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Enter => self.jobs.typing = false,
+            KeyCode::Esc => {
+                self.jobs.typing = false;
+                self.jobs.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.jobs.filter.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.jobs.filter.clear()
+            }
+            KeyCode::Up => self.jobs.move_by(-1, &self.clusters),
+            KeyCode::Down => self.jobs.move_by(1, &self.clusters),
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                self.jobs.filter.push(c)
+            }
+            _ => return,
+        }
+        self.jobs.rebuild(&self.clusters, self.now_ms);
+    }
+
+    fn on_search_typing(&mut self, key: KeyEvent) {
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let logs = &mut d.logs;
+        match key.code {
+            KeyCode::Enter => {
+                logs.typing = false;
+                return;
+            }
+            KeyCode::Esc => {
+                logs.typing = false;
+                logs.query.clear();
+            }
+            KeyCode::Backspace => {
+                logs.query.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                logs.query.clear()
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                logs.query.push(c)
+            }
+            _ => return,
+        }
+        self.search_changed();
+    }
+
+    /// The query changed: find the matching lines and jump to the first one from the current
+    /// position.
+    fn search_changed(&mut self) {
+        let (width, height) = self.log_view_size();
+        let bottom = self.log_bottom_top(width, height);
+        let top = self.log_top().unwrap_or(bottom).min(bottom);
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let logs = &mut d.logs;
+        logs.current = None;
+        logs.rerun_search();
+        if logs.matches.is_empty() {
+            return;
+        }
+        let idx = logs.matches.iter().position(|&l| l >= top).unwrap_or(0);
+        logs.current = Some(idx);
+        let line = logs.matches[idx];
+        if line < top || line >= top + height {
+            logs.scroll = Some(line.saturating_sub(height / 3));
+            logs.follow = false;
+        }
+    }
+
+    fn on_jobs_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        let Some(action) = self.lookup(&[KeyContext::Jobs, KeyContext::Global], &key) else {
+            return;
+        };
+        let page = ui::jobs_visible_rows(self, self.screen()).max(1) as isize;
+        let clusters = &self.clusters;
+        match action {
+            Action::Up => self.jobs.move_by(-1, clusters),
+            Action::Down => self.jobs.move_by(1, clusters),
+            Action::PageUp => self.jobs.move_by(-page, clusters),
+            Action::PageDown => self.jobs.move_by(page, clusters),
+            Action::Top => self.jobs.select_at(0, clusters),
+            Action::Bottom => self.jobs.select_at(usize::MAX, clusters),
+            Action::Open | Action::Right => {
+                if let Some(key) = self.jobs.selected_job(&self.clusters).map(|j| j.key()) {
+                    self.open_detail(key, fx);
+                }
+            }
+            Action::Back if !self.jobs.filter.is_empty() => {
+                self.jobs.filter.clear();
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::Quit => fx.push(Effect::Quit),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Refresh => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
+            Action::Filter | Action::Search => self.jobs.typing = true,
+            Action::ClearFilter => {
+                self.jobs.clear_filters();
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::SortNext => {
+                self.jobs.sort = self.jobs.sort.next();
+                self.jobs.reverse = false;
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::SortReverse => {
+                self.jobs.reverse = !self.jobs.reverse;
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::CycleClusterFilter => {
+                self.jobs.cycle_cluster(&self.clusters);
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::CycleStateFilter => {
+                self.jobs.state_filter = self.jobs.state_filter.next();
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+            }
+            Action::ShowError => self.show_error(),
+            _ => {}
+        }
+    }
+
+    /// The error popup: the selected job's cluster if it has an error, else the first unhealthy
+    /// cluster.
+    fn show_error(&mut self) {
+        let refresh = self.refresh_ms();
+        let now = self.now_ms;
+        let selected_cluster = self
+            .jobs
+            .selected_job(&self.clusters)
+            .map(|j| j.cluster.clone());
+        let has_error = |c: &ClusterView| {
+            c.unhealthy(now, refresh) || c.health.detail.is_some() || c.health.reason.is_some()
+        };
+        let pick = selected_cluster
+            .and_then(|name| {
+                self.clusters
+                    .iter()
+                    .find(|c| c.name() == name && has_error(c))
+            })
+            .or_else(|| self.clusters.iter().find(|c| c.unhealthy(now, refresh)))
+            .or_else(|| self.clusters.iter().find(|c| has_error(c)));
+        let (title, body) = match pick {
+            Some(c) => {
+                let (_, badge) = c.badge(now, refresh);
+                let mut body = format!("{}  {}  {}\n", c.name(), badge, c.cref.url);
+                if let Some(r) = &c.health.reason {
+                    body.push_str(&format!("reason: {r}\n"));
+                }
+                body.push_str(&format!(
+                    "failed polls in a row: {}   last good poll: {}\n\n",
+                    c.health.failures,
+                    crate::domain::time::format_age(now, c.health.last_ok_ms)
+                ));
+                body.push_str(
+                    c.health
+                        .detail
+                        .as_deref()
+                        .or(c.health.reason.as_deref())
+                        .unwrap_or("no error details"),
+                );
+                (format!("Error: {}", c.name()), body)
+            }
+            None => (
+                "Errors".to_string(),
+                "No errors: every cluster answered its last poll.".to_string(),
+            ),
+        };
+        self.overlay = Some(Overlay::Error {
+            title,
+            body,
+            scroll: 0,
+        });
+    }
+
+    fn open_detail(&mut self, key: JobKey, fx: &mut Vec<Effect>) {
+        self.detail = Some(DetailState::new(key));
+        for tab in Tab::ALL {
+            self.request_tab(tab, fx);
+        }
+    }
+
+    /// Sends the load of a tab's data (marks it in flight; a later reply with another id is
+    /// dropped).
+    fn request_tab(&mut self, tab: Tab, fx: &mut Vec<Effect>) {
+        let id = self.next_id();
+        let now = self.now_ms;
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let key = d.key.clone();
+        let req = match tab {
+            Tab::Overview => {
+                d.overview.start(id, now);
+                WorkerRequest::LoadJobDetail { key, request: id }
+            }
+            Tab::Checkpoints => {
+                d.checkpoints.start(id, now);
+                WorkerRequest::LoadCheckpoints { key, request: id }
+            }
+            Tab::Exceptions => {
+                d.exceptions.start(id, now);
+                WorkerRequest::LoadExceptions { key, request: id }
+            }
+            Tab::Logs => {
+                d.logs.list.start(id, now);
+                WorkerRequest::LoadLogList {
+                    cluster: key.cluster,
+                    request: id,
+                }
+            }
+        };
+        fx.push(Effect::Worker(req));
+    }
+
+    fn request_log(&mut self, file: LogFileRef, fx: &mut Vec<Effect>) {
+        let id = self.next_id();
+        let now = self.now_ms;
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        if d.logs.file.as_ref() != Some(&file) {
+            // Another file: drop the old tail (only one is kept) and start at its end.
+            d.logs.content.data = None;
+            d.logs.content.error = None;
+            d.logs.scroll = None;
+            d.logs.matches.clear();
+            d.logs.current = None;
+        }
+        d.logs.file = Some(file.clone());
+        d.logs.content.start(id, now);
+        fx.push(Effect::Worker(WorkerRequest::LoadLog {
+            cluster: d.key.cluster.clone(),
+            file,
+            max_bytes: LOG_MAX_BYTES,
+            request: id,
+        }));
+    }
+
+    /// On a tick: reload what the open tab shows when it is due (never twice in flight).
+    fn reload_due(&mut self, fx: &mut Vec<Effect>) {
+        let now = self.now_ms;
+        let refresh = self.refresh_ms();
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        match d.tab {
+            Tab::Overview if d.overview.due(now, refresh) => self.request_tab(Tab::Overview, fx),
+            Tab::Checkpoints if d.checkpoints.due(now, refresh) => {
+                self.request_tab(Tab::Checkpoints, fx)
+            }
+            Tab::Exceptions if d.exceptions.due(now, refresh) => {
+                self.request_tab(Tab::Exceptions, fx)
+            }
+            Tab::Logs => {
+                if d.logs.list.data.is_none() && d.logs.list.due(now, refresh) {
+                    self.request_tab(Tab::Logs, fx);
+                } else if d.logs.follow && d.logs.content.due(now, refresh) {
+                    if let Some(file) = d.logs.file.clone() {
+                        self.request_log(file, fx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_detail_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        let Some(tab) = self.detail.as_ref().map(|d| d.tab) else {
+            return;
+        };
+        let contexts: &[KeyContext] = if tab == Tab::Logs {
+            &[KeyContext::Logs, KeyContext::Detail, KeyContext::Global]
+        } else {
+            &[KeyContext::Detail, KeyContext::Global]
+        };
+        let action = self.lookup(contexts, &key).or_else(|| {
+            // Enter opens (the stack trace, a log file) even if a custom keymap left it unbound
+            // in the detail view.
+            (key.code == KeyCode::Enter && key.modifiers.is_empty()).then_some(Action::Open)
+        });
+        let Some(action) = action else {
+            return;
+        };
+        match action {
+            Action::Quit => {
+                fx.push(Effect::Quit);
+                return;
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                return;
+            }
+            Action::Refresh => {
+                fx.push(Effect::Worker(WorkerRequest::RefreshAll));
+                self.refresh_tab(fx);
+                return;
+            }
+            Action::NextTab | Action::PrevTab => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.tab = if action == Action::NextTab {
+                        d.tab.next()
+                    } else {
+                        d.tab.prev()
+                    };
+                }
+                self.reload_due(fx);
+                return;
+            }
+            Action::ShowError => {
+                self.show_error();
+                return;
+            }
+            _ => {}
+        }
+        match tab {
+            Tab::Overview => self.overview_key(action),
+            Tab::Checkpoints => self.checkpoints_key(action),
+            Tab::Exceptions => self.exceptions_key(action),
+            Tab::Logs => self.logs_key(action, fx),
+        }
+    }
+
+    /// `r` in the detail: reload the open tab now unless its load is already in flight.
+    fn refresh_tab(&mut self, fx: &mut Vec<Effect>) {
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        match d.tab {
+            Tab::Overview if !d.overview.loading() => self.request_tab(Tab::Overview, fx),
+            Tab::Checkpoints if !d.checkpoints.loading() => self.request_tab(Tab::Checkpoints, fx),
+            Tab::Exceptions if !d.exceptions.loading() => self.request_tab(Tab::Exceptions, fx),
+            Tab::Logs => {
+                if !d.logs.list.loading() && d.logs.list.data.is_none() {
+                    self.request_tab(Tab::Logs, fx);
+                } else if !d.logs.content.loading() {
+                    if let Some(file) = d.logs.file.clone() {
+                        self.request_log(file, fx);
+                    } else if !d.logs.list.loading() {
+                        self.request_tab(Tab::Logs, fx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn body_page(&self) -> isize {
+        (self.size.1.saturating_sub(8)).max(1) as isize
+    }
+
+    fn overview_key(&mut self, action: Action) {
+        let page = self.body_page();
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let len = d
+            .overview
+            .data
+            .as_ref()
+            .map(|o| o.vertices.len())
+            .unwrap_or(0);
+        match action {
+            Action::Back | Action::Left => self.detail = None,
+            a => d.vert_sel = move_sel(d.vert_sel, a, page, len),
+        }
+    }
+
+    fn checkpoints_key(&mut self, action: Action) {
+        let page = self.body_page();
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let len = d
+            .checkpoints
+            .data
+            .as_ref()
+            .map(|c| c.history.len())
+            .unwrap_or(0);
+        match action {
+            Action::Back | Action::Left => self.detail = None,
+            a => d.cp_sel = move_sel(d.cp_sel, a, page, len),
+        }
+    }
+
+    fn exceptions_key(&mut self, action: Action) {
+        let page = self.body_page();
+        let trace_height = ui::trace_visible_rows(self, self.screen());
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        if let Some(scroll) = d.trace {
+            let lines = d
+                .selected_exception()
+                .map(|e| e.stacktrace.lines().count())
+                .unwrap_or(0);
+            let max = lines.saturating_sub(trace_height);
+            d.trace = match action {
+                Action::Back | Action::Left | Action::Open => None,
+                Action::Up => Some(scroll.saturating_sub(1)),
+                Action::Down => Some((scroll + 1).min(max)),
+                Action::PageUp => Some(scroll.saturating_sub(trace_height.max(1))),
+                Action::PageDown => Some((scroll + trace_height.max(1)).min(max)),
+                Action::Top => Some(0),
+                Action::Bottom => Some(max),
+                _ => Some(scroll),
+            };
+            return;
+        }
+        let len = d.exception_count();
+        match action {
+            Action::Back | Action::Left => self.detail = None,
+            Action::Open | Action::Right => {
+                if d.selected_exception().is_some() {
+                    d.trace = Some(0);
+                }
+            }
+            a => d.exc_sel = move_sel(d.exc_sel, a, page, len),
+        }
+    }
+
+    fn logs_key(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        let (width, height) = self.log_view_size();
+        let top = self.log_top();
+        let bottom = self.log_bottom_top(width, height);
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let logs = &mut d.logs;
+        let nfiles = logs.files().len();
+        match action {
+            Action::Back => {
+                if !logs.query.is_empty() {
+                    logs.query.clear();
+                    logs.matches.clear();
+                    logs.current = None;
+                } else {
+                    self.detail = None;
+                }
+            }
+            Action::Left => logs.focus = LogFocus::List,
+            Action::Right => logs.focus = LogFocus::Content,
+            Action::Follow => {
+                logs.follow = !logs.follow;
+                if logs.follow {
+                    logs.scroll = None;
+                    if let Some(file) = logs.file.clone().filter(|_| !logs.content.loading()) {
+                        self.request_log(file, fx);
+                    }
+                }
+            }
+            Action::Wrap => logs.wrap = !logs.wrap,
+            Action::Search | Action::Filter => {
+                logs.typing = true;
+                logs.focus = LogFocus::Content;
+            }
+            Action::SearchNext | Action::SearchPrev => {
+                if logs.matches.is_empty() {
+                    logs.rerun_search();
+                }
+                let n = logs.matches.len();
+                if n > 0 {
+                    let from = top.unwrap_or(bottom);
+                    let next = match logs.current {
+                        Some(c) if action == Action::SearchNext => (c + 1) % n,
+                        Some(c) => (c + n - 1) % n,
+                        None if action == Action::SearchNext => {
+                            logs.matches.iter().position(|&l| l >= from).unwrap_or(0)
+                        }
+                        None => logs
+                            .matches
+                            .iter()
+                            .rposition(|&l| l < from + height)
+                            .unwrap_or(n - 1),
+                    };
+                    logs.current = Some(next);
+                    let line = logs.matches[next];
+                    let cur_top = top.unwrap_or(bottom);
+                    if line < cur_top || line >= cur_top + height {
+                        logs.scroll = Some(line.saturating_sub(height / 3).min(bottom));
+                        logs.follow = false;
+                    }
+                }
+            }
+            Action::Open if logs.focus == LogFocus::List => {
+                if let Some(file) = logs.files().get(logs.list_sel).cloned() {
+                    logs.focus = LogFocus::Content;
+                    self.request_log(file, fx);
+                }
+            }
+            a if logs.focus == LogFocus::List => {
+                logs.list_sel = move_sel(logs.list_sel, a, height.max(1) as isize, nfiles);
+            }
+            a => {
+                let cur = top.unwrap_or(bottom).min(bottom);
+                let page = height.max(1);
+                let new = match a {
+                    Action::Up => Some(cur.saturating_sub(1)),
+                    Action::Down => Some(cur + 1),
+                    Action::PageUp => Some(cur.saturating_sub(page)),
+                    Action::PageDown => Some(cur + page),
+                    Action::Top => Some(0),
+                    Action::Bottom => Some(usize::MAX),
+                    _ => None,
+                };
+                if let Some(new) = new {
+                    if new >= bottom {
+                        logs.scroll = None;
+                    } else {
+                        logs.scroll = Some(new);
+                        logs.follow = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Width and height of the log content viewport at the current terminal size.
+    fn log_view_size(&self) -> (usize, usize) {
+        match self.detail.as_ref() {
+            Some(d) => {
+                let r = ui::log_text_area(self, d, self.screen());
+                (r.width as usize, r.height as usize)
+            }
+            None => (0, 0),
+        }
+    }
+
+    fn log_top(&self) -> Option<usize> {
+        self.detail.as_ref().and_then(|d| d.logs.scroll)
+    }
+
+    fn log_bottom_top(&self, width: usize, height: usize) -> usize {
+        match self.detail.as_ref() {
+            Some(d) => ui::log_bottom_top(&d.logs, width, height),
+            None => 0,
+        }
+    }
+
+    // ---- replies -----------------------------------------------------------------------------
+
+    fn on_reply(&mut self, reply: WorkerReply, fx: &mut Vec<Effect>) {
+        match reply {
+            WorkerReply::ClusterPolled {
+                cluster,
+                generation,
+                health,
+                jobs,
+            } => {
+                let idx = match self.clusters.iter().position(|c| c.name() == cluster) {
+                    Some(i) => i,
+                    None => {
+                        self.clusters.push(ClusterView::new(
+                            ClusterRef {
+                                name: cluster.clone(),
+                                kind: String::new(),
+                                url: String::new(),
+                            },
+                            self.now_ms,
+                        ));
+                        self.clusters.len() - 1
+                    }
+                };
+                let c = &mut self.clusters[idx];
+                if generation < c.generation {
+                    return;
+                }
+                c.generation = generation;
+                c.health = health;
+                match jobs {
+                    Some(mut list) => {
+                        for j in &mut list {
+                            if j.cluster.is_empty() {
+                                j.cluster = cluster.clone();
+                            }
+                        }
+                        c.jobs = list;
+                    }
+                    None => c.jobs.iter_mut().for_each(|j| j.stale = true),
+                }
+                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.dirty = true;
+            }
+            WorkerReply::JobDetailLoaded {
+                key,
+                request,
+                result,
+            } => {
+                if let Some(d) = self.detail.as_mut() {
+                    if d.key == key && d.overview.accepts(request) {
+                        d.overview.finish(result);
+                        let len = d.overview.data.as_ref().map_or(0, |o| o.vertices.len());
+                        d.vert_sel = d.vert_sel.min(len.saturating_sub(1));
+                        self.dirty = true;
+                    }
+                }
+            }
+            WorkerReply::CheckpointsLoaded {
+                key,
+                request,
+                result,
+            } => {
+                if let Some(d) = self.detail.as_mut() {
+                    if d.key == key && d.checkpoints.accepts(request) {
+                        d.checkpoints.finish(
+                            result.map(|(stats, stored)| CheckpointsData::new(stats, stored)),
+                        );
+                        let len = d.checkpoints.data.as_ref().map_or(0, |c| c.history.len());
+                        d.cp_sel = d.cp_sel.min(len.saturating_sub(1));
+                        self.dirty = true;
+                    }
+                }
+            }
+            WorkerReply::ExceptionsLoaded {
+                key,
+                request,
+                result,
+            } => {
+                if let Some(d) = self.detail.as_mut() {
+                    if d.key == key && d.exceptions.accepts(request) {
+                        d.exceptions.finish(result);
+                        let len = d
+                            .exceptions
+                            .data
+                            .as_ref()
+                            .map_or(0, |e| exception_entries(e).len());
+                        d.exc_sel = d.exc_sel.min(len.saturating_sub(1));
+                        if len == 0 {
+                            d.trace = None;
+                        }
+                        self.dirty = true;
+                    }
+                }
+            }
+            WorkerReply::LogListLoaded {
+                cluster,
+                request,
+                result,
+            } => {
+                let Some(d) = self.detail.as_mut() else {
+                    return;
+                };
+                if d.key.cluster != cluster || !d.logs.list.accepts(request) {
+                    return;
+                }
+                d.logs.list.finish(result.map(|mut files| {
+                    sort_files(&mut files);
+                    files
+                }));
+                let nfiles = d.logs.files().len();
+                d.logs.list_sel = d.logs.list_sel.min(nfiles.saturating_sub(1));
+                let first = d.logs.files().first().cloned();
+                let chosen = d.logs.file.is_some();
+                self.dirty = true;
+                if let (false, Some(file)) = (chosen, first) {
+                    d.logs.focus = LogFocus::Content;
+                    self.request_log(file, fx);
+                }
+            }
+            WorkerReply::LogLoaded {
+                cluster,
+                file,
+                request,
+                result,
+            } => {
+                let Some(d) = self.detail.as_mut() else {
+                    return;
+                };
+                if d.key.cluster != cluster
+                    || d.logs.file.as_ref() != Some(&file)
+                    || !d.logs.content.accepts(request)
+                {
+                    return;
+                }
+                // Keep only the latest tail: the new one replaces the old one.
+                d.logs
+                    .content
+                    .finish(result.map(|tail| LogText::new(file, tail)));
+                if d.logs.follow {
+                    d.logs.scroll = None;
+                }
+                d.logs.rerun_search();
+                self.dirty = true;
+            }
+        }
+    }
+}
+
+/// Moves a list selection by a navigation action.
+fn move_sel(cur: usize, action: Action, page: isize, len: usize) -> usize {
+    match action {
+        Action::Up => step(cur, -1, len),
+        Action::Down => step(cur, 1, len),
+        Action::PageUp => step(cur, -page, len),
+        Action::PageDown => step(cur, page, len),
+        Action::Top => 0,
+        Action::Bottom => len.saturating_sub(1),
+        _ => cur,
+    }
+}

@@ -1,0 +1,331 @@
+//! The logs tab: file list, the latest tail of one file (only one is kept), a line index, search
+//! and wrapping. Rendering works on the visible lines only.
+
+use std::cell::Cell;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::domain::{LogFileRef, LogName, LogSource, LogTail};
+
+use super::detail::Load;
+
+/// The tail of one file with the byte offset of each line.
+#[derive(Debug, Clone)]
+pub(crate) struct LogText {
+    pub file: LogFileRef,
+    pub tail: LogTail,
+    starts: Vec<usize>,
+}
+
+impl LogText {
+    pub fn new(file: LogFileRef, tail: LogTail) -> Self {
+        let mut starts = vec![0];
+        for (i, b) in tail.text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        // A final newline ends the last line; it does not start an empty one.
+        if starts.len() > 1 && *starts.last().unwrap_or(&0) == tail.text.len() {
+            starts.pop();
+        }
+        if tail.text.is_empty() {
+            starts.clear();
+        }
+        LogText { file, tail, starts }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Line `i` without its newline.
+    pub fn line(&self, i: usize) -> &str {
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .starts
+            .get(i + 1)
+            .map(|e| e.saturating_sub(1))
+            .unwrap_or(self.tail.text.len());
+        let line = self.tail.text.get(start..end.max(start)).unwrap_or("");
+        line.strip_suffix('\n').unwrap_or(line)
+    }
+
+    /// Indexes of the lines that contain `needle` (ASCII case-insensitive).
+    pub fn search(&self, needle: &str) -> Vec<usize> {
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let n = needle.to_ascii_lowercase();
+        (0..self.line_count())
+            .filter(|&i| find_ci(self.line(i), &n, 0).is_some())
+            .collect()
+    }
+}
+
+/// Byte offset of the first match of `needle_lower` (already ASCII-lowercased) in `hay` at or
+/// after `from`, ignoring ASCII case. Matches start and end on character boundaries because the
+/// needle is valid UTF-8.
+pub(crate) fn find_ci(hay: &str, needle_lower: &str, from: usize) -> Option<usize> {
+    let h = hay.as_bytes();
+    let n = needle_lower.as_bytes();
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    (from..=h.len() - n.len()).find(|&i| {
+        h[i..i + n.len()]
+            .iter()
+            .zip(n)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
+/// Every match range of `needle` in one line.
+pub(crate) fn match_ranges(line: &str, needle: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if needle.is_empty() {
+        return out;
+    }
+    let n = needle.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = find_ci(line, &n, from) {
+        out.push((i, i + n.len()));
+        from = i + n.len();
+    }
+    out
+}
+
+/// Display width of one character as the log view draws it (tabs become 4 spaces, other control
+/// characters are dropped).
+fn char_width(c: char) -> usize {
+    if c == '\t' {
+        4
+    } else if c.is_control() {
+        0
+    } else if c.is_ascii() {
+        1
+    } else {
+        let mut b = [0u8; 4];
+        Span::raw(&*c.encode_utf8(&mut b)).width()
+    }
+}
+
+/// How many screen rows `line` takes at `width` with wrapping, capped at `cap`.
+pub(crate) fn wrapped_rows(line: &str, width: usize, cap: usize) -> usize {
+    if width == 0 {
+        return 1;
+    }
+    let mut rows = 1;
+    let mut col = 0;
+    for c in line.chars() {
+        let w = char_width(c);
+        if w == 0 {
+            continue;
+        }
+        if col + w > width && col > 0 {
+            rows += 1;
+            col = 0;
+            if rows >= cap {
+                return cap;
+            }
+        }
+        col += w;
+    }
+    rows
+}
+
+/// The screen rows of one line: controls replaced, matches styled, cut (or wrapped) at `width`,
+/// at most `max_rows` rows.
+pub(crate) fn render_line(
+    line: &str,
+    matches: &[(usize, usize)],
+    base: Style,
+    hl: Style,
+    width: usize,
+    wrap: bool,
+    max_rows: usize,
+) -> Vec<Line<'static>> {
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut run = String::new();
+    let mut run_style = base;
+    let mut col = 0usize;
+    if width == 0 || max_rows == 0 {
+        return rows;
+    }
+    let flush = |run: &mut String, style: Style, spans: &mut Vec<Span<'static>>| {
+        if !run.is_empty() {
+            spans.push(Span::styled(std::mem::take(run), style));
+        }
+    };
+    for (i, c) in line.char_indices() {
+        let w = char_width(c);
+        if w == 0 {
+            continue;
+        }
+        let style = if matches.iter().any(|(s, e)| i >= *s && i < *e) {
+            hl
+        } else {
+            base
+        };
+        if col + w > width {
+            if !wrap {
+                break;
+            }
+            flush(&mut run, run_style, &mut spans);
+            rows.push(Line::from(std::mem::take(&mut spans)));
+            col = 0;
+            if rows.len() >= max_rows {
+                return rows;
+            }
+        }
+        if style != run_style {
+            flush(&mut run, run_style, &mut spans);
+            run_style = style;
+        }
+        if c == '\t' {
+            run.push_str("    ");
+        } else {
+            run.push(c);
+        }
+        col += w;
+    }
+    flush(&mut run, run_style, &mut spans);
+    rows.push(Line::from(spans));
+    rows
+}
+
+/// Which pane of the logs tab has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFocus {
+    List,
+    Content,
+}
+
+/// The logs tab.
+#[derive(Debug)]
+pub(crate) struct LogsState {
+    pub list: Load<Vec<LogFileRef>>,
+    pub list_sel: usize,
+    pub list_offset: Cell<usize>,
+    pub focus: LogFocus,
+    /// The file chosen (requested) last.
+    pub file: Option<LogFileRef>,
+    pub content: Load<LogText>,
+    pub follow: bool,
+    pub wrap: bool,
+    /// First line shown; `None` = pinned to the end (the tail is shown first).
+    pub scroll: Option<usize>,
+    pub query: String,
+    pub typing: bool,
+    /// Lines with a match.
+    pub matches: Vec<usize>,
+    /// Index into `matches` of the current match.
+    pub current: Option<usize>,
+}
+
+impl Default for LogsState {
+    fn default() -> Self {
+        LogsState {
+            list: Load::default(),
+            list_sel: 0,
+            list_offset: Cell::new(0),
+            focus: LogFocus::List,
+            file: None,
+            content: Load::default(),
+            follow: false,
+            wrap: false,
+            scroll: None,
+            query: String::new(),
+            typing: false,
+            matches: Vec::new(),
+            current: None,
+        }
+    }
+}
+
+impl LogsState {
+    pub fn files(&self) -> &[LogFileRef] {
+        self.list.data.as_deref().unwrap_or(&[])
+    }
+
+    pub fn rerun_search(&mut self) {
+        self.matches = match &self.content.data {
+            Some(t) => t.search(&self.query),
+            None => Vec::new(),
+        };
+        self.current = match self.current {
+            Some(c) if c < self.matches.len() => Some(c),
+            _ => None,
+        };
+    }
+}
+
+/// JobManager first (log, stdout, other files), then each TaskManager the same way.
+pub(crate) fn sort_files(files: &mut [LogFileRef]) {
+    files.sort_by(|a, b| {
+        let src = |f: &LogFileRef| match &f.source {
+            LogSource::JobManager => (0, String::new()),
+            LogSource::TaskManager(id) => (1, id.clone()),
+        };
+        let name = |f: &LogFileRef| match &f.name {
+            LogName::Log => (0, String::new()),
+            LogName::Stdout => (1, String::new()),
+            LogName::File(n) => (2, n.clone()),
+        };
+        src(a).cmp(&src(b)).then_with(|| name(a).cmp(&name(b)))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> LogText {
+        LogText::new(
+            LogFileRef {
+                source: LogSource::JobManager,
+                name: LogName::Log,
+                size: None,
+                mtime: None,
+            },
+            LogTail {
+                text: s.into(),
+                total_bytes: s.len() as u64,
+                truncated: false,
+            },
+        )
+    }
+
+    #[test]
+    fn lines_and_search() {
+        let t = text("a ERROR x\nb\nc error\n");
+        assert_eq!(t.line_count(), 3);
+        assert_eq!(t.line(2), "c error");
+        assert_eq!(t.search("Error"), vec![0, 2]);
+        assert_eq!(match_ranges("eRRor error", "error"), vec![(0, 5), (6, 11)]);
+        assert_eq!(text("").line_count(), 0);
+        assert_eq!(text("x").line_count(), 1);
+        assert_eq!(find_ci("é-ÉRROR", "érror", 0), None);
+    }
+
+    #[test]
+    fn wrapping_counts_rows() {
+        assert_eq!(wrapped_rows("abcdef", 4, 10), 2);
+        assert_eq!(wrapped_rows("", 4, 10), 1);
+        assert_eq!(wrapped_rows("\tx", 4, 10), 2);
+        let rows = render_line(
+            "abcdef",
+            &[],
+            Style::default(),
+            Style::default(),
+            4,
+            true,
+            10,
+        );
+        assert_eq!(rows.len(), 2);
+    }
+}

@@ -1,0 +1,179 @@
+//! The terminal loop: raw mode + alternate screen (restored on exit, on error and by a panic
+//! hook), crossterm's event stream, a 1 s tick, worker replies; draws only when dirty and at most
+//! ~60 times a second.
+
+use std::io::{self, Stdout};
+use std::sync::Once;
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event, EventStream, KeyEventKind,
+};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::domain::time::now_ms;
+use crate::domain::{WorkerReply, WorkerRequest};
+
+use super::app::{App, Effect, Msg};
+
+const FRAME: Duration = Duration::from_millis(16);
+const TICK: Duration = Duration::from_secs(1);
+/// Replies handled per loop turn before drawing (keeps input responsive under a flood).
+const MAX_DRAIN: usize = 256;
+
+/// Puts the terminal back: leaves the alternate screen, disables raw mode, shows the cursor.
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (normal exit, `?` errors).
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore_terminal();
+                previous(info);
+            }));
+        });
+        enable_raw_mode().context("enabling raw mode")?;
+        let guard = TerminalGuard;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )
+        .context("entering the alternate screen")?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn to_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Paste(s) => Some(Msg::Paste(s)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Applies effects; returns `true` when the app asked to quit.
+fn apply(effects: Vec<Effect>, requests: &Sender<WorkerRequest>) -> bool {
+    let mut quit = false;
+    for fx in effects {
+        match fx {
+            Effect::Quit => quit = true,
+            Effect::Worker(req) => match requests.try_send(req) {
+                Ok(()) => {}
+                // Full: drop it and stay responsive (RefreshAll is idempotent; detail loads are
+                // re-sent when found lost).
+                Err(TrySendError::Full(req)) => {
+                    tracing::debug!(?req, "request channel full: dropped");
+                }
+                Err(TrySendError::Closed(_)) => {
+                    tracing::warn!("request channel closed: workers are gone");
+                }
+            },
+        }
+    }
+    quit
+}
+
+/// Runs the console until the user quits. `requests` goes to the workers; `replies` comes back
+/// from them. The terminal is restored on every exit path.
+pub async fn run(
+    mut app: App,
+    requests: Sender<WorkerRequest>,
+    mut replies: Receiver<WorkerReply>,
+) -> anyhow::Result<()> {
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout())).context("opening the terminal")?;
+    terminal.clear()?;
+    let size = terminal.size()?;
+    let mut quit = apply(app.update(Msg::Resize(size.width, size.height)), &requests);
+    quit |= apply(app.update(Msg::Tick { now_ms: now_ms() }), &requests);
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut replies_open = true;
+    let mut last_draw: Option<Instant> = None;
+
+    while !quit {
+        if app.is_dirty() {
+            let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+            if due {
+                terminal.draw(|f| app.draw(f)).context("drawing")?;
+                app.clear_dirty();
+                last_draw = Some(Instant::now());
+            }
+        }
+        let frame_deadline = match (app.is_dirty(), last_draw) {
+            (true, Some(t)) => Some(t + FRAME),
+            _ => None,
+        };
+        let msg = tokio::select! {
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => to_msg(ev),
+                Some(Err(e)) => return Err(e).context("reading terminal events"),
+                None => break,
+            },
+            reply = replies.recv(), if replies_open => match reply {
+                Some(r) => Some(Msg::Worker(r)),
+                None => {
+                    replies_open = false;
+                    None
+                }
+            },
+            _ = tick.tick() => Some(Msg::Tick { now_ms: now_ms() }),
+            _ = tokio::time::sleep_until(frame_deadline.unwrap_or_else(Instant::now)),
+                if frame_deadline.is_some() => None,
+        };
+        if let Some(msg) = msg {
+            quit |= apply(app.update(msg), &requests);
+        }
+        // Drain what the workers already sent before drawing.
+        for _ in 0..MAX_DRAIN {
+            if quit || !replies_open {
+                break;
+            }
+            match replies.try_recv() {
+                Ok(r) => quit |= apply(app.update(Msg::Worker(r)), &requests),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    replies_open = false;
+                }
+            }
+        }
+    }
+    terminal.show_cursor().ok();
+    Ok(())
+}

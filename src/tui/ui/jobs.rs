@@ -1,0 +1,350 @@
+//! The jobs view: cluster badges, one table of all jobs, status line, notice and key hints.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph};
+use ratatui::Frame;
+
+use crate::domain::time::format_duration_ms;
+use crate::domain::CheckpointStatus;
+
+use super::super::app::App;
+use super::super::fmt::{checkpoint_cell, clean};
+use super::super::jobs::{uptime_ms, JobsState, SortColumn};
+use super::super::keymap::{Action, KeyContext};
+use super::{empty_message, hint_spans, panel, render_table, scroll_offset, Col};
+
+struct JobsLayout {
+    header: Rect,
+    table: Rect,
+    bordered: bool,
+    status: Rect,
+    notice: Rect,
+    hints: Rect,
+}
+
+/// Header segments: the app name, read-only marker, then one badge per cluster.
+fn header_segments(app: &App) -> Vec<Vec<Span<'static>>> {
+    let t = &app.theme;
+    let mut segs = vec![vec![Span::styled("flinkdeck", t.title)]];
+    if app.opts.readonly {
+        segs.push(vec![Span::styled("READ-ONLY", t.warning)]);
+    }
+    let refresh = app.opts.refresh.as_millis() as i64;
+    for c in &app.clusters {
+        let (status, badge) = c.badge(app.now_ms, refresh);
+        segs.push(vec![
+            Span::styled(clean(c.name()), t.header),
+            Span::raw(" "),
+            Span::styled(badge, t.health(status)),
+        ]);
+    }
+    segs
+}
+
+/// Lays the segments out on lines of `width` cells (greedy).
+fn header_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let sep = "  ";
+    let mut lines: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0usize;
+    for seg in header_segments(app) {
+        let w: usize = seg.iter().map(|s| s.width()).sum();
+        let cur = lines.last_mut().expect("one line");
+        if !cur.is_empty() && used + sep.len() + w > width as usize {
+            lines.push(Vec::new());
+            used = 0;
+        }
+        let cur = lines.last_mut().expect("one line");
+        if !cur.is_empty() {
+            cur.push(Span::styled(sep, app.theme.dim));
+            used += sep.len();
+        }
+        used += w;
+        cur.extend(seg);
+    }
+    lines.into_iter().map(Line::from).collect()
+}
+
+fn layout(app: &App, area: Rect) -> JobsLayout {
+    let h = area.height;
+    let header = if h >= 3 {
+        let max = if h >= 16 {
+            3
+        } else if h >= 8 {
+            2
+        } else {
+            1
+        };
+        header_lines(app, area.width).len().min(max) as u16
+    } else {
+        0
+    };
+    let status = u16::from(h >= 8);
+    let notice = u16::from(h >= 12 && app.opts.notice.is_some());
+    let hints = u16::from(h >= 4);
+    let [header, table, status, notice, hints] = Layout::vertical([
+        Constraint::Length(header),
+        Constraint::Min(0),
+        Constraint::Length(status),
+        Constraint::Length(notice),
+        Constraint::Length(hints),
+    ])
+    .areas(area);
+    JobsLayout {
+        header,
+        table,
+        bordered: table.height >= 6 && table.width >= 30,
+        status,
+        notice,
+        hints,
+    }
+}
+
+fn table_inner(l: &JobsLayout) -> Rect {
+    if l.bordered {
+        l.table.inner(ratatui::layout::Margin::new(1, 1))
+    } else {
+        l.table
+    }
+}
+
+/// How many job rows fit at the current size (for page up/down).
+pub(crate) fn jobs_visible_rows(app: &App, area: Rect) -> usize {
+    table_inner(&layout(app, area)).height.saturating_sub(1) as usize
+}
+
+pub(crate) fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let l = layout(app, area);
+    let lines = header_lines(app, area.width);
+    frame.render_widget(Paragraph::new(lines), l.header);
+    draw_table(app, frame, &l);
+    if l.status.height > 0 {
+        frame.render_widget(status_line(app), l.status);
+    }
+    if l.notice.height > 0 {
+        if let Some(n) = &app.opts.notice {
+            frame.render_widget(
+                Line::from(Span::styled(clean(n), app.theme.warning)),
+                l.notice,
+            );
+        }
+    }
+    if l.hints.height > 0 {
+        let line = if app.jobs.typing {
+            typing_line(app)
+        } else if l.status.height == 0 && app.jobs.filters_active() {
+            // No status line on tiny terminals: say that a filter is on.
+            let mut spans = vec![Span::styled(filter_summary(&app.jobs), app.theme.warning)];
+            spans.push(Span::raw("  "));
+            spans.extend(hint_spans(
+                app,
+                &[KeyContext::Jobs, KeyContext::Global],
+                &[(Action::ClearFilter, "clear")],
+            ));
+            Line::from(spans)
+        } else {
+            Line::from(hint_spans(
+                app,
+                &[KeyContext::Jobs, KeyContext::Global],
+                &[
+                    (Action::Help, "help"),
+                    (Action::Quit, "quit"),
+                    (Action::Open, "open"),
+                    (Action::Filter, "filter"),
+                    (Action::SortNext, "sort"),
+                    (Action::SortReverse, "reverse"),
+                    (Action::CycleClusterFilter, "cluster"),
+                    (Action::CycleStateFilter, "state"),
+                    (Action::ClearFilter, "clear"),
+                    (Action::ShowError, "error"),
+                    (Action::Refresh, "refresh"),
+                ],
+            ))
+        };
+        frame.render_widget(line, l.hints);
+    }
+}
+
+fn typing_line(app: &App) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("filter: /", app.theme.key_hint),
+        Span::styled(clean(&app.jobs.filter), app.theme.base),
+        Span::styled("█", app.theme.key_hint),
+        Span::styled("  enter keep · esc clear", app.theme.dim),
+    ])
+}
+
+fn filter_summary(jobs: &JobsState) -> String {
+    let mut parts = Vec::new();
+    if !jobs.filter.is_empty() {
+        parts.push(format!("filter \"{}\"", clean(&jobs.filter)));
+    }
+    if let Some(c) = &jobs.cluster_filter {
+        parts.push(format!("cluster {}", clean(c)));
+    }
+    if jobs.state_filter != super::super::jobs::StateFilter::All {
+        parts.push(format!("state {}", jobs.state_filter.label()));
+    }
+    parts.join(" · ")
+}
+
+fn sort_arrow(reverse: bool) -> &'static str {
+    if reverse {
+        "▼"
+    } else {
+        "▲"
+    }
+}
+
+fn status_line(app: &App) -> Line<'static> {
+    let t = &app.theme;
+    let total = JobsState::total(&app.clusters);
+    let shown = app.jobs.rows.len();
+    let count = if app.jobs.filters_active() {
+        format!("{shown} of {total} jobs")
+    } else {
+        format!("{total} jobs")
+    };
+    let mut spans = vec![Span::styled(count, t.base)];
+    if app.jobs.filters_active() {
+        spans.push(Span::styled(" │ ", t.dim));
+        spans.push(Span::styled(filter_summary(&app.jobs), t.warning));
+    }
+    spans.push(Span::styled(" │ ", t.dim));
+    spans.push(Span::styled(
+        format!(
+            "sort {} {}",
+            app.jobs.sort.title(),
+            sort_arrow(app.jobs.reverse)
+        ),
+        t.base,
+    ));
+    let any_stale = app
+        .jobs
+        .rows
+        .iter()
+        .any(|(c, j)| app.clusters[*c].jobs[*j].stale);
+    if any_stale {
+        spans.push(Span::styled(" │ ", t.dim));
+        spans.push(Span::styled(
+            "? = last known state (cluster not answering)",
+            t.dim,
+        ));
+    }
+    Line::from(spans)
+}
+
+fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
+    let t = &app.theme;
+    let inner = table_inner(l);
+    if l.bordered {
+        let title = format!(" Jobs ({}) ", app.jobs.rows.len());
+        frame.render_widget(panel(app, title, true), l.table);
+    }
+    let visible = inner.height.saturating_sub(1) as usize;
+    let len = app.jobs.rows.len();
+    let offset = scroll_offset(app.jobs.offset.get(), app.jobs.selected, visible, len);
+    app.jobs.offset.set(offset);
+
+    let now = app.now_ms;
+    let mut rows = Vec::new();
+    let mut widths = [0usize; 7];
+    for &(ci, ji) in app.jobs.rows.iter().skip(offset).take(visible) {
+        let j = &app.clusters[ci].jobs[ji];
+        let state_text = if j.stale {
+            format!("{}?", j.state.as_str())
+        } else {
+            j.state.as_str().to_string()
+        };
+        let state_style = if j.stale { t.dim } else { t.state(&j.state) };
+        let cp = checkpoint_cell(j.last_checkpoint.as_ref(), now);
+        let cp_style = match j.last_checkpoint.as_ref().map(|c| c.status) {
+            Some(CheckpointStatus::Failed) if !j.stale => t.error,
+            _ => Style::default(),
+        };
+        let restarts = j
+            .restarts
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "-".into());
+        let restarts_style = match j.restarts {
+            Some(r) if r > 0 && !j.stale => t.warning,
+            _ => Style::default(),
+        };
+        let texts = [
+            clean(&j.cluster),
+            clean(&j.name),
+            state_text,
+            format_duration_ms(uptime_ms(j, now)),
+            format!("{}/{}", j.tasks_running, j.tasks_total),
+            cp,
+            restarts,
+        ];
+        for (w, s) in widths.iter_mut().zip(texts.iter()) {
+            *w = (*w).max(Span::raw(s.as_str()).width());
+        }
+        let [c0, c1, c2, c3, c4, c5, c6] = texts;
+        let cells = vec![
+            Cell::from(c0),
+            Cell::from(c1),
+            Cell::from(Span::styled(c2, state_style)),
+            Cell::from(c3),
+            Cell::from(c4),
+            Cell::from(Span::styled(c5, cp_style)),
+            Cell::from(Span::styled(c6, restarts_style)),
+        ];
+        let row_style = if j.stale { t.dim } else { Style::default() };
+        rows.push((cells, row_style));
+    }
+
+    let titles = [
+        SortColumn::Cluster,
+        SortColumn::Name,
+        SortColumn::State,
+        SortColumn::Uptime,
+        SortColumn::Tasks,
+        SortColumn::Checkpoint,
+        SortColumn::Restarts,
+    ];
+    let prios = [2u8, 0, 1, 3, 4, 5, 6];
+    let cols: Vec<Col> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let title = if *c == app.jobs.sort {
+                format!("{} {}", c.title(), sort_arrow(app.jobs.reverse))
+            } else {
+                c.title().to_string()
+            };
+            if *c == SortColumn::Name {
+                Col::new(title, widths[i].clamp(6, 16), prios[i]).fill(4)
+            } else {
+                Col::new(title, widths[i], prios[i])
+            }
+        })
+        .collect();
+
+    if rows.is_empty() {
+        render_table(app, frame, inner, &cols, Vec::new(), None);
+        let msg = if JobsState::total(&app.clusters) > 0 {
+            "no job matches filter"
+        } else if app
+            .clusters
+            .iter()
+            .all(|c| c.health.status == crate::domain::HealthStatus::Pending)
+        {
+            "no jobs yet: waiting for the first poll…"
+        } else {
+            "no jobs"
+        };
+        let below = Rect {
+            y: inner.y.saturating_add(1).min(inner.bottom()),
+            height: inner.height.saturating_sub(1),
+            ..inner
+        };
+        empty_message(app, frame, below, msg);
+        return;
+    }
+    let selected = app.jobs.selected.checked_sub(offset);
+    render_table(app, frame, inner, &cols, rows, selected);
+}

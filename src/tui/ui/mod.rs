@@ -1,0 +1,270 @@
+//! Rendering: pure functions of `&App` into a `Frame`. Layout helpers here are shared with
+//! `update` (page sizes, log viewport) so both agree on what is visible.
+
+mod detail;
+mod jobs;
+mod logs;
+mod overlay;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Row, Table, TableState};
+use ratatui::Frame;
+
+use super::app::App;
+use super::keymap::{Action, KeyContext};
+
+pub(crate) use detail::{log_text_area, trace_visible_rows};
+pub(crate) use jobs::jobs_visible_rows;
+pub(crate) use logs::log_bottom_top;
+pub(crate) use overlay::overlay_max_scroll;
+
+/// Marker in front of the selected table row (visible without colours too).
+pub(crate) const SELECTED_MARK: &str = "> ";
+
+pub(crate) fn draw(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    frame.buffer_mut().set_style(area, app.theme.base);
+    match &app.detail {
+        Some(d) => detail::draw(app, d, frame, area),
+        None => jobs::draw(app, frame, area),
+    }
+    if let Some(o) = &app.overlay {
+        overlay::draw(app, o, frame, area);
+    }
+}
+
+/// A table column: its title, the width it wants, whether it takes the rest of the row (and how
+/// narrow it may get), and its priority (0 = kept longest when the terminal is narrow).
+#[derive(Debug, Clone)]
+pub(crate) struct Col {
+    pub title: String,
+    pub width: u16,
+    pub prio: u8,
+    pub fill: bool,
+    pub min: u16,
+}
+
+impl Col {
+    pub fn new(title: impl Into<String>, width: usize, prio: u8) -> Col {
+        let title = title.into();
+        let w = width.max(Span::raw(title.as_str()).width());
+        let width = w.min(u16::MAX as usize) as u16;
+        Col {
+            title,
+            width,
+            prio,
+            fill: false,
+            min: width,
+        }
+    }
+
+    /// Takes the rest of the row; may shrink to `min` cells so that an essential column fits.
+    pub fn fill(mut self, min: u16) -> Col {
+        self.fill = true;
+        self.min = min.min(self.width);
+        self
+    }
+}
+
+/// Which columns fit in `avail` cells, in priority order, keeping the original order: the first
+/// column that does not fit hides it and every less important one (so columns disappear
+/// right-to-left as the terminal narrows). The most important column is always kept; to fit
+/// the essential columns (priority 0 and 1) the fill column may shrink to its minimum.
+pub(crate) fn fit_columns(cols: &[Col], avail: u16, spacing: u16) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| (cols[i].prio, i));
+    let avail = avail as u32;
+    let mut used: u32 = 0;
+    let mut slack: u32 = 0;
+    let mut keep = Vec::new();
+    for (n, i) in order.into_iter().enumerate() {
+        let col = &cols[i];
+        let need = col.width as u32 + if n == 0 { 0 } else { spacing as u32 };
+        if n == 0 || used + need <= avail {
+            used += need;
+        } else if col.prio <= 1 && used + need - avail <= slack {
+            slack -= used + need - avail;
+            used = avail;
+        } else {
+            break;
+        }
+        if col.fill {
+            slack += (col.width - col.min) as u32;
+        }
+        keep.push(i);
+    }
+    keep.sort_unstable();
+    keep
+}
+
+/// First visible row so that `selected` is visible, moving as little as possible from `prev`.
+pub(crate) fn scroll_offset(prev: usize, selected: usize, visible: usize, len: usize) -> usize {
+    if visible == 0 || len == 0 {
+        return 0;
+    }
+    let mut off = prev.min(len.saturating_sub(visible));
+    if selected < off {
+        off = selected;
+    } else if selected >= off + visible {
+        off = selected + 1 - visible;
+    }
+    off
+}
+
+/// A table over the visible rows only: `rows` are already the window starting at the offset;
+/// `selected` is relative to that window.
+pub(crate) fn render_table(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    cols: &[Col],
+    rows: Vec<(Vec<Cell<'static>>, Style)>,
+    selected: Option<usize>,
+) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let mark = if selected.is_some() {
+        SELECTED_MARK.len() as u16
+    } else {
+        0
+    };
+    let keep = fit_columns(cols, area.width.saturating_sub(mark), 1);
+    let widths: Vec<ratatui::layout::Constraint> = keep
+        .iter()
+        .map(|&i| {
+            if cols[i].fill {
+                ratatui::layout::Constraint::Fill(1)
+            } else {
+                ratatui::layout::Constraint::Length(cols[i].width)
+            }
+        })
+        .collect();
+    let header = Row::new(
+        keep.iter()
+            .map(|&i| Cell::from(cols[i].title.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .style(app.theme.table_header);
+    let body: Vec<Row> = rows
+        .into_iter()
+        .map(|(cells, style)| {
+            let cells: Vec<Cell> = keep
+                .iter()
+                .map(|&i| cells.get(i).cloned().unwrap_or_default())
+                .collect();
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let mut table = Table::new(body, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(app.theme.selected);
+    if selected.is_some() {
+        table = table
+            .highlight_symbol(SELECTED_MARK)
+            .highlight_spacing(HighlightSpacing::Always);
+    }
+    let mut state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A bordered panel (only when there is room for borders).
+pub(crate) fn panel<'a>(app: &App, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            app.theme.border_focused
+        } else {
+            app.theme.border
+        })
+        .title(title.into().style(app.theme.title))
+}
+
+/// Whether `area` has room for a bordered panel.
+pub(crate) fn room_for_border(area: Rect) -> bool {
+    area.width >= 20 && area.height >= 5
+}
+
+/// Key hints from the keymap: `enter open  / filter  …` for the actions that are bound.
+pub(crate) fn hint_spans(
+    app: &App,
+    contexts: &[KeyContext],
+    items: &[(Action, &str)],
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (action, label) in items {
+        let key = contexts
+            .iter()
+            .find_map(|ctx| app.keymap.hint(*ctx, *action))
+            // Enter opens in the detail view even when the keymap does not bind it there.
+            .or_else(|| (*action == Action::Open).then(|| "enter".to_string()));
+        if let Some(key) = key {
+            if !spans.is_empty() {
+                spans.push(Span::styled("  ", app.theme.dim));
+            }
+            spans.push(Span::styled(key, app.theme.key_hint));
+            spans.push(Span::styled(format!(" {label}"), app.theme.dim));
+        }
+    }
+    spans
+}
+
+/// A rectangle of `w`×`h` centred in `area` (clamped to it).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// The message of an empty table, centred in its area.
+pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str) {
+    if area.height == 0 {
+        return;
+    }
+    let y = area.y + area.height / 2;
+    let line = Line::from(Span::styled(text.to_string(), app.theme.dim)).centered();
+    frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_drop_by_priority() {
+        let cols = vec![
+            Col::new("A", 5, 0),
+            Col::new("B", 5, 2),
+            Col::new("C", 5, 1),
+            Col::new("D", 1, 3),
+        ];
+        assert_eq!(fit_columns(&cols, 19, 1), vec![0, 1, 2, 3]);
+        assert_eq!(fit_columns(&cols, 17, 1), vec![0, 1, 2]);
+        // B does not fit: D, less important, is hidden too even though it would fit.
+        assert_eq!(fit_columns(&cols, 13, 1), vec![0, 2]);
+        assert_eq!(fit_columns(&cols, 1, 1), vec![0]);
+        // The fill column shrinks so the essential column still fits.
+        let cols = vec![Col::new("NAME", 16, 0).fill(4), Col::new("STATE", 12, 1)];
+        assert_eq!(fit_columns(&cols, 18, 1), vec![0, 1]);
+        assert_eq!(fit_columns(&cols, 16, 1), vec![0]);
+    }
+
+    #[test]
+    fn offsets_keep_selection_visible() {
+        assert_eq!(scroll_offset(0, 12, 10, 30), 3);
+        assert_eq!(scroll_offset(5, 2, 10, 30), 2);
+        assert_eq!(scroll_offset(25, 29, 10, 30), 20);
+        assert_eq!(scroll_offset(3, 0, 0, 30), 0);
+    }
+}

@@ -1,0 +1,129 @@
+//! Windows over the screen: the help (generated from the keymap) and the error popup.
+
+use ratatui::layout::{Margin, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::super::app::{App, Overlay};
+use super::super::fmt::{clean, wrap_words};
+use super::super::keymap::KeyContext;
+use super::{centered, panel, room_for_border};
+
+const CONTEXTS: [(KeyContext, &str); 5] = [
+    (KeyContext::Global, "Everywhere"),
+    (KeyContext::Jobs, "Jobs list"),
+    (KeyContext::Detail, "Job detail"),
+    (KeyContext::Logs, "Logs tab"),
+    (KeyContext::Help, "Help and popups"),
+];
+
+/// Every binding of every context with its description.
+fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for (ctx, title) in CONTEXTS {
+        let bindings = app.keymap.bindings(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::from(Span::styled(title.to_string(), t.title)));
+        for b in bindings {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16} ", keys.join(", ")), t.key_hint),
+                Span::styled(clean(&b.desc), t.base),
+            ]));
+        }
+    }
+    lines
+}
+
+/// The popup: as tall as its text (plus borders), at most the screen less a line above and below.
+fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
+    let width = match overlay {
+        Overlay::Help { .. } => area.width.saturating_sub(4).clamp(area.width.min(20), 76),
+        Overlay::Error { .. } => (area.width.saturating_mul(4) / 5).max(area.width.min(30)),
+    };
+    let text_width = if room_for_border(Rect::new(0, 0, width, area.height)) {
+        width.saturating_sub(2)
+    } else {
+        width
+    };
+    let rows = content(app, overlay, text_width as usize).len();
+    let max_h = area.height.saturating_sub(2).max(area.height.min(5));
+    let height = (rows.saturating_add(2)).min(max_h as usize) as u16;
+    centered(area, width, height.max(area.height.min(5)))
+}
+
+fn inner(area: Rect) -> Rect {
+    if room_for_border(area) {
+        area.inner(Margin::new(1, 1))
+    } else {
+        area
+    }
+}
+
+fn error_rows(app: &App, body: &str, width: usize) -> Vec<Line<'static>> {
+    body.lines()
+        .flat_map(|l| wrap_words(&clean(l), width))
+        .map(|row| Line::from(Span::styled(row, app.theme.base)))
+        .collect()
+}
+
+fn content(app: &App, overlay: &Overlay, width: usize) -> Vec<Line<'static>> {
+    match overlay {
+        Overlay::Help { .. } => help_lines(app),
+        Overlay::Error { body, .. } => error_rows(app, body, width),
+    }
+}
+
+/// The largest scroll offset of the open overlay at the current size.
+pub(crate) fn overlay_max_scroll(app: &App) -> usize {
+    let Some(o) = &app.overlay else {
+        return 0;
+    };
+    let screen = Rect::new(0, 0, app.size.0, app.size.1);
+    let inner = inner(popup_area(app, screen, o));
+    let n = content(app, o, inner.width as usize).len();
+    n.saturating_sub(inner.height as usize)
+}
+
+pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
+    let popup = popup_area(app, area, overlay);
+    if popup.width == 0 || popup.height == 0 {
+        return;
+    }
+    frame.render_widget(Clear, popup);
+    frame.buffer_mut().set_style(popup, app.theme.base);
+    let (title, scroll) = match overlay {
+        Overlay::Help { scroll } => ("Help".to_string(), *scroll),
+        Overlay::Error { title, scroll, .. } => (clean(title), *scroll),
+    };
+    let inner = inner(popup);
+    let lines = content(app, overlay, inner.width as usize);
+    let max = lines.len().saturating_sub(inner.height as usize);
+    if room_for_border(popup) {
+        // Say where we are when the text does not fit.
+        let position = if max > 0 {
+            let first = scroll.min(max) + 1;
+            let last = (scroll.min(max) + inner.height as usize).min(lines.len());
+            format!(" · {first}-{last} of {}", lines.len())
+        } else {
+            String::new()
+        };
+        frame.render_widget(
+            panel(app, format!(" {title}{position} · esc close "), true),
+            popup,
+        );
+    }
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll.min(max))
+        .take(inner.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+}

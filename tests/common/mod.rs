@@ -1,0 +1,211 @@
+//! Shared set-up for the tests that run against real Flink: clusters started by the project's own
+//! `scripts/flink-local.sh` (idempotent, so every test binary shares the same clusters), demo jobs
+//! submitted through flinkdeck's own REST client, the CLI binary, and bounded waiting.
+//!
+//! Under `CI=true` a cluster that cannot be set up fails the test (never a skip); the same holds
+//! everywhere else: these tests always need real Flink.
+#![allow(dead_code)]
+
+pub mod pty;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use flinkdeck::flink::{Auth, Endpoint, FlinkClient, RunJarRequest};
+
+pub const V2: &str = "2.3.0";
+pub const V1: &str = "1.20.5";
+/// Both Flink versions every REST feature is tested on.
+pub const VERSIONS: [&str; 2] = [V2, V1];
+
+pub const DEMO_CLASS: &str = "flinkdeck.demo.FlinkdeckDemo";
+
+/// REST port of the shared test cluster of a version (`FLINKDECK_TEST_PORT_2` / `_1` override).
+pub fn port_for(version: &str) -> u16 {
+    let (var, default) = if version.starts_with('2') {
+        ("FLINKDECK_TEST_PORT_2", 18081)
+    } else {
+        ("FLINKDECK_TEST_PORT_1", 18082)
+    };
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn script() -> PathBuf {
+    repo_root().join("scripts/flink-local.sh")
+}
+
+/// Runs `scripts/flink-local.sh ARGS`, panicking with its output when it fails.
+pub fn script_run(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(script())
+        .args(args)
+        .output()
+        .expect("cannot run scripts/flink-local.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "scripts/flink-local.sh {args:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Serialises cluster start-ups within one test binary (the script also locks across processes).
+fn startup_lock() -> &'static Mutex<()> {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| Mutex::new(()))
+}
+
+/// Makes sure a cluster of `version` runs on `port` and returns its REST URL.
+pub fn ensure_cluster_on(version: &str, port: u16) -> String {
+    let _guard = startup_lock().lock().unwrap_or_else(|e| e.into_inner());
+    script_run(&["up", "--version", version, "--port", &port.to_string()]);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The shared test cluster of a version.
+pub fn ensure_cluster(version: &str) -> String {
+    ensure_cluster_on(version, port_for(version))
+}
+
+/// Path of the demo job jar compiled against `version`'s lib/.
+pub fn demo_jar(version: &str) -> PathBuf {
+    let out = script_run(&["demo-jar", "--version", version]);
+    let last = out.lines().last().unwrap_or_default().trim().to_string();
+    let p = PathBuf::from(last);
+    assert!(p.exists(), "demo jar {p:?} does not exist");
+    p
+}
+
+/// A tokio runtime for calling flinkdeck's async library from synchronous tests.
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+pub fn client(url: &str) -> FlinkClient {
+    FlinkClient::new(Endpoint {
+        base_url: url.parse().expect("url"),
+        timeout: Duration::from_secs(10),
+        auth: Auth::None,
+        ca_cert_pem: None,
+        insecure_skip_verify: false,
+    })
+    .expect("client")
+}
+
+/// Uploads the demo jar (once per cluster per test binary) and runs one demo job; returns its id.
+pub fn submit_demo(version: &str, url: &str, mode: &str, name: &str) -> String {
+    static JARS: OnceLock<Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let jars = JARS.get_or_init(Default::default);
+    let c = client(url);
+    let jar_id = {
+        let mut map = jars.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(url) {
+            Some(id) => id.clone(),
+            None => {
+                let jar = demo_jar(version);
+                let id = rt().block_on(c.upload_jar(&jar)).expect("upload demo jar");
+                map.insert(url.to_string(), id.clone());
+                id
+            }
+        }
+    };
+    let req = RunJarRequest {
+        entry_class: Some(DEMO_CLASS.to_string()),
+        program_args: vec!["--mode".into(), mode.into(), "--name".into(), name.into()],
+        parallelism: Some(1),
+        savepoint_path: None,
+        allow_non_restored_state: false,
+        flink_configuration: Default::default(),
+    };
+    rt().block_on(c.run_jar(&jar_id, &req))
+        .expect("run demo job")
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!("{prefix}-{}", n % 100_000_000)
+}
+
+/// Polls `f` until it returns `Some`, at most `limit`; panics with `what` otherwise. A liveness
+/// bound for things Flink does asynchronously, not a speed assertion.
+pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Writes a config file with the given clusters (name, url) into `dir`.
+pub fn write_config(dir: &Path, clusters: &[(&str, &str)], refresh: &str) -> PathBuf {
+    let mut text = format!("[ui]\nrefresh = \"{refresh}\"\n");
+    for (name, url) in clusters {
+        text.push_str(&format!(
+            "\n[[clusters]]\nname = \"{name}\"\nkind = \"standalone\"\nurl = \"{url}\"\ntimeout = \"3s\"\n"
+        ));
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_flinkdeck"))
+}
+
+/// Runs the CLI with `--config` and `--data-dir` set.
+pub fn cli(config: &Path, data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("FLINKDECK_CONFIG")
+        .output()
+        .expect("run flinkdeck")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let p = l.local_addr().expect("addr").port();
+    drop(l);
+    p
+}

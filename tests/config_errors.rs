@@ -1,0 +1,399 @@
+//! The config file through the library API: the example file parses, and every kind of mistake
+//! gives an error with the file, line, column and key.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use flinkdeck::config::{
+    AuthConfig, ClusterKind, Config, ConfigError, ConfigSource, ResolvedAuth, Secret, SecretSource,
+};
+
+/// Tests that touch process-wide environment variables hold this lock.
+static ENV: Mutex<()> = Mutex::new(());
+
+fn env_lock() -> std::sync::MutexGuard<'static, ()> {
+    ENV.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct TempConfig {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn write_config(text: &str) -> TempConfig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flinkdeck.toml");
+    std::fs::write(&path, text).expect("write config");
+    TempConfig { _dir: dir, path }
+}
+
+/// Loads `text` from a real file and returns the error, checking that its `Display` starts with
+/// `<path>:<line>:<column>: <key>: `.
+fn load_err(text: &str, line: usize, column: usize, key: &str) -> ConfigError {
+    let f = write_config(text);
+    let e = match Config::load(&f.path) {
+        Ok(c) => panic!("expected an error, got {c:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(e.path.as_deref(), Some(f.path.as_path()), "{e}");
+    assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
+    assert_eq!(e.key.as_deref(), Some(key), "{e}");
+    let prefix = format!("{}:{line}:{column}: {key}: ", f.path.display());
+    assert!(e.to_string().starts_with(&prefix), "{e}");
+    e
+}
+
+const TWO_CLUSTERS: &str = r#"[ui]
+refresh = "1s"
+
+[[clusters]]
+name = "a"
+url = "http://a:8081"
+
+[[clusters]]
+name = "b"
+url = "http://b:8081"
+"#;
+
+#[test]
+fn example_config_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flinkdeck.example.toml");
+    let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.source, ConfigSource::File(path.clone()));
+    let names: Vec<&str> = c.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["local-2.3", "local-1.20"]);
+    let a = c.cluster("local-2.3").expect("first cluster");
+    assert_eq!(a.kind, ClusterKind::Standalone);
+    assert_eq!(a.url.as_str(), "http://localhost:8081/");
+    assert_eq!(a.auth, AuthConfig::None);
+    let b = c.cluster("local-1.20").expect("second cluster");
+    assert_eq!(b.url.port(), Some(8082));
+    assert!(b.readonly);
+    assert_eq!(c.ui.theme, "default");
+    assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn example_config_mentions_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flinkdeck.example.toml");
+    let text = std::fs::read_to_string(path).expect("read example");
+    for key in [
+        "refresh",
+        "theme",
+        "readonly",
+        "keymap",
+        "name",
+        "kind",
+        "url",
+        "timeout",
+        "web_url",
+        "ca_cert",
+        "insecure_skip_verify",
+        "token_env",
+        "token_file",
+        "username",
+        "password_env",
+        "password_file",
+    ] {
+        assert!(
+            text.contains(&format!("{key} = ")),
+            "example does not show `{key}`"
+        );
+    }
+}
+
+#[test]
+fn valid_file_loads() {
+    let f = write_config(TWO_CLUSTERS);
+    let c = Config::load(&f.path).expect("valid");
+    assert_eq!(c.clusters.len(), 2);
+    assert_eq!(c.ui.refresh, std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn unknown_key_in_ui() {
+    let e = load_err(
+        "[ui]\nrefresh = \"2s\"\ncolour = \"red\"\n",
+        3,
+        1,
+        "ui.colour",
+    );
+    assert_eq!(
+        e.message,
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap"
+    );
+}
+
+#[test]
+fn unknown_key_in_a_cluster() {
+    let text = format!("{TWO_CLUSTERS}timout = \"5s\"\n");
+    let e = load_err(&text, 11, 1, "clusters[1].timout");
+    assert!(
+        e.message
+            .starts_with("unknown key `timout`; expected one of name, kind, url, timeout"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let e = load_err("cluster = 1\n", 1, 1, "cluster");
+    assert!(e.message.starts_with("unknown key `cluster`"), "{e}");
+}
+
+#[test]
+fn wrong_type() {
+    let text = "[[clusters]]\nname = \"a\"\nurl = \"http://a\"\nreadonly = \"yes\"\n";
+    let e = load_err(text, 4, 12, "clusters[0].readonly");
+    assert_eq!(
+        e.message,
+        "invalid type: string \"yes\", expected a boolean"
+    );
+    let text = "[[clusters]]\nname = \"a\"\nurl = 8081\n";
+    let e = load_err(text, 3, 7, "clusters[0].url");
+    assert_eq!(e.message, "invalid type: integer `8081`, expected a string");
+}
+
+#[test]
+fn duplicate_cluster_names() {
+    let text = TWO_CLUSTERS.replace("name = \"b\"", "name = \"a\"");
+    let e = load_err(&text, 9, 1, "clusters[1].name");
+    assert_eq!(
+        e.message,
+        "duplicate cluster name \"a\" (first defined at line 5)"
+    );
+}
+
+#[test]
+fn bad_url() {
+    let text = TWO_CLUSTERS.replace("http://b:8081", "ht!tp://x");
+    let e = load_err(&text, 10, 7, "clusters[1].url");
+    assert_eq!(
+        e.message,
+        "invalid URL \"ht!tp://x\": relative URL without a base"
+    );
+}
+
+#[test]
+fn url_without_host() {
+    let text = TWO_CLUSTERS.replace("http://b:8081", "http://");
+    let e = load_err(&text, 10, 7, "clusters[1].url");
+    assert!(e.message.contains("http://"), "{e}");
+}
+
+#[test]
+fn non_http_scheme() {
+    let text = TWO_CLUSTERS.replace("http://b:8081", "ftp://b:8081");
+    let e = load_err(&text, 10, 7, "clusters[1].url");
+    assert_eq!(
+        e.message,
+        "unsupported URL scheme `ftp` in \"ftp://b:8081\"; expected http or https"
+    );
+}
+
+#[test]
+fn credentials_in_url_are_refused_and_not_echoed() {
+    let text = TWO_CLUSTERS.replace("http://b:8081", "http://admin:hunter2@b:8081");
+    let e = load_err(&text, 10, 7, "clusters[1].url");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    assert!(e.message.contains("credentials"), "{e}");
+}
+
+#[test]
+fn bad_duration() {
+    let e = load_err("[ui]\nrefresh = \"fast\"\n", 2, 11, "ui.refresh");
+    assert!(e.message.starts_with("invalid duration \"fast\": "), "{e}");
+    let text = format!("{TWO_CLUSTERS}timeout = \"5 parsecs\"\n");
+    let e = load_err(&text, 11, 11, "clusters[1].timeout");
+    assert!(
+        e.message.starts_with("invalid duration \"5 parsecs\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn duration_too_short() {
+    let e = load_err("[ui]\nrefresh = \"50ms\"\n", 2, 11, "ui.refresh");
+    assert!(e.message.contains("100ms"), "{e}");
+}
+
+#[test]
+fn unknown_kind() {
+    let text = TWO_CLUSTERS.replace("name = \"a\"", "name = \"a\"\nkind = \"yarn\"");
+    let e = load_err(&text, 6, 8, "clusters[0].kind");
+    assert!(
+        e.message
+            .starts_with("unknown cluster kind \"yarn\"; expected standalone"),
+        "{e}"
+    );
+}
+
+#[test]
+fn both_token_file_and_token_env() {
+    let text = format!("{TWO_CLUSTERS}token_env = \"T\"\ntoken_file = \"t.txt\"\n");
+    let e = load_err(&text, 12, 14, "clusters[1].token_file");
+    assert_eq!(
+        e.message,
+        "set either `token_env` or `token_file`, not both"
+    );
+}
+
+#[test]
+fn token_and_basic_auth_together() {
+    let text = format!("{TWO_CLUSTERS}token_env = \"T\"\nusername = \"u\"\npassword_env = \"P\"\n");
+    let e = load_err(&text, 12, 12, "clusters[1].username");
+    assert!(e.message.contains("cannot both be set"), "{e}");
+}
+
+#[test]
+fn password_without_username() {
+    let text = format!("{TWO_CLUSTERS}password_env = \"P\"\n");
+    let e = load_err(&text, 11, 16, "clusters[1].password_env");
+    assert_eq!(e.message, "`password_env` needs `username`");
+}
+
+#[test]
+fn invalid_cluster_name() {
+    let text = TWO_CLUSTERS.replace("name = \"b\"", "name = \"prod b\"");
+    let e = load_err(&text, 9, 8, "clusters[1].name");
+    assert!(
+        e.message.starts_with("invalid cluster name \"prod b\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn no_clusters() {
+    let e = load_err("[ui]\ntheme = \"light\"\n", 1, 1, "clusters");
+    assert!(e.message.starts_with("no clusters configured"), "{e}");
+}
+
+#[test]
+fn syntax_error() {
+    let f = write_config("[ui\nrefresh = \"2s\"\n");
+    let e = Config::load(&f.path).expect_err("syntax");
+    assert_eq!(e.line, Some(1));
+    assert!(e.column.is_some());
+    assert!(!e.to_string().contains('\n'), "{e}");
+}
+
+#[test]
+fn missing_explicit_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nope.toml");
+    let e = Config::load_or_default(Some(&path)).expect_err("missing");
+    assert_eq!(e.path.as_deref(), Some(path.as_path()));
+    assert_eq!(e.message, "config file not found");
+}
+
+#[test]
+fn config_env_var_is_explicit_and_default_path() {
+    let _g = env_lock();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("via-env.toml");
+    std::env::set_var("FLINKDECK_CONFIG", &path);
+    assert_eq!(Config::default_path().as_deref(), Some(path.as_path()));
+    // Missing file named by the variable: an error, not the local default.
+    let e = Config::load_or_default(None).expect_err("missing");
+    assert_eq!(e.path.as_deref(), Some(path.as_path()));
+    std::fs::write(&path, TWO_CLUSTERS).expect("write");
+    let c = Config::load_or_default(None).expect("loads");
+    assert_eq!(c.source, ConfigSource::File(path.clone()));
+    std::env::remove_var("FLINKDECK_CONFIG");
+    let p = Config::default_path();
+    if let Some(p) = p {
+        assert!(p.ends_with("flinkdeck/config.toml"), "{}", p.display());
+    }
+}
+
+#[test]
+fn data_dir_env_override() {
+    let _g = env_lock();
+    std::env::set_var("FLINKDECK_DATA_DIR", "/tmp/fd-data-test");
+    assert_eq!(
+        flinkdeck::config::default_data_dir(),
+        Some(PathBuf::from("/tmp/fd-data-test"))
+    );
+    std::env::remove_var("FLINKDECK_DATA_DIR");
+}
+
+#[test]
+fn secret_env_var_missing_names_the_variable() {
+    let text = format!("{TWO_CLUSTERS}token_env = \"FLINKDECK_TEST_TOKEN_NEVER_SET\"\n");
+    let f = write_config(&text);
+    let c = Config::load(&f.path).expect("valid");
+    let b = c.cluster("b").expect("b");
+    let e = b.resolve_auth().expect_err("unset variable");
+    assert_eq!(e.key.as_deref(), Some("clusters[\"b\"].token_env"));
+    assert!(e.message.contains("FLINKDECK_TEST_TOKEN_NEVER_SET"), "{e}");
+    assert!(e.message.contains("not set"), "{e}");
+    // Through the source directly, too.
+    let AuthConfig::Token { source } = &b.auth else {
+        panic!("token auth expected");
+    };
+    let e = source.resolve().expect_err("unset");
+    assert!(
+        e.to_string().contains("FLINKDECK_TEST_TOKEN_NEVER_SET"),
+        "{e}"
+    );
+}
+
+#[test]
+fn secret_values_never_show() {
+    let _g = env_lock();
+    std::env::set_var("FLINKDECK_TEST_TOKEN_SET", "s3cr3t-value");
+    let text = format!("{TWO_CLUSTERS}token_env = \"FLINKDECK_TEST_TOKEN_SET\"\n");
+    let f = write_config(&text);
+    let c = Config::load(&f.path).expect("valid");
+    let auth = c.cluster("b").expect("b").resolve_auth().expect("resolves");
+    let ResolvedAuth::Bearer(secret) = &auth else {
+        panic!("bearer expected, got {auth:?}");
+    };
+    assert_eq!(secret.expose(), "s3cr3t-value");
+    assert_eq!(format!("{secret:?}"), "***");
+    assert_eq!(format!("{secret}"), "***");
+    assert!(!format!("{auth:?}").contains("s3cr3t"));
+    assert!(!format!("{c:?}").contains("s3cr3t"));
+    std::env::remove_var("FLINKDECK_TEST_TOKEN_SET");
+    assert_eq!(format!("{:?}", Secret::new("x")), "***");
+}
+
+#[test]
+fn secret_file_is_relative_to_the_config_and_trimmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("secrets")).expect("mkdir");
+    std::fs::write(dir.path().join("secrets/b.pw"), "pa55word\n").expect("write");
+    let path = dir.path().join("c.toml");
+    let text = format!("{TWO_CLUSTERS}username = \"bob\"\npassword_file = \"secrets/b.pw\"\n");
+    std::fs::write(&path, text).expect("write");
+    let c = Config::load(&path).expect("valid");
+    let b = c.cluster("b").expect("b");
+    assert_eq!(
+        b.auth,
+        AuthConfig::Basic {
+            username: "bob".into(),
+            password: SecretSource::File(dir.path().join("secrets/b.pw")),
+        }
+    );
+    match b.resolve_auth().expect("resolves") {
+        ResolvedAuth::Basic { username, password } => {
+            assert_eq!(username, "bob");
+            assert_eq!(password.expose(), "pa55word");
+        }
+        other => panic!("basic expected, got {other:?}"),
+    }
+}
+
+#[test]
+fn secret_file_missing_names_the_file_not_a_value() {
+    let text = format!("{TWO_CLUSTERS}token_file = \"/nonexistent/fd/token\"\n");
+    let f = write_config(&text);
+    let c = Config::load(&f.path).expect("valid");
+    let e = c
+        .cluster("b")
+        .expect("b")
+        .resolve_auth()
+        .expect_err("missing file");
+    assert_eq!(e.key.as_deref(), Some("clusters[\"b\"].token_file"));
+    assert!(e.message.contains("/nonexistent/fd/token"), "{e}");
+}

@@ -1,0 +1,103 @@
+//! End-to-end: the real `flinkdeck` binary in a pseudo-terminal against a real Flink 2.3.0
+//! cluster. Open, wait for the jobs, filter, open a job, Tab through the detail tabs, Esc back,
+//! quit, and check that the terminal was restored (alternate screen left, cursor shown).
+
+mod common;
+
+use std::time::Duration;
+
+use common::pty::PtyApp;
+use common::*;
+
+#[test]
+fn open_filter_enter_tabs_back_quit_restores_terminal() {
+    let url = ensure_cluster(V2);
+    let target = unique("e2e-target");
+    let other = unique("e2e-other");
+    let target_id = submit_demo(V2, &url, "steady", &target);
+    let other_id = submit_demo(V2, &url, "steady", &other);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &[("e2e", &url)], "1s");
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--data-dir",
+        dir.path().to_str().expect("utf-8 path"),
+    ];
+    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+
+    let s = app.wait_screen(
+        "both jobs listed and the cluster LIVE",
+        Duration::from_secs(60),
+        |s| s.contains(&target) && s.contains(&other) && s.contains("LIVE"),
+    );
+    assert!(s.contains("e2e"), "cluster name shown:\n{s}");
+    assert!(app.alternate_screen(), "runs on the alternate screen");
+
+    // Filter by text: only the target stays.
+    app.send("/");
+    app.send(&target);
+    app.send("\r");
+    let s = app.wait_screen("filtered list", Duration::from_secs(10), |s| {
+        s.contains(&target) && !s.contains(&other)
+    });
+    assert!(s.contains("RUNNING"), "{s}");
+
+    // Open it: the overview shows the job id and the vertices.
+    app.send("\r");
+    let s = app.wait_screen(
+        "overview with job id and vertices",
+        Duration::from_secs(30),
+        |s| s.contains(&target_id) && s.contains("count-per-key"),
+    );
+    for tab in ["Overview", "Checkpoints", "Exceptions", "Logs"] {
+        assert!(s.contains(tab), "tab title {tab} visible:\n{s}");
+    }
+
+    // Tab through the tabs.
+    app.send("\t");
+    app.wait_screen(
+        "checkpoints tab with a completed checkpoint",
+        Duration::from_secs(60),
+        |s| s.contains("COMPLETED"),
+    );
+    app.send("\t");
+    app.wait_screen(
+        "exceptions tab (a healthy job has none)",
+        Duration::from_secs(30),
+        |s| s.to_lowercase().contains("no exception"),
+    );
+    app.send("\t");
+    app.wait_screen(
+        "logs tab lists the jobmanager log",
+        Duration::from_secs(30),
+        |s| s.to_lowercase().contains("jobmanager"),
+    );
+    // Shift-Tab goes back.
+    app.send("\x1b[Z");
+    app.wait_screen("back on exceptions", Duration::from_secs(10), |s| {
+        s.to_lowercase().contains("no exception")
+    });
+
+    // Esc back to the (still filtered) list, clear the filter with Esc in filter mode.
+    app.send("\x1b");
+    let s = app.wait_screen("list again", Duration::from_secs(10), |s| {
+        s.contains(&target) && !s.contains(&target_id)
+    });
+    assert!(!s.contains(&other), "filter still applied:\n{s}");
+
+    app.send("q");
+    let code = app.wait_exit(Duration::from_secs(10));
+    assert_eq!(code, 0, "exit code");
+    assert!(!app.alternate_screen(), "alternate screen left");
+    let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
+    assert!(raw.contains("\x1b[?1049l"), "leave-alternate-screen sent");
+    assert!(raw.contains("\x1b[?25h"), "cursor shown again");
+
+    // Clean up the jobs this test started.
+    let c = client(&url);
+    for id in [&target_id, &other_id] {
+        let _ = rt().block_on(c.cancel_job(id));
+    }
+}
