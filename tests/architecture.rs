@@ -16,8 +16,9 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Lines of code (comments dropped) that mention any of `forbidden`.
-fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
+/// Lines of code (comments dropped) that mention any of `forbidden`, outside the files named in
+/// `exempt`.
+fn violations(layer: &str, forbidden: &[&str], exempt: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("src")
         .join(layer);
@@ -26,6 +27,9 @@ fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
     assert!(!files.is_empty(), "no sources under {root:?}");
     let mut found = Vec::new();
     for f in files {
+        if exempt.iter().any(|e| f.ends_with(e)) {
+            continue;
+        }
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
@@ -57,10 +61,18 @@ fn tui_uses_no_network_database_or_process_crates() {
         "tokio::net",
         "tokio::process",
     ]);
-    let v = violations("tui", &forbidden);
+    // Theme and keymap files are read once at start-up, before the event loop runs; the network,
+    // database and process crates stay out of even those.
+    let v = violations("tui", &forbidden, &["theme.rs", "keymap.rs"]);
     assert!(
         v.is_empty(),
         "src/tui must do no I/O but the terminal:\n{}",
+        v.join("\n")
+    );
+    let v = violations("tui", &NETWORK_AND_DB, &[]);
+    assert!(
+        v.is_empty(),
+        "src/tui must not use network or database crates:\n{}",
         v.join("\n")
     );
 }
@@ -76,12 +88,21 @@ fn domain_is_pure() {
         "ratatui",
         "crossterm",
     ]);
-    let v = violations("domain", &forbidden);
+    let v = violations("domain", &forbidden, &[]);
     assert!(v.is_empty(), "src/domain must stay pure:\n{}", v.join("\n"));
 }
 
 #[test]
 fn the_checker_finds_a_violation() {
     // The scan itself works: the flink module does use reqwest.
-    assert!(!violations("flink", &["reqwest"]).is_empty());
+    assert!(!violations("flink", &["reqwest"], &[]).is_empty());
+    assert!(
+        violations(
+            "flink",
+            &["reqwest"],
+            &["client.rs", "error.rs", "tests.rs", "tail.rs", "mod.rs"]
+        )
+        .len()
+            < violations("flink", &["reqwest"], &[]).len()
+    );
 }

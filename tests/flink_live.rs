@@ -487,3 +487,70 @@ fn jobmanager_and_taskmanager_logs() {
         );
     }
 }
+
+#[test]
+fn logs_follow_prints_what_is_appended() {
+    use std::io::Read;
+    let d = demo(V2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &[("c", &d.url)], "1s");
+    let out = cli(
+        &config,
+        dir.path(),
+        &["logs", "--cluster", "c", "--list", "--json"],
+    );
+    let files: Vec<flinkdeck::domain::LogFileRef> =
+        serde_json::from_str(&stdout(&out)).expect("list json");
+    let tm = files
+        .iter()
+        .find_map(|f| match &f.source {
+            LogSource::TaskManager(id) => Some(id.clone()),
+            _ => None,
+        })
+        .expect("a taskmanager");
+    let mut child = std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "logs",
+            "--cluster",
+            "c",
+            "--taskmanager",
+            &tm,
+            "--file",
+            "stdout",
+            "--follow",
+            "--bytes",
+            "4000",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn logs --follow");
+    let mut pipe = child.stdout.take().expect("stdout");
+    let seen = std::sync::Arc::new(Mutex::new(String::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let count = |s: &str| s.matches("flinkdeck-demo").count();
+    let first = wait_for("initial tail", Duration::from_secs(20), || {
+        let n = count(&seen.lock().unwrap_or_else(|e| e.into_inner()));
+        (n > 0).then_some(n)
+    });
+    // The demo jobs print about once a second each: following shows the new lines.
+    wait_for("appended lines", Duration::from_secs(30), || {
+        (count(&seen.lock().unwrap_or_else(|e| e.into_inner())) >= first + 3).then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}

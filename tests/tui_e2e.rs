@@ -101,3 +101,95 @@ fn open_filter_enter_tabs_back_quit_restores_terminal() {
         let _ = rt().block_on(c.cancel_job(id));
     }
 }
+
+/// A cluster that accepts connections and never answers must not freeze the screen: the real
+/// cluster's jobs show, keys keep working, and the hung one ends up UNREACHABLE with `timeout`.
+#[test]
+fn a_hanging_cluster_never_freezes_the_screen() {
+    let url = ensure_cluster(V2);
+    let name = unique("e2e-hang");
+    let id = submit_demo(V2, &url, "steady", &name);
+
+    // Accepts and holds every connection without a byte of answer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hang_url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[ui]\nrefresh = \"1s\"\n\n[[clusters]]\nname = \"hung\"\nurl = \"{hang_url}\"\ntimeout = \"1s\"\n\n[[clusters]]\nname = \"real\"\nurl = \"{url}\"\n"
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("config");
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+    ];
+    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    app.wait_screen(
+        "the real cluster's job while the other hangs",
+        Duration::from_secs(30),
+        |s| s.contains(&name),
+    );
+    // Keys work while the hung cluster's polls are pending.
+    app.send("?");
+    app.wait_screen("help screen", Duration::from_secs(5), |s| {
+        s.contains("Move down")
+    });
+    app.send("\x1b");
+    app.wait_screen("back to the list", Duration::from_secs(5), |s| {
+        s.contains(&name)
+    });
+    let s = app.wait_screen(
+        "hung cluster UNREACHABLE timeout",
+        Duration::from_secs(30),
+        |s| s.contains("UNREACHABLE timeout"),
+    );
+    assert!(s.contains("real LIVE"), "{s}");
+    // The full error is one key away.
+    app.send("e");
+    app.wait_screen(
+        "error popup names the cluster and the URL",
+        Duration::from_secs(5),
+        |s| s.contains("hung") && s.contains(hang_url.trim_start_matches("http://")),
+    );
+    app.send("\x1b");
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), 0);
+    let _ = rt().block_on(client(&url).cancel_job(&id));
+}
+
+/// A bad config file opens an error screen that names file, line, column and key; any key exits
+/// with status 2 and the terminal is restored.
+#[test]
+fn bad_config_shows_an_error_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("broken.toml");
+    std::fs::write(
+        &config,
+        "[ui]\nrefresh = \"2s\"\n\n[[clusters]]\nname = \"a\"\nurl = \"http://localhost:8081\"\nkind = \"standalone\"\ncolour = \"red\"\n",
+    )
+    .expect("write");
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+    ];
+    let mut app = PtyApp::spawn(&bin(), &args, &[], 120, 20);
+    let s = app.wait_screen("error screen", Duration::from_secs(10), |s| {
+        s.contains("cannot start")
+    });
+    assert!(s.contains("broken.toml:8:1"), "{s}");
+    assert!(s.contains("colour"), "{s}");
+    app.send("x");
+    assert_eq!(app.wait_exit(Duration::from_secs(5)), 2);
+    assert!(!app.alternate_screen());
+}

@@ -5,7 +5,6 @@ use crate::domain::{
     CheckpointEntry, CheckpointStats, JobKey, LogFileRef, LogName, LogSource, LogTail, WorkerReply,
     WorkerRequest,
 };
-use crate::flink::FlinkError;
 use crate::store::{Store, StoreHandle};
 
 /// How many stored checkpoints the detail tab shows.
@@ -231,11 +230,6 @@ pub fn new_log_text<'a>(prev: Option<&LogTail>, now: &'a LogTail) -> &'a str {
         start += 1;
     }
     &now.text[start..]
-}
-
-/// Error text of a client error for the CLI: one line plus nothing secret.
-pub fn describe(e: &FlinkError) -> String {
-    e.to_string()
 }
 
 #[cfg(test)]

@@ -444,9 +444,12 @@ impl App {
         });
     }
 
+    /// Opens a job: loads the overview, checkpoints and exceptions at once (small, so switching
+    /// tabs is instant); the logs tab loads its file list (and a tail of up to 4 MiB) only when
+    /// it is first shown.
     fn open_detail(&mut self, key: JobKey, fx: &mut Vec<Effect>) {
         self.detail = Some(DetailState::new(key));
-        for tab in Tab::ALL {
+        for tab in [Tab::Overview, Tab::Checkpoints, Tab::Exceptions] {
             self.request_tab(tab, fx);
         }
     }

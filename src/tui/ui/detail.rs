@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Sparkline, Tabs};
 use ratatui::Frame;
 
 use crate::domain::time::{format_age, format_bytes, format_duration_ms, format_timestamp};
-use crate::domain::{CheckpointEntry, CheckpointStatus, JobState};
+use crate::domain::{CheckpointEntry, CheckpointStatus, ExceptionEntry, JobState};
 
 use super::super::app::App;
 use super::super::detail::{exception_entries, DetailState, Load, Tab};
@@ -591,7 +591,7 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
 
     if let (Some(scroll), Some(e)) = (d.trace, d.selected_exception()) {
         let head = vec![
-            Line::from(Span::styled(clean(first_line(&e.name)), t.error)),
+            Line::from(Span::styled(clean(exception_title(e)), t.error)),
             kv(app, "time", Span::raw(when(e.timestamp))),
             kv(
                 app,
@@ -637,7 +637,7 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
         let lines = vec![
             Line::from(vec![
                 Span::styled(format!("{:<11}", "root cause"), t.dim),
-                Span::styled(clean(first_line(&r.name)), t.error),
+                Span::styled(clean(exception_title(r)), t.error),
             ]),
             kv(app, "time", Span::raw(when(r.timestamp))),
             kv(
@@ -667,7 +667,7 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
             format!(
                 "{}{}",
                 if *is_root { "[root] " } else { "" },
-                clean(first_line(&e.name))
+                clean(exception_title(e))
             ),
             clean(e.task.as_deref().unwrap_or("-")),
             clean(e.location.as_deref().unwrap_or("-")),
@@ -710,4 +710,16 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
 /// Caps a free-text column so it leaves room for the others.
 fn truncate_w(w: usize) -> usize {
     w.min(28)
+}
+
+/// The one-line title of an exception: the first line of its stack trace when that is the same
+/// exception with its message (`java.lang.RuntimeException: boom`), else its name.
+fn exception_title(e: &ExceptionEntry) -> &str {
+    let name = first_line(&e.name);
+    let head = first_line(&e.stacktrace);
+    if !name.is_empty() && head.starts_with(name) {
+        head
+    } else {
+        name
+    }
 }

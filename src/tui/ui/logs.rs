@@ -151,32 +151,54 @@ fn draw_list(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
         inner.y += 1;
         inner.height = inner.height.saturating_sub(1);
     }
+    // Files grouped by process: a header line per process, then its files.
+    let mut rows: Vec<(Option<usize>, Line<'static>)> = Vec::with_capacity(files.len() * 2);
+    let mut last_source = None;
+    for (i, f) in files.iter().enumerate() {
+        if last_source != Some(&f.source) {
+            rows.push((
+                None,
+                Line::from(Span::styled(clean(&f.source.to_string()), t.header)),
+            ));
+            last_source = Some(&f.source);
+        }
+        let sel = i == logs.list_sel;
+        let open = logs.file.as_ref() == Some(f);
+        let mark = if sel { SELECTED_MARK } else { "  " };
+        let mut spans = vec![
+            Span::raw(mark),
+            Span::styled(
+                clean(&f.name.to_string()),
+                if open { t.title } else { t.base },
+            ),
+        ];
+        if let Some(s) = f.size {
+            spans.push(Span::styled(format!("  {}", format_bytes(s as i64)), t.dim));
+        }
+        let line = Line::from(spans);
+        let line = if sel && logs.focus == LogFocus::List {
+            line.style(t.selected)
+        } else {
+            line
+        };
+        rows.push((Some(i), line));
+    }
     let visible = inner.height as usize;
-    let offset = scroll_offset(logs.list_offset.get(), logs.list_sel, visible, files.len());
-    logs.list_offset.set(offset);
-    let lines: Vec<Line> = files
+    let sel_row = rows
         .iter()
-        .enumerate()
+        .position(|(i, _)| *i == Some(logs.list_sel))
+        .unwrap_or(0);
+    let mut offset = scroll_offset(logs.list_offset.get(), sel_row, visible, rows.len());
+    // Keep the process header of the selected file in view when scrolling up to it.
+    if offset == sel_row && offset > 0 && visible >= 2 && rows[offset - 1].0.is_none() {
+        offset -= 1;
+    }
+    logs.list_offset.set(offset);
+    let lines: Vec<Line> = rows
+        .into_iter()
         .skip(offset)
         .take(visible)
-        .map(|(i, f)| {
-            let sel = i == logs.list_sel;
-            let open = logs.file.as_ref() == Some(f);
-            let mark = if sel { SELECTED_MARK } else { "  " };
-            let mut spans = vec![
-                Span::raw(mark),
-                Span::styled(clean(&f.label()), if open { t.title } else { t.base }),
-            ];
-            if let Some(s) = f.size {
-                spans.push(Span::styled(format!("  {}", format_bytes(s as i64)), t.dim));
-            }
-            let line = Line::from(spans);
-            if sel && logs.focus == LogFocus::List {
-                line.style(t.selected)
-            } else {
-                line
-            }
-        })
+        .map(|(_, l)| l)
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
