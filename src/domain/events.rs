@@ -3,6 +3,7 @@
 //! Every reply carries the stamp of the request it answers (a `generation` for cluster polls, a
 //! `request` id for on-demand loads) so the UI can drop replies that no longer match the screen.
 
+use super::app::{ActionOutcome, ActionRequest, AppSummary, RestorePoint};
 use super::checkpoint::{CheckpointEntry, CheckpointStats};
 use super::health::ClusterHealth;
 use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
@@ -35,6 +36,17 @@ pub enum WorkerRequest {
         cluster: String,
         file: LogFileRef,
         max_bytes: usize,
+        request: u64,
+    },
+    /// Run a mutating action (start, stop, savepoint, cancel); progress and the outcome come
+    /// back as `ActionProgress` / `ActionFinished` with the same `request`.
+    RunAction {
+        action: ActionRequest,
+        request: u64,
+    },
+    /// The restore choices of an app for the start dialog (newest first).
+    LoadRestorePoints {
+        app: String,
         request: u64,
     },
 }
@@ -78,5 +90,21 @@ pub enum WorkerReply {
         file: LogFileRef,
         request: u64,
         result: Result<LogTail, String>,
+    },
+    /// The managed apps, and which job belongs to which app (sent after every poll round).
+    AppsLoaded {
+        apps: Vec<AppSummary>,
+        job_apps: Vec<(JobKey, String)>,
+    },
+    /// A step of a running action, e.g. `savepoint triggered (trigger 1a2b…)`.
+    ActionProgress { request: u64, message: String },
+    ActionFinished {
+        request: u64,
+        outcome: ActionOutcome,
+    },
+    RestorePointsLoaded {
+        app: String,
+        request: u64,
+        result: Result<Vec<RestorePoint>, String>,
     },
 }

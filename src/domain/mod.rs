@@ -1,6 +1,7 @@
 //! Pure types and rules: jobs, checkpoints, cluster health, logs and the messages between the UI
 //! and the workers. No I/O lives here.
 
+pub mod app;
 pub mod checkpoint;
 pub mod events;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod job;
 pub mod logs;
 pub mod time;
 
+pub use app::*;
 pub use checkpoint::*;
 pub use events::*;
 pub use health::*;

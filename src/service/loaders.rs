@@ -23,7 +23,10 @@ pub async fn answer(
     req: WorkerRequest,
 ) -> Option<WorkerReply> {
     let reply = match req {
-        WorkerRequest::RefreshAll => return None,
+        // Actions and restore points are answered by the operations service (issue 3, in work).
+        WorkerRequest::RefreshAll
+        | WorkerRequest::RunAction { .. }
+        | WorkerRequest::LoadRestorePoints { .. } => return None,
         WorkerRequest::LoadJobDetail { key, request } => {
             let result = match clusters.get(&key.cluster) {
                 Some(h) => h

@@ -956,6 +956,11 @@ impl App {
                 d.logs.rerun_search();
                 self.dirty = true;
             }
+            // Managed apps and actions: wired into the TUI with the lifecycle issue.
+            WorkerReply::AppsLoaded { .. }
+            | WorkerReply::ActionProgress { .. }
+            | WorkerReply::ActionFinished { .. }
+            | WorkerReply::RestorePointsLoaded { .. } => {}
         }
     }
 }
