@@ -422,7 +422,9 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadCheckpoints { request, .. }
         | WorkerRequest::LoadExceptions { request, .. }
         | WorkerRequest::LoadLogList { request, .. }
-        | WorkerRequest::LoadLog { request, .. } => *request,
+        | WorkerRequest::LoadLog { request, .. }
+        | WorkerRequest::RunAction { request, .. }
+        | WorkerRequest::LoadRestorePoints { request, .. } => *request,
     }
 }
 
@@ -765,7 +767,9 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                     }),
                 }
             }
-            WorkerRequest::RefreshAll => continue,
+            WorkerRequest::RefreshAll
+            | WorkerRequest::RunAction { .. }
+            | WorkerRequest::LoadRestorePoints { .. } => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
         answer(app, more);
