@@ -319,6 +319,8 @@ pub enum ActionRequest {
     Cancel {
         target: ActionTarget,
     },
+    /// Record a job found on a cluster as the current run of an existing managed app.
+    Adopt { job: JobKey, app: String },
 }
 
 impl ActionRequest {
@@ -328,6 +330,7 @@ impl ActionRequest {
             ActionRequest::Stop { .. } => "stop",
             ActionRequest::Savepoint { .. } => "savepoint",
             ActionRequest::Cancel { .. } => "cancel",
+            ActionRequest::Adopt { .. } => "adopt",
         }
     }
 }
