@@ -9,5 +9,6 @@ pub mod config;
 pub mod domain;
 pub mod flink;
 pub mod service;
+pub mod sqlrunner;
 pub mod store;
 pub mod tui;

@@ -70,7 +70,7 @@ fn stopped_cluster_goes_unreachable_other_stays_live_and_it_recovers() {
     let store = StoreHandle::spawn(Store::open(&db).expect("store"));
 
     let _guard = rt().enter();
-    let mut workers = spawn_workers(&clusters, Some(store), Duration::from_secs(1));
+    let mut workers = spawn_workers(&clusters, Some(store), Duration::from_secs(1), None);
     let mut latest = HashMap::new();
 
     watch(

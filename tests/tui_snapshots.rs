@@ -1344,3 +1344,684 @@ fn logs_follow_rerequests_each_refresh_and_ignores_other_files() {
         "{fx:?}"
     );
 }
+
+// ---- managed apps and actions --------------------------------------------------------------
+
+fn app_summary(
+    name: &str,
+    cluster: &str,
+    job_id: Option<&str>,
+    state: Option<JobState>,
+) -> AppSummary {
+    AppSummary {
+        name: name.into(),
+        cluster: cluster.into(),
+        kind: AppKind::Sql,
+        version: 3,
+        owner: Some("data-team".into()),
+        tags: vec![],
+        job_id: job_id.map(Into::into),
+        state,
+    }
+}
+
+/// `orders` runs orders-enrichment on prod, `payments` runs payments-aggregation on staging,
+/// `fraud-v2` was never started, `checkout` ran a job that is gone from its cluster.
+fn apps_loaded() -> Msg {
+    Msg::Worker(WorkerReply::AppsLoaded {
+        apps: vec![
+            app_summary(
+                "orders",
+                "prod",
+                Some("a1000000000000000000000000000001"),
+                Some(JobState::Running),
+            ),
+            app_summary(
+                "payments",
+                "staging",
+                Some("b2000000000000000000000000000001"),
+                Some(JobState::Running),
+            ),
+            app_summary("fraud-v2", "prod", None, None),
+            app_summary(
+                "checkout",
+                "prod",
+                Some("c3000000000000000000000000000009"),
+                Some(JobState::Canceled),
+            ),
+        ],
+        job_apps: vec![
+            (orders_key(), "orders".into()),
+            (
+                JobKey::new("staging", "b2000000000000000000000000000001"),
+                "payments".into(),
+            ),
+        ],
+    })
+}
+
+fn managed_app(opts: AppOptions) -> App {
+    let mut app = two_clusters(Theme::plain(), opts);
+    app.update(apps_loaded());
+    app
+}
+
+/// Selects the first row matching `text` (filter, then keep it).
+fn select(app: &mut App, text: &str) {
+    app.update(key('x'));
+    app.update(key('/'));
+    type_str(app, text);
+    app.update(code(KeyCode::Enter));
+}
+
+fn restore_points() -> Vec<RestorePoint> {
+    vec![
+        RestorePoint {
+            path: "file:/flink/checkpoints/a1000000000000000000000000000001/chk-131".into(),
+            kind: CheckpointKind::Checkpoint,
+            id: Some(131),
+            completed_at: Some(NOW - 8 * S),
+            job_id: Some("a1000000000000000000000000000001".into()),
+        },
+        RestorePoint {
+            path: "file:/flink/savepoints/orders/savepoint-a10000-4f2a9c1b7e3d".into(),
+            kind: CheckpointKind::Savepoint,
+            id: Some(57),
+            completed_at: Some(NOW - 12 * M),
+            job_id: Some("a1000000000000000000000000000001".into()),
+        },
+        RestorePoint {
+            path: "file:/flink/savepoints/orders/savepoint-9e0000-11aa22bb33cc".into(),
+            kind: CheckpointKind::Savepoint,
+            id: None,
+            completed_at: Some(NOW - 2 * 24 * H),
+            job_id: None,
+        },
+    ]
+}
+
+fn run_actions(fx: &[Effect]) -> Vec<(ActionRequest, u64)> {
+    requests(fx)
+        .into_iter()
+        .filter_map(|r| match r {
+            WorkerRequest::RunAction { action, request } => Some((action, request)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Opens the start dialog on the selected row and answers its restore points.
+fn open_start_dialog(app: &mut App) -> u64 {
+    let reqs = requests(&app.update(key('s')));
+    let [WorkerRequest::LoadRestorePoints { app: name, request }] = &reqs[..] else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(name, "orders");
+    let request = *request;
+    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+        app: "orders".into(),
+        request,
+        result: Ok(restore_points()),
+    }));
+    request
+}
+
+#[test]
+fn jobs_view_managed_and_unmanaged() {
+    let mut app = managed_app(opts());
+    app.update(Msg::Resize(110, 26));
+    let screen = render(&app, 110, 26);
+    insta::assert_snapshot!(screen);
+    // The text filter matches the app name too.
+    app.update(key('/'));
+    type_str(&mut app, "fraud-v");
+    app.update(code(KeyCode::Enter));
+    let screen = render(&app, 110, 26);
+    assert!(screen.contains("1 of 15 rows"), "{screen}");
+    assert!(screen.contains("fraud-v2"), "{screen}");
+    // Enter on an app without a job says so rather than opening a detail.
+    let fx = app.update(code(KeyCode::Enter));
+    assert_eq!(requests(&fx), vec![]);
+    assert!(render(&app, 110, 26).contains("app fraud-v2 has no job on prod — start it with `s`"));
+}
+
+#[test]
+fn app_rows_sort_filter_and_keep_the_selection() {
+    let mut app = managed_app(opts());
+    // Sorting by APP puts the managed rows first.
+    for _ in 0..7 {
+        app.update(key('o'));
+    }
+    let screen = render(&app, 110, 26);
+    assert!(screen.contains("sort APP ▲"), "{screen}");
+    let lines: Vec<&str> = screen.lines().skip(3).take(4).collect();
+    for (line, app_name) in lines
+        .iter()
+        .zip(["checkout", "fraud-v2", "orders", "payments"])
+    {
+        assert!(line.contains(app_name), "{app_name} in {line:?}\n{screen}");
+    }
+    // The selection follows an app row across a refresh that starts its job.
+    select(&mut app, "fraud-v2");
+    app.update(key('o')); // back to CLUSTER
+    let mut jobs = prod_jobs();
+    jobs.push(job(
+        "prod",
+        "f4000000000000000000000000000001",
+        "fraud-v2-job",
+        JobState::Running,
+        S,
+        None,
+        (1, 1),
+        None,
+        Some(0),
+    ));
+    app.update(key('x'));
+    app.update(polled("prod", 2, live(0), Some(jobs)));
+    let Msg::Worker(WorkerReply::AppsLoaded {
+        mut apps,
+        mut job_apps,
+    }) = apps_loaded()
+    else {
+        unreachable!()
+    };
+    apps[2].job_id = Some("f4000000000000000000000000000001".into());
+    apps[2].state = Some(JobState::Running);
+    job_apps.push((
+        JobKey::new("prod", "f4000000000000000000000000000001"),
+        "fraud-v2".into(),
+    ));
+    app.update(Msg::Worker(WorkerReply::AppsLoaded { apps, job_apps }));
+    assert_eq!(
+        selected_key(&mut app),
+        JobKey::new("prod", "f4000000000000000000000000000001")
+    );
+    // The state filter applies to app rows: a never-started app has no state.
+    app.update(key('t')); // active
+    let screen = render(&app, 110, 26);
+    assert!(!screen.contains("checkout"), "{screen}");
+}
+
+#[test]
+fn apps_loaded_replaces_the_previous_list() {
+    let mut app = managed_app(opts());
+    assert!(render(&app, 110, 26).contains("fraud-v2"));
+    app.update(Msg::Worker(WorkerReply::AppsLoaded {
+        apps: vec![app_summary(
+            "orders",
+            "prod",
+            Some("a1000000000000000000000000000001"),
+            Some(JobState::Running),
+        )],
+        job_apps: vec![(orders_key(), "orders".into())],
+    }));
+    let screen = render(&app, 110, 26);
+    assert!(!screen.contains("fraud-v2"), "{screen}");
+    assert!(!screen.contains("checkout"), "{screen}");
+    assert!(!screen.contains("staging   payments"), "{screen}");
+    assert!(screen.contains("13 jobs · 1 managed app"), "{screen}");
+    // An empty list: no managed rows, no APP column.
+    app.update(Msg::Worker(WorkerReply::AppsLoaded {
+        apps: vec![],
+        job_apps: vec![],
+    }));
+    let screen = render(&app, 110, 26);
+    assert!(!screen.contains(" APP "), "{screen}");
+    assert!(screen.contains("13 jobs │"), "{screen}");
+}
+
+#[test]
+fn start_sends_load_restore_points_then_the_chosen_point() {
+    let mut app = managed_app(opts());
+    select(&mut app, "orders-enr");
+    open_start_dialog(&mut app);
+    app.update(key('j'));
+    let fx = app.update(code(KeyCode::Enter));
+    let runs = run_actions(&fx);
+    assert_eq!(
+        runs.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
+        vec![ActionRequest::Start {
+            app: "orders".into(),
+            from: RestoreChoice::Savepoint(
+                "file:/flink/checkpoints/a1000000000000000000000000000001/chk-131".into()
+            ),
+            allow_non_restored: false,
+        }]
+    );
+    // The dialog closed; the action is in the panel.
+    let screen = render(&app, 110, 30);
+    assert!(!screen.contains("Restore from"), "{screen}");
+    assert!(screen.contains("start app orders from"), "{screen}");
+}
+
+#[test]
+fn start_dialog_choices_latest_none_and_escape() {
+    let mut app = managed_app(opts());
+    select(&mut app, "orders-enr");
+    // While the points load, latest and none are offered; picking none survives the answer.
+    let reqs = requests(&app.update(key('s')));
+    let WorkerRequest::LoadRestorePoints { request, .. } = reqs[0].clone() else {
+        panic!("{reqs:?}")
+    };
+    app.update(key('G'));
+    // A reply for another request is dropped.
+    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+        app: "orders".into(),
+        request: request + 100,
+        result: Ok(vec![]),
+    }));
+    assert!(render(&app, 110, 30).contains("loading restore points…"));
+    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+        app: "orders".into(),
+        request,
+        result: Ok(restore_points()),
+    }));
+    let fx = app.update(code(KeyCode::Enter));
+    assert!(matches!(
+        &run_actions(&fx)[..],
+        [(
+            ActionRequest::Start {
+                from: RestoreChoice::None,
+                ..
+            },
+            _
+        )]
+    ));
+    // Latest is the first choice.
+    open_start_dialog(&mut app);
+    let fx = app.update(code(KeyCode::Enter));
+    assert!(matches!(
+        &run_actions(&fx)[..],
+        [(
+            ActionRequest::Start {
+                from: RestoreChoice::Latest,
+                ..
+            },
+            _
+        )]
+    ));
+    // Esc cancels.
+    open_start_dialog(&mut app);
+    assert_eq!(app.update(code(KeyCode::Esc)), vec![]);
+    assert!(!render(&app, 110, 30).contains("Restore from"));
+}
+
+#[test]
+fn start_on_an_unmanaged_job_asks_to_adopt_it_first() {
+    let mut app = managed_app(opts());
+    select(&mut app, "fraud-detector");
+    assert_eq!(app.update(key('s')), vec![]);
+    let screen = render(&app, 110, 26);
+    assert!(
+        screen.contains("not a managed app — adopt it first with `a`"),
+        "{screen}"
+    );
+    // The message goes with the next key.
+    app.update(key('j'));
+    assert!(!render(&app, 110, 26).contains("not a managed app"));
+}
+
+#[test]
+fn stop_needs_a_yes_and_targets_the_app() {
+    let mut app = managed_app(opts());
+    select(&mut app, "orders-enr");
+    assert_eq!(app.update(key('S')), vec![]);
+    assert_eq!(app.update(key('n')), vec![], "n cancels");
+    assert!(!render(&app, 110, 26).contains("y/N"));
+    app.update(key('S'));
+    let fx = app.update(key('y'));
+    let runs = run_actions(&fx);
+    assert_eq!(
+        runs.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
+        vec![ActionRequest::Stop {
+            target: ActionTarget::App("orders".into()),
+            drain: false,
+            savepoint_dir: None,
+            no_savepoint: false,
+        }]
+    );
+    // Any other key cancels, Esc too.
+    app.update(key('S'));
+    assert_eq!(app.update(code(KeyCode::Esc)), vec![]);
+    app.update(key('S'));
+    assert_eq!(app.update(code(KeyCode::Enter)), vec![]);
+}
+
+#[test]
+fn cancel_on_an_unmanaged_job_targets_the_job() {
+    let mut app = managed_app(opts());
+    select(&mut app, "fraud-detector");
+    app.update(key('C'));
+    let fx = app.update(key('y'));
+    let runs = run_actions(&fx);
+    assert_eq!(
+        runs.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
+        vec![ActionRequest::Cancel {
+            target: ActionTarget::Job(JobKey::new("prod", "a1000000000000000000000000000003")),
+        }]
+    );
+}
+
+#[test]
+fn savepoint_is_sent_at_once_with_fresh_ids() {
+    let mut app = managed_app(opts());
+    select(&mut app, "fraud-detector");
+    let first = run_actions(&app.update(key('p')));
+    let second = run_actions(&app.update(key('p')));
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        first[0].0,
+        ActionRequest::Savepoint {
+            target: ActionTarget::Job(JobKey::new("prod", "a1000000000000000000000000000003")),
+            dir: None,
+        }
+    );
+    assert_ne!(first[0].1, second[0].1, "each action has its own id");
+    select(&mut app, "payments-agg");
+    // The staging payments job is the app's current job: the app is the target.
+    app.update(key('j'));
+    let runs = run_actions(&app.update(key('p')));
+    assert_eq!(
+        runs[0].0,
+        ActionRequest::Savepoint {
+            target: ActionTarget::App("payments".into()),
+            dir: None,
+        }
+    );
+}
+
+#[test]
+fn adopt_prompts_for_the_app_name() {
+    let mut app = managed_app(opts());
+    select(&mut app, "fraud-detector");
+    assert_eq!(app.update(key('a')), vec![]);
+    type_str(&mut app, "fraud-q");
+    app.update(code(KeyCode::Backspace));
+    app.update(Msg::Paste("v1".into()));
+    let fx = app.update(code(KeyCode::Enter));
+    assert_eq!(
+        run_actions(&fx)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect::<Vec<_>>(),
+        vec![ActionRequest::Adopt {
+            job: JobKey::new("prod", "a1000000000000000000000000000003"),
+            app: "fraud-v1".into(),
+        }]
+    );
+    // Esc cancels; a managed job cannot be adopted again.
+    app.update(key('a'));
+    type_str(&mut app, "x");
+    assert_eq!(app.update(code(KeyCode::Esc)), vec![]);
+    select(&mut app, "orders-enr");
+    assert_eq!(app.update(key('a')), vec![]);
+    assert!(render(&app, 110, 26).contains("already belongs to app orders"));
+}
+
+#[test]
+fn read_only_sends_no_action() {
+    let mut app = managed_app(AppOptions {
+        readonly: true,
+        ..opts()
+    });
+    for row in ["orders-enr", "fraud-detector"] {
+        select(&mut app, row);
+        for keys in ["s", "Sy", "Cy", "p", "a"] {
+            for k in keys.chars() {
+                let fx = app.update(key(k));
+                assert!(
+                    requests(&fx).iter().all(|r| !matches!(
+                        r,
+                        WorkerRequest::RunAction { .. } | WorkerRequest::LoadRestorePoints { .. }
+                    )),
+                    "{row} {keys:?}: {fx:?}"
+                );
+            }
+        }
+    }
+    let screen = render(&app, 110, 26);
+    assert!(screen.contains("read-only: adopt is disabled"), "{screen}");
+    assert!(!screen.contains("into app:"), "no adopt prompt: {screen}");
+    app.update(key('S'));
+    let screen = render(&app, 110, 26);
+    assert!(screen.contains("read-only: stop is disabled"), "{screen}");
+    assert!(!screen.contains("y/N"), "no confirmation: {screen}");
+    // The detail view too.
+    select(&mut app, "orders-enr");
+    app.update(code(KeyCode::Enter));
+    for k in ['S', 'y', 'C', 'y', 'p'] {
+        assert!(run_actions(&app.update(key(k))).is_empty());
+    }
+    assert!(render(&app, 110, 26).contains("read-only: savepoint is disabled"));
+}
+
+#[test]
+fn detail_actions_act_on_the_open_job() {
+    let (mut app, _) = detail_app(Theme::plain(), 110, 30);
+    app.update(apps_loaded());
+    app.update(key('S'));
+    let screen = render(&app, 110, 30);
+    assert!(
+        screen.contains("Stop app orders (job a100…) on prod with a savepoint? y/N"),
+        "{screen}"
+    );
+    let runs = run_actions(&app.update(key('y')));
+    assert!(matches!(
+        &runs[..],
+        [(ActionRequest::Stop { target: ActionTarget::App(a), .. }, _)] if a == "orders"
+    ));
+    // Still in the detail view, with the action shown.
+    let screen = render(&app, 110, 30);
+    assert!(screen.contains("Overview │ Checkpoints"), "{screen}");
+    assert!(screen.contains("stop app orders: sent"), "{screen}");
+    // Logs tab: the same keys work.
+    show_logs(&mut app);
+    let runs = run_actions(&app.update(key('p')));
+    assert_eq!(runs.len(), 1);
+}
+
+#[test]
+fn action_replies_update_the_panel_and_unknown_ids_are_ignored() {
+    let mut app = managed_app(opts());
+    select(&mut app, "fraud-detector");
+    let (_, id) = run_actions(&app.update(key('p')))[0].clone();
+    let before = render(&app, 110, 30);
+    let fx = app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: id + 1000,
+        outcome: ActionOutcome::Failed {
+            reason: "should not show".into(),
+        },
+    }));
+    assert_eq!(fx, vec![]);
+    assert_eq!(render(&app, 110, 30), before);
+    assert!(!app.is_dirty() || !before.contains("should not show"));
+    let fx = app.update(Msg::Worker(WorkerReply::ActionProgress {
+        request: id + 1000,
+        message: "not ours".into(),
+    }));
+    assert_eq!(fx, vec![]);
+    assert!(!render(&app, 110, 30).contains("not ours"));
+    // Ours: progress, then done (which refreshes the lists at once).
+    app.update(Msg::Worker(WorkerReply::ActionProgress {
+        request: id,
+        message: "savepoint triggered (trigger 77aa…)".into(),
+    }));
+    assert!(render(&app, 110, 30).contains("savepoint triggered (trigger 77aa…)"));
+    let fx = app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: id,
+        outcome: ActionOutcome::Done {
+            message: "savepoint file:/flink/savepoints/savepoint-a10000-0001 of job fraud-detector"
+                .into(),
+            job_id: None,
+            savepoint: Some("file:/flink/savepoints/savepoint-a10000-0001".into()),
+        },
+    }));
+    assert_eq!(requests(&fx), vec![WorkerRequest::RefreshAll]);
+    let screen = render(&app, 110, 30);
+    assert!(
+        screen.contains("✔ savepoint file:/flink/savepoints/savepoint-a10000-0001"),
+        "{screen}"
+    );
+    // A second outcome for the same id is ignored; X dismisses finished actions.
+    assert_eq!(
+        app.update(Msg::Worker(WorkerReply::ActionFinished {
+            request: id,
+            outcome: ActionOutcome::Failed {
+                reason: "late".into()
+            },
+        })),
+        vec![]
+    );
+    assert!(!render(&app, 110, 30).contains("late"));
+    app.update(key('X'));
+    assert!(!render(&app, 110, 30).contains("Actions"));
+}
+
+/// Three actions: a stop still running (with progress), a savepoint done, a cancel failed.
+fn with_actions(app: &mut App) {
+    select(app, "orders-enr");
+    app.update(key('S'));
+    let (_, stop) = run_actions(&app.update(key('y')))[0].clone();
+    select(app, "fraud-detector");
+    let (_, sp) = run_actions(&app.update(key('p')))[0].clone();
+    select(app, "legacy-etl");
+    app.update(key('C'));
+    let (_, cancel) = run_actions(&app.update(key('y')))[0].clone();
+    app.update(key('x'));
+    for (request, message) in [
+        (stop, "stop-with-savepoint requested (trigger 9c1d…)"),
+        (stop, "waiting for the savepoint (12s)"),
+        (sp, "savepoint triggered"),
+    ] {
+        app.update(Msg::Worker(WorkerReply::ActionProgress {
+            request,
+            message: message.into(),
+        }));
+    }
+    app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: sp,
+        outcome: ActionOutcome::Done {
+            message:
+                "savepoint of job fraud-detector: file:/flink/savepoints/savepoint-a10000-77aa01"
+                    .into(),
+            job_id: Some("a1000000000000000000000000000003".into()),
+            savepoint: Some("file:/flink/savepoints/savepoint-a10000-77aa01".into()),
+        },
+    }));
+    app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: cancel,
+        outcome: ActionOutcome::Failed {
+            reason: "job b2000000000000000000000000000003 is CANCELED: nothing to cancel\nHTTP 409"
+                .into(),
+        },
+    }));
+    app.update(Msg::Tick {
+        now_ms: NOW + 14 * S,
+    });
+}
+
+#[test]
+fn actions_panel() {
+    let mut app = managed_app(opts());
+    with_actions(&mut app);
+    insta::assert_snapshot!("actions_panel", render(&app, 110, 30));
+    // The detail view shows the same panel.
+    select(&mut app, "orders-enr");
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    answer(&mut app, reqs);
+    insta::assert_snapshot!("actions_panel_detail", render(&app, 110, 30));
+}
+
+#[test]
+fn action_dialogs() {
+    let mut app = managed_app(opts());
+    select(&mut app, "orders-enr");
+    open_start_dialog(&mut app);
+    app.update(key('j'));
+    insta::assert_snapshot!("start_dialog_restore_points", render(&app, 110, 26));
+    app.update(code(KeyCode::Esc));
+
+    app.update(key('S'));
+    insta::assert_snapshot!("stop_confirmation", render(&app, 110, 26));
+    app.update(key('n'));
+
+    select(&mut app, "fraud-detector");
+    app.update(key('C'));
+    insta::assert_snapshot!("cancel_confirmation", render(&app, 110, 26));
+    app.update(key('n'));
+
+    app.update(key('a'));
+    type_str(&mut app, "fraud-v1");
+    insta::assert_snapshot!("adopt_prompt", render(&app, 110, 26));
+}
+
+#[test]
+fn start_dialog_when_the_points_fail_and_the_app_runs() {
+    let mut app = managed_app(opts());
+    select(&mut app, "orders-enr");
+    let reqs = requests(&app.update(key('s')));
+    let WorkerRequest::LoadRestorePoints { request, .. } = reqs[0].clone() else {
+        panic!("{reqs:?}")
+    };
+    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+        app: "orders".into(),
+        request,
+        result: Err("store: database is locked".into()),
+    }));
+    insta::assert_snapshot!("start_dialog_error_running", render(&app, 90, 20));
+}
+
+#[test]
+fn help_read_only_marks_disabled_actions() {
+    let mut app = managed_app(AppOptions {
+        readonly: true,
+        ..opts()
+    });
+    app.update(Msg::Resize(90, 90));
+    app.update(key('?'));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 90));
+}
+
+#[test]
+fn no_panic_with_actions_and_dialogs_at_any_size() {
+    let mut app = managed_app(opts());
+    with_actions(&mut app);
+    let dialogs: Vec<Vec<Msg>> = vec![
+        vec![],
+        vec![key('s')],
+        vec![key('S')],
+        vec![key('a'), key('z')],
+        vec![code(KeyCode::Enter), key('C')],
+        vec![code(KeyCode::Enter)],
+    ];
+    for (i, msgs) in dialogs.into_iter().enumerate() {
+        app.update(code(KeyCode::Esc));
+        app.update(code(KeyCode::Esc));
+        select(
+            &mut app,
+            if i % 2 == 0 {
+                "orders-enr"
+            } else {
+                "fraud-det"
+            },
+        );
+        for m in msgs {
+            let reqs = requests(&app.update(m));
+            for r in reqs {
+                if let WorkerRequest::LoadRestorePoints { app: a, request } = r {
+                    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+                        app: a,
+                        request,
+                        result: Ok(restore_points()),
+                    }));
+                }
+            }
+        }
+        for w in (0..=64).step_by(3) {
+            for h in 0..=20 {
+                app.update(Msg::Resize(w, h));
+                let _ = render(&app, w, h);
+            }
+        }
+    }
+}

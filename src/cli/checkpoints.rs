@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::setup::Context;
-use super::{report_unreachable, select_clusters, table, Exit};
+use super::{print_json, report_unreachable, select_clusters, table, Exit};
 use crate::domain::time::{format_bytes, format_duration_ms, format_timestamp};
 use crate::domain::{
     CheckpointCounts, CheckpointEntry, CheckpointStats, FailureClass, JobKey, RestoredInfo,
@@ -110,12 +110,8 @@ pub async fn run(ctx: &Context, job_id: &str, cluster: Option<&str>, json: bool)
         stored,
     };
     if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("flinkdeck: cannot encode JSON: {e}");
-                return Exit::Failed;
-            }
+        if print_json(&report) == Exit::Failed {
+            return Exit::Failed;
         }
     } else {
         print!("{}", human(&report, &stats));

@@ -4,7 +4,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::setup::Context;
-use super::{report_unreachable, table, Exit};
+use super::{print_json, report_unreachable, table, Exit};
 use crate::domain::HealthStatus;
 
 /// One row of `clusters --json` (field names are a public contract).
@@ -61,12 +61,8 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
         }
     }
     if json {
-        match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("flinkdeck: cannot encode JSON: {e}");
-                return Exit::Failed;
-            }
+        if print_json(&rows) == Exit::Failed {
+            return Exit::Failed;
         }
     } else {
         let body: Vec<Vec<String>> = rows

@@ -3,7 +3,7 @@
 use futures_util::future::join_all;
 
 use super::setup::Context;
-use super::{report_unreachable, select_clusters, table, Exit};
+use super::{print_json, report_unreachable, select_clusters, table, Exit};
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
 use crate::service::{poll_cluster, PollOptions};
@@ -77,12 +77,8 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
         jobs.retain(|j| f.matches(&j.state));
     }
     if json {
-        match serde_json::to_string_pretty(&jobs) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("flinkdeck: cannot encode JSON: {e}");
-                return Exit::Failed;
-            }
+        if print_json(&jobs) == Exit::Failed {
+            return Exit::Failed;
         }
     } else {
         print!("{}", human(&jobs, now_ms()));

@@ -73,16 +73,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
     };
     if args.list {
         if args.json {
-            return match serde_json::to_string_pretty(&files) {
-                Ok(s) => {
-                    println!("{s}");
-                    Exit::Ok
-                }
-                Err(e) => {
-                    eprintln!("flinkdeck: cannot encode JSON: {e}");
-                    Exit::Failed
-                }
-            };
+            return super::print_json(&files);
         }
         let rows: Vec<Vec<String>> = files
             .iter()

@@ -1,8 +1,11 @@
 //! The command line: global flags, subcommands, and the dispatch to the TUI or a CLI command.
 //!
-//! Exit codes (a public contract): 0 every cluster answered; 1 the command failed; 2 usage or
-//! config error; 3 some cluster could not be reached (the others' results are still printed).
+//! Exit codes (a public contract): 0 every cluster answered / the action was done; 1 the command
+//! or action failed; 2 usage or config error; 3 some cluster could not be reached (the others'
+//! results are still printed); 4 the action was refused (duplicate guard, read-only).
 
+pub mod actions;
+pub mod apps;
 pub mod checkpoints;
 pub mod clusters;
 pub mod jobs;
@@ -22,6 +25,7 @@ pub enum Exit {
     Failed = 1,
     Usage = 2,
     Unreachable = 3,
+    Refused = 4,
 }
 
 impl From<Exit> for ExitCode {
@@ -35,7 +39,7 @@ impl From<Exit> for ExitCode {
     name = "flinkdeck",
     version,
     about = "A terminal console for running Apache Flink: many clusters, live jobs, checkpoints, exceptions, logs",
-    after_help = "With no command, opens the full-screen console.\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 some cluster unreachable."
+    after_help = "With no command, opens the full-screen console.\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 some cluster unreachable, 4 refused (guard, read-only)."
 )]
 pub struct Cli {
     /// Config file (default: the platform config dir, e.g. ~/.config/flinkdeck/config.toml).
@@ -44,6 +48,9 @@ pub struct Cli {
     /// Directory of the SQLite database and the log file (default: the platform data dir).
     #[arg(long, global = true, value_name = "PATH")]
     pub data_dir: Option<PathBuf>,
+    /// Refuse every mutating action (also `[ui] readonly = true`, or `readonly` on a cluster).
+    #[arg(long, global = true)]
+    pub readonly: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -106,6 +113,116 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024)]
         bytes: usize,
     },
+    /// Create or update a managed application from a TOML definition.
+    Apply {
+        /// The app definition (see config/orders-agg.app.toml).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// A note stored with the new version.
+        #[arg(long, short = 'm', value_name = "TEXT")]
+        message: Option<String>,
+    },
+    /// List the managed applications with their current job and state.
+    Apps {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or delete one managed application.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Start an app: fresh or restored from a savepoint or checkpoint (default: the latest).
+    Start {
+        name: String,
+        /// latest | none | savepoint:PATH | checkpoint:ID
+        #[arg(long, value_name = "FROM", default_value = "latest")]
+        from: String,
+        /// Allow savepoint state that maps to no operator.
+        #[arg(long)]
+        allow_non_restored: bool,
+        /// Wait until the job runs.
+        #[arg(long)]
+        wait: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop an app (or a job id) with a savepoint; prints the savepoint path.
+    Stop {
+        /// An app name or a job id.
+        name: String,
+        /// Emit MAX_WATERMARK before stopping (end of event time).
+        #[arg(long)]
+        drain: bool,
+        #[arg(long, value_name = "DIR")]
+        savepoint_dir: Option<String>,
+        /// Cancel instead (no savepoint).
+        #[arg(long)]
+        no_savepoint: bool,
+        /// Wait until the job has ended.
+        #[arg(long)]
+        wait: bool,
+        /// With a job id: the cluster that runs it.
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trigger a savepoint of an app (or a job id).
+    Savepoint {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        dir: Option<String>,
+        /// Wait for the savepoint and print its path.
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel an app's job (or a job id) without a savepoint.
+    Cancel {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a running job as the current run of an existing managed app.
+    Adopt {
+        job_id: String,
+        app: String,
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+    },
+    /// Runs, savepoints, checkpoints and operations of an app.
+    History {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail of actions.
+    Audit {
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// The current definition and its versions.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an app (refused while it runs); its history is kept.
+    Delete { name: String },
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -142,8 +259,9 @@ fn run(cli: Cli) -> Exit {
             return Exit::Failed;
         }
     };
+    let readonly = cli.readonly || ctx.config.ui.readonly;
     match cli.command {
-        None => rt.block_on(setup::run_tui(ctx)),
+        None => rt.block_on(setup::run_tui(ctx, readonly)),
         Some(Command::Clusters { json }) => rt.block_on(clusters::run(&ctx, json)),
         Some(Command::Jobs {
             cluster,
@@ -177,6 +295,148 @@ fn run(cli: Cli) -> Exit {
                 bytes,
             },
         )),
+        Some(other) => rt.block_on(run_managed(&ctx, other, readonly)),
+    }
+}
+
+/// The commands that work with managed apps: they need the store, and settle the journal first.
+async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> Exit {
+    use crate::domain::{ActionRequest, JobKey, RestoreChoice};
+    let wait = matches!(
+        command,
+        Command::Start { wait: true, .. }
+            | Command::Stop { wait: true, .. }
+            | Command::Savepoint { wait: true, .. }
+    );
+    let ops = match ctx.ops(readonly, wait) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("flinkdeck: {e}");
+            return Exit::Failed;
+        }
+    };
+    for line in crate::service::ops::resume_journal(&ops).await {
+        eprintln!("flinkdeck: {line}");
+    }
+    match command {
+        Command::Apply { file, message } => apps::apply(ctx, &ops, &file, message.as_deref()).await,
+        Command::Apps { json } => apps::list(ctx, &ops, json).await,
+        Command::App {
+            command: AppCommand::Show { name, json },
+        } => apps::show(&ops, &name, json).await,
+        Command::App {
+            command: AppCommand::Delete { name },
+        } => apps::delete(ctx, &ops, &name).await,
+        Command::History { name, json } => apps::history(&ops, &name, json).await,
+        Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
+        Command::Start {
+            name,
+            from,
+            allow_non_restored,
+            json,
+            ..
+        } => {
+            let from = match RestoreChoice::parse(&from) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("flinkdeck: --from: {e}");
+                    return Exit::Usage;
+                }
+            };
+            actions::run(
+                &ops,
+                ActionRequest::Start {
+                    app: name,
+                    from,
+                    allow_non_restored,
+                },
+                json,
+            )
+            .await
+        }
+        Command::Stop {
+            name,
+            drain,
+            savepoint_dir,
+            no_savepoint,
+            cluster,
+            json,
+            ..
+        } => {
+            let target = match actions::target(ctx, &name, cluster.as_deref()).await {
+                Ok(t) => t,
+                Err(e) => return e,
+            };
+            actions::run(
+                &ops,
+                ActionRequest::Stop {
+                    target,
+                    drain,
+                    savepoint_dir,
+                    no_savepoint,
+                },
+                json,
+            )
+            .await
+        }
+        Command::Savepoint {
+            name,
+            dir,
+            cluster,
+            json,
+            ..
+        } => {
+            let target = match actions::target(ctx, &name, cluster.as_deref()).await {
+                Ok(t) => t,
+                Err(e) => return e,
+            };
+            actions::run(&ops, ActionRequest::Savepoint { target, dir }, json).await
+        }
+        Command::Cancel {
+            name,
+            cluster,
+            json,
+        } => {
+            let target = match actions::target(ctx, &name, cluster.as_deref()).await {
+                Ok(t) => t,
+                Err(e) => return e,
+            };
+            actions::run(&ops, ActionRequest::Cancel { target }, json).await
+        }
+        Command::Adopt {
+            job_id,
+            app,
+            cluster,
+        } => {
+            let target = match actions::target(ctx, &job_id, cluster.as_deref()).await {
+                Ok(crate::domain::ActionTarget::Job(k)) => k,
+                Ok(_) => {
+                    eprintln!("flinkdeck: {job_id:?} is not a job id (32 hex digits)");
+                    return Exit::Usage;
+                }
+                Err(e) => return e,
+            };
+            let job = JobKey::new(target.cluster, target.id);
+            actions::run(&ops, ActionRequest::Adopt { job, app }, false).await
+        }
+        Command::Clusters { .. }
+        | Command::Jobs { .. }
+        | Command::Checkpoints { .. }
+        | Command::Logs { .. } => Exit::Usage,
+    }
+}
+
+/// Prints `v` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> Exit {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => {
+            println!("{s}");
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("flinkdeck: cannot encode JSON: {e}");
+            Exit::Failed
+        }
     }
 }
 

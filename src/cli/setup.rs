@@ -49,6 +49,38 @@ impl Context {
         Ok(StoreHandle::spawn(store))
     }
 
+    /// The context of lifecycle actions (needs the store).
+    pub fn ops(
+        &self,
+        readonly: bool,
+        wait: bool,
+    ) -> Result<crate::service::ops::OpsContext, String> {
+        self.ops_with(self.open_store()?, readonly, wait)
+    }
+
+    /// The context of lifecycle actions on an already opened store.
+    pub fn ops_with(
+        &self,
+        store: StoreHandle,
+        readonly: bool,
+        wait: bool,
+    ) -> Result<crate::service::ops::OpsContext, String> {
+        let helpers_dir = self
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("helpers"))
+            .ok_or("no data directory: pass --data-dir")?;
+        Ok(crate::service::ops::OpsContext {
+            clusters: self.clusters.clone(),
+            store,
+            config: std::sync::Arc::new(self.config.clone()),
+            readonly,
+            helpers_dir,
+            actor: crate::service::ops::Actor::from_env(),
+            wait,
+        })
+    }
+
     /// A line for the screen when flinkdeck runs without a config file.
     pub fn notice(&self) -> Option<String> {
         match &self.config.source {
@@ -103,7 +135,7 @@ pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Opens the full-screen console on every configured cluster.
-pub async fn run_tui(ctx: Context) -> Exit {
+pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
     use crate::tui::{keymap::Keymap, theme::Theme, App, AppOptions};
 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -127,11 +159,14 @@ pub async fn run_tui(ctx: Context) -> Exit {
             None
         }
     };
-    let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh);
+    let ops = store
+        .as_ref()
+        .and_then(|s| ctx.ops_with(s.clone(), readonly, true).ok());
+    let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh, ops);
     let opts = AppOptions {
         refresh: ctx.config.ui.refresh,
         notice,
-        readonly: ctx.config.ui.readonly,
+        readonly,
     };
     let app = App::new(
         ctx.clusters.refs(),

@@ -157,6 +157,22 @@ impl<'a> TomlDoc<'a> {
         best.map(|(_, _, p)| p)
     }
 
+    /// The key path of the table whose value spans exactly `span`, else empty for the whole
+    /// document, else the innermost entry at its start.
+    fn table_at(&self, span: &Range<usize>) -> Option<Vec<Seg>> {
+        let mut found = None;
+        let mut path = Vec::new();
+        find_value_span(self.root.get_ref(), span, &mut path, &mut found);
+        if found.is_some() {
+            return found;
+        }
+        if *span == self.root.span() || (span.start == 0 && span.end >= self.text.trim_end().len())
+        {
+            return Some(Vec::new());
+        }
+        self.locate(span.start)
+    }
+
     /// Maps an error of the toml crate (syntax or serde) to a [`ConfigError`], with a one-line
     /// message (the crate's source snippet is dropped).
     pub(crate) fn map_toml_error(&self, err: &toml::de::Error) -> ConfigError {
@@ -167,7 +183,12 @@ impl<'a> TomlDoc<'a> {
         if let Some(span) = err.span() {
             let (line, column) = self.line_col(span.start);
             e = e.at(line, column);
-            let mut path = self.locate(span.start).unwrap_or_default();
+            let mut path = match missing {
+                // A missing field is reported on the table that lacks it.
+                Some(_) => self.table_at(&span),
+                None => self.locate(span.start),
+            }
+            .unwrap_or_default();
             if let Some(field) = missing {
                 path.push(Seg::Key(field));
             }
@@ -250,6 +271,48 @@ fn walk_value(
                 path.push(Seg::Index(i));
                 consider(best, path, &item.span(), pos);
                 walk_value(item.get_ref(), pos, path, best);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn find_value_span(
+    table: &DeTable<'_>,
+    span: &Range<usize>,
+    path: &mut Vec<Seg>,
+    found: &mut Option<Vec<Seg>>,
+) {
+    for (key, value) in table.iter() {
+        if found.is_some() {
+            return;
+        }
+        path.push(Seg::Key(key.get_ref().to_string()));
+        find_in_value(value, span, path, found);
+        path.pop();
+    }
+}
+
+fn find_in_value(
+    value: &Spanned<DeValue<'_>>,
+    span: &Range<usize>,
+    path: &mut Vec<Seg>,
+    found: &mut Option<Vec<Seg>>,
+) {
+    if value.span() == *span && matches!(value.get_ref(), DeValue::Table(_)) {
+        *found = Some(path.clone());
+        return;
+    }
+    match value.get_ref() {
+        DeValue::Table(t) => find_value_span(t, span, path, found),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if found.is_some() {
+                    return;
+                }
+                path.push(Seg::Index(i));
+                find_in_value(item, span, path, found);
                 path.pop();
             }
         }

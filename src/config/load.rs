@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
-    AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, SecretSource,
-    UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
+    AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
+    SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
 };
 
 #[derive(Debug, Deserialize)]
@@ -20,6 +20,14 @@ use super::{
 struct RawConfig {
     ui: Option<RawUi>,
     clusters: Option<Vec<RawCluster>>,
+    flink: Option<Vec<RawFlink>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlink {
+    version: Spanned<String>,
+    home: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,9 +106,30 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         clusters.push(cluster);
     }
 
+    let mut flink: Vec<FlinkHome> = Vec::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    for (i, rf) in raw.flink.unwrap_or_default().into_iter().enumerate() {
+        let version_span = rf.version.span();
+        let home = cx.flink_home(i, rf)?;
+        if let Some(line) = first_line.get(&home.version) {
+            let path = [Seg::key("flink"), Seg::Index(i), Seg::key("version")];
+            return Err(doc.error_at_key(
+                &path,
+                version_span,
+                format!(
+                    "duplicate Flink version {:?} (first defined at line {line})",
+                    home.version
+                ),
+            ));
+        }
+        first_line.insert(home.version.clone(), doc.line_col(version_span.start).0);
+        flink.push(home);
+    }
+
     Ok(Config {
         ui,
         clusters,
+        flink,
         source: ConfigSource::File(path.to_path_buf()),
     })
 }
@@ -206,6 +235,31 @@ impl Cx<'_, '_> {
             insecure_skip_verify: raw.insecure_skip_verify.unwrap_or(false),
             readonly: raw.readonly.unwrap_or(false),
             web_url,
+        })
+    }
+
+    /// One `[[flink]]` entry; that `home` has a `lib/` is checked when it is used.
+    fn flink_home(&self, i: usize, raw: RawFlink) -> Result<FlinkHome, ConfigError> {
+        let key = |field: &str| key_path(&[Seg::key("flink"), Seg::Index(i), Seg::key(field)]);
+        let version = raw.version.get_ref().trim();
+        let valid = version.starts_with(|c: char| c.is_ascii_digit())
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            return Err(self.err(
+                raw.version.span(),
+                &key("version"),
+                format!(
+                    "invalid Flink version {:?}: expected a version such as \"1.20.5\" or \"2.3.0\"",
+                    raw.version.get_ref()
+                ),
+            ));
+        }
+        let home = self.path(&raw.home, &key("home"))?;
+        Ok(FlinkHome {
+            version: version.to_string(),
+            home,
         })
     }
 
@@ -368,7 +422,7 @@ impl Cx<'_, '_> {
 }
 
 /// Resolves `~/` and relative paths; `None` for an empty path.
-fn resolve_path(text: &str, base: Option<&Path>) -> Option<PathBuf> {
+pub(super) fn resolve_path(text: &str, base: Option<&Path>) -> Option<PathBuf> {
     if text.is_empty() {
         return None;
     }

@@ -1,10 +1,12 @@
-//! Configuration: the TOML file (`[ui]` and `[[clusters]]`), its defaults, secrets from env or
-//! file, and XDG paths.
+//! Configuration: the TOML file (`[ui]`, `[[clusters]]` and `[[flink]]`), its defaults, secrets
+//! from env or file, and XDG paths. Managed application definitions (`app.toml` files) are
+//! parsed by [`app_spec`].
 //!
 //! Every table denies unknown keys, and every error says where it is: file, line, column and the
 //! dotted key path (`clusters[1].url`), see [`ConfigError`]. `config/flinkdeck.example.toml`
 //! documents every key.
 
+pub mod app_spec;
 mod diag;
 mod error;
 mod load;
@@ -29,13 +31,26 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 pub const CONFIG_ENV: &str = "FLINKDECK_CONFIG";
 /// Environment variable naming the data directory (overrides the XDG location).
 pub const DATA_DIR_ENV: &str = "FLINKDECK_DATA_DIR";
+/// Environment variable naming the cache directory shared with `scripts/flink-local.sh`.
+pub const CACHE_ENV: &str = "FLINKDECK_CACHE";
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub ui: UiConfig,
     pub clusters: Vec<ClusterConfig>,
+    /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
+    pub flink: Vec<FlinkHome>,
     pub source: ConfigSource,
+}
+
+/// One `[[flink]]` entry: where the distribution of a Flink version is installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlinkHome {
+    /// As the cluster's REST API reports it, e.g. `1.20.5`. Unique in the file.
+    pub version: String,
+    /// The Flink home (it must contain `lib/`; checked by [`Config::flink_home`]).
+    pub home: PathBuf,
 }
 
 /// Where the configuration came from.
@@ -227,6 +242,7 @@ impl Config {
         Config {
             ui: UiConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
+            flink: Vec::new(),
             source: ConfigSource::DefaultLocal,
         }
     }
@@ -258,6 +274,78 @@ impl Config {
     pub fn theme_dir(&self) -> Option<PathBuf> {
         self.config_dir().map(|d| d.join("themes"))
     }
+
+    /// The Flink home (a directory with `lib/`) for `version`: the `[[flink]]` entry for it,
+    /// else the install of `scripts/flink-local.sh` (`<cache>/flink/<version>`, see
+    /// [`default_cache_dir`]). The error says which version is needed and how to provide it.
+    pub fn flink_home(&self, version: &str) -> Result<PathBuf, ConfigError> {
+        self.flink_home_in(version, default_cache_dir().as_deref())
+    }
+
+    fn flink_home_in(&self, version: &str, cache: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        let version = version.trim();
+        if let Some((i, entry)) = self
+            .flink
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.version == version)
+        {
+            if entry.home.join("lib").is_dir() {
+                return Ok(entry.home.clone());
+            }
+            let mut e = ConfigError::new(format!(
+                "the Flink home {} configured for Flink {version} has no lib/ directory \
+                 (point `home` at an unpacked Flink {version} distribution)",
+                entry.home.display()
+            ))
+            .with_key(format!("flink[{i}].home"));
+            if let ConfigSource::File(p) = &self.source {
+                e = e.with_path(p);
+            }
+            return Err(e);
+        }
+        let local = cache.map(|c| c.join("flink").join(version));
+        if let Some(home) = local.as_ref().filter(|h| h.join("lib").is_dir()) {
+            return Ok(home.clone());
+        }
+        let looked = match &local {
+            Some(h) => format!(" (not installed at {} either)", h.display()),
+            None => String::new(),
+        };
+        let mut e = ConfigError::new(format!(
+            "Flink {version} is needed, but no Flink home is configured for it{looked}: add \
+             [[flink]] version = \"{version}\", home = \"/path/to/flink-{version}\" to the \
+             config, or run `scripts/flink-local.sh install --version {version}`"
+        ))
+        .with_key("flink");
+        if let ConfigSource::File(p) = &self.source {
+            e = e.with_path(p);
+        }
+        Err(e)
+    }
+}
+
+/// The cache shared with `scripts/flink-local.sh`: `$FLINKDECK_CACHE`, else
+/// `$XDG_CACHE_HOME/flinkdeck`, else `~/.cache/flinkdeck` (empty variables count as unset).
+/// Flink installs live in `<cache>/flink/<version>`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let home = env_path("HOME")
+        .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()));
+    cache_dir_from(env_path(CACHE_ENV), env_path("XDG_CACHE_HOME"), home)
+}
+
+/// [`default_cache_dir`] from the variables' values.
+fn cache_dir_from(
+    flinkdeck_cache: Option<PathBuf>,
+    xdg_cache_home: Option<PathBuf>,
+    home: Option<PathBuf>,
+) -> Option<PathBuf> {
+    if let Some(c) = flinkdeck_cache {
+        return Some(c);
+    }
+    xdg_cache_home
+        .or_else(|| home.map(|h| h.join(".cache")))
+        .map(|c| c.join("flinkdeck"))
 }
 
 /// `$FLINKDECK_DATA_DIR` if set, else the XDG data directory (`~/.local/share/flinkdeck`).

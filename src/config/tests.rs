@@ -200,3 +200,142 @@ fn resolve_auth_names_the_cluster_key() {
         "clusters[\"prod-a\"].token_env: environment variable `FLINKDECK_UNIT_TEST_NEVER_SET_1` is not set"
     );
 }
+
+#[test]
+fn flink_homes_parse_and_resolve_relative_paths() {
+    let c = parse(
+        "[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n\n[[flink]]\nversion = \"1.20.5\"\n\
+         home = \"/opt/flink-1.20.5\"\n\n[[flink]]\nversion = \"2.3.0\"\nhome = \"flink/2.3.0\"\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        c.flink,
+        vec![
+            FlinkHome {
+                version: "1.20.5".into(),
+                home: PathBuf::from("/opt/flink-1.20.5"),
+            },
+            FlinkHome {
+                version: "2.3.0".into(),
+                home: PathBuf::from("/etc/flink/2.3.0"),
+            },
+        ]
+    );
+    // Not checked at parse time: /opt/flink-1.20.5 does not exist here.
+    assert!(Config::default_local().flink.is_empty());
+    let none = parse("[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n").expect("valid");
+    assert!(none.flink.is_empty());
+}
+
+#[test]
+fn flink_home_errors_point_at_the_entry() {
+    let base = "[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n";
+    let e = err(&format!(
+        "{base}[[flink]]\nversion = \"1.20.5\"\nhome = \"/a\"\n[[flink]]\nversion = \"1.20.5\"\nhome = \"/b\"\n"
+    ));
+    assert_eq!(
+        e.to_string(),
+        "/etc/fd.toml:8:1: flink[1].version: duplicate Flink version \"1.20.5\" (first defined at line 5)"
+    );
+    let e = err(&format!("{base}[[flink]]\nversion = \"1.20.5\"\n"));
+    assert_eq!(e.key.as_deref(), Some("flink[0].home"));
+    assert_eq!(e.message, "missing required key `home`");
+    let e = err(&format!(
+        "{base}[[flink]]\nversion = \"latest\"\nhome = \"/a\"\n"
+    ));
+    assert_eq!((e.line, e.column), (Some(5), Some(11)));
+    assert_eq!(e.key.as_deref(), Some("flink[0].version"));
+    assert!(e.message.contains("invalid Flink version"), "{e}");
+    let e = err(&format!(
+        "{base}[[flink]]\nversion = \"2.3.0\"\nhome = \"\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("flink[0].home"));
+    let e = err(&format!(
+        "{base}[[flink]]\nversion = \"2.3.0\"\nhome = \"/a\"\nlib = \"/a/lib\"\n"
+    ));
+    assert_eq!(e.key.as_deref(), Some("flink[0].lib"));
+    assert!(
+        e.message
+            .starts_with("unknown key `lib`; expected one of version, home"),
+        "{e}"
+    );
+}
+
+#[test]
+fn flink_home_prefers_the_config_then_the_local_install() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let configured = dir.path().join("flink-1.20.5");
+    std::fs::create_dir_all(configured.join("lib")).expect("lib");
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(cache.join("flink/2.3.0/lib")).expect("cached lib");
+    std::fs::create_dir_all(cache.join("flink/1.19.0")).expect("no lib");
+    let text = format!(
+        "[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n[[flink]]\nversion = \"1.20.5\"\n\
+         home = {:?}\n[[flink]]\nversion = \"1.18.1\"\nhome = \"/nonexistent/flink\"\n",
+        configured.display().to_string()
+    );
+    let c = Config::from_str_named(&text, &dir.path().join("fd.toml")).expect("valid");
+
+    assert_eq!(
+        c.flink_home_in("1.20.5", Some(&cache)).expect("configured"),
+        configured
+    );
+    assert_eq!(
+        c.flink_home_in("2.3.0", Some(&cache))
+            .expect("local install"),
+        cache.join("flink/2.3.0")
+    );
+    // Configured but broken: an error about the entry, no silent fallback.
+    let e = c.flink_home_in("1.18.1", Some(&cache)).expect_err("no lib");
+    assert_eq!(e.key.as_deref(), Some("flink[1].home"));
+    assert_eq!(e.path, Some(dir.path().join("fd.toml")));
+    assert!(
+        e.message
+            .contains("/nonexistent/flink configured for Flink 1.18.1 has no lib/"),
+        "{e}"
+    );
+    // Neither: say which version and both ways to get it.
+    for (version, cache) in [("1.19.0", Some(cache.as_path())), ("1.17.2", None)] {
+        let e = c.flink_home_in(version, cache).expect_err("missing");
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("Flink {version} is needed")), "{msg}");
+        assert!(
+            msg.contains(&format!("[[flink]] version = \"{version}\"")),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!(
+                "scripts/flink-local.sh install --version {version}"
+            )),
+            "{msg}"
+        );
+    }
+    let e = c.flink_home_in("1.19.0", Some(&cache)).expect_err("no lib");
+    assert!(e.message.contains("flink/1.19.0"), "{e}");
+}
+
+#[test]
+fn cache_dir_follows_the_local_script() {
+    let p = |s: &str| Some(PathBuf::from(s));
+    assert_eq!(cache_dir_from(p("/c"), p("/x"), p("/h")), p("/c"));
+    assert_eq!(cache_dir_from(None, p("/x"), p("/h")), p("/x/flinkdeck"));
+    assert_eq!(
+        cache_dir_from(None, None, p("/h")),
+        p("/h/.cache/flinkdeck")
+    );
+    assert_eq!(cache_dir_from(None, None, None), None);
+}
+
+#[test]
+fn missing_keys_name_the_table_that_lacks_them() {
+    // A single table that is the whole file.
+    let e = err("[[clusters]]\nurl = \"http://h\"\n");
+    assert_eq!(e.key.as_deref(), Some("clusters[0].name"));
+    let e = err("[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n[[flink]]\nhome = \"/x\"\n");
+    assert_eq!(e.key.as_deref(), Some("flink[0].version"));
+    assert_eq!(e.line, Some(4));
+    let e = err(
+        "clusters = [{ name = \"a\", url = \"http://h\" }]\nflink = [{ version = \"1.20.5\" }]\n",
+    );
+    assert_eq!(e.key.as_deref(), Some("flink[0].home"));
+}

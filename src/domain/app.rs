@@ -320,7 +320,10 @@ pub enum ActionRequest {
         target: ActionTarget,
     },
     /// Record a job found on a cluster as the current run of an existing managed app.
-    Adopt { job: JobKey, app: String },
+    Adopt {
+        job: JobKey,
+        app: String,
+    },
 }
 
 impl ActionRequest {

@@ -77,6 +77,17 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    /// The server answered with an error status (as opposed to a transport failure, after which
+    /// a request may or may not have arrived).
+    pub fn is_http(&self) -> bool {
+        matches!(
+            self,
+            FailureClass::Unauthorized { .. }
+                | FailureClass::ServerError { .. }
+                | FailureClass::Http { .. }
+        )
+    }
+
     /// One short line, e.g. `refused`, `timeout`, `HTTP 401`.
     pub fn label(&self) -> String {
         match self {

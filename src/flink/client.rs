@@ -118,7 +118,7 @@ impl FlinkClient {
     // Plumbing
 
     /// `base_url` + path segments (each percent-encoded) + query pairs.
-    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> url::Url {
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> url::Url {
         let mut u = self.inner.base_url.clone();
         if let Ok(mut segs) = u.path_segments_mut() {
             segs.pop_if_empty();
@@ -141,7 +141,7 @@ impl FlinkClient {
     }
 
     /// Sends a request; transport errors and non-2xx answers become `FlinkError`s.
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: &url::Url,
@@ -165,7 +165,7 @@ impl FlinkClient {
     }
 
     /// Sends a request and decodes its JSON answer.
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         url: &url::Url,
@@ -183,7 +183,7 @@ impl FlinkClient {
             .map_err(|e| FlinkError::bad_json(&m, &shown, &e, &bytes))
     }
 
-    async fn get<T: DeserializeOwned>(&self, url: &url::Url) -> Result<T, FlinkError> {
+    pub(super) async fn get<T: DeserializeOwned>(&self, url: &url::Url) -> Result<T, FlinkError> {
         self.call(Method::GET, url, |rb| rb, self.inner.timeout)
             .await
     }
@@ -567,4 +567,11 @@ async fn read_bounded(mut resp: Response, max: usize, timeout: Duration) -> Stri
         }
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+impl FlinkClient {
+    /// The per-request timeout of this endpoint.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
 }

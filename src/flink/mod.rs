@@ -5,6 +5,7 @@
 //! Every failure is a [`FlinkError`] classified into a [`FailureClass`](crate::domain::FailureClass)
 //! (refused, timeout, DNS, TLS, 401/403, 5xx, other HTTP, bad JSON).
 
+mod actions;
 mod client;
 mod error;
 mod jsonpath;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+pub use actions::{new_trigger_id, TriggerStatus};
 pub use client::FlinkClient;
 pub use error::FlinkError;
 pub use tail::{tail_of, TailBuffer};

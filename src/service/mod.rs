@@ -3,6 +3,7 @@
 
 pub mod clusters;
 pub mod loaders;
+pub mod ops;
 pub mod poll;
 pub mod workers;
 

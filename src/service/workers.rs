@@ -13,8 +13,56 @@ use super::poll::{poll_cluster, PollOptions, TerminalCache};
 use super::to_failure;
 use crate::domain::health_rules::HealthTracker;
 use crate::domain::time::now_ms;
+use crate::domain::ActionOutcome;
 use crate::domain::{WorkerReply, WorkerRequest};
 use crate::store::{Store, StoreHandle};
+
+use super::ops::{
+    reconcile_runs, restore_points, resume_journal, run_action, stored_app_summaries, OpsContext,
+};
+
+/// Every this many refreshes, the journal and open runs are settled against the clusters.
+const RESUME_EVERY: u32 = 5;
+
+/// Publishes the managed apps (and which job belongs to which) every refresh, and settles the
+/// journal now and then.
+async fn run_apps_publisher(
+    ops: OpsContext,
+    refresh: Duration,
+    replies: mpsc::Sender<WorkerReply>,
+) {
+    let mut round: u32 = 0;
+    loop {
+        if round % RESUME_EVERY == 0 {
+            resume_journal(&ops).await;
+            reconcile_runs(&ops).await;
+        }
+        round = round.wrapping_add(1);
+        let loaded = ops
+            .store
+            .call(|s: &mut Store| {
+                let apps = stored_app_summaries(s)?
+                    .into_iter()
+                    .map(|(a, _)| a)
+                    .collect();
+                Ok((apps, s.job_apps()?))
+            })
+            .await;
+        match loaded {
+            Ok((apps, job_apps)) => {
+                if replies
+                    .send(WorkerReply::AppsLoaded { apps, job_apps })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot read the managed apps"),
+        }
+        tokio::time::sleep(refresh).await;
+    }
+}
 
 /// Capacity of the request and reply channels.
 const CHANNEL_CAPACITY: usize = 256;
@@ -32,6 +80,7 @@ pub fn spawn_workers(
     clusters: &Clusters,
     store: Option<StoreHandle>,
     refresh: Duration,
+    ops: Option<OpsContext>,
 ) -> Workers {
     let (req_tx, req_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (reply_tx, reply_rx) = mpsc::channel(CHANNEL_CAPACITY);
@@ -47,9 +96,13 @@ pub fn spawn_workers(
             reply_tx.clone(),
         ));
     }
+    if let Some(ops) = &ops {
+        tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
+    }
     tokio::spawn(run_dispatcher(
         clusters.clone(),
         store,
+        ops,
         wakers,
         req_rx,
         reply_tx,
@@ -135,6 +188,7 @@ async fn run_poller(
 async fn run_dispatcher(
     clusters: Clusters,
     store: Option<StoreHandle>,
+    ops: Option<OpsContext>,
     wakers: Vec<Arc<Notify>>,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
@@ -145,6 +199,48 @@ async fn run_dispatcher(
             for w in &wakers {
                 w.notify_one();
             }
+            continue;
+        }
+        if let WorkerRequest::RunAction { action, request } = req {
+            // Actions are not bounded by the load permits: a stop must never wait for a log.
+            let replies = replies.clone();
+            let ops = ops.clone();
+            tokio::spawn(async move {
+                let outcome = match &ops {
+                    Some(ops) => {
+                        let progress_tx = replies.clone();
+                        let progress = move |message: String| {
+                            let _ = progress_tx
+                                .try_send(WorkerReply::ActionProgress { request, message });
+                        };
+                        run_action(ops, &action, &progress).await
+                    }
+                    None => ActionOutcome::Failed {
+                        reason: "actions need the local database, which could not be opened".into(),
+                    },
+                };
+                let _ = replies
+                    .send(WorkerReply::ActionFinished { request, outcome })
+                    .await;
+            });
+            continue;
+        }
+        if let WorkerRequest::LoadRestorePoints { app, request } = req {
+            let replies = replies.clone();
+            let ops = ops.clone();
+            tokio::spawn(async move {
+                let result = match &ops {
+                    Some(ops) => restore_points(ops, &app).await,
+                    None => Err("the local database could not be opened".to_string()),
+                };
+                let _ = replies
+                    .send(WorkerReply::RestorePointsLoaded {
+                        app,
+                        request,
+                        result,
+                    })
+                    .await;
+            });
             continue;
         }
         let (clusters, store, replies, permits) = (

@@ -1,12 +1,19 @@
 //! The local SQLite store: jobs seen per cluster, checkpoint and savepoint history, cluster
-//! health changes. WAL mode, versioned append-only migrations (`PRAGMA user_version`).
+//! health changes, managed applications with their versions and runs, the operations journal and
+//! the audit trail. WAL mode, versioned append-only migrations (`PRAGMA user_version`).
 //!
 //! All SQLite work runs on one thread ([`StoreHandle`]); async callers get results over oneshot
 //! channels, so no tokio worker ever blocks on the disk.
 
+mod apps;
+mod audit;
 mod handle;
+mod journal;
+mod runs;
 mod schema;
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +26,7 @@ use crate::domain::{
     JobState, JobSummary,
 };
 
+pub use apps::ApplyOutcome;
 pub use handle::StoreHandle;
 pub use schema::SCHEMA_VERSION;
 
@@ -56,6 +64,14 @@ pub enum StoreError {
     },
     #[error("store {path}: {op}: unexpected stored value: {message}")]
     Decode {
+        path: String,
+        op: String,
+        message: String,
+    },
+    /// A call the stored data does not allow (an unknown operation id, a job already recorded
+    /// as a run of another app, ...).
+    #[error("store {path}: {op}: {message}")]
+    Invalid {
         path: String,
         op: String,
         message: String,
@@ -328,6 +344,9 @@ impl Store {
     /// how many rows were new. Afterwards keeps only the newest `retention` checkpoints and,
     /// separately, the newest `retention` savepoints of the job (savepoints are what restores
     /// need, so a busy checkpoint stream must not push them out).
+    ///
+    /// An entry whose path was recorded earlier by [`Store::record_savepoint`] without an id
+    /// replaces that row (it is not counted as new).
     pub fn record_checkpoints(
         &mut self,
         cluster: &str,
@@ -358,11 +377,21 @@ impl Store {
                         ?16, ?17)",
                 )
                 .map_err(sq)?;
+            let mut replace = tx
+                .prepare_cached(
+                    "DELETE FROM checkpoints WHERE cluster = ?1 AND job_id = ?2
+                        AND external_path = ?3 AND checkpoint_id < 0",
+                )
+                .map_err(sq)?;
             for e in entries
                 .iter()
                 .filter(|e| e.status == CheckpointStatus::Completed)
             {
-                inserted += stmt
+                let mut replaced = 0usize;
+                if let Some(p) = e.external_path.as_deref().filter(|_| e.id >= 0) {
+                    replaced = replace.execute(params![cluster, job_id, p]).map_err(sq)?;
+                }
+                let added = stmt
                     .execute(params![
                         cluster,
                         job_id,
@@ -383,6 +412,7 @@ impl Store {
                         now,
                     ])
                     .map_err(sq)?;
+                inserted += added.saturating_sub(replaced);
             }
             if let Some(n) = name {
                 tx.execute(
@@ -392,6 +422,8 @@ impl Store {
                 )
                 .map_err(sq)?;
             }
+            // Savepoints recorded without an id (negative ids) are not counted: they are few,
+            // and Flink replaces them with the real entry once it reports them.
             if inserted > 0 {
                 tx.execute(
                     "DELETE FROM checkpoints
@@ -399,7 +431,8 @@ impl Store {
                         SELECT rowid FROM (
                             SELECT rowid, ROW_NUMBER() OVER (
                                 PARTITION BY kind ORDER BY checkpoint_id DESC) AS rn
-                            FROM checkpoints WHERE cluster = ?1 AND job_id = ?2)
+                            FROM checkpoints
+                            WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0)
                         WHERE rn > ?3)",
                     params![cluster, job_id, retention],
                 )
@@ -410,7 +443,9 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Stored history of one job, newest first.
+    /// Stored history of one job, newest first. Savepoints recorded without an id (see
+    /// [`Store::record_savepoint`]; their `id` is negative) come first, newest first: they are
+    /// the latest savepoints Flink has not listed yet.
     pub fn checkpoint_history(
         &self,
         cluster: &str,
@@ -423,7 +458,9 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT {CHECKPOINT_COLUMNS} FROM checkpoints
                  WHERE cluster = ?1 AND job_id = ?2
-                 ORDER BY checkpoint_id DESC, kind DESC LIMIT ?3"
+                 ORDER BY checkpoint_id < 0 DESC,
+                    CASE WHEN checkpoint_id < 0 THEN completed_at END DESC,
+                    checkpoint_id DESC, kind DESC LIMIT ?3"
             ))
             .map_err(self.err(&op))?;
         let rows = stmt
@@ -437,7 +474,8 @@ impl Store {
             .collect()
     }
 
-    /// Stored history of a job id on any cluster, newest first, with the cluster name.
+    /// Stored history of a job id on any cluster, newest first, with the cluster name (savepoints
+    /// without a known id first, as in [`Store::checkpoint_history`]).
     pub fn checkpoints_for_job_id(
         &self,
         job_id: &str,
@@ -449,7 +487,9 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT cluster, {CHECKPOINT_COLUMNS} FROM checkpoints
                  WHERE job_id = ?1
-                 ORDER BY checkpoint_id DESC, completed_at DESC, cluster, kind DESC LIMIT ?2"
+                 ORDER BY checkpoint_id < 0 DESC,
+                    CASE WHEN checkpoint_id < 0 THEN completed_at END DESC,
+                    checkpoint_id DESC, completed_at DESC, cluster, kind DESC LIMIT ?2"
             ))
             .map_err(self.err(&op))?;
         let rows = stmt
@@ -554,12 +594,51 @@ impl Store {
             .collect()
     }
 
+    fn invalid(&self, op: &str, message: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            path: self.path.clone(),
+            op: op.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Runs `f` with `PRAGMA synchronous=FULL`, so its commits survive a power loss too, not
+    /// only a crash of the process (WAL + NORMAL). For the operations journal.
+    fn durable<T>(
+        &mut self,
+        op: &str,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL")
+            .map_err(self.err(op))?;
+        let out = f(self);
+        let restored = self
+            .conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(self.err(op));
+        let out = out?;
+        restored?;
+        Ok(out)
+    }
+
     fn decode_err(&self, op: &str, message: String) -> StoreError {
         StoreError::Decode {
             path: self.path.clone(),
             op: op.to_string(),
             message,
         }
+    }
+}
+
+/// Maps rusqlite errors of one operation (for use while `self.conn` is borrowed).
+fn sqlite_err(path: &str, op: &str) -> impl Fn(rusqlite::Error) -> StoreError {
+    let path = path.to_string();
+    let op = op.to_string();
+    move |source| StoreError::Sqlite {
+        path: path.clone(),
+        op: op.clone(),
+        source,
     }
 }
 

@@ -3,11 +3,14 @@
 //! `PRAGMA user_version` holds how many steps a database has had. Each step runs in its own
 //! transaction together with the version bump.
 //!
-//! Room for later steps: managed applications (`applications`, `application_versions`), their
-//! runs (`runs`: application version, cluster, job id, restored-from path), the operations journal
-//! (`operations`: savepoint/stop/start with trigger ids, journaled before the request is sent)
-//! and an audit trail (`audit`). They reference `jobs_seen`/`checkpoints` by
-//! `(cluster, job_id)`, which is why those are the natural keys here.
+//! Step 2 adds managed applications (`apps`, `app_versions`), their runs (`runs`: app version,
+//! cluster, job id, restored-from path), the operations journal (`operations`: start, stop,
+//! savepoint, cancel with trigger ids, written before the request is sent) and the audit trail
+//! (`audit`). Runs reference `jobs_seen`/`checkpoints` by `(cluster, job_id)`, which is why those
+//! are the natural keys there.
+//!
+//! Kinds and statuses are plain text without CHECK constraints, so a later version can add values
+//! without rebuilding tables; readers reject values they do not know.
 
 /// Every migration step, in order. Step `n` (0-based) moves a database to version `n + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -81,6 +84,73 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         flink_version TEXT
     );
     CREATE INDEX health_events_by_cluster ON health_events (cluster, id);",
+    // 2: managed applications with versions, runs, the operations journal, the audit trail.
+    "CREATE TABLE apps (
+        name       TEXT    PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        -- Soft delete: the versions and runs stay; applying the app again revives it.
+        deleted_at INTEGER
+    ) WITHOUT ROWID;
+
+    CREATE TABLE app_versions (
+        app        TEXT    NOT NULL REFERENCES apps (name),
+        version    INTEGER NOT NULL CHECK (version >= 1),
+        created_at INTEGER NOT NULL,
+        author     TEXT    NOT NULL,
+        message    TEXT,
+        -- The AppSpec as canonical JSON (serde field order, options sorted).
+        spec_json  TEXT    NOT NULL,
+        PRIMARY KEY (app, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE runs (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        app              TEXT    NOT NULL,
+        version          INTEGER NOT NULL,
+        cluster          TEXT    NOT NULL,
+        job_id           TEXT    NOT NULL,
+        started_at       INTEGER NOT NULL,
+        ended_at         INTEGER,
+        final_state      TEXT,
+        restored_from    TEXT,
+        restore_verified INTEGER,
+        final_savepoint  TEXT,
+        UNIQUE (cluster, job_id),
+        FOREIGN KEY (app, version) REFERENCES app_versions (app, version)
+    );
+    CREATE INDEX runs_by_app ON runs (app, started_at);
+
+    CREATE TABLE operations (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind        TEXT    NOT NULL,
+        app         TEXT,
+        cluster     TEXT    NOT NULL,
+        job_id      TEXT,
+        target_dir  TEXT,
+        params_json TEXT    NOT NULL,
+        trigger_id  TEXT,
+        status      TEXT    NOT NULL,
+        result      TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX operations_by_app ON operations (app, id);
+    CREATE INDEX operations_unsettled ON operations (id)
+        WHERE status IN ('pending', 'requested');
+
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          INTEGER NOT NULL,
+        user        TEXT    NOT NULL,
+        ssh_origin  TEXT,
+        app         TEXT,
+        cluster     TEXT,
+        action      TEXT    NOT NULL,
+        params_json TEXT    NOT NULL,
+        result      TEXT    NOT NULL,
+        ok          INTEGER NOT NULL
+    );
+    CREATE INDEX audit_by_app ON audit (app, id);",
 ];
 
 /// The newest schema version this binary knows.

@@ -9,8 +9,9 @@ use ratatui::Frame;
 
 use crate::domain::{ClusterRef, JobKey, LogFileRef, WorkerReply, WorkerRequest};
 
+use super::actions::{Actions, Dialog, Flash, FlashLevel};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
-use super::jobs::{ClusterView, JobsState};
+use super::jobs::{ClusterView, JobsState, Managed, SortColumn};
 use super::keymap::{Action, KeyContext, KeySpec, Keymap};
 use super::logs::{sort_files, LogFocus, LogText};
 use super::theme::Theme;
@@ -26,7 +27,8 @@ pub struct AppOptions {
     pub refresh: Duration,
     /// A line shown on screen, e.g. `No config file: watching local at http://localhost:8081`.
     pub notice: Option<String>,
-    /// Read-only mode: shown in the header (no dangerous action is bound in this version).
+    /// Read-only mode: shown in the header; start, stop, cancel, savepoint and adopt are not
+    /// sent (their keys say so, the help lists them as disabled).
     pub readonly: bool,
 }
 
@@ -87,6 +89,14 @@ pub struct App {
     pub(crate) jobs: JobsState,
     pub(crate) detail: Option<DetailState>,
     pub(crate) overlay: Option<Overlay>,
+    /// The managed apps and which job belongs to which (from the workers).
+    pub(crate) managed: Managed,
+    /// Running and recent actions (the actions panel).
+    pub(crate) actions: Actions,
+    /// The open start dialog, confirmation or adopt prompt.
+    pub(crate) dialog: Option<Dialog>,
+    /// A one-line message in place of the key hints.
+    pub(crate) flash: Option<Flash>,
     next_request: u64,
     dirty: bool,
 }
@@ -113,6 +123,10 @@ impl App {
             jobs: JobsState::default(),
             detail: None,
             overlay: None,
+            managed: Managed::default(),
+            actions: Actions::default(),
+            dialog: None,
+            flash: None,
             next_request: 1,
             dirty: true,
         }
@@ -150,7 +164,8 @@ impl App {
             Msg::Tick { now_ms } => {
                 self.now_ms = now_ms;
                 self.dirty = true;
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.expire_flash();
+                self.rebuild_jobs();
                 self.reload_due(&mut fx);
             }
             Msg::Worker(reply) => self.on_reply(reply, &mut fx),
@@ -162,10 +177,17 @@ impl App {
         (self.opts.refresh.as_millis() as i64).max(100)
     }
 
-    fn next_id(&mut self) -> u64 {
+    pub(super) fn next_id(&mut self) -> u64 {
         let id = self.next_request;
         self.next_request += 1;
         id
+    }
+
+    /// Recomputes the jobs list's rows (after the jobs, the apps, the filters or the sort
+    /// changed).
+    fn rebuild_jobs(&mut self) {
+        self.jobs
+            .rebuild(&self.clusters, &self.managed, self.now_ms);
     }
 
     fn screen(&self) -> Rect {
@@ -176,7 +198,7 @@ impl App {
 
     /// The action of a key: the most specific context first (e.g. Logs, then Detail), `Global`
     /// last, so a global binding never shadows a context's own.
-    fn lookup(&self, contexts: &[KeyContext], key: &KeyEvent) -> Option<Action> {
+    pub(super) fn lookup(&self, contexts: &[KeyContext], key: &KeyEvent) -> Option<Action> {
         let spec = KeySpec::from_event(key)?;
         contexts
             .iter()
@@ -198,8 +220,11 @@ impl App {
             fx.push(Effect::Quit);
             return;
         }
+        self.flash = None;
         if self.overlay.is_some() {
             self.on_overlay_key(key, fx);
+        } else if self.dialog.is_some() {
+            self.on_dialog_key(key, fx);
         } else if self.jobs.typing && self.detail.is_none() {
             self.on_filter_typing(key);
         } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
@@ -213,9 +238,11 @@ impl App {
 
     fn on_paste(&mut self, text: &str) {
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-        if self.overlay.is_none() && self.jobs.typing && self.detail.is_none() {
+        if self.overlay.is_none() && self.paste_into_dialog(&clean) {
+            self.dirty = true;
+        } else if self.overlay.is_none() && self.jobs.typing && self.detail.is_none() {
             self.jobs.filter.push_str(&clean);
-            self.jobs.rebuild(&self.clusters, self.now_ms);
+            self.rebuild_jobs();
             self.dirty = true;
         } else if let Some(d) = self.detail.as_mut().filter(|d| d.logs.typing) {
             d.logs.query.push_str(&clean);
@@ -280,7 +307,7 @@ impl App {
             }
             _ => return,
         }
-        self.jobs.rebuild(&self.clusters, self.now_ms);
+        self.rebuild_jobs();
     }
 
     fn on_search_typing(&mut self, key: KeyEvent) {
@@ -355,11 +382,26 @@ impl App {
             Action::Open | Action::Right => {
                 if let Some(key) = self.jobs.selected_job(&self.clusters).map(|j| j.key()) {
                     self.open_detail(key, fx);
+                } else if let Some(app) = self.jobs.selected_summary(&self.clusters) {
+                    // A managed app without a job on its cluster: nothing to open.
+                    let text = format!(
+                        "app {} has no job on {}{}",
+                        app.name,
+                        app.cluster,
+                        match (
+                            self.opts.readonly,
+                            self.keymap.hint(KeyContext::Jobs, Action::Start)
+                        ) {
+                            (false, Some(k)) => format!(" — start it with `{k}`"),
+                            _ => String::new(),
+                        }
+                    );
+                    self.flash(FlashLevel::Info, text);
                 }
             }
             Action::Back if !self.jobs.filter.is_empty() => {
                 self.jobs.filter.clear();
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::Quit => fx.push(Effect::Quit),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
@@ -367,26 +409,39 @@ impl App {
             Action::Filter | Action::Search => self.jobs.typing = true,
             Action::ClearFilter => {
                 self.jobs.clear_filters();
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::SortNext => {
                 self.jobs.sort = self.jobs.sort.next();
+                if self.jobs.sort == SortColumn::App && self.managed.is_empty() {
+                    // No APP column without managed apps.
+                    self.jobs.sort = self.jobs.sort.next();
+                }
                 self.jobs.reverse = false;
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::SortReverse => {
                 self.jobs.reverse = !self.jobs.reverse;
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::CycleClusterFilter => {
                 self.jobs.cycle_cluster(&self.clusters);
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::CycleStateFilter => {
                 self.jobs.state_filter = self.jobs.state_filter.next();
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
             }
             Action::ShowError => self.show_error(),
+            Action::Start
+            | Action::Stop
+            | Action::Cancel
+            | Action::Savepoint
+            | Action::Adopt
+            | Action::DismissActions => {
+                let subject = self.jobs_subject();
+                self.on_action_key(action, subject, KeyContext::Jobs, fx);
+            }
             _ => {}
         }
     }
@@ -398,7 +453,7 @@ impl App {
         let now = self.now_ms;
         let selected_cluster = self
             .jobs
-            .selected_job(&self.clusters)
+            .selected_summary(&self.clusters)
             .map(|j| j.cluster.clone());
         let has_error = |c: &ClusterView| {
             c.unhealthy(now, refresh) || c.health.detail.is_some() || c.health.reason.is_some()
@@ -583,6 +638,11 @@ impl App {
             }
             Action::ShowError => {
                 self.show_error();
+                return;
+            }
+            Action::Stop | Action::Cancel | Action::Savepoint | Action::DismissActions => {
+                let subject = self.detail_subject();
+                self.on_action_key(action, subject, KeyContext::Detail, fx);
                 return;
             }
             _ => {}
@@ -852,7 +912,7 @@ impl App {
                     }
                     None => c.jobs.iter_mut().for_each(|j| j.stale = true),
                 }
-                self.jobs.rebuild(&self.clusters, self.now_ms);
+                self.rebuild_jobs();
                 self.dirty = true;
             }
             WorkerReply::JobDetailLoaded {
@@ -956,11 +1016,31 @@ impl App {
                 d.logs.rerun_search();
                 self.dirty = true;
             }
-            // Managed apps and actions: wired into the TUI with the lifecycle issue.
-            WorkerReply::AppsLoaded { .. }
-            | WorkerReply::ActionProgress { .. }
-            | WorkerReply::ActionFinished { .. }
-            | WorkerReply::RestorePointsLoaded { .. } => {}
+            WorkerReply::AppsLoaded { apps, job_apps } => {
+                // Sent after every poll round: it replaces the previous one wholesale.
+                self.managed = Managed::new(apps, job_apps);
+                self.rebuild_jobs();
+                self.dirty = true;
+            }
+            WorkerReply::ActionProgress { request, message } => {
+                if self.on_action_progress(request, message) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::ActionFinished { request, outcome } => {
+                if self.on_action_finished(request, outcome, fx) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::RestorePointsLoaded {
+                app,
+                request,
+                result,
+            } => {
+                if self.on_restore_points(&app, request, result) {
+                    self.dirty = true;
+                }
+            }
         }
     }
 }

@@ -1,10 +1,14 @@
-//! The jobs list: clusters with their last known jobs, filters, sorting and a selection that
-//! follows the job (by cluster + id) across refreshes and re-sorting.
+//! The jobs list: clusters with their last known jobs and the managed apps, filters, sorting and
+//! a selection that follows the row (by cluster + job id, or app name) across refreshes and
+//! re-sorting.
 
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
-use crate::domain::{ClusterHealth, ClusterRef, HealthStatus, JobKey, JobState, JobSummary};
+use crate::domain::{
+    AppSummary, ClusterHealth, ClusterRef, HealthStatus, JobKey, JobState, JobSummary,
+};
 
 use super::fmt::short_age;
 
@@ -72,6 +76,78 @@ impl ClusterView {
     }
 }
 
+/// The managed apps as the workers last reported them (`AppsLoaded`, replaced wholesale).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Managed {
+    pub apps: Vec<AppSummary>,
+    /// cluster → job id → app name.
+    job_apps: HashMap<String, HashMap<String, String>>,
+}
+
+impl Managed {
+    pub fn new(apps: Vec<AppSummary>, job_apps: Vec<(JobKey, String)>) -> Managed {
+        let mut map: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for (key, app) in job_apps {
+            map.entry(key.cluster).or_default().insert(key.id, app);
+        }
+        Managed {
+            apps,
+            job_apps: map,
+        }
+    }
+
+    /// The managed app a job belongs to.
+    pub fn app_of(&self, cluster: &str, job_id: &str) -> Option<&str> {
+        self.job_apps
+            .get(cluster)
+            .and_then(|m| m.get(job_id))
+            .map(String::as_str)
+    }
+
+    /// No managed app at all (the jobs list then has no APP column).
+    pub fn is_empty(&self) -> bool {
+        self.apps.is_empty() && self.job_apps.is_empty()
+    }
+
+    pub fn app(&self, name: &str) -> Option<&AppSummary> {
+        self.apps.iter().find(|a| a.name == name)
+    }
+}
+
+/// The state shown for a managed app that has no known job state.
+pub(crate) const NO_STATE: &str = "-";
+
+/// Where a row of the table comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowSource {
+    /// `(cluster index, job index)`: a job a cluster reported.
+    Job(usize, usize),
+    /// Index into `JobsState::app_rows`: a managed app whose current job no cluster lists.
+    App(usize),
+}
+
+/// One row of the table: its source and the managed app it belongs to, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JobRow {
+    pub source: RowSource,
+    pub app: Option<String>,
+}
+
+impl JobRow {
+    /// Whether the row is a job on a cluster (not a managed app without a listed job).
+    pub fn is_job(&self) -> bool {
+        matches!(self.source, RowSource::Job(..))
+    }
+}
+
+/// What the selection follows: a job, or a managed app (its row, or the row of its job once it
+/// has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RowKey {
+    Job(JobKey),
+    App(String),
+}
+
 /// Sortable columns of the jobs table, in the order `o` cycles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SortColumn {
@@ -82,10 +158,11 @@ pub(crate) enum SortColumn {
     Tasks,
     Checkpoint,
     Restarts,
+    App,
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 7] = [
+    pub const ALL: [SortColumn; 8] = [
         SortColumn::Cluster,
         SortColumn::Name,
         SortColumn::State,
@@ -93,6 +170,7 @@ impl SortColumn {
         SortColumn::Tasks,
         SortColumn::Checkpoint,
         SortColumn::Restarts,
+        SortColumn::App,
     ];
 
     pub fn next(self) -> SortColumn {
@@ -109,6 +187,7 @@ impl SortColumn {
             SortColumn::Tasks => "TASKS",
             SortColumn::Checkpoint => "CHECKPOINT",
             SortColumn::Restarts => "RESTARTS",
+            SortColumn::App => "APP",
         }
     }
 }
@@ -177,9 +256,11 @@ pub(crate) fn uptime_ms(j: &JobSummary, now_ms: i64) -> i64 {
     }
 }
 
-/// Attention first: failing and restarting jobs sort before healthy ones.
+/// Attention first: failing and restarting jobs sort before healthy ones; apps without a known
+/// state last.
 fn state_rank(s: &JobState) -> u8 {
     match s {
+        JobState::Unknown(x) if x == NO_STATE => 12,
         JobState::Failing => 0,
         JobState::Failed => 1,
         JobState::Restarting => 2,
@@ -204,10 +285,12 @@ pub(crate) struct JobsState {
     pub reverse: bool,
     pub cluster_filter: Option<String>,
     pub state_filter: StateFilter,
-    /// `(cluster index, job index)` of the rows shown, filtered and sorted.
-    pub rows: Vec<(usize, usize)>,
+    /// Managed apps whose current job no cluster lists, as rows (name = the app's name).
+    pub app_rows: Vec<JobSummary>,
+    /// The rows shown, filtered and sorted.
+    pub rows: Vec<JobRow>,
     pub selected: usize,
-    pub selected_key: Option<JobKey>,
+    pub selected_key: Option<RowKey>,
     /// First visible row (a render cache, kept so the view does not jump).
     pub offset: Cell<usize>,
 }
@@ -221,6 +304,7 @@ impl Default for JobsState {
             reverse: false,
             cluster_filter: None,
             state_filter: StateFilter::All,
+            app_rows: Vec::new(),
             rows: Vec::new(),
             selected: 0,
             selected_key: None,
@@ -229,9 +313,40 @@ impl Default for JobsState {
     }
 }
 
+/// The row of a managed app whose current job is not in its cluster's list.
+fn app_row(app: &AppSummary, clusters: &[ClusterView]) -> JobSummary {
+    let cluster = clusters.iter().find(|c| c.name() == app.cluster);
+    // Unreachable is not dead: while the cluster does not answer, the state is the last known.
+    let stale = cluster.is_some_and(|c| {
+        matches!(
+            c.health.status,
+            HealthStatus::Stale | HealthStatus::Unreachable
+        )
+    });
+    JobSummary {
+        cluster: app.cluster.clone(),
+        id: app.job_id.clone().unwrap_or_default(),
+        name: app.name.clone(),
+        state: app
+            .state
+            .clone()
+            .unwrap_or_else(|| JobState::Unknown(NO_STATE.into())),
+        start_time: -1,
+        end_time: None,
+        duration_ms: -1,
+        last_modification: 0,
+        tasks_running: 0,
+        tasks_total: 0,
+        last_checkpoint: None,
+        restarts: None,
+        stale: stale && app.state.is_some(),
+    }
+}
+
 impl JobsState {
-    pub fn total(clusters: &[ClusterView]) -> usize {
-        clusters.iter().map(|c| c.jobs.len()).sum()
+    /// Every row there is to show (jobs plus managed apps without a listed job).
+    pub fn total(&self, clusters: &[ClusterView]) -> usize {
+        clusters.iter().map(|c| c.jobs.len()).sum::<usize>() + self.app_rows.len()
     }
 
     pub fn filters_active(&self) -> bool {
@@ -258,43 +373,103 @@ impl JobsState {
         };
     }
 
-    pub fn selected_job<'a>(&self, clusters: &'a [ClusterView]) -> Option<&'a JobSummary> {
-        let (c, j) = *self.rows.get(self.selected)?;
-        clusters.get(c)?.jobs.get(j)
+    /// The job (or app) summary a row shows.
+    pub fn summary<'a>(&'a self, clusters: &'a [ClusterView], row: &JobRow) -> &'a JobSummary {
+        match row.source {
+            RowSource::Job(c, j) => &clusters[c].jobs[j],
+            RowSource::App(i) => &self.app_rows[i],
+        }
     }
 
-    /// Recomputes the visible rows and puts the selection back on the same job if it is still
+    pub fn selected_row(&self) -> Option<&JobRow> {
+        self.rows.get(self.selected)
+    }
+
+    /// The summary of the selected row (for an app without a listed job, a summary made from
+    /// the app).
+    pub fn selected_summary<'a>(&'a self, clusters: &'a [ClusterView]) -> Option<&'a JobSummary> {
+        self.selected_row().map(|r| self.summary(clusters, r))
+    }
+
+    /// The selected job, if the selected row is a job on a cluster.
+    pub fn selected_job<'a>(&'a self, clusters: &'a [ClusterView]) -> Option<&'a JobSummary> {
+        self.selected_row()
+            .filter(|r| r.is_job())
+            .map(|r| self.summary(clusters, r))
+    }
+
+    fn row_key(&self, clusters: &[ClusterView], row: &JobRow) -> RowKey {
+        match row.source {
+            RowSource::Job(..) => RowKey::Job(self.summary(clusters, row).key()),
+            RowSource::App(i) => RowKey::App(self.app_rows[i].name.clone()),
+        }
+    }
+
+    /// Recomputes the visible rows and puts the selection back on the same row if it is still
     /// shown (else on the row at the same position).
-    pub fn rebuild(&mut self, clusters: &[ClusterView], now_ms: i64) {
+    pub fn rebuild(&mut self, clusters: &[ClusterView], managed: &Managed, now_ms: i64) {
+        self.app_rows = managed
+            .apps
+            .iter()
+            .filter(|a| {
+                let listed = a.job_id.as_deref().is_some_and(|id| {
+                    clusters
+                        .iter()
+                        .filter(|c| c.name() == a.cluster)
+                        .any(|c| c.jobs.iter().any(|j| j.id == id))
+                });
+                !listed
+            })
+            .map(|a| app_row(a, clusters))
+            .collect();
         let needle = self.filter.to_lowercase();
-        let mut rows: Vec<(usize, usize)> = Vec::new();
+        let keep = |cluster: &str, j: &JobSummary, app: Option<&str>| -> bool {
+            if self
+                .cluster_filter
+                .as_deref()
+                .is_some_and(|cf| cf != cluster)
+            {
+                return false;
+            }
+            self.state_filter.matches(&j.state)
+                && (needle.is_empty() || text_matches(j, app, &needle))
+        };
+        let mut rows: Vec<JobRow> = Vec::new();
         for (ci, c) in clusters.iter().enumerate() {
-            if let Some(cf) = &self.cluster_filter {
-                if c.name() != cf {
-                    continue;
+            for (ji, j) in c.jobs.iter().enumerate() {
+                let app = managed.app_of(c.name(), &j.id);
+                if keep(c.name(), j, app) {
+                    rows.push(JobRow {
+                        source: RowSource::Job(ci, ji),
+                        app: app.map(str::to_string),
+                    });
                 }
             }
-            for (ji, j) in c.jobs.iter().enumerate() {
-                if !self.state_filter.matches(&j.state) {
-                    continue;
-                }
-                if !needle.is_empty() && !text_matches(j, &needle) {
-                    continue;
-                }
-                rows.push((ci, ji));
+        }
+        for (i, j) in self.app_rows.iter().enumerate() {
+            if keep(&j.cluster, j, Some(&j.name)) {
+                rows.push(JobRow {
+                    source: RowSource::App(i),
+                    app: Some(j.name.clone()),
+                });
             }
         }
         let col = self.sort;
         let reverse = self.reverse;
         rows.sort_by(|a, b| {
-            let ja = &clusters[a.0].jobs[a.1];
-            let jb = &clusters[b.0].jobs[b.1];
-            let primary = compare(col, ja, jb, now_ms);
+            let ja = self.summary(clusters, a);
+            let jb = self.summary(clusters, b);
+            let primary = match col {
+                // Managed rows first, by app name.
+                SortColumn::App => (a.app.is_none(), &a.app).cmp(&(b.app.is_none(), &b.app)),
+                _ => compare(col, ja, jb, now_ms),
+            };
             let primary = if reverse { primary.reverse() } else { primary };
             primary
                 .then_with(|| ja.cluster.cmp(&jb.cluster))
                 .then_with(|| ja.name.cmp(&jb.name))
                 .then_with(|| ja.id.cmp(&jb.id))
+                .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
         });
         self.rows = rows;
         self.reselect(clusters);
@@ -306,16 +481,32 @@ impl JobsState {
             return;
         }
         if let Some(key) = &self.selected_key {
-            if let Some(pos) = self.rows.iter().position(|(c, j)| {
-                let job = &clusters[*c].jobs[*j];
-                job.cluster == key.cluster && job.id == key.id
-            }) {
+            let same = self
+                .rows
+                .iter()
+                .position(|r| self.row_key(clusters, r) == *key)
+                .or_else(|| match key {
+                    // An app that got (or lost) a job on its cluster: follow the app.
+                    RowKey::App(name) => self
+                        .rows
+                        .iter()
+                        .position(|r| r.app.as_deref() == Some(name.as_str())),
+                    RowKey::Job(_) => None,
+                });
+            if let Some(pos) = same {
                 self.selected = pos;
                 return;
             }
         }
         self.selected = self.selected.min(self.rows.len() - 1);
-        self.selected_key = self.selected_job(clusters).map(|j| j.key());
+        self.remember_selection(clusters);
+    }
+
+    fn remember_selection(&mut self, clusters: &[ClusterView]) {
+        self.selected_key = self
+            .rows
+            .get(self.selected)
+            .map(|r| self.row_key(clusters, r));
     }
 
     /// Moves the selection by `delta` rows (clamped).
@@ -325,7 +516,7 @@ impl JobsState {
         }
         let max = self.rows.len() as isize - 1;
         self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
-        self.selected_key = self.selected_job(clusters).map(|j| j.key());
+        self.remember_selection(clusters);
     }
 
     pub fn select_at(&mut self, idx: usize, clusters: &[ClusterView]) {
@@ -333,16 +524,17 @@ impl JobsState {
             return;
         }
         self.selected = idx.min(self.rows.len() - 1);
-        self.selected_key = self.selected_job(clusters).map(|j| j.key());
+        self.remember_selection(clusters);
     }
 }
 
-fn text_matches(j: &JobSummary, needle: &str) -> bool {
+fn text_matches(j: &JobSummary, app: Option<&str>, needle: &str) -> bool {
     [
         j.name.as_str(),
         j.id.as_str(),
         j.cluster.as_str(),
         j.state.as_str(),
+        app.unwrap_or(""),
     ]
     .iter()
     .any(|s| s.to_lowercase().contains(needle))
@@ -377,5 +569,7 @@ fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Orde
             .map(|r| r as i128)
             .unwrap_or(-1)
             .cmp(&b.restarts.map(|r| r as i128).unwrap_or(-1)),
+        // Compared by the caller (it knows the rows' apps).
+        SortColumn::App => Ordering::Equal,
     }
 }

@@ -78,6 +78,22 @@ actions! {
     SearchNext => "search_next", "Next match";
     SearchPrev => "search_prev", "Previous match";
     Wrap => "wrap", "Wrap lines";
+    Start => "start", "Start (choose the restore point)";
+    Stop => "stop", "Stop with a savepoint";
+    Cancel => "cancel", "Cancel the job (no savepoint)";
+    Savepoint => "savepoint", "Trigger a savepoint";
+    Adopt => "adopt", "Adopt the job into a managed app";
+    DismissActions => "dismiss_actions", "Dismiss finished actions";
+}
+
+impl Action {
+    /// Whether the action changes a job or an app (disabled in read-only mode).
+    pub fn is_mutating(self) -> bool {
+        matches!(
+            self,
+            Action::Start | Action::Stop | Action::Cancel | Action::Savepoint | Action::Adopt
+        )
+    }
 }
 
 impl fmt::Display for Action {

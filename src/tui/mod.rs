@@ -9,6 +9,7 @@ pub mod error_screen;
 pub mod keymap;
 pub mod theme;
 
+mod actions;
 mod app;
 mod detail;
 mod fmt;

@@ -21,15 +21,17 @@ pub(crate) struct DetailLayout {
     pub title: Rect,
     pub tabs: Rect,
     pub body: Rect,
+    pub actions: Rect,
     pub footer: Rect,
 }
 
-pub(crate) fn layout(area: Rect) -> DetailLayout {
+pub(crate) fn layout(app: &App, area: Rect) -> DetailLayout {
     let h = area.height;
-    let [title, tabs, body, footer] = Layout::vertical([
+    let [title, tabs, body, actions, footer] = Layout::vertical([
         Constraint::Length(u16::from(h >= 10)),
         Constraint::Length(u16::from(h >= 3)),
         Constraint::Min(0),
+        Constraint::Length(super::actions::panel_height(app, h)),
         Constraint::Length(u16::from(h >= 5)),
     ])
     .areas(area);
@@ -37,6 +39,7 @@ pub(crate) fn layout(area: Rect) -> DetailLayout {
         title,
         tabs,
         body,
+        actions,
         footer,
     }
 }
@@ -52,20 +55,19 @@ fn body_inner(body: Rect) -> Rect {
 
 /// Where the log text goes at this screen size (shared with `update`).
 pub(crate) fn log_text_area(app: &App, d: &DetailState, screen: Rect) -> Rect {
-    super::logs::areas(app, d, layout(screen).body).text
+    super::logs::areas(app, d, layout(app, screen).body).text
 }
 
 /// How many stack-trace lines are visible at this screen size.
 pub(crate) fn trace_visible_rows(app: &App, screen: Rect) -> usize {
-    let _ = app;
-    let inner = body_inner(layout(screen).body);
+    let inner = body_inner(layout(app, screen).body);
     inner.height.saturating_sub(TRACE_HEADER) as usize
 }
 
 const TRACE_HEADER: u16 = 5;
 
 pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
-    let l = layout(area);
+    let l = layout(app, area);
     let t = &app.theme;
     let summary = app
         .clusters
@@ -91,6 +93,10 @@ pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
             format!("{} · {}", clean(&d.key.cluster), clean(&d.key.id)),
             t.dim,
         ));
+        if let Some(a) = app.managed.app_of(&d.key.cluster, &d.key.id) {
+            spans.push(Span::styled(" · app ", t.dim));
+            spans.push(Span::styled(clean(a), t.title));
+        }
         frame.render_widget(Line::from(spans), l.title);
     }
     if l.tabs.height > 0 {
@@ -107,8 +113,12 @@ pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
         Tab::Exceptions => draw_exceptions(app, d, frame, l.body),
         Tab::Logs => super::logs::draw(app, d, frame, l.body),
     }
+    super::actions::draw_panel(app, frame, l.actions);
     if l.footer.height > 0 {
-        frame.render_widget(footer(app, d), l.footer);
+        match &app.flash {
+            Some(f) => frame.render_widget(super::actions::flash_line(app, f), l.footer),
+            None => frame.render_widget(footer(app, d), l.footer),
+        }
     }
 }
 
@@ -143,6 +153,16 @@ fn footer(app: &App, d: &DetailState) -> Line<'static> {
             ]);
         }
         _ => {}
+    }
+    if !app.opts.readonly {
+        items.extend([
+            (Action::Stop, "stop"),
+            (Action::Cancel, "cancel"),
+            (Action::Savepoint, "savepoint"),
+        ]);
+    }
+    if app.actions.any_finished() {
+        items.push((Action::DismissActions, "dismiss"));
     }
     items.extend([(Action::Refresh, "refresh"), (Action::Quit, "quit")]);
     let ctx = if d.tab == Tab::Logs { ctx } else { &ctx[1..] };

@@ -7,18 +7,21 @@ use ratatui::widgets::{Cell, Paragraph};
 use ratatui::Frame;
 
 use crate::domain::time::format_duration_ms;
-use crate::domain::CheckpointStatus;
+use crate::domain::{CheckpointStatus, JobState};
 
+use super::super::actions::Dialog;
 use super::super::app::App;
 use super::super::fmt::{checkpoint_cell, clean};
-use super::super::jobs::{uptime_ms, JobsState, SortColumn};
+use super::super::jobs::{uptime_ms, JobsState, SortColumn, NO_STATE};
 use super::super::keymap::{Action, KeyContext};
+use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
 use super::{empty_message, hint_spans, panel, render_table, scroll_offset, Col};
 
 struct JobsLayout {
     header: Rect,
     table: Rect,
     bordered: bool,
+    actions: Rect,
     status: Rect,
     notice: Rect,
     hints: Rect,
@@ -83,9 +86,11 @@ fn layout(app: &App, area: Rect) -> JobsLayout {
     let status = u16::from(h >= 8);
     let notice = u16::from(h >= 12 && app.opts.notice.is_some());
     let hints = u16::from(h >= 4);
-    let [header, table, status, notice, hints] = Layout::vertical([
+    let actions = panel_height(app, h);
+    let [header, table, actions, status, notice, hints] = Layout::vertical([
         Constraint::Length(header),
         Constraint::Min(0),
+        Constraint::Length(actions),
         Constraint::Length(status),
         Constraint::Length(notice),
         Constraint::Length(hints),
@@ -95,6 +100,7 @@ fn layout(app: &App, area: Rect) -> JobsLayout {
         header,
         table,
         bordered: table.height >= 6 && table.width >= 30,
+        actions,
         status,
         notice,
         hints,
@@ -119,6 +125,7 @@ pub(crate) fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let lines = header_lines(app, area.width);
     frame.render_widget(Paragraph::new(lines), l.header);
     draw_table(app, frame, &l);
+    draw_panel(app, frame, l.actions);
     if l.status.height > 0 {
         frame.render_widget(status_line(app), l.status);
     }
@@ -131,8 +138,12 @@ pub(crate) fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
     }
     if l.hints.height > 0 {
-        let line = if app.jobs.typing {
+        let line = if let Some(Dialog::Adopt(p)) = &app.dialog {
+            adopt_line(app, p)
+        } else if app.jobs.typing {
             typing_line(app)
+        } else if let Some(f) = &app.flash {
+            flash_line(app, f)
         } else if l.status.height == 0 && app.jobs.filters_active() {
             // No status line on tiny terminals: say that a filter is on.
             let mut spans = vec![Span::styled(filter_summary(&app.jobs), app.theme.warning)];
@@ -147,23 +158,52 @@ pub(crate) fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Line::from(hint_spans(
                 app,
                 &[KeyContext::Jobs, KeyContext::Global],
-                &[
-                    (Action::Help, "help"),
-                    (Action::Quit, "quit"),
-                    (Action::Open, "open"),
-                    (Action::Filter, "filter"),
-                    (Action::SortNext, "sort"),
-                    (Action::SortReverse, "reverse"),
-                    (Action::CycleClusterFilter, "cluster"),
-                    (Action::CycleStateFilter, "state"),
-                    (Action::ClearFilter, "clear"),
-                    (Action::ShowError, "error"),
-                    (Action::Refresh, "refresh"),
-                ],
+                &hint_items(app),
             ))
         };
         frame.render_widget(line, l.hints);
     }
+}
+
+/// The footer's hints: the actions that apply to the selected row (none in read-only mode)
+/// come right after opening and filtering.
+fn hint_items(app: &App) -> Vec<(Action, &'static str)> {
+    let mut items = vec![
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+        (Action::Open, "open"),
+        (Action::Filter, "filter"),
+    ];
+    if let (false, Some(row)) = (app.opts.readonly, app.jobs.selected_row()) {
+        if row.app.is_some() {
+            items.push((Action::Start, "start"));
+        }
+        // An app without a listed job that is not known to run has nothing to stop.
+        let runs = row.is_job() || app.jobs.summary(&app.clusters, row).state.is_active();
+        if runs {
+            items.extend([
+                (Action::Stop, "stop"),
+                (Action::Cancel, "cancel"),
+                (Action::Savepoint, "savepoint"),
+            ]);
+        }
+        if row.app.is_none() {
+            items.push((Action::Adopt, "adopt"));
+        }
+    }
+    if app.actions.any_finished() {
+        items.push((Action::DismissActions, "dismiss"));
+    }
+    items.extend([
+        (Action::SortNext, "sort"),
+        (Action::SortReverse, "reverse"),
+        (Action::CycleClusterFilter, "cluster"),
+        (Action::CycleStateFilter, "state"),
+        (Action::ClearFilter, "clear"),
+        (Action::ShowError, "error"),
+        (Action::Refresh, "refresh"),
+    ]);
+    items
 }
 
 fn typing_line(app: &App) -> Line<'static> {
@@ -199,12 +239,18 @@ fn sort_arrow(reverse: bool) -> &'static str {
 
 fn status_line(app: &App) -> Line<'static> {
     let t = &app.theme;
-    let total = JobsState::total(&app.clusters);
+    let total = app.jobs.total(&app.clusters);
     let shown = app.jobs.rows.len();
-    let count = if app.jobs.filters_active() {
-        format!("{shown} of {total} jobs")
-    } else {
-        format!("{total} jobs")
+    let napps = app.managed.apps.len();
+    let count = match (app.jobs.filters_active(), napps) {
+        (true, 0) => format!("{shown} of {total} jobs"),
+        (true, _) => format!("{shown} of {total} rows"),
+        (false, 0) => format!("{total} jobs"),
+        (false, _) => format!(
+            "{} jobs · {napps} managed app{}",
+            total - app.jobs.app_rows.len(),
+            if napps == 1 { "" } else { "s" }
+        ),
     };
     let mut spans = vec![Span::styled(count, t.base)];
     if app.jobs.filters_active() {
@@ -224,7 +270,7 @@ fn status_line(app: &App) -> Line<'static> {
         .jobs
         .rows
         .iter()
-        .any(|(c, j)| app.clusters[*c].jobs[*j].stale);
+        .any(|r| app.jobs.summary(&app.clusters, r).stale);
     if any_stale {
         spans.push(Span::styled(" │ ", t.dim));
         spans.push(Span::styled(
@@ -249,15 +295,20 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
 
     let now = app.now_ms;
     let mut rows = Vec::new();
-    let mut widths = [0usize; 7];
-    for &(ci, ji) in app.jobs.rows.iter().skip(offset).take(visible) {
-        let j = &app.clusters[ci].jobs[ji];
+    let mut widths = [0usize; 8];
+    for row in app.jobs.rows.iter().skip(offset).take(visible) {
+        let j = app.jobs.summary(&app.clusters, row);
+        let no_state = matches!(&j.state, JobState::Unknown(s) if s == NO_STATE);
         let state_text = if j.stale {
             format!("{}?", j.state.as_str())
         } else {
             j.state.as_str().to_string()
         };
-        let state_style = if j.stale { t.dim } else { t.state(&j.state) };
+        let state_style = if j.stale || no_state {
+            t.dim
+        } else {
+            t.state(&j.state)
+        };
         let cp = checkpoint_cell(j.last_checkpoint.as_ref(), now);
         let cp_style = match j.last_checkpoint.as_ref().map(|c| c.status) {
             Some(CheckpointStatus::Failed) if !j.stale => t.error,
@@ -271,27 +322,34 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             Some(r) if r > 0 && !j.stale => t.warning,
             _ => Style::default(),
         };
+        let tasks = if row.is_job() {
+            format!("{}/{}", j.tasks_running, j.tasks_total)
+        } else {
+            "-".into()
+        };
         let texts = [
             clean(&j.cluster),
+            row.app.as_deref().map(clean).unwrap_or_default(),
             clean(&j.name),
             state_text,
             format_duration_ms(uptime_ms(j, now)),
-            format!("{}/{}", j.tasks_running, j.tasks_total),
+            tasks,
             cp,
             restarts,
         ];
         for (w, s) in widths.iter_mut().zip(texts.iter()) {
             *w = (*w).max(Span::raw(s.as_str()).width());
         }
-        let [c0, c1, c2, c3, c4, c5, c6] = texts;
+        let [c0, c1, c2, c3, c4, c5, c6, c7] = texts;
         let cells = vec![
             Cell::from(c0),
             Cell::from(c1),
-            Cell::from(Span::styled(c2, state_style)),
-            Cell::from(c3),
+            Cell::from(c2),
+            Cell::from(Span::styled(c3, state_style)),
             Cell::from(c4),
-            Cell::from(Span::styled(c5, cp_style)),
-            Cell::from(Span::styled(c6, restarts_style)),
+            Cell::from(c5),
+            Cell::from(Span::styled(c6, cp_style)),
+            Cell::from(Span::styled(c7, restarts_style)),
         ];
         let row_style = if j.stale { t.dim } else { Style::default() };
         rows.push((cells, row_style));
@@ -299,6 +357,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
 
     let titles = [
         SortColumn::Cluster,
+        SortColumn::App,
         SortColumn::Name,
         SortColumn::State,
         SortColumn::Uptime,
@@ -306,7 +365,9 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
         SortColumn::Checkpoint,
         SortColumn::Restarts,
     ];
-    let prios = [2u8, 0, 1, 3, 4, 5, 6];
+    let prios = [2u8, 3, 0, 1, 4, 5, 6, 7];
+    // The APP column only once there are managed apps.
+    let show_app = !app.managed.is_empty();
     let cols: Vec<Col> = titles
         .iter()
         .enumerate()
@@ -323,10 +384,17 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             }
         })
         .collect();
+    let (mut cols, mut rows) = (cols, rows);
+    if !show_app {
+        cols.remove(1);
+        for (cells, _) in &mut rows {
+            cells.remove(1);
+        }
+    }
 
     if rows.is_empty() {
         render_table(app, frame, inner, &cols, Vec::new(), None);
-        let msg = if JobsState::total(&app.clusters) > 0 {
+        let msg = if app.jobs.total(&app.clusters) > 0 {
             "no job matches filter"
         } else if app
             .clusters

@@ -1,6 +1,7 @@
 //! Rendering: pure functions of `&App` into a `Frame`. Layout helpers here are shared with
 //! `update` (page sizes, log viewport) so both agree on what is visible.
 
+mod actions;
 mod detail;
 mod jobs;
 mod logs;
@@ -32,6 +33,9 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
     match &app.detail {
         Some(d) => detail::draw(app, d, frame, area),
         None => jobs::draw(app, frame, area),
+    }
+    if let Some(d) = &app.dialog {
+        actions::draw_dialog(app, d, frame, area);
     }
     if let Some(o) = &app.overlay {
         overlay::draw(app, o, frame, area);

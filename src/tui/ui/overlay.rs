@@ -33,10 +33,18 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(title.to_string(), t.title)));
         for b in bindings {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16} ", keys.join(", ")), t.key_hint),
-                Span::styled(clean(&b.desc), t.base),
-            ]));
+            let disabled = app.opts.readonly && b.action.is_mutating();
+            let mut spans = vec![
+                Span::styled(
+                    format!("  {:<16} ", keys.join(", ")),
+                    if disabled { t.dim } else { t.key_hint },
+                ),
+                Span::styled(clean(&b.desc), if disabled { t.dim } else { t.base }),
+            ];
+            if disabled {
+                spans.push(Span::styled(" (disabled: read-only)", t.warning));
+            }
+            lines.push(Line::from(spans));
         }
     }
     lines

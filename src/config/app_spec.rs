@@ -1,0 +1,499 @@
+//! Managed application definitions (`flinkdeck apply -f app.toml`): a TOML file per app, parsed
+//! into an [`AppSpec`]. Unknown keys are errors, and every error says file, line, column and key,
+//! like the main config. See `config/orders-agg.app.toml` and `config/wordcount-jar.app.toml`.
+//!
+//! ```toml
+//! name = "orders-agg"            # required, [A-Za-z0-9._-]+
+//! cluster = "prod-a"             # required; that it exists is checked against the config
+//! kind = "sql"                   # "sql" | "jar"
+//! sql_file = "orders-agg.sql"    # kind sql: exactly one of sql_file / sql
+//! # sql = """..."""
+//! # kind jar: jar_file (required, must exist), entry_class (optional), args = ["--x", "1"]
+//! parallelism = 2                # optional, >= 1
+//! allow_non_restored_state = false
+//! owner = "data-team"
+//! tags = ["orders"]
+//! [options]                      # Flink options (`-D` style); strings, numbers or booleans
+//! "execution.checkpointing.interval" = "10s"
+//! pipeline.object-reuse = true   # dotted keys work too: the option `pipeline.object-reuse`
+//! ```
+//!
+//! `sql_file` and `jar_file` are relative to the app file's directory (`~/` is the home
+//! directory). The SQL script's content is stored in the spec (`AppSpec::sql`), so a version is
+//! complete by itself; `sql_file` keeps the path as written. `jar_file` is stored absolute.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::diag::{Seg, TomlDoc};
+use super::load::{is_name, resolve_path};
+use super::ConfigError;
+use crate::domain::{AppKind, AppSpec};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    name: Spanned<String>,
+    cluster: Spanned<String>,
+    kind: Spanned<String>,
+    sql_file: Option<Spanned<String>>,
+    sql: Option<Spanned<String>>,
+    jar_file: Option<Spanned<String>>,
+    entry_class: Option<Spanned<String>>,
+    args: Option<Spanned<Vec<String>>>,
+    parallelism: Option<Spanned<i64>>,
+    allow_non_restored_state: Option<bool>,
+    owner: Option<Spanned<String>>,
+    tags: Option<Vec<Spanned<String>>>,
+    options: Option<Spanned<OptionNode>>,
+}
+
+/// An `[options]` entry: a value (a string, integer, float or boolean, kept as a string), or a
+/// table from dotted keys (`execution.checkpointing.interval = "10s"` without quotes), which is
+/// flattened back into the dotted name.
+#[derive(Debug)]
+enum OptionNode {
+    Value(String),
+    Table(Vec<(String, Spanned<OptionNode>)>),
+}
+
+/// How the toml crate hands a date-time to `deserialize_any`.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
+
+impl<'de> Deserialize<'de> for OptionNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OptionNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, integer, float or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<OptionNode, E> {
+                Ok(OptionNode::Value(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<OptionNode, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == TOML_DATETIME_KEY {
+                        return Ok(OptionNode::Value(map.next_value::<String>()?));
+                    }
+                    entries.push((key, map.next_value::<Spanned<OptionNode>>()?));
+                }
+                Ok(OptionNode::Table(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Flattens `[options]` into (dotted name, name segments, value span, value).
+fn flatten_options(
+    prefix: &[String],
+    entries: Vec<(String, Spanned<OptionNode>)>,
+    out: &mut Vec<(Vec<String>, Range<usize>, String)>,
+) {
+    for (key, node) in entries {
+        let mut path = prefix.to_vec();
+        path.push(key);
+        let span = node.span();
+        match node.into_inner() {
+            OptionNode::Value(v) => out.push((path, span, v)),
+            OptionNode::Table(t) => flatten_options(&path, t, out),
+        }
+    }
+}
+
+/// Reads and validates the app definition at `path`.
+pub fn load_app_spec(path: &Path) -> Result<AppSpec, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_app_spec(&text, path),
+        Err(e) => {
+            let message = if e.kind() == std::io::ErrorKind::NotFound {
+                "app file not found".to_string()
+            } else {
+                format!("cannot read app file: {e}")
+            };
+            Err(ConfigError::new(message).with_path(path))
+        }
+    }
+}
+
+/// Parses an app definition's text as if read from `path` (used in errors and as the base of
+/// `sql_file` / `jar_file`). `sql_file` is read and `jar_file` must exist.
+pub fn parse_app_spec(text: &str, path: &Path) -> Result<AppSpec, ConfigError> {
+    let doc = TomlDoc::parse(text, Some(path))?;
+    let raw: RawApp = doc.deserialize()?;
+    let base = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Cx { doc: &doc, base }.spec(raw)
+}
+
+struct Cx<'d, 'a> {
+    doc: &'d TomlDoc<'a>,
+    base: &'d Path,
+}
+
+impl Cx<'_, '_> {
+    /// An error at the value `span` of top-level `key`.
+    fn err(&self, span: Range<usize>, key: &str, msg: impl Into<String>) -> ConfigError {
+        self.doc.error_at(span, key, msg)
+    }
+
+    /// An error at the key (not the value) of top-level `key`.
+    fn err_at_key(&self, key: &str, fallback: Range<usize>, msg: impl Into<String>) -> ConfigError {
+        self.doc.error_at_key(&[Seg::key(key)], fallback, msg)
+    }
+
+    fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
+        let name = self.name(&raw.name, "name", "app")?;
+        let cluster = self.name(&raw.cluster, "cluster", "cluster")?;
+        let kind = match raw.kind.get_ref().as_str() {
+            "sql" => AppKind::Sql,
+            "jar" => AppKind::Jar,
+            other => {
+                return Err(self.err(
+                    raw.kind.span(),
+                    "kind",
+                    format!("unknown app kind {other:?}; expected one of sql, jar"),
+                ))
+            }
+        };
+        let kind_span = raw.kind.span();
+
+        // Keys that belong to the other kind.
+        let foreign: &[(&str, Option<Range<usize>>)] = match kind {
+            AppKind::Sql => &[
+                ("jar_file", raw.jar_file.as_ref().map(Spanned::span)),
+                ("entry_class", raw.entry_class.as_ref().map(Spanned::span)),
+                ("args", raw.args.as_ref().map(Spanned::span)),
+            ],
+            AppKind::Jar => &[
+                ("sql_file", raw.sql_file.as_ref().map(Spanned::span)),
+                ("sql", raw.sql.as_ref().map(Spanned::span)),
+            ],
+        };
+        if let Some((key, span)) = foreign
+            .iter()
+            .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
+            .min_by_key(|(_, s)| s.start)
+        {
+            let belongs = match kind {
+                AppKind::Sql => "jar",
+                AppKind::Jar => "sql",
+            };
+            return Err(self.err_at_key(
+                key,
+                span,
+                format!(
+                    "`{key}` is only for apps of kind \"{belongs}\"; this app has kind \"{kind}\""
+                ),
+            ));
+        }
+
+        let mut spec = AppSpec {
+            name,
+            cluster,
+            kind,
+            sql: None,
+            sql_file: None,
+            jar_file: None,
+            entry_class: None,
+            args: Vec::new(),
+            parallelism: None,
+            options: BTreeMap::new(),
+            allow_non_restored_state: raw.allow_non_restored_state.unwrap_or(false),
+            owner: None,
+            tags: Vec::new(),
+        };
+
+        match kind {
+            AppKind::Sql => {
+                let (sql, file) = self.sql(&raw, kind_span)?;
+                spec.sql = Some(sql);
+                spec.sql_file = file;
+            }
+            AppKind::Jar => {
+                let Some(jar) = &raw.jar_file else {
+                    return Err(self.err(
+                        kind_span,
+                        "jar_file",
+                        "missing required key `jar_file` (apps of kind \"jar\" run a jar file)",
+                    ));
+                };
+                spec.jar_file = Some(self.jar_file(jar)?);
+                if let Some(c) = &raw.entry_class {
+                    let class = c.get_ref().trim();
+                    if class.is_empty() || class.chars().any(char::is_whitespace) {
+                        return Err(self.err(
+                            c.span(),
+                            "entry_class",
+                            format!(
+                                "invalid entry class {:?}: expected a fully qualified Java \
+                                 class name such as \"com.example.MyJob\"",
+                                c.get_ref()
+                            ),
+                        ));
+                    }
+                    spec.entry_class = Some(class.to_string());
+                }
+                if let Some(a) = raw.args {
+                    spec.args = a.into_inner();
+                }
+            }
+        }
+
+        if let Some(p) = &raw.parallelism {
+            let n = *p.get_ref();
+            let why = if n < 1 {
+                Some(format!("parallelism must be at least 1 (got {n})"))
+            } else if n > i64::from(i32::MAX) {
+                Some(format!(
+                    "parallelism must be at most {} (got {n})",
+                    i32::MAX
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(self.err(p.span(), "parallelism", why));
+            }
+            spec.parallelism = u32::try_from(n).ok();
+        }
+
+        if let Some(o) = &raw.owner {
+            if o.get_ref().trim().is_empty() {
+                return Err(self.err(o.span(), "owner", "owner is empty"));
+            }
+            spec.owner = Some(o.get_ref().clone());
+        }
+
+        for (i, t) in raw.tags.iter().flatten().enumerate() {
+            if t.get_ref().trim().is_empty() {
+                return Err(self.doc.error_at(
+                    t.span(),
+                    super::key_path(&[Seg::key("tags"), Seg::Index(i)]),
+                    "tag is empty",
+                ));
+            }
+            spec.tags.push(t.get_ref().clone());
+        }
+
+        if let Some(options) = raw.options {
+            let span = options.span();
+            let entries = match options.into_inner() {
+                OptionNode::Table(t) => t,
+                OptionNode::Value(_) => {
+                    return Err(self.err(
+                        span,
+                        "options",
+                        "`options` must be a table ([options] with \"key\" = value lines)",
+                    ))
+                }
+            };
+            let mut flat = Vec::new();
+            flatten_options(&[], entries, &mut flat);
+            flat.sort_by_key(|(_, span, _)| span.start);
+            for (segments, span, value) in flat {
+                let name = segments.join(".");
+                let key = super::key_path(&[Seg::key("options"), Seg::Key(name.clone())]);
+                if segments.iter().any(|s| s.trim().is_empty()) {
+                    let path: Vec<Seg> = std::iter::once(Seg::key("options"))
+                        .chain(segments.iter().map(|s| Seg::key(s)))
+                        .collect();
+                    let at = self.doc.lookup(&path).map(|(k, _)| k).unwrap_or(span);
+                    return Err(self.doc.error_at(at, key, "option name is empty"));
+                }
+                if spec.options.contains_key(&name) {
+                    return Err(self.doc.error_at(
+                        span,
+                        key,
+                        format!("option `{name}` is set twice"),
+                    ));
+                }
+                spec.options.insert(name, value);
+            }
+        }
+
+        Ok(spec)
+    }
+
+    fn name(&self, value: &Spanned<String>, key: &str, what: &str) -> Result<String, ConfigError> {
+        let name = value.get_ref();
+        if !is_name(name) {
+            let why = if name.is_empty() {
+                format!("{what} name is empty")
+            } else {
+                format!("invalid {what} name {name:?}: use letters, digits, '.', '_' or '-'")
+            };
+            return Err(self.err(value.span(), key, why));
+        }
+        Ok(name.clone())
+    }
+
+    /// The script and, if it came from a file, the path as written.
+    fn sql(
+        &self,
+        raw: &RawApp,
+        kind_span: Range<usize>,
+    ) -> Result<(String, Option<String>), ConfigError> {
+        match (&raw.sql_file, &raw.sql) {
+            (Some(f), Some(s)) => {
+                let (key, span) = if s.span().start > f.span().start {
+                    ("sql", s.span())
+                } else {
+                    ("sql_file", f.span())
+                };
+                Err(self.err_at_key(key, span, "set either `sql_file` or `sql`, not both"))
+            }
+            (None, None) => Err(self.err(
+                kind_span,
+                "sql_file",
+                "missing `sql_file` or `sql` (apps of kind \"sql\" need a SQL script)",
+            )),
+            (None, Some(s)) => {
+                if sql_is_empty(s.get_ref()) {
+                    return Err(self.err(
+                        s.span(),
+                        "sql",
+                        "the SQL script is empty (no statements)",
+                    ));
+                }
+                Ok((s.get_ref().clone(), None))
+            }
+            (Some(f), None) => {
+                let written = f.get_ref();
+                let file = resolve_path(written, Some(self.base))
+                    .ok_or_else(|| self.err(f.span(), "sql_file", "path is empty"))?;
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    let why = if e.kind() == std::io::ErrorKind::NotFound {
+                        format!("SQL file {} not found", file.display())
+                    } else {
+                        format!("cannot read SQL file {}: {e}", file.display())
+                    };
+                    self.err(f.span(), "sql_file", why)
+                })?;
+                if sql_is_empty(&text) {
+                    return Err(self.err(
+                        f.span(),
+                        "sql_file",
+                        format!("the SQL file {} is empty (no statements)", file.display()),
+                    ));
+                }
+                Ok((text, Some(written.clone())))
+            }
+        }
+    }
+
+    /// The jar as an absolute path; it must be an existing file.
+    fn jar_file(&self, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let err = |msg: String| self.err(value.span(), "jar_file", msg);
+        let file = resolve_path(value.get_ref(), Some(self.base))
+            .ok_or_else(|| err("path is empty".into()))?;
+        let file: PathBuf = std::path::absolute(&file)
+            .map_err(|e| err(format!("cannot make {} absolute: {e}", file.display())))?;
+        match std::fs::metadata(&file) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(err(format!("{} is not a file", file.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(err(format!("jar file {} not found", file.display())))
+            }
+            Err(e) => return Err(err(format!("cannot read jar file {}: {e}", file.display()))),
+        }
+        file.to_str().map(str::to_string).ok_or_else(|| {
+            err(format!(
+                "the jar path {} is not valid UTF-8",
+                file.display()
+            ))
+        })
+    }
+}
+
+/// Whether a script has no statement: only whitespace, `;`, `-- line` and `/* block */`
+/// comments.
+fn sql_is_empty(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.split_once('\n').map(|(_, after)| after).unwrap_or("");
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map(|(_, after)| after).unwrap_or("");
+        } else {
+            return rest.is_empty();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_scripts() {
+        for s in [
+            "",
+            "  \n\t",
+            ";;",
+            "-- only a comment",
+            "-- a\n/* b\n c */ ;\n-- d\n",
+            "/* unterminated",
+        ] {
+            assert!(sql_is_empty(s), "{s:?}");
+        }
+        for s in [
+            "SELECT 1",
+            "-- c\nSET 'a' = 'b';",
+            "/* x */ INSERT INTO t VALUES (1)",
+        ] {
+            assert!(!sql_is_empty(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn inline_sql_and_option_values() {
+        let text = "name = \"a\"\ncluster = \"c\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n\
+                    [options]\n\"a.int\" = 4\n\"a.bool\" = true\n\"a.float\" = 0.5\n\"a.s\" = \"10s\"\n";
+        let spec = parse_app_spec(text, Path::new("/nowhere/a.app.toml")).expect("valid");
+        assert_eq!(spec.sql.as_deref(), Some("SELECT 1"));
+        assert_eq!(spec.sql_file, None);
+        let opts: Vec<(&str, &str)> = spec
+            .options
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            opts,
+            [
+                ("a.bool", "true"),
+                ("a.float", "0.5"),
+                ("a.int", "4"),
+                ("a.s", "10s")
+            ]
+        );
+        assert!(!spec.allow_non_restored_state);
+        assert_eq!(spec.parallelism, None);
+    }
+}

@@ -1,0 +1,74 @@
+//! Lifecycle actions with state safety: start (restoring from a chosen or the latest savepoint
+//! or checkpoint, verified afterwards), stop with savepoint, savepoint, cancel, adopt. One
+//! implementation serves the CLI and the TUI.
+//!
+//! Safety machinery: every mutating request is journaled in SQLite before it is sent (with a
+//! client-chosen trigger id), the journal is settled when Flink answers, and any later process
+//! settles what an interrupted one left (`resume`). Starts are refused while the app's job runs
+//! on its cluster (checked against the cluster). Read-only mode refuses every action. Every
+//! action, refused or not, goes into the audit trail.
+
+mod actions;
+mod audit;
+mod restore;
+mod resume;
+
+pub use actions::run_action;
+pub use audit::Actor;
+pub use restore::{restore_points, same_path};
+pub use resume::{reconcile_runs, resume_journal};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::domain::{AppSummary, Run};
+use crate::store::{Store, StoreError, StoreHandle};
+
+use super::clusters::Clusters;
+
+/// What the actions need: clusters, the store, the config and who is acting.
+#[derive(Clone)]
+pub struct OpsContext {
+    pub clusters: Clusters,
+    pub store: StoreHandle,
+    pub config: Arc<Config>,
+    /// `--readonly` or `[ui] readonly = true`.
+    pub readonly: bool,
+    /// Where built helper jars are cached (`<data dir>/helpers`).
+    pub helpers_dir: PathBuf,
+    pub actor: Actor,
+    /// Wait for the job to reach its final state (stop/cancel) or RUNNING (start).
+    pub wait: bool,
+}
+
+/// Receives one-line progress messages of a running action.
+pub type Progress<'a> = &'a (dyn Fn(String) + Send + Sync);
+
+/// The managed apps with their latest run; `state` is the run's final state once it ended (the
+/// callers overlay the live state from the cluster).
+pub fn stored_app_summaries(s: &mut Store) -> Result<Vec<(AppSummary, Option<Run>)>, StoreError> {
+    let mut out = Vec::new();
+    for a in s.apps()? {
+        let run = s.latest_run(&a.app)?;
+        out.push((
+            AppSummary {
+                name: a.app.clone(),
+                cluster: a.spec.cluster.clone(),
+                kind: a.spec.kind,
+                version: a.version,
+                owner: a.spec.owner.clone(),
+                tags: a.spec.tags.clone(),
+                job_id: run.as_ref().map(|r| r.job_id.clone()),
+                state: run.as_ref().and_then(|r| r.final_state.clone()),
+            },
+            run,
+        ));
+    }
+    Ok(out)
+}
+
+/// Store errors become action failures with context.
+pub(crate) fn store_err(what: &str) -> impl Fn(StoreError) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
