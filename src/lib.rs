@@ -10,5 +10,6 @@ pub mod domain;
 pub mod flink;
 pub mod service;
 pub mod sqlrunner;
+pub mod sqltools;
 pub mod store;
 pub mod tui;

@@ -193,3 +193,137 @@ fn bad_config_shows_an_error_screen() {
     assert_eq!(app.wait_exit(Duration::from_secs(5)), 2);
     assert!(!app.alternate_screen());
 }
+
+/// Start and stop-with-savepoint from the keyboard: `s` opens the restore dialog, Enter starts;
+/// `S` asks for confirmation, `y` stops with a savepoint whose path stays visible; a second `s`
+/// offers that savepoint and the start restores from it.
+#[test]
+fn start_and_stop_with_savepoint_from_the_keyboard() {
+    let url = ensure_cluster(V2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &[("e2e", &url)], "1s");
+    let name = unique("e2e-app");
+    let jar = demo_jar(V2);
+    let spec = dir.path().join("app.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"{name}\"\ncluster = \"e2e\"\nkind = \"jar\"\njar_file = \"{}\"\nentry_class = \"{DEMO_CLASS}\"\nargs = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\n",
+            jar.display()
+        ),
+    )
+    .expect("spec");
+    let out = cli(
+        &config,
+        dir.path(),
+        &["apply", "-f", spec.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+    ];
+    let mut app = PtyApp::spawn(&bin(), &args, &[], 150, 40);
+    app.wait_screen("the app's row", Duration::from_secs(30), |s| {
+        s.contains(&name)
+    });
+    app.send("/");
+    app.send(&name);
+    app.send("\r");
+
+    // Start: the dialog offers the restore choices; Enter takes the first (latest = none yet).
+    app.send("s");
+    app.wait_screen("restore dialog", Duration::from_secs(10), |s| {
+        s.contains("Restore from") && s.contains("none (fresh start)")
+    });
+    app.send("\r");
+    let s = app.wait_screen("start done", Duration::from_secs(60), |s| {
+        s.lines()
+            .any(|l| l.contains('✔') && l.contains("started app"))
+    });
+    assert!(!s.contains('✘'), "{s}");
+    let job = wait_for("job RUNNING", Duration::from_secs(60), || {
+        let out = cli(&config, dir.path(), &["apps", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).ok()?;
+        let a = v
+            .as_array()?
+            .iter()
+            .find(|a| a["name"] == name.as_str())?
+            .clone();
+        (a["state"] == "RUNNING").then(|| a["job_id"].as_str().map(str::to_string))?
+    });
+    app.wait_screen("job listed RUNNING", Duration::from_secs(20), |s| {
+        s.lines()
+            .any(|l| l.contains(&name) && l.contains("RUNNING"))
+    });
+    let c = client(&url);
+    wait_for("a checkpoint", Duration::from_secs(60), || {
+        let v = rt()
+            .block_on(c.get_json(&format!("jobs/{job}/checkpoints")))
+            .ok()?;
+        (v["counts"]["completed"].as_i64()? >= 1).then_some(())
+    });
+
+    // Stop with a savepoint: confirmation first; `n` does nothing, `y` stops.
+    app.send("S");
+    app.wait_screen("stop confirmation", Duration::from_secs(10), |s| {
+        s.contains("with a savepoint?")
+    });
+    app.send("n");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        rt().block_on(c.job_state(&job)).expect("state").as_str(),
+        "RUNNING"
+    );
+    app.send("S");
+    app.wait_screen("stop confirmation again", Duration::from_secs(10), |s| {
+        s.contains("with a savepoint?")
+    });
+    app.send("y");
+    let s = app.wait_screen(
+        "stop done with the savepoint path",
+        Duration::from_secs(90),
+        |s| {
+            s.lines()
+                .any(|l| l.contains('✔') && l.contains("savepoint"))
+        },
+    );
+    let line = s
+        .lines()
+        .find(|l| l.contains('✔') && l.contains("savepoint"))
+        .unwrap_or_default();
+    assert!(line.contains("file:"), "path visible: {line}");
+    let h: serde_json::Value = serde_json::from_str(&stdout(&cli(
+        &config,
+        dir.path(),
+        &["history", &name, "--json"],
+    )))
+    .expect("history");
+    let sp = h["savepoints"][0]["path"]
+        .as_str()
+        .expect("savepoint recorded")
+        .to_string();
+    assert!(
+        std::path::Path::new(sp.trim_start_matches("file:"))
+            .join("_metadata")
+            .exists(),
+        "{sp}"
+    );
+
+    // Start again: the dialog lists the savepoint; the start restores from it (verified).
+    app.send("s");
+    app.wait_screen("dialog lists the savepoint", Duration::from_secs(10), |s| {
+        s.contains(sp.trim_start_matches("file:")) || s.contains(&sp[..sp.len().min(40)])
+    });
+    app.send("\r");
+    app.wait_screen("restored start", Duration::from_secs(90), |s| {
+        s.lines().any(|l| l.contains('✔') && l.contains("verified"))
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), 0);
+    let out = cli(&config, dir.path(), &["cancel", &name]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

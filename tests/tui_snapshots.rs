@@ -91,6 +91,7 @@ fn opts() -> AppOptions {
         refresh: Duration::from_secs(5),
         notice: None,
         readonly: false,
+        start_in_editor: None,
     }
 }
 
@@ -424,7 +425,11 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadLogList { request, .. }
         | WorkerRequest::LoadLog { request, .. }
         | WorkerRequest::RunAction { request, .. }
-        | WorkerRequest::LoadRestorePoints { request, .. } => *request,
+        | WorkerRequest::LoadRestorePoints { request, .. }
+        | WorkerRequest::LoadAudit { request, .. }
+        | WorkerRequest::LoadAppVersions { request, .. }
+        | WorkerRequest::SaveAppVersion { request, .. }
+        | WorkerRequest::ValidateSql { request, .. } => *request,
     }
 }
 
@@ -767,9 +772,19 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                     }),
                 }
             }
+            WorkerRequest::LoadAudit { request, limit } => {
+                assert_eq!(limit, 500);
+                WorkerReply::AuditLoaded {
+                    request,
+                    result: Ok(audit_entries()),
+                }
+            }
             WorkerRequest::RefreshAll
             | WorkerRequest::RunAction { .. }
-            | WorkerRequest::LoadRestorePoints { .. } => continue,
+            | WorkerRequest::LoadRestorePoints { .. }
+            | WorkerRequest::LoadAppVersions { .. }
+            | WorkerRequest::SaveAppVersion { .. }
+            | WorkerRequest::ValidateSql { .. } => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
         answer(app, more);
@@ -914,10 +929,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 80));
+    app.update(Msg::Resize(80, 90));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 80));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 90));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -2022,6 +2037,1093 @@ fn no_panic_with_actions_and_dialogs_at_any_size() {
                 app.update(Msg::Resize(w, h));
                 let _ = render(&app, w, h);
             }
+        }
+    }
+}
+
+// ---- the audit trail -----------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+fn audit_entry(
+    id: i64,
+    ago: i64,
+    user: &str,
+    ssh: Option<&str>,
+    action: &str,
+    app: Option<&str>,
+    cluster: Option<&str>,
+    ok: bool,
+    result: &str,
+) -> AuditEntry {
+    AuditEntry {
+        id,
+        at: NOW - ago,
+        user: user.into(),
+        ssh_origin: ssh.map(Into::into),
+        app: app.map(Into::into),
+        cluster: cluster.map(Into::into),
+        action: action.into(),
+        params: r#"{"drain":false}"#.into(),
+        result: result.into(),
+        ok,
+    }
+}
+
+/// Newest first, like the store returns them: ok and failed, local and over SSH, app and
+/// bare-job targets.
+fn audit_entries() -> Vec<AuditEntry> {
+    vec![
+        audit_entry(
+            6,
+            2 * M,
+            "alice",
+            Some("10.20.30.40:52144"),
+            "stop",
+            Some("orders"),
+            Some("prod"),
+            true,
+            "stopped with savepoint file:/flink/savepoints/orders/savepoint-a10000-4f2a9c1b7e3d",
+        ),
+        audit_entry(
+            5,
+            15 * M,
+            "bob",
+            None,
+            "savepoint",
+            None,
+            Some("staging"),
+            false,
+            "failed: savepoint of job b2000000000000000000000000000004 timed out after 10m: \
+             the checkpoint coordinator declined the trigger (task not ready: Source: clicks \
+             (3/8) is still DEPLOYING)",
+        ),
+        audit_entry(
+            4,
+            H,
+            "alice",
+            Some("10.20.30.40:52144"),
+            "start",
+            Some("fraud-v2"),
+            Some("prod"),
+            false,
+            "refused: app fraud-v2 is still running (job a1000000000000000000000000000003)",
+        ),
+        audit_entry(
+            3,
+            3 * H,
+            "carol",
+            None,
+            "adopt",
+            Some("payments"),
+            Some("staging"),
+            true,
+            "adopted job b2000000000000000000000000000001 into app payments",
+        ),
+        audit_entry(
+            2,
+            26 * H,
+            "ci-deploy",
+            Some("192.168.1.7:40022"),
+            "cancel",
+            None,
+            Some("prod"),
+            true,
+            "canceled job a1000000000000000000000000000009",
+        ),
+    ]
+}
+
+/// Opens the audit view with `A`; returns the id of its load.
+fn open_audit(app: &mut App) -> u64 {
+    let reqs = requests(&app.update(key('A')));
+    let [WorkerRequest::LoadAudit { request, limit }] = &reqs[..] else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(*limit, 500);
+    *request
+}
+
+fn audit_loaded(request: u64, result: Result<Vec<AuditEntry>, String>) -> Msg {
+    Msg::Worker(WorkerReply::AuditLoaded { request, result })
+}
+
+#[test]
+fn audit_view_snapshots() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    app.update(Msg::Resize(120, 20));
+    let id = open_audit(&mut app);
+    let loading = render(&app, 120, 20);
+    assert!(loading.contains("loading…"), "{loading}");
+    app.update(audit_loaded(id, Ok(audit_entries())));
+    // The failed savepoint is selected: its whole result is below the table.
+    app.update(key('j'));
+    insta::assert_snapshot!("audit_view", render(&app, 120, 20));
+    // Narrow: the less important columns go, newest first still.
+    app.update(Msg::Resize(70, 16));
+    insta::assert_snapshot!("audit_view_narrow", render(&app, 70, 16));
+
+    let mut app = two_clusters(Theme::plain(), opts());
+    app.update(Msg::Resize(100, 16));
+    let id = open_audit(&mut app);
+    app.update(audit_loaded(id, Ok(vec![])));
+    insta::assert_snapshot!("audit_view_empty", render(&app, 100, 16));
+}
+
+#[test]
+fn audit_ok_and_failed_marks_are_styled() {
+    let mut theme = Theme::plain();
+    theme.ok = Style::default().fg(Color::Green);
+    theme.error = Style::default().fg(Color::Red);
+    let mut app = two_clusters(theme, opts());
+    app.update(Msg::Resize(120, 20));
+    let id = open_audit(&mut app);
+    app.update(audit_loaded(id, Ok(audit_entries())));
+    let buf = draw(&app, 120, 20);
+    let fg_of = |symbol: &str| -> Vec<Color> {
+        buf.content
+            .iter()
+            .filter(|c| c.symbol() == symbol)
+            .map(|c| c.fg)
+            .collect()
+    };
+    assert_eq!(fg_of("✔"), vec![Color::Green; 3]);
+    assert_eq!(fg_of("✘"), vec![Color::Red; 2]);
+}
+
+#[test]
+fn audit_key_emits_load_audit_and_esc_returns_to_the_jobs_view() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    let jobs = render(&app, 100, 30);
+    let id = open_audit(&mut app);
+    assert!(id > 0);
+    app.update(audit_loaded(id, Ok(audit_entries())));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("Audit trail (5)"), "{screen}");
+    assert!(!screen.contains("orders-enrichment"), "{screen}");
+    // Job keys do nothing here.
+    assert_eq!(requests(&app.update(key('s'))), vec![]);
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert_eq!(render(&app, 100, 30), jobs, "back to the jobs view");
+}
+
+#[test]
+fn audit_reply_with_old_request_id_is_ignored() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    let old = open_audit(&mut app);
+    app.update(code(KeyCode::Esc));
+    let new = open_audit(&mut app);
+    assert_ne!(old, new);
+    app.update(audit_loaded(old, Ok(audit_entries())));
+    let screen = render(&app, 100, 20);
+    assert!(screen.contains("loading…"), "{screen}");
+    assert!(!screen.contains("alice"), "{screen}");
+    // The current one is taken.
+    app.update(audit_loaded(new, Ok(audit_entries())));
+    assert!(render(&app, 100, 20).contains("alice"));
+    // A late duplicate of it changes nothing.
+    app.update(audit_loaded(new, Ok(vec![])));
+    assert!(render(&app, 100, 20).contains("alice"));
+    // Closed: replies are dropped without a trace.
+    app.update(code(KeyCode::Esc));
+    app.update(audit_loaded(new, Ok(vec![])));
+    assert!(!render(&app, 100, 20).contains("Audit trail"));
+}
+
+#[test]
+fn audit_reloads_every_refresh_without_duplicates() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    let id = open_audit(&mut app);
+    // Still in flight: a tick sends nothing, nor does `r`.
+    assert_eq!(
+        requests(&app.update(Msg::Tick {
+            now_ms: NOW + 6 * S
+        })),
+        vec![]
+    );
+    assert_eq!(requests(&app.update(key('r'))), vec![]);
+    app.update(audit_loaded(id, Ok(audit_entries())));
+    app.update(key('j'));
+    // Not due yet.
+    assert_eq!(
+        requests(&app.update(Msg::Tick {
+            now_ms: NOW + 2 * S
+        })),
+        vec![]
+    );
+    let fx = requests(&app.update(Msg::Tick {
+        now_ms: NOW + 7 * S,
+    }));
+    let [WorkerRequest::LoadAudit {
+        request,
+        limit: 500,
+    }] = fx[..]
+    else {
+        panic!("{fx:?}")
+    };
+    assert!(request > id);
+    assert_eq!(
+        requests(&app.update(Msg::Tick {
+            now_ms: NOW + 13 * S
+        })),
+        vec![]
+    );
+    // A failed reload keeps the entries and says so.
+    app.update(audit_loaded(
+        request,
+        Err("store: database is locked".into()),
+    ));
+    let screen = render(&app, 120, 20);
+    assert!(
+        screen.contains("error: store: database is locked  (showing last data)"),
+        "{screen}"
+    );
+    assert!(screen.contains("bob"), "{screen}");
+    // `r` reloads at once; a new entry on top keeps the selection on the same entry.
+    let fx = requests(&app.update(key('r')));
+    let [WorkerRequest::LoadAudit { request, .. }] = fx[..] else {
+        panic!("{fx:?}")
+    };
+    let mut entries = audit_entries();
+    entries.insert(
+        0,
+        audit_entry(
+            7,
+            S,
+            "dave",
+            None,
+            "savepoint",
+            Some("orders"),
+            Some("prod"),
+            true,
+            "done",
+        ),
+    );
+    app.update(audit_loaded(request, Ok(entries)));
+    let screen = render(&app, 120, 20);
+    assert!(screen.contains("> 2026-09-21 13:58:20 bob"), "{screen}");
+    // Enter shows the whole entry.
+    app.update(code(KeyCode::Enter));
+    let popup = render(&app, 120, 30);
+    assert!(popup.contains("Audit entry #5"), "{popup}");
+    assert!(popup.contains(r#"params:  {"drain":false}"#), "{popup}");
+}
+
+#[test]
+fn audit_scrolls_and_does_not_panic_at_any_size() {
+    let mut app = two_clusters(Theme::default(), opts());
+    let id = open_audit(&mut app);
+    let many: Vec<AuditEntry> = (0..120)
+        .map(|i| {
+            audit_entry(
+                200 - i,
+                i * M,
+                "alice",
+                (i % 3 == 0).then_some("10.0.0.1:22"),
+                "stop",
+                Some("orders"),
+                Some("prod"),
+                i % 4 != 0,
+                "stopped with savepoint file:/flink/savepoints/orders/savepoint-a10000-4f2a9c1b7e3d",
+            )
+        })
+        .collect();
+    app.update(audit_loaded(id, Ok(many)));
+    app.update(Msg::Resize(100, 20));
+    app.update(code(KeyCode::PageDown));
+    app.update(code(KeyCode::PageDown));
+    let screen = render(&app, 100, 20);
+    // 20 rows: header, borders, table header, 2 detail lines, footer → 13 entries a page.
+    assert!(screen.contains("> 2026-09-21 13:47:20"), "{screen}");
+    app.update(key('G'));
+    assert!(render(&app, 100, 20).contains("> 2026-09-21 12:14:20"));
+    app.update(key('g'));
+    app.update(code(KeyCode::PageUp));
+    assert!(render(&app, 100, 20).contains("> 2026-09-21 14:13:20"));
+    for overlay in [None, Some(key('?')), Some(code(KeyCode::Enter))] {
+        let opened = overlay.is_some();
+        if let Some(m) = overlay {
+            app.update(m);
+        }
+        for w in (0..=64).step_by(3) {
+            for h in 0..=20 {
+                app.update(Msg::Resize(w, h));
+                let _ = render(&app, w, h);
+                app.update(key('j'));
+                app.update(key('G'));
+                let _ = render(&app, w, h);
+            }
+        }
+        if opened {
+            app.update(code(KeyCode::Esc));
+        }
+        assert!(render(&app, 80, 24).contains("Audit trail"));
+    }
+    // Loading, error and empty states too.
+    for result in [None, Some(Err("boom".to_string())), Some(Ok(vec![]))] {
+        app.update(code(KeyCode::Esc));
+        let id = open_audit(&mut app);
+        if let Some(r) = result {
+            app.update(audit_loaded(id, r));
+        }
+        for w in (0..=40).step_by(4) {
+            for h in 0..=12 {
+                let _ = render(&app, w, h);
+            }
+        }
+    }
+}
+
+// ---- the SQL editor -------------------------------------------------------------------------
+
+/// A script with every token kind: comments, a hint, strings (with `''` and variables), numbers,
+/// keywords, types, functions, backtick names.
+const SCRIPT: &str = "-- orders per minute
+SET 'pipeline.name' = 'orders-${env}';
+/* a block comment
+   over two lines */
+CREATE TEMPORARY TABLE `order` (
+    id BIGINT,
+    price DECIMAL(10, 2),
+    ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH ('connector' = 'datagen', 'rows-per-second' = '${rate}');
+INSERT INTO sink SELECT /*+ OPTIONS('sink.parallelism'='2') */
+    id, ROUND(price * 1.5e2, 2), 'it''s' FROM `order` WHERE id > ${min.id};
+";
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn sql_spec(sql: &str) -> AppSpec {
+    AppSpec {
+        name: "orders".into(),
+        cluster: "prod".into(),
+        kind: AppKind::Sql,
+        sql: Some(sql.into()),
+        sql_file: None,
+        jar_file: None,
+        entry_class: None,
+        args: vec![],
+        parallelism: Some(2),
+        options: Default::default(),
+        allow_non_restored_state: false,
+        owner: Some("data-team".into()),
+        tags: vec![],
+    }
+}
+
+fn app_version(
+    version: u32,
+    ago: i64,
+    author: &str,
+    message: Option<&str>,
+    sql: &str,
+) -> AppVersion {
+    AppVersion {
+        app: "orders".into(),
+        version,
+        created_at: NOW - ago,
+        author: author.into(),
+        message: message.map(Into::into),
+        spec: sql_spec(sql),
+    }
+}
+
+/// Versions 3 (current, `SCRIPT`), 2 (runs now) and 1.
+fn versions() -> Vec<AppVersion> {
+    let v2 = SCRIPT
+        .replace("'${rate}'", "'10'")
+        .replace("ROUND(price * 1.5e2, 2)", "price");
+    vec![
+        app_version(
+            3,
+            H,
+            "alice",
+            Some("round the price, rate variable"),
+            SCRIPT,
+        ),
+        app_version(2, 26 * H, "bob", Some("first INSERT"), &v2),
+        app_version(
+            1,
+            3 * 24 * H,
+            "alice",
+            None,
+            "SET 'pipeline.name' = 'orders';\n",
+        ),
+    ]
+}
+
+fn running_run(version: u32) -> Run {
+    Run {
+        id: 7,
+        app: "orders".into(),
+        version,
+        cluster: "prod".into(),
+        job_id: "a1000000000000000000000000000001".into(),
+        started_at: NOW - 2 * H,
+        ended_at: None,
+        final_state: None,
+        restored_from: None,
+        restore_verified: None,
+        final_savepoint: None,
+    }
+}
+
+/// Answers the editor's loads of the app's versions (the other requests are returned).
+fn answer_versions(app: &mut App, fx: Vec<Effect>) -> Vec<WorkerRequest> {
+    let mut rest = Vec::new();
+    for r in requests(&fx) {
+        match r {
+            WorkerRequest::LoadAppVersions { app: name, request } => {
+                assert_eq!(name, "orders");
+                let more = app.update(Msg::Worker(WorkerReply::AppVersionsLoaded {
+                    app: name,
+                    request,
+                    result: Ok(versions()),
+                    latest_run: Some(running_run(2)),
+                }));
+                rest.extend(answer_versions(app, more));
+            }
+            other => rest.push(other),
+        }
+    }
+    rest
+}
+
+/// The jobs list with the managed apps, `E` on orders-enrichment (app `orders`), versions
+/// answered: the editor shows version 3.
+fn editor_app(theme: Theme, w: u16, h: u16) -> App {
+    let mut app = two_clusters(theme, opts());
+    app.update(apps_loaded());
+    select(&mut app, "orders-enr");
+    app.update(Msg::Resize(w, h));
+    let fx = app.update(key('E'));
+    assert!(
+        matches!(&requests(&fx)[..], [WorkerRequest::LoadAppVersions { app, .. }] if app == "orders"),
+        "{fx:?}"
+    );
+    assert!(answer_versions(&mut app, fx).is_empty());
+    app
+}
+
+/// Text runs drawn with one of the given foregrounds: `row 3: keyword "SELECT"`.
+fn runs_by_fg(buf: &Buffer, names: &[(Color, &str)]) -> String {
+    let w = buf.area.width as usize;
+    let mut out = String::new();
+    for (y, row) in buf.content.chunks(w.max(1)).enumerate() {
+        let mut run = String::new();
+        let mut cur: Option<&str> = None;
+        for cell in row
+            .iter()
+            .chain(std::iter::once(&ratatui::buffer::Cell::EMPTY))
+        {
+            let name = names.iter().find(|(c, _)| cell.fg == *c).map(|(_, n)| *n);
+            if name != cur {
+                if let Some(n) = cur {
+                    out.push_str(&format!("row {y}: {n} {run:?}\n"));
+                }
+                run.clear();
+                cur = name;
+            }
+            if cur.is_some() {
+                run.push_str(cell.symbol());
+            }
+        }
+    }
+    out
+}
+
+/// Plain, with one distinct foreground per editor style.
+fn editor_theme() -> (Theme, Vec<(Color, &'static str)>) {
+    let mut t = Theme::plain();
+    let names = vec![
+        (Color::Indexed(1), "keyword"),
+        (Color::Indexed(2), "type"),
+        (Color::Indexed(3), "string"),
+        (Color::Indexed(4), "comment"),
+        (Color::Indexed(5), "number"),
+        (Color::Indexed(6), "variable"),
+        (Color::Indexed(7), "hint"),
+        (Color::Indexed(9), "function"),
+        (Color::Indexed(10), "error"),
+        (Color::Indexed(11), "warning"),
+        (Color::Indexed(12), "added"),
+        (Color::Indexed(13), "removed"),
+    ];
+    let fg = |i: usize| Style::default().fg(names[i].0);
+    t.sql_keyword = fg(0);
+    t.sql_type = fg(1);
+    t.sql_string = fg(2);
+    t.sql_comment = fg(3);
+    t.sql_number = fg(4);
+    t.sql_variable = fg(5);
+    t.sql_hint = fg(6);
+    t.sql_function = fg(7);
+    t.problem_error = fg(8);
+    t.problem_warning = fg(9);
+    t.diff_added = fg(10);
+    t.diff_removed = fg(11);
+    (t, names)
+}
+
+#[test]
+fn editor_highlighting() {
+    let (theme, names) = editor_theme();
+    let app = editor_app(theme, 100, 20);
+    let buf = draw(&app, 100, 20);
+    insta::assert_snapshot!("editor_text", buffer_text(&buf));
+    insta::assert_snapshot!("editor_highlight_runs", runs_by_fg(&buf, &names));
+}
+
+fn problems() -> Vec<SqlProblem> {
+    vec![
+        SqlProblem {
+            line: 7,
+            column: 11,
+            statement: 2,
+            severity: ProblemSeverity::Error,
+            message: "Unknown type 'DECIMALS'\n(at the statement's line 3)".into(),
+        },
+        SqlProblem {
+            line: 10,
+            column: 9,
+            statement: 2,
+            severity: ProblemSeverity::Warning,
+            message: "connector 'datagen' was not checked: no factory on the classpath".into(),
+        },
+        SqlProblem {
+            line: 12,
+            column: 61,
+            statement: 3,
+            severity: ProblemSeverity::Error,
+            message: "Column 'id' not found in any table".into(),
+        },
+    ]
+}
+
+/// Validates (ctrl-e) and answers with `problems()` in 212 ms.
+fn validate(app: &mut App) {
+    let reqs = requests(&app.update(ctrl('e')));
+    let [WorkerRequest::ValidateSql {
+        request,
+        app: name,
+        cluster,
+        sql,
+    }] = &reqs[..]
+    else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(name.as_deref(), Some("orders"));
+    assert_eq!(cluster.as_deref(), Some("prod"));
+    assert_eq!(sql, SCRIPT, "the buffer as saved (with its final newline)");
+    assert!(render(app, 100, 30).contains("validating…"));
+    app.update(Msg::Worker(WorkerReply::SqlValidated {
+        request: *request,
+        result: Ok((problems(), 212)),
+    }));
+}
+
+#[test]
+fn editor_problems_gutter_and_list_jump() {
+    let (theme, names) = editor_theme();
+    let mut app = editor_app(theme, 100, 30);
+    validate(&mut app);
+    let buf = draw(&app, 100, 30);
+    insta::assert_snapshot!("editor_problems", buffer_text(&buf));
+    let runs = runs_by_fg(&buf, &names);
+    let marks: Vec<&str> = runs
+        .lines()
+        .filter(|l| l.ends_with("error \"E\"") || l.ends_with("warning \"W\""))
+        .collect();
+    assert_eq!(
+        marks,
+        vec![
+            "row 7: error \"E\"",
+            "row 10: warning \"W\"",
+            "row 12: error \"E\""
+        ],
+        "{runs}"
+    );
+    // The list: focus it, the second problem, Enter jumps to its line and column.
+    app.update(key('P'));
+    app.update(key('j'));
+    insta::assert_snapshot!("editor_problems_focused", render(&app, 100, 30));
+    app.update(code(KeyCode::Enter));
+    assert!(
+        render(&app, 100, 30).contains("│ 10:9 of 12"),
+        "{}",
+        render(&app, 100, 30)
+    );
+    // An edit marks the result as older than the text.
+    app.update(key('x'));
+    assert!(render(&app, 100, 30).contains("(text changed since)"));
+    // A failed validation says why.
+    let reqs = requests(&app.update(ctrl('e')));
+    app.update(Msg::Worker(WorkerReply::SqlValidated {
+        request: request_id(&reqs[0]),
+        result: Err("validation backend not wired yet".into()),
+    }));
+    assert!(render(&app, 120, 30).contains("validation failed: validation backend not wired yet"));
+}
+
+#[test]
+fn editor_versions_list_and_diffs() {
+    let (theme, names) = editor_theme();
+    let mut app = editor_app(theme, 110, 26);
+    // Edit: a new line after line 1, and the first line changed.
+    app.update(key('o'));
+    type_str(&mut app, "SET 'parallelism.default' = '2';");
+    app.update(code(KeyCode::Esc));
+    assert!(render(&app, 110, 26).contains("orders v3 [+]"));
+    // The versions list reloads the versions.
+    let fx = app.update(key('V'));
+    assert!(answer_versions(&mut app, fx).is_empty());
+    insta::assert_snapshot!("editor_versions", render(&app, 110, 26));
+    // d: the selected version (v3) against the buffer.
+    app.update(key('d'));
+    let buf = draw(&app, 110, 26);
+    insta::assert_snapshot!("editor_diff_buffer", buffer_text(&buf));
+    assert!(
+        runs_by_fg(&buf, &names).contains("added \"+ SET 'parallelism.default' = '2';\""),
+        "{}",
+        runs_by_fg(&buf, &names)
+    );
+    app.update(code(KeyCode::Esc));
+    // Two marks: v3 and v2 (j), D diffs them, older first.
+    app.update(key('m'));
+    app.update(key('j'));
+    app.update(key('m'));
+    app.update(key('D'));
+    let buf = draw(&app, 110, 26);
+    insta::assert_snapshot!("editor_diff_marked", buffer_text(&buf));
+    assert!(runs_by_fg(&buf, &names).contains("removed"));
+    app.update(code(KeyCode::Esc));
+    // r: the buffer against the running version (2).
+    app.update(key('r'));
+    assert!(render(&app, 110, 26).contains("running v2 → buffer"));
+    app.update(key('q'));
+    assert!(
+        render(&app, 110, 26).contains("Versions of orders"),
+        "q closes the diff only"
+    );
+    // Enter restores v2 into the buffer; u takes it back.
+    app.update(code(KeyCode::Enter));
+    let screen = render(&app, 110, 26);
+    assert!(
+        screen.contains("version 2 restored into the buffer"),
+        "{screen}"
+    );
+    assert!(screen.contains("'10');"), "{screen}");
+    app.update(key('u'));
+    let screen = render(&app, 110, 26);
+    assert!(screen.contains("'${rate}');"), "{screen}");
+    assert!(
+        screen.contains("'parallelism.default'"),
+        "the edit is still there: {screen}"
+    );
+}
+
+#[test]
+fn editor_vim_keys() {
+    let mut app = editor_app(Theme::plain(), 100, 30);
+    let status = |app: &App| {
+        let s = render(app, 100, 30);
+        s.lines()
+            .rev()
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(
+        status(&app).contains("NORMAL  orders v3 │ 1:1 of 12"),
+        "{}",
+        status(&app)
+    );
+    // G, gg, :5, w, $, 0.
+    app.update(key('G'));
+    assert!(status(&app).contains("12:1"), "{}", status(&app));
+    app.update(key('g'));
+    assert!(status(&app).contains("12:1"), "g waits for the second g");
+    app.update(key('g'));
+    assert!(status(&app).contains(" 1:1 "), "{}", status(&app));
+    app.update(key(':'));
+    type_str(&mut app, "5");
+    assert!(render(&app, 100, 30).contains(":5█"));
+    app.update(code(KeyCode::Enter));
+    assert!(status(&app).contains(" 5:1 "), "{}", status(&app));
+    app.update(key('w'));
+    assert!(status(&app).contains(" 5:8 "), "{}", status(&app));
+    app.update(key('$'));
+    assert!(
+        status(&app).contains(" 5:33 "),
+        "past the end: {}",
+        status(&app)
+    );
+    app.update(key('0'));
+    // dd deletes the line; p puts it back below; u undoes; ctrl-r redoes.
+    app.update(key('d'));
+    app.update(key('d'));
+    assert!(!render(&app, 100, 30).contains("CREATE TEMPORARY"));
+    assert!(status(&app).contains("[+]"));
+    app.update(key('p'));
+    let s = render(&app, 100, 30);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    assert!(
+        at("CREATE TEMPORARY") > at("    id BIGINT"),
+        "pasted below:\n{s}"
+    );
+    app.update(key('u'));
+    app.update(key('u'));
+    assert!(!status(&app).contains("[+]"), "back to the saved text");
+    app.update(ctrl('r'));
+    assert!(status(&app).contains("[+]"));
+    app.update(key('u'));
+    // Insert mode: typing, Enter keeps the indentation, Esc back to normal.
+    app.update(key(':'));
+    type_str(&mut app, "6");
+    app.update(code(KeyCode::Enter));
+    app.update(key('$'));
+    app.update(key('i'));
+    assert!(status(&app).contains("INSERT"));
+    app.update(code(KeyCode::Enter));
+    type_str(&mut app, "qty INT");
+    app.update(code(KeyCode::Esc));
+    let s = render(&app, 100, 30);
+    assert!(
+        s.contains("    id BIGINT,\n") && s.contains("    qty INT\n"),
+        "{s}"
+    );
+    // Visual: select a word (the character under the cursor counts), copy it, paste it at the
+    // line's end.
+    app.update(key('0'));
+    app.update(key('w'));
+    app.update(key('v'));
+    assert!(status(&app).contains("VISUAL"));
+    app.update(key('l'));
+    app.update(key('l'));
+    app.update(key('y'));
+    assert!(status(&app).contains("NORMAL"));
+    app.update(key('$'));
+    app.update(key('p'));
+    assert!(
+        render(&app, 100, 30).contains("    qty INTqty\n"),
+        "{}",
+        render(&app, 100, 30)
+    );
+    // Search: /watermark finds it regardless of case; n again wraps around.
+    app.update(key('/'));
+    type_str(&mut app, "watermark");
+    app.update(code(KeyCode::Enter));
+    assert!(status(&app).contains(" 10:5 "), "{}", status(&app));
+    app.update(key('n'));
+    assert!(status(&app).contains(" 10:5 "), "only one match");
+    // ctrl-c with unsaved changes warns first; the second quits.
+    assert_eq!(app.update(ctrl('c')), vec![]);
+    assert!(render(&app, 100, 30).contains("ctrl-c again quits without saving"));
+    assert_eq!(app.update(ctrl('c')), vec![Effect::Quit]);
+}
+
+#[test]
+fn editor_save_close_and_read_only() {
+    let mut app = editor_app(Theme::plain(), 100, 30);
+    // q with no changes closes; E opens again.
+    app.update(key('q'));
+    assert!(render(&app, 100, 30).contains("Jobs ("));
+    let fx = app.update(key('E'));
+    answer_versions(&mut app, fx);
+    app.update(key('x'));
+    app.update(key('q'));
+    assert!(render(&app, 100, 30).contains("unsaved changes: :w saves a version"));
+    // ctrl-s asks for a message, then sends the save with the version it is based on.
+    app.update(ctrl('s'));
+    type_str(&mut app, "drop a dash");
+    assert!(render(&app, 100, 30).contains("message for the new version: drop a dash█"));
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let [WorkerRequest::SaveAppVersion {
+        app: name,
+        sql,
+        message,
+        base_version,
+        request,
+    }] = &reqs[..]
+    else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(name, "orders");
+    assert_eq!(sql, &SCRIPT[1..]);
+    assert_eq!(message.as_deref(), Some("drop a dash"));
+    assert_eq!(*base_version, 3);
+    assert!(render(&app, 100, 30).contains("saving…"));
+    // A reply to another request is ignored; ours saves version 4 and reloads the versions.
+    let fx = app.update(Msg::Worker(WorkerReply::AppVersionSaved {
+        app: "orders".into(),
+        request: request + 100,
+        result: Ok(9),
+    }));
+    assert_eq!(fx, vec![]);
+    let fx = app.update(Msg::Worker(WorkerReply::AppVersionSaved {
+        app: "orders".into(),
+        request: *request,
+        result: Ok(4),
+    }));
+    assert!(
+        matches!(&requests(&fx)[..], [WorkerRequest::LoadAppVersions { .. }]),
+        "{fx:?}"
+    );
+    let s = render(&app, 100, 30);
+    assert!(s.contains("saved version 4 of orders"), "{s}");
+    assert!(s.contains("orders v4 │"), "not modified any more: {s}");
+    // :w message saves at once; a failure says why and keeps the changes.
+    app.update(key('x'));
+    app.update(key(':'));
+    type_str(&mut app, "w second");
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let [WorkerRequest::SaveAppVersion {
+        message,
+        base_version,
+        request,
+        ..
+    }] = &reqs[..]
+    else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!((message.as_deref(), *base_version), (Some("second"), 4));
+    app.update(Msg::Worker(WorkerReply::AppVersionSaved {
+        app: "orders".into(),
+        request: *request,
+        result: Err("app orders changed since version 4 was opened".into()),
+    }));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("save failed: app orders changed"), "{s}");
+    assert!(s.contains("[+]"), "{s}");
+    // :q! discards.
+    app.update(key(':'));
+    type_str(&mut app, "q!");
+    app.update(code(KeyCode::Enter));
+    assert!(app_editor_closed(&app));
+
+    // Read-only: the editor opens, saving and submitting are refused.
+    let mut app = two_clusters(
+        Theme::plain(),
+        AppOptions {
+            readonly: true,
+            ..opts()
+        },
+    );
+    app.update(apps_loaded());
+    select(&mut app, "orders-enr");
+    let fx = app.update(key('E'));
+    answer_versions(&mut app, fx);
+    app.update(key('x'));
+    for m in [ctrl('s'), ctrl('x')] {
+        assert_eq!(requests(&app.update(m)), vec![]);
+    }
+    assert!(render(&app, 100, 30).contains("read-only: submit is disabled"));
+}
+
+fn app_editor_closed(app: &App) -> bool {
+    render(app, 100, 30).contains("Jobs (")
+}
+
+#[test]
+fn editor_opens_only_on_managed_sql_apps_and_at_start() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    let mut apps = apps_loaded();
+    if let Msg::Worker(WorkerReply::AppsLoaded { apps, .. }) = &mut apps {
+        apps[1].kind = AppKind::Jar;
+    }
+    app.update(apps);
+    select(&mut app, "fraud-detector");
+    assert_eq!(app.update(key('E')), vec![]);
+    assert!(render(&app, 100, 30).contains("not a managed app"));
+    select(&mut app, "payments-agg");
+    assert_eq!(app.update(key('E')), vec![]);
+    assert!(render(&app, 100, 30).contains("app payments is a jar app"));
+
+    // `flinkdeck edit orders`: the first update loads it.
+    let mut app = App::new(
+        vec![cluster("prod")],
+        Theme::plain(),
+        Keymap::builtin(),
+        AppOptions {
+            start_in_editor: Some(flinkdeck::tui::EditorTarget::App("orders".into())),
+            ..opts()
+        },
+        NOW,
+    );
+    let fx = app.update(Msg::Resize(100, 30));
+    assert!(render(&app, 100, 30).contains("loading orders…"));
+    assert_eq!(
+        app.update(key('i')),
+        vec![],
+        "nothing to edit while loading"
+    );
+    assert!(answer_versions(&mut app, fx).is_empty());
+    assert!(render(&app, 100, 30).contains("Edit orders · prod · version 3 · running v2"));
+    // A load error is shown and not retried.
+    let mut app = App::new(
+        vec![cluster("prod")],
+        Theme::plain(),
+        Keymap::builtin(),
+        AppOptions {
+            start_in_editor: Some(flinkdeck::tui::EditorTarget::App("gone".into())),
+            ..opts()
+        },
+        NOW,
+    );
+    let reqs = requests(&app.update(Msg::Resize(80, 24)));
+    app.update(Msg::Worker(WorkerReply::AppVersionsLoaded {
+        app: "gone".into(),
+        request: request_id(&reqs[0]),
+        result: Err("no app named gone".into()),
+        latest_run: None,
+    }));
+    assert!(render(&app, 80, 24).contains("cannot edit gone: no app named gone"));
+    assert_eq!(app.update(Msg::Tick { now_ms: NOW + H }), vec![]);
+
+    // A scratch buffer: typing works, saving and versions say why not.
+    let mut app = App::new(
+        vec![cluster("prod")],
+        Theme::plain(),
+        Keymap::builtin(),
+        AppOptions {
+            start_in_editor: Some(flinkdeck::tui::EditorTarget::Scratch),
+            ..opts()
+        },
+        NOW,
+    );
+    assert_eq!(app.update(Msg::Resize(80, 24)), vec![]);
+    app.update(key('i'));
+    type_str(&mut app, "SELECT 1");
+    app.update(code(KeyCode::Esc));
+    assert_eq!(requests(&app.update(ctrl('s'))), vec![]);
+    assert!(render(&app, 80, 24).contains("a scratch buffer belongs to no app"));
+    app.update(key('V'));
+    assert!(render(&app, 80, 24).contains("a scratch buffer has no versions"));
+    let reqs = requests(&app.update(ctrl('e')));
+    assert!(
+        matches!(&reqs[..], [WorkerRequest::ValidateSql { app: None, cluster: None, sql, .. }] if sql == "SELECT 1"),
+        "{reqs:?}"
+    );
+    insta::assert_snapshot!("editor_scratch", render(&app, 80, 12));
+}
+
+#[test]
+fn editor_submit_stops_then_starts_or_opens_the_start_dialog() {
+    let mut app = editor_app(Theme::plain(), 110, 30);
+    // Modified: ctrl-x asks for the message and saves first.
+    app.update(key('x'));
+    app.update(ctrl('x'));
+    type_str(&mut app, "submit it");
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let request = request_id(&reqs[0]);
+    // Saved: orders runs (apps_loaded), so the stop-then-start confirmation.
+    let fx = app.update(Msg::Worker(WorkerReply::AppVersionSaved {
+        app: "orders".into(),
+        request,
+        result: Ok(4),
+    }));
+    answer_versions(&mut app, fx);
+    let s = render(&app, 110, 30);
+    assert!(
+        s.contains("then start version 4 from that savepoint? y/N"),
+        "{s}"
+    );
+    insta::assert_snapshot!("editor_submit_confirm", s);
+    let acts = run_actions(&app.update(key('y')));
+    let [(ActionRequest::Stop { target, .. }, stop_id)] = &acts[..] else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(target, &ActionTarget::App("orders".into()));
+    // The start goes out only once the stop is done.
+    let fx = app.update(Msg::Worker(WorkerReply::ActionProgress {
+        request: *stop_id,
+        message: "savepoint triggered".into(),
+    }));
+    assert!(run_actions(&fx).is_empty());
+    let fx = app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: *stop_id,
+        outcome: ActionOutcome::Done {
+            message: "stopped with savepoint file:/sp/1".into(),
+            job_id: None,
+            savepoint: Some("file:/sp/1".into()),
+        },
+    }));
+    let acts = run_actions(&fx);
+    assert!(
+        matches!(&acts[..], [(ActionRequest::Start { app, from: RestoreChoice::Latest, .. }, _)] if app == "orders"),
+        "{acts:?}"
+    );
+    assert!(render(&app, 110, 30).contains("start app orders from latest"));
+
+    // Not running, not modified: the start dialog with its restore choices.
+    let mut app = editor_app(Theme::plain(), 110, 30);
+    app.update(Msg::Worker(WorkerReply::AppsLoaded {
+        apps: vec![app_summary(
+            "orders",
+            "prod",
+            None,
+            Some(JobState::Canceled),
+        )],
+        job_apps: vec![],
+    }));
+    let reqs = requests(&app.update(ctrl('x')));
+    assert!(
+        matches!(&reqs[..], [WorkerRequest::LoadRestorePoints { app, .. }] if app == "orders"),
+        "{reqs:?}"
+    );
+    assert!(render(&app, 110, 30).contains("Restore from"));
+    // A failed stop starts nothing.
+    let mut app = editor_app(Theme::plain(), 110, 30);
+    app.update(ctrl('x'));
+    let acts = run_actions(&app.update(key('y')));
+    let fx = app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: acts[0].1,
+        outcome: ActionOutcome::Failed {
+            reason: "savepoint timed out".into(),
+        },
+    }));
+    assert!(run_actions(&fx).is_empty());
+}
+
+#[test]
+fn editor_tiny_terminal_and_no_panic_at_any_size() {
+    let mut app = editor_app(Theme::default(), 20, 6);
+    insta::assert_snapshot!("editor_tiny", render(&app, 20, 6));
+    validate(&mut app);
+    let screens: Vec<Vec<Msg>> = vec![
+        vec![],
+        vec![key('P')],
+        vec![code(KeyCode::Esc), key('G'), key('$'), key('v'), key('k')],
+        vec![code(KeyCode::Esc), key('V')],
+        vec![key('d')],
+        vec![code(KeyCode::Esc), key('m'), key('j'), key('m'), key('D')],
+        vec![code(KeyCode::Esc), code(KeyCode::Esc), key(':')],
+        vec![code(KeyCode::Esc), key('?')],
+    ];
+    for msgs in screens {
+        for m in msgs {
+            let fx = app.update(m);
+            answer_versions(&mut app, fx);
+        }
+        for (w, h) in [
+            (0u16, 0u16),
+            (1, 1),
+            (0, 5),
+            (5, 0),
+            (2, 3),
+            (20, 6),
+            (12, 4),
+            (40, 12),
+        ] {
+            app.update(Msg::Resize(w, h));
+            let _ = render(&app, w, h);
+            for k in ['j', 'k', 'G', 'g', 'g'] {
+                app.update(key(k));
+            }
+            let _ = render(&app, w, h);
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod clusters;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
+pub mod sql;
 pub mod table;
 
 use std::path::PathBuf;
@@ -202,6 +203,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a Flink SQL script with Flink's planner, or run it on fake data.
+    Sql {
+        #[command(subcommand)]
+        command: sql::SqlCommand,
+    },
     /// The audit trail of actions.
     Audit {
         #[arg(long, value_name = "NAME")]
@@ -210,6 +216,11 @@ pub enum Command {
         limit: usize,
         #[arg(long)]
         json: bool,
+    },
+    /// Open the console in the SQL editor on a managed SQL app (its current version).
+    Edit {
+        /// The app's name.
+        name: String,
     },
 }
 
@@ -252,7 +263,8 @@ fn run(cli: Cli) -> Exit {
             return Exit::Usage;
         }
     };
-    let rt = match setup::runtime(cli.command.is_none()) {
+    let tui = matches!(cli.command, None | Some(Command::Edit { .. }));
+    let rt = match setup::runtime(tui) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("flinkdeck: cannot start the async runtime: {e}");
@@ -262,17 +274,32 @@ fn run(cli: Cli) -> Exit {
     let readonly = cli.readonly || ctx.config.ui.readonly;
     match cli.command {
         None => rt.block_on(setup::run_tui(ctx, readonly)),
-        Some(Command::Clusters { json }) => rt.block_on(clusters::run(&ctx, json)),
+        Some(Command::Edit { name }) => rt.block_on(setup::run_tui_with(
+            ctx,
+            readonly,
+            Some(crate::tui::EditorTarget::App(name)),
+        )),
+        Some(Command::Clusters { json }) => {
+            rt.block_on(with_resume(&ctx, readonly, clusters::run(&ctx, json)))
+        }
         Some(Command::Jobs {
             cluster,
             state,
             json,
-        }) => rt.block_on(jobs::run(&ctx, cluster.as_deref(), state.as_deref(), json)),
+        }) => rt.block_on(with_resume(
+            &ctx,
+            readonly,
+            jobs::run(&ctx, cluster.as_deref(), state.as_deref(), json),
+        )),
         Some(Command::Checkpoints {
             job_id,
             cluster,
             json,
-        }) => rt.block_on(checkpoints::run(&ctx, &job_id, cluster.as_deref(), json)),
+        }) => rt.block_on(with_resume(
+            &ctx,
+            readonly,
+            checkpoints::run(&ctx, &job_id, cluster.as_deref(), json),
+        )),
         Some(Command::Logs {
             job_id,
             cluster,
@@ -282,21 +309,51 @@ fn run(cli: Cli) -> Exit {
             list,
             json,
             bytes,
-        }) => rt.block_on(logs::run(
+        }) => rt.block_on(with_resume(
             &ctx,
-            logs::LogsArgs {
-                job_id,
-                cluster,
-                taskmanager,
-                file,
-                follow,
-                list,
-                json,
-                bytes,
-            },
+            readonly,
+            logs::run(
+                &ctx,
+                logs::LogsArgs {
+                    job_id,
+                    cluster,
+                    taskmanager,
+                    file,
+                    follow,
+                    list,
+                    json,
+                    bytes,
+                },
+            ),
         )),
+        Some(Command::Sql { command }) => rt.block_on(sql::run(&ctx, command)),
         Some(other) => rt.block_on(run_managed(&ctx, other, readonly)),
     }
+}
+
+/// Runs a viewing command while, beside it, the journal left by an interrupted process is
+/// settled (only when a database exists: without one there is nothing to settle).
+async fn with_resume(
+    ctx: &setup::Context,
+    readonly: bool,
+    command: impl std::future::Future<Output = Exit>,
+) -> Exit {
+    let has_db = ctx
+        .data_dir
+        .as_ref()
+        .is_some_and(|d| d.join("flinkdeck.db").exists());
+    let resume = async {
+        if !has_db {
+            return;
+        }
+        if let Ok(ops) = ctx.ops(readonly, false) {
+            for line in crate::service::ops::resume_journal(&ops).await {
+                eprintln!("flinkdeck: {line}");
+            }
+        }
+    };
+    let (exit, ()) = tokio::join!(command, resume);
+    exit
 }
 
 /// The commands that work with managed apps: they need the store, and settle the journal first.
@@ -422,7 +479,9 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         Command::Clusters { .. }
         | Command::Jobs { .. }
         | Command::Checkpoints { .. }
-        | Command::Logs { .. } => Exit::Usage,
+        | Command::Logs { .. }
+        | Command::Sql { .. }
+        | Command::Edit { .. } => Exit::Usage,
     }
 }
 

@@ -136,7 +136,17 @@ pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Opens the full-screen console on every configured cluster.
 pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
-    use crate::tui::{keymap::Keymap, theme::Theme, App, AppOptions};
+    run_tui_with(ctx, readonly, None).await
+}
+
+/// Opens the console, in the SQL editor on `start_in_editor` when given (`flinkdeck edit NAME`:
+/// the app must be a managed SQL app; `EditorTarget::Scratch` for `flinkdeck sql`).
+pub async fn run_tui_with(
+    ctx: Context,
+    readonly: bool,
+    start_in_editor: Option<crate::tui::EditorTarget>,
+) -> Exit {
+    use crate::tui::{keymap::Keymap, theme::Theme, App, AppOptions, EditorTarget};
 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme_dir = ctx.config.theme_dir();
@@ -159,6 +169,12 @@ pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
             None
         }
     };
+    if let Some(EditorTarget::App(name)) = &start_in_editor {
+        if let Err(e) = editable_app(store.as_ref(), name).await {
+            eprintln!("flinkdeck: {e}");
+            return Exit::Usage;
+        }
+    }
     let ops = store
         .as_ref()
         .and_then(|s| ctx.ops_with(s.clone(), readonly, true).ok());
@@ -167,6 +183,7 @@ pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
         refresh: ctx.config.ui.refresh,
         notice,
         readonly,
+        start_in_editor,
     };
     let app = App::new(
         ctx.clusters.refs(),
@@ -181,6 +198,26 @@ pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
             eprintln!("flinkdeck: {e:#}");
             Exit::Failed
         }
+    }
+}
+
+/// Whether `name` is a managed SQL app (checked before the console opens on it).
+async fn editable_app(store: Option<&StoreHandle>, name: &str) -> Result<(), String> {
+    let store = store.ok_or("the local database could not be opened: apps cannot be edited")?;
+    let owned = name.to_string();
+    let app = store
+        .call(move |s: &mut Store| s.app(&owned))
+        .await
+        .map_err(|e| e.to_string())?;
+    match app {
+        None => Err(format!(
+            "no managed app named {name:?} (`flinkdeck apps` lists them)"
+        )),
+        Some(v) if v.spec.kind != crate::domain::AppKind::Sql => Err(format!(
+            "app {name} is a {} app: only SQL apps have a script to edit",
+            v.spec.kind
+        )),
+        Some(_) => Ok(()),
     }
 }
 

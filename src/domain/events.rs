@@ -3,11 +3,14 @@
 //! Every reply carries the stamp of the request it answers (a `generation` for cluster polls, a
 //! `request` id for on-demand loads) so the UI can drop replies that no longer match the screen.
 
-use super::app::{ActionOutcome, ActionRequest, AppSummary, RestorePoint};
+use super::app::{
+    ActionOutcome, ActionRequest, AppSummary, AppVersion, AuditEntry, RestorePoint, Run,
+};
 use super::checkpoint::{CheckpointEntry, CheckpointStats};
 use super::health::ClusterHealth;
 use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
 use super::logs::{LogFileRef, LogTail};
+use super::sql::SqlProblem;
 
 /// What the UI asks the workers for.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,33 @@ pub enum WorkerRequest {
     LoadRestorePoints {
         app: String,
         request: u64,
+    },
+    /// The newest `limit` entries of the audit trail (newest first).
+    LoadAudit {
+        request: u64,
+        limit: usize,
+    },
+    /// Every version of an app (newest first) and its latest run (for the SQL editor).
+    LoadAppVersions {
+        app: String,
+        request: u64,
+    },
+    /// Save `sql` as a new version of the app: a copy of the current spec with this script,
+    /// authored by the user running flinkdeck. Refused when the app's current version is no
+    /// longer `base_version` (someone else saved in between) or in read-only mode.
+    SaveAppVersion {
+        app: String,
+        sql: String,
+        message: Option<String>,
+        base_version: u32,
+        request: u64,
+    },
+    /// Check a script with Flink's planner (the version of `cluster`, or of `app`'s cluster).
+    ValidateSql {
+        request: u64,
+        app: Option<String>,
+        cluster: Option<String>,
+        sql: String,
     },
 }
 
@@ -106,5 +136,28 @@ pub enum WorkerReply {
         app: String,
         request: u64,
         result: Result<Vec<RestorePoint>, String>,
+    },
+    AuditLoaded {
+        request: u64,
+        result: Result<Vec<AuditEntry>, String>,
+    },
+    /// The versions of an app (newest first) and its latest run, whose `version` is the one
+    /// running (or that ran last).
+    AppVersionsLoaded {
+        app: String,
+        request: u64,
+        result: Result<Vec<AppVersion>, String>,
+        latest_run: Option<Run>,
+    },
+    /// The version the save produced (the current one, unchanged, when the script was the same).
+    AppVersionSaved {
+        app: String,
+        request: u64,
+        result: Result<u32, String>,
+    },
+    /// The problems found and how long the validation took (ms).
+    SqlValidated {
+        request: u64,
+        result: Result<(Vec<SqlProblem>, u64), String>,
     },
 }

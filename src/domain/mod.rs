@@ -8,6 +8,7 @@ pub mod health;
 pub mod health_rules;
 pub mod job;
 pub mod logs;
+pub mod sql;
 pub mod time;
 
 pub use app::*;
@@ -16,3 +17,4 @@ pub use events::*;
 pub use health::*;
 pub use job::*;
 pub use logs::*;
+pub use sql::*;

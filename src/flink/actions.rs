@@ -205,3 +205,33 @@ mod tests {
         );
     }
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JarList {
+    files: Vec<JarFile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JarFile {
+    id: String,
+    name: String,
+}
+
+impl FlinkClient {
+    /// `GET /jars`: the uploaded jars as (id, original file name).
+    pub async fn list_jars(&self) -> Result<Vec<(String, String)>, FlinkError> {
+        let url = self.url(&["jars"], &[]);
+        let list: JarList = self.get(&url).await?;
+        Ok(list.files.into_iter().map(|f| (f.id, f.name)).collect())
+    }
+
+    /// `DELETE /jars/:id`.
+    pub async fn delete_jar(&self, jar_id: &str) -> Result<(), FlinkError> {
+        let url = self.url(&["jars", jar_id], &[]);
+        self.send(Method::DELETE, &url, |rb| rb, self.timeout())
+            .await?;
+        Ok(())
+    }
+}

@@ -23,10 +23,15 @@ pub async fn answer(
     req: WorkerRequest,
 ) -> Option<WorkerReply> {
     let reply = match req {
-        // Actions and restore points are answered by the operations service (issue 3, in work).
+        // Actions, restore points, the audit trail and the editor's requests are answered by the
+        // dispatcher (they need the operations context).
         WorkerRequest::RefreshAll
         | WorkerRequest::RunAction { .. }
-        | WorkerRequest::LoadRestorePoints { .. } => return None,
+        | WorkerRequest::LoadRestorePoints { .. }
+        | WorkerRequest::LoadAudit { .. }
+        | WorkerRequest::LoadAppVersions { .. }
+        | WorkerRequest::SaveAppVersion { .. }
+        | WorkerRequest::ValidateSql { .. } => return None,
         WorkerRequest::LoadJobDetail { key, request } => {
             let result = match clusters.get(&key.cluster) {
                 Some(h) => h

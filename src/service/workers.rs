@@ -243,6 +243,39 @@ async fn run_dispatcher(
             });
             continue;
         }
+        if let WorkerRequest::LoadAudit { request, limit } = req {
+            let replies = replies.clone();
+            let ops = ops.clone();
+            tokio::spawn(async move {
+                let result = match &ops {
+                    Some(ops) => ops
+                        .store
+                        .call(move |s: &mut Store| s.audit_entries(None, limit))
+                        .await
+                        .map_err(|e| format!("cannot read the audit trail: {e}")),
+                    None => Err("the local database could not be opened".to_string()),
+                };
+                let _ = replies
+                    .send(WorkerReply::AuditLoaded { request, result })
+                    .await;
+            });
+            continue;
+        }
+        if matches!(
+            req,
+            WorkerRequest::LoadAppVersions { .. }
+                | WorkerRequest::SaveAppVersion { .. }
+                | WorkerRequest::ValidateSql { .. }
+        ) {
+            let replies = replies.clone();
+            let ops = ops.clone();
+            tokio::spawn(async move {
+                if let Some(reply) = answer_editor(ops.as_ref(), req).await {
+                    let _ = replies.send(reply).await;
+                }
+            });
+            continue;
+        }
         let (clusters, store, replies, permits) = (
             clusters.clone(),
             store.clone(),
@@ -257,5 +290,180 @@ async fn run_dispatcher(
                 let _ = replies.send(reply).await;
             }
         });
+    }
+}
+
+const NO_DATABASE: &str = "the local database could not be opened";
+
+/// Answers the SQL editor's requests: an app's versions, saving a new version, validation.
+async fn answer_editor(ops: Option<&OpsContext>, req: WorkerRequest) -> Option<WorkerReply> {
+    Some(match req {
+        WorkerRequest::LoadAppVersions { app, request } => {
+            let loaded = match ops {
+                Some(ops) => {
+                    let name = app.clone();
+                    ops.store
+                        .call(move |s: &mut Store| {
+                            Ok((s.app_versions(&name)?, s.latest_run(&name)?))
+                        })
+                        .await
+                        .map_err(|e| format!("cannot read the versions of app {app}: {e}"))
+                }
+                None => Err(NO_DATABASE.to_string()),
+            };
+            let (result, latest_run) = match loaded {
+                Ok((versions, _)) if versions.is_empty() => {
+                    (Err(format!("no app named {app}")), None)
+                }
+                Ok((versions, run)) => (Ok(versions), run),
+                Err(e) => (Err(e), None),
+            };
+            WorkerReply::AppVersionsLoaded {
+                app,
+                request,
+                result,
+                latest_run,
+            }
+        }
+        WorkerRequest::SaveAppVersion {
+            app,
+            sql,
+            message,
+            base_version,
+            request,
+        } => {
+            let result = match ops {
+                None => Err(NO_DATABASE.to_string()),
+                Some(ops) if ops.readonly => Err(
+                    "read-only mode: saving a version is disabled (--readonly or [ui] readonly = true)"
+                        .to_string(),
+                ),
+                Some(ops) => {
+                    let (name, author) = (app.clone(), ops.actor.user.clone());
+                    ops.store
+                        .call(move |s: &mut Store| {
+                            save_sql_version(s, &name, sql, message, base_version, &author)
+                        })
+                        .await
+                        .map_err(|e| format!("cannot save app {app}: {e}"))
+                        .and_then(|r| r)
+                }
+            };
+            WorkerReply::AppVersionSaved {
+                app,
+                request,
+                result,
+            }
+        }
+        WorkerRequest::ValidateSql { request, .. } => WorkerReply::SqlValidated {
+            request,
+            result: Err("validation backend not wired yet".to_string()),
+        },
+        _ => return None,
+    })
+}
+
+/// Stores `sql` as a new version of the SQL app `app` (a copy of its current spec with the new
+/// script), unless the current version is not `base` any more. The same script as the current
+/// version writes nothing and gives that version.
+fn save_sql_version(
+    s: &mut Store,
+    app: &str,
+    sql: String,
+    message: Option<String>,
+    base: u32,
+    author: &str,
+) -> Result<Result<u32, String>, crate::store::StoreError> {
+    let Some(current) = s.app(app)? else {
+        return Ok(Err(format!("no app named {app} (was it deleted?)")));
+    };
+    if current.spec.kind != crate::domain::AppKind::Sql {
+        return Ok(Err(format!(
+            "app {app} is a {} app: only SQL apps have a script",
+            current.spec.kind
+        )));
+    }
+    if current.version != base {
+        return Ok(Err(format!(
+            "app {app} changed since version {base} was opened: version {} by {} is current; \
+             load the versions again and diff before saving",
+            current.version, current.author
+        )));
+    }
+    if current.spec.sql.as_deref() == Some(sql.as_str()) {
+        return Ok(Ok(current.version));
+    }
+    let mut spec = current.spec;
+    spec.sql = Some(sql);
+    // The script now comes from the editor, not from the file it was first applied from.
+    spec.sql_file = None;
+    let message = message.filter(|m| !m.trim().is_empty());
+    let outcome = s.apply_app(&spec, author, message.as_deref(), now_ms())?;
+    Ok(Ok(outcome.version()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AppKind, AppSpec};
+
+    fn spec(kind: AppKind, sql: Option<&str>) -> AppSpec {
+        AppSpec {
+            name: "orders".into(),
+            cluster: "prod".into(),
+            kind,
+            sql: sql.map(Into::into),
+            sql_file: Some("orders.sql".into()),
+            jar_file: None,
+            entry_class: None,
+            args: vec![],
+            parallelism: None,
+            options: Default::default(),
+            allow_non_restored_state: false,
+            owner: None,
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn saving_a_script_makes_a_version_on_top_of_the_one_opened() {
+        let mut s = Store::open_in_memory().expect("store");
+        s.apply_app(&spec(AppKind::Sql, Some("SELECT 1;\n")), "bob", None, 1)
+            .expect("apply");
+        let save = |s: &mut Store, sql: &str, base| {
+            save_sql_version(s, "orders", sql.into(), Some("msg".into()), base, "alice")
+                .expect("store")
+        };
+        // The same script: nothing written, still version 1.
+        assert_eq!(save(&mut s, "SELECT 1;\n", 1), Ok(1));
+        assert_eq!(s.app_versions("orders").expect("versions").len(), 1);
+        assert_eq!(save(&mut s, "SELECT 2;\n", 1), Ok(2));
+        let v = s.app("orders").expect("read").expect("app");
+        assert_eq!((v.version, v.author.as_str()), (2, "alice"));
+        assert_eq!(v.message.as_deref(), Some("msg"));
+        assert_eq!(v.spec.sql.as_deref(), Some("SELECT 2;\n"));
+        assert_eq!(
+            v.spec.sql_file, None,
+            "the script now comes from the editor"
+        );
+        // Saved by someone else in between: refused, nothing written.
+        let e = save(&mut s, "SELECT 3;\n", 1).expect_err("stale base");
+        assert!(
+            e.contains("changed since version 1") && e.contains("version 2 by alice"),
+            "{e}"
+        );
+        assert_eq!(s.app("orders").expect("read").expect("app").version, 2);
+        // Unknown apps and jar apps are refused.
+        assert!(save_sql_version(&mut s, "nope", "x".into(), None, 1, "a")
+            .expect("store")
+            .expect_err("unknown")
+            .contains("no app named nope"));
+        let mut jar = spec(AppKind::Jar, None);
+        jar.name = "jarapp".into();
+        s.apply_app(&jar, "bob", None, 1).expect("apply");
+        assert!(save_sql_version(&mut s, "jarapp", "x".into(), None, 1, "a")
+            .expect("store")
+            .expect_err("jar")
+            .contains("jar app"));
     }
 }

@@ -9,6 +9,8 @@
  *   --name NAME             job name (always wins over a SET 'pipeline.name' in the script)
  *   --script-base64 B64     the UTF-8 script, standard base64
  *   --print-statements      only print how the script splits (for tests and debugging)
+ *   --serve                 (alone) validate and debug-run scripts on request, one JSON request
+ *                           and response per line on stdin/stdout: see FlinkdeckSqlTools.java
  *
  * What it does, statement by statement, in script order:
  *   SET 'k' = 'v' / SET k = v    set on the TableEnvironment's configuration (executeSql("SET ...")
@@ -60,6 +62,10 @@ public final class FlinkdeckSqlRunner {
     private FlinkdeckSqlRunner() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && "--serve".equals(args[0])) {
+            FlinkdeckSqlTools.serve();
+            return;
+        }
         String name = null;
         String scriptB64 = null;
         boolean printOnly = false;
@@ -429,6 +435,34 @@ public final class FlinkdeckSqlRunner {
     // ---------------------------------------------------------------------------------------
     // Splitting
 
+    /**
+     * A script that cannot be split (unclosed string, quoted identifier or comment, END without
+     * BEGIN, ...). Its message is "statement N (line L): ..." like every runner error; the fields
+     * say where the problem starts, for the validator.
+     */
+    static final class SplitException extends FlinkException {
+        private static final long serialVersionUID = 1L;
+        /** The statement number, and the 1-based line and column where the problem starts. */
+        final int number;
+        final int line;
+        final int column;
+        /** The message without the "statement N (line L): " prefix. */
+        final String detail;
+
+        SplitException(int number, int line, int column, String detail) {
+            this(number, line, column, line, detail);
+        }
+
+        /** {@code statementLine} is the line the message names (the statement's first line). */
+        SplitException(int number, int line, int column, int statementLine, String detail) {
+            super("statement " + number + " (line " + statementLine + "): " + detail);
+            this.number = number;
+            this.line = line;
+            this.column = column;
+            this.detail = detail;
+        }
+    }
+
     /** One statement to run. */
     static final class Stmt {
         /** 1-based piece number in the script. */
@@ -483,13 +517,14 @@ public final class FlinkdeckSqlRunner {
         int block = 0;
         int blockNumber = 0;
         int blockLine = 0;
+        int blockColumn = 0;
         for (Piece p : pieces) {
             number++;
             List<String> w = words(script, p.start, p.end, 5);
             if (w.size() == 1 && "END".equals(w.get(0))) {
                 if (block == 0) {
-                    throw new FlinkException("statement " + number + " (line " + p.line
-                            + "): END without BEGIN STATEMENT SET");
+                    throw new SplitException(number, p.line, p.column,
+                            "END without BEGIN STATEMENT SET");
                 }
                 block = 0;
                 continue;
@@ -497,23 +532,25 @@ public final class FlinkdeckSqlRunner {
             if (w.size() == 3 && "BEGIN".equals(w.get(0)) && "STATEMENT".equals(w.get(1))
                     && "SET".equals(w.get(2))) {
                 if (block != 0) {
-                    throw new FlinkException("statement " + number + " (line " + p.line
-                            + "): statement sets cannot be nested");
+                    throw new SplitException(number, p.line, p.column,
+                            "statement sets cannot be nested");
                 }
                 block = 2;
                 blockNumber = number;
                 blockLine = p.line;
+                blockColumn = p.column;
                 continue;
             }
             if (w.size() >= 4 && "EXECUTE".equals(w.get(0)) && "STATEMENT".equals(w.get(1))
                     && "SET".equals(w.get(2)) && "BEGIN".equals(w.get(3))) {
                 if (block != 0) {
-                    throw new FlinkException("statement " + number + " (line " + p.line
-                            + "): statement sets cannot be nested");
+                    throw new SplitException(number, p.line, p.column,
+                            "statement sets cannot be nested");
                 }
                 block = 1;
                 blockNumber = number;
                 blockLine = p.line;
+                blockColumn = p.column;
                 int after = afterWords(script, p.start, p.end, 4);
                 int first = skipSpace(script, after, p.end);
                 if (first < p.end) {
@@ -527,8 +564,8 @@ public final class FlinkdeckSqlRunner {
                     block != 0));
         }
         if (block != 0) {
-            throw new FlinkException("statement " + blockNumber + " (line " + blockLine
-                    + "): the statement set is not closed with END;");
+            throw new SplitException(blockNumber, blockLine, blockColumn,
+                    "the statement set is not closed with END;");
         }
         return out;
     }
@@ -562,6 +599,7 @@ public final class FlinkdeckSqlRunner {
             }
             if (c == '/' && i + 1 < n && s.charAt(i + 1) == '*') {
                 int startLine = line;
+                int startLineStart = lineStart;
                 int j = i + 2;
                 while (j < n && !(s.charAt(j) == '*' && j + 1 < n && s.charAt(j + 1) == '/')) {
                     if (s.charAt(j) == '\n') {
@@ -571,10 +609,11 @@ public final class FlinkdeckSqlRunner {
                     j++;
                 }
                 if (j >= n) {
-                    throw new FlinkException("statement " + (cur != null ? pieceNo : pieceNo + 1)
-                            + " (line " + (cur != null ? cur.line : startLine)
-                            + "): the comment that starts at line " + startLine
-                            + " is never closed with */");
+                    throw new SplitException(cur != null ? pieceNo : pieceNo + 1,
+                            startLine, i - startLineStart + 1,
+                            cur != null ? cur.line : startLine,
+                            "the comment that starts at line " + startLine
+                                    + " is never closed with */");
                 }
                 i = j + 2;
                 continue;
@@ -598,6 +637,7 @@ public final class FlinkdeckSqlRunner {
             }
             if (c == '\'' || c == '"' || c == '`') {
                 int startLine = line;
+                int startLineStart = lineStart;
                 int j = i + 1;
                 boolean closed = false;
                 while (j < n) {
@@ -618,9 +658,9 @@ public final class FlinkdeckSqlRunner {
                 }
                 if (!closed) {
                     String what = c == '\'' ? "string" : "quoted identifier";
-                    throw new FlinkException("statement " + pieceNo + " (line " + cur.line
-                            + "): the " + what + " that starts at line " + startLine + " with "
-                            + c + " is never closed");
+                    throw new SplitException(pieceNo, startLine, i - startLineStart + 1,
+                            cur.line, "the " + what + " that starts at line " + startLine
+                                    + " with " + c + " is never closed");
                 }
                 i = j + 1;
                 continue;

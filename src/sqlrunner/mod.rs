@@ -26,6 +26,10 @@
 //! works inside the web submission of both. A `SET` in the script wins over the request's
 //! `parallelism` and `flinkConfiguration`; those two apply when the script does not set the key.
 //!
+//! The same jar also holds the SQL tools (`FlinkdeckSqlTools.java`): started locally with
+//! `--serve`, it validates scripts with Flink's planner and debug-runs them on fake data; the
+//! Rust side is `crate::sqltools`.
+//!
 //! Everything here blocks (child processes, files): call it from `spawn_blocking`.
 
 use std::collections::BTreeMap;
@@ -42,8 +46,18 @@ pub const ENTRY_CLASS: &str = "flinkdeck.sqlrunner.FlinkdeckSqlRunner";
 /// The runner's Java source, compiled per Flink version.
 pub const SOURCE: &str = include_str!("FlinkdeckSqlRunner.java");
 
+/// The SQL tools' Java source (validation and debug runs in a long-lived local JVM, started with
+/// `--serve`; see `crate::sqltools`), compiled into the same jar.
+pub const TOOLS_SOURCE: &str = include_str!("FlinkdeckSqlTools.java");
+
+/// Every Java source of the jar: (file name, text).
+const SOURCES: [(&str, &str); 2] = [
+    ("FlinkdeckSqlRunner.java", SOURCE),
+    ("FlinkdeckSqlTools.java", TOOLS_SOURCE),
+];
+
 /// Bump when the build recipe (javac flags, jar layout) changes, to invalidate cached jars.
-const RECIPE: &str = "1";
+const RECIPE: &str = "2";
 
 /// Why the runner jar could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +130,12 @@ pub fn runner_jar(
     let tmp = TempDir::new(cache_dir)?;
     let src_dir = tmp.0.join("src/flinkdeck/sqlrunner");
     std::fs::create_dir_all(&src_dir).map_err(io_err(&src_dir))?;
-    let src = src_dir.join("FlinkdeckSqlRunner.java");
-    std::fs::write(&src, SOURCE).map_err(io_err(&src))?;
+    let mut srcs = Vec::with_capacity(SOURCES.len());
+    for (name, text) in SOURCES {
+        let src = src_dir.join(name);
+        std::fs::write(&src, text).map_err(io_err(&src))?;
+        srcs.push(src);
+    }
     let classes = tmp.0.join("classes");
 
     let out = Command::new(&javac)
@@ -125,7 +143,7 @@ pub fn runner_jar(
         .arg(&classes)
         .arg("-cp")
         .arg(lib.join("*"))
-        .arg(&src)
+        .args(&srcs)
         .output()
         .map_err(|source| SqlRunnerError::Spawn {
             tool: javac.clone(),
@@ -212,8 +230,12 @@ pub fn jar_file_name(flink_version: &str) -> String {
     h.write(RECIPE.as_bytes());
     h.write(&[0]);
     h.write(flink_version.as_bytes());
-    h.write(&[0]);
-    h.write(SOURCE.as_bytes());
+    for (name, text) in SOURCES {
+        h.write(&[0]);
+        h.write(name.as_bytes());
+        h.write(&[0]);
+        h.write(text.as_bytes());
+    }
     format!("flinkdeck-sqlrunner-{version}-{:012x}.jar", h.0 >> 16)
 }
 
@@ -267,7 +289,7 @@ fn has_jars(dir: &Path) -> bool {
 }
 
 /// `$JAVA_HOME/bin/<tool>` when it exists, else the first `<tool>` on `PATH`.
-fn java_tool(tool: &'static str) -> Result<PathBuf, SqlRunnerError> {
+pub(crate) fn java_tool(tool: &'static str) -> Result<PathBuf, SqlRunnerError> {
     let file = if cfg!(windows) {
         format!("{tool}.exe")
     } else {
@@ -486,6 +508,10 @@ mod tests {
     fn source_is_the_runner() {
         assert!(SOURCE.contains("package flinkdeck.sqlrunner;"));
         assert!(SOURCE.contains("public final class FlinkdeckSqlRunner"));
+        assert!(TOOLS_SOURCE.contains("package flinkdeck.sqlrunner;"));
+        assert!(TOOLS_SOURCE.contains("public final class FlinkdeckSqlTools"));
+        // The runner hands `--serve` to the tools.
+        assert!(SOURCE.contains("FlinkdeckSqlTools.serve()"));
         assert_eq!(
             ENTRY_CLASS, "flinkdeck.sqlrunner.FlinkdeckSqlRunner",
             "the entry class must match the Java package and class"

@@ -60,6 +60,9 @@ impl ActionEntry {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Actions {
     pub entries: Vec<ActionEntry>,
+    /// An action to send once the running action with this request id is done (the editor's
+    /// submit: stop with a savepoint, then start from it), with its label.
+    pub then: Option<(u64, ActionRequest, String)>,
 }
 
 impl Actions {
@@ -229,6 +232,8 @@ pub(crate) struct ConfirmDialog {
     pub prompt: String,
     pub action: ActionRequest,
     pub label: String,
+    /// What to send once the confirmed action is done, with its label.
+    pub then: Option<(ActionRequest, String)>,
 }
 
 /// The adopt prompt: the app name being typed.
@@ -384,7 +389,6 @@ impl App {
                     );
                     return;
                 };
-                let request = self.next_id();
                 let cluster = self
                     .managed
                     .app(&app)
@@ -395,18 +399,7 @@ impl App {
                     .app(&app)
                     .and_then(|a| a.state.clone())
                     .or(subject.state.clone());
-                self.dialog = Some(Dialog::Start(StartDialog {
-                    app: app.clone(),
-                    cluster,
-                    state,
-                    request,
-                    points: None,
-                    sel: 0,
-                }));
-                fx.push(Effect::Worker(WorkerRequest::LoadRestorePoints {
-                    app,
-                    request,
-                }));
+                self.open_start_dialog(app, cluster, state, fx);
             }
             Action::Stop => {
                 self.dialog = Some(Dialog::Confirm(ConfirmDialog {
@@ -419,6 +412,7 @@ impl App {
                         savepoint_dir: None,
                         no_savepoint: false,
                     },
+                    then: None,
                 }));
             }
             Action::Cancel => {
@@ -433,6 +427,7 @@ impl App {
                     action: ActionRequest::Cancel {
                         target: subject.target,
                     },
+                    then: None,
                 }));
             }
             Action::Savepoint => {
@@ -470,14 +465,44 @@ impl App {
         }
     }
 
-    /// Sends an action with a fresh request id and shows it in the panel.
-    fn run_action(&mut self, action: ActionRequest, label: String, fx: &mut Vec<Effect>) {
+    /// Opens the start dialog of `app` and loads its restore choices.
+    pub(super) fn open_start_dialog(
+        &mut self,
+        app: String,
+        cluster: String,
+        state: Option<JobState>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let request = self.next_id();
+        self.dialog = Some(Dialog::Start(StartDialog {
+            app: app.clone(),
+            cluster,
+            state,
+            request,
+            points: None,
+            sel: 0,
+        }));
+        fx.push(Effect::Worker(WorkerRequest::LoadRestorePoints {
+            app,
+            request,
+        }));
+    }
+
+    /// Sends an action with a fresh request id and shows it in the panel; returns the id
+    /// (`None` in read-only mode: nothing is sent).
+    fn run_action(
+        &mut self,
+        action: ActionRequest,
+        label: String,
+        fx: &mut Vec<Effect>,
+    ) -> Option<u64> {
         if self.opts.readonly {
-            return;
+            return None;
         }
         let request = self.next_id();
         self.actions.push(request, label, self.now_ms);
         fx.push(Effect::Worker(WorkerRequest::RunAction { action, request }));
+        Some(request)
     }
 
     /// Keys while a dialog is open: it takes every key (Ctrl-C still quits).
@@ -522,7 +547,10 @@ impl App {
                         .modifiers
                         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
                 if yes {
-                    self.run_action(c.action, c.label, fx);
+                    let request = self.run_action(c.action, c.label, fx);
+                    if let (Some(request), Some((next, label))) = (request, c.then) {
+                        self.actions.then = Some((request, next, label));
+                    }
                 }
             }
             Dialog::Adopt(mut p) => {
@@ -609,6 +637,14 @@ impl App {
         }
         if done {
             fx.push(Effect::Worker(WorkerRequest::RefreshAll));
+        }
+        // The follow-up of a finished action goes out only when it succeeded.
+        if let Some((after, next, label)) = self.actions.then.take() {
+            if after != request {
+                self.actions.then = Some((after, next, label));
+            } else if done {
+                self.run_action(next, label, fx);
+            }
         }
         true
     }

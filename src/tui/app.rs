@@ -10,7 +10,9 @@ use ratatui::Frame;
 use crate::domain::{ClusterRef, JobKey, LogFileRef, WorkerReply, WorkerRequest};
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
+use super::audit::{AuditState, AUDIT_LIMIT};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
+use super::editor::{EditorState, EditorTarget};
 use super::jobs::{ClusterView, JobsState, Managed, SortColumn};
 use super::keymap::{Action, KeyContext, KeySpec, Keymap};
 use super::logs::{sort_files, LogFocus, LogText};
@@ -30,6 +32,9 @@ pub struct AppOptions {
     /// Read-only mode: shown in the header; start, stop, cancel, savepoint and adopt are not
     /// sent (their keys say so, the help lists them as disabled).
     pub readonly: bool,
+    /// Open the SQL editor at start (`flinkdeck edit NAME`, the scratch buffer of
+    /// `flinkdeck sql`); closing it shows the jobs view.
+    pub start_in_editor: Option<EditorTarget>,
 }
 
 impl Default for AppOptions {
@@ -38,6 +43,7 @@ impl Default for AppOptions {
             refresh: Duration::from_secs(5),
             notice: None,
             readonly: false,
+            start_in_editor: None,
         }
     }
 }
@@ -88,7 +94,11 @@ pub struct App {
     pub(crate) clusters: Vec<ClusterView>,
     pub(crate) jobs: JobsState,
     pub(crate) detail: Option<DetailState>,
+    /// The audit trail view, when open (it replaces the jobs view).
+    pub(crate) audit: Option<AuditState>,
     pub(crate) overlay: Option<Overlay>,
+    /// The SQL editor, when open (it replaces the other views).
+    pub(crate) editor: Option<EditorState>,
     /// The managed apps and which job belongs to which (from the workers).
     pub(crate) managed: Managed,
     /// Running and recent actions (the actions panel).
@@ -113,6 +123,11 @@ impl App {
             .into_iter()
             .map(|c| ClusterView::new(c, now_ms))
             .collect();
+        // An app's versions are requested by the first `update`.
+        let editor = opts
+            .start_in_editor
+            .clone()
+            .map(|t| EditorState::new(t, ""));
         App {
             theme,
             keymap,
@@ -122,7 +137,9 @@ impl App {
             clusters,
             jobs: JobsState::default(),
             detail: None,
+            audit: None,
             overlay: None,
+            editor,
             managed: Managed::default(),
             actions: Actions::default(),
             dialog: None,
@@ -149,6 +166,7 @@ impl App {
     /// Applies one message; returns the effects to run. Pure: no I/O, no awaits.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut fx = Vec::new();
+        self.editor_due(&mut fx);
         match msg {
             Msg::Key(key) => {
                 if key.kind != KeyEventKind::Release {
@@ -173,7 +191,7 @@ impl App {
         fx
     }
 
-    fn refresh_ms(&self) -> i64 {
+    pub(super) fn refresh_ms(&self) -> i64 {
         (self.opts.refresh.as_millis() as i64).max(100)
     }
 
@@ -217,7 +235,9 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL)
             && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
         {
-            fx.push(Effect::Quit);
+            if self.editor_allows_quit() {
+                fx.push(Effect::Quit);
+            }
             return;
         }
         self.flash = None;
@@ -225,6 +245,10 @@ impl App {
             self.on_overlay_key(key, fx);
         } else if self.dialog.is_some() {
             self.on_dialog_key(key, fx);
+        } else if self.editor.is_some() {
+            self.on_editor_key(key, fx);
+        } else if self.audit.is_some() {
+            self.on_audit_key(key, fx);
         } else if self.jobs.typing && self.detail.is_none() {
             self.on_filter_typing(key);
         } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
@@ -237,10 +261,19 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) {
+        if self.overlay.is_none() && self.dialog.is_none() && self.editor.is_some() {
+            self.on_editor_paste(text);
+            self.dirty = true;
+            return;
+        }
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
         if self.overlay.is_none() && self.paste_into_dialog(&clean) {
             self.dirty = true;
-        } else if self.overlay.is_none() && self.jobs.typing && self.detail.is_none() {
+        } else if self.overlay.is_none()
+            && self.jobs.typing
+            && self.detail.is_none()
+            && self.audit.is_none()
+        {
             self.jobs.filter.push_str(&clean);
             self.rebuild_jobs();
             self.dirty = true;
@@ -433,6 +466,8 @@ impl App {
                 self.rebuild_jobs();
             }
             Action::ShowError => self.show_error(),
+            Action::Audit => self.open_audit(fx),
+            Action::Edit => self.edit_selected_app(fx),
             Action::Start
             | Action::Stop
             | Action::Cancel
@@ -566,10 +601,18 @@ impl App {
         }));
     }
 
-    /// On a tick: reload what the open tab shows when it is due (never twice in flight).
+    /// On a tick: reload what the open tab (or the audit trail) shows when it is due (never
+    /// twice in flight).
     fn reload_due(&mut self, fx: &mut Vec<Effect>) {
         let now = self.now_ms;
         let refresh = self.refresh_ms();
+        if self
+            .audit
+            .as_ref()
+            .is_some_and(|a| a.load.due(now, refresh))
+        {
+            self.request_audit(fx);
+        }
         let Some(d) = self.detail.as_ref() else {
             return;
         };
@@ -673,6 +716,71 @@ impl App {
                     } else if !d.logs.list.loading() {
                         self.request_tab(Tab::Logs, fx);
                     }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- the audit trail ------------------------------------------------------------------
+
+    /// Opens the audit trail view and loads it (it reloads every refresh while open).
+    fn open_audit(&mut self, fx: &mut Vec<Effect>) {
+        self.audit = Some(AuditState::default());
+        self.request_audit(fx);
+    }
+
+    /// Sends the load of the audit trail (marks it in flight; a reply with another id is
+    /// dropped).
+    fn request_audit(&mut self, fx: &mut Vec<Effect>) {
+        let id = self.next_id();
+        let now = self.now_ms;
+        let Some(a) = self.audit.as_mut() else {
+            return;
+        };
+        a.load.start(id, now);
+        fx.push(Effect::Worker(WorkerRequest::LoadAudit {
+            request: id,
+            limit: AUDIT_LIMIT,
+        }));
+    }
+
+    fn on_audit_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        let action = self
+            .lookup(&[KeyContext::Audit, KeyContext::Global], &key)
+            .or_else(|| {
+                // Enter shows the entry even if a custom keymap left it unbound here.
+                (key.code == KeyCode::Enter && key.modifiers.is_empty()).then_some(Action::Open)
+            });
+        let Some(action) = action else {
+            return;
+        };
+        let page = ui::audit_visible_rows(self, self.screen()).max(1) as isize;
+        let (now, refresh) = (self.now_ms, self.refresh_ms());
+        let Some(a) = self.audit.as_mut() else {
+            return;
+        };
+        match action {
+            Action::Up => a.move_by(-1),
+            Action::Down => a.move_by(1),
+            Action::PageUp => a.move_by(-page),
+            Action::PageDown => a.move_by(page),
+            Action::Top => a.select_at(0),
+            Action::Bottom => a.select_at(usize::MAX),
+            Action::Back | Action::Left => self.audit = None,
+            Action::Quit => fx.push(Effect::Quit),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            // Not twice in flight (unless what is in flight looks lost).
+            Action::Refresh if !a.load.loading() || a.load.due(now, refresh) => {
+                self.request_audit(fx)
+            }
+            Action::Open | Action::Right => {
+                if let Some(e) = a.selected_entry() {
+                    self.overlay = Some(Overlay::Error {
+                        title: format!("Audit entry #{}", e.id),
+                        body: ui::audit_entry_text(e),
+                        scroll: 0,
+                    });
                 }
             }
             _ => {}
@@ -1038,6 +1146,36 @@ impl App {
                 result,
             } => {
                 if self.on_restore_points(&app, request, result) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::AuditLoaded { request, result } => {
+                if let Some(a) = self.audit.as_mut().filter(|a| a.load.accepts(request)) {
+                    a.finish(result);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::AppVersionsLoaded {
+                app,
+                request,
+                result,
+                latest_run,
+            } => {
+                if self.on_app_versions(&app, request, result, latest_run) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::AppVersionSaved {
+                app,
+                request,
+                result,
+            } => {
+                if self.on_version_saved(&app, request, result, fx) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::SqlValidated { request, result } => {
+                if self.on_sql_validated(request, result) {
                     self.dirty = true;
                 }
             }

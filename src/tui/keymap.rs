@@ -1,7 +1,8 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
-//! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[help]`), each context's rows
-//! in its `keymap` array.
+//! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`, and the
+//! SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`), each context's rows in its
+//! `keymap` array.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -84,6 +85,32 @@ actions! {
     Savepoint => "savepoint", "Trigger a savepoint";
     Adopt => "adopt", "Adopt the job into a managed app";
     DismissActions => "dismiss_actions", "Dismiss finished actions";
+    Audit => "audit", "Show the audit trail";
+    Edit => "edit", "Edit the app's SQL";
+    Insert => "insert", "Insert mode";
+    Append => "append", "Insert after the cursor";
+    OpenLine => "open_line", "Open a line below";
+    WordForward => "word_forward", "Next word";
+    WordBack => "word_back", "Previous word";
+    LineStart => "line_start", "Start of the line";
+    LineEnd => "line_end", "End of the line";
+    DeleteChar => "delete_char", "Delete the character";
+    DeleteLine => "delete_line", "Delete the line";
+    Undo => "undo", "Undo";
+    Redo => "redo", "Redo";
+    Select => "select", "Select (visual mode)";
+    Copy => "copy", "Copy the selection";
+    Paste => "paste", "Paste";
+    Command => "command", "Command line";
+    Save => "save", "Save a new version";
+    Versions => "versions", "Versions of the app";
+    Diff => "diff", "Diff against the buffer";
+    DiffMarked => "diff_marked", "Diff the two marked versions";
+    DiffRunning => "diff_running", "Diff the buffer against the running version";
+    Mark => "mark", "Mark for a diff";
+    Validate => "validate", "Validate with Flink's planner";
+    Problems => "problems", "Problems list";
+    Submit => "submit", "Save and start";
 }
 
 impl Action {
@@ -91,7 +118,13 @@ impl Action {
     pub fn is_mutating(self) -> bool {
         matches!(
             self,
-            Action::Start | Action::Stop | Action::Cancel | Action::Savepoint | Action::Adopt
+            Action::Start
+                | Action::Stop
+                | Action::Cancel
+                | Action::Savepoint
+                | Action::Adopt
+                | Action::Save
+                | Action::Submit
         )
     }
 }
@@ -110,16 +143,31 @@ pub enum KeyContext {
     Jobs,
     Detail,
     Logs,
+    Audit,
     Help,
+    /// The SQL editor's text (normal and visual mode; in insert mode only keys that are not
+    /// characters).
+    Editor,
+    /// The editor's versions list.
+    Versions,
+    /// A diff in the editor.
+    Diff,
+    /// The editor's problems list.
+    Problems,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 5] = [
+    pub const ALL: [KeyContext; 10] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
         KeyContext::Logs,
+        KeyContext::Audit,
         KeyContext::Help,
+        KeyContext::Editor,
+        KeyContext::Versions,
+        KeyContext::Diff,
+        KeyContext::Problems,
     ];
 
     /// The table name in keymap files.
@@ -129,7 +177,12 @@ impl KeyContext {
             KeyContext::Jobs => "jobs",
             KeyContext::Detail => "detail",
             KeyContext::Logs => "logs",
+            KeyContext::Audit => "audit",
             KeyContext::Help => "help",
+            KeyContext::Editor => "editor",
+            KeyContext::Versions => "versions",
+            KeyContext::Diff => "diff",
+            KeyContext::Problems => "problems",
         }
     }
 
@@ -335,7 +388,7 @@ pub struct Binding {
 /// All bindings, per context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    contexts: [Vec<Binding>; 5],
+    contexts: [Vec<Binding>; KeyContext::ALL.len()],
 }
 
 impl Default for Keymap {
@@ -887,7 +940,7 @@ keymap = [
         assert_eq!((e.line, e.column), (Some(1), Some(2)));
         assert!(
             e.message
-                .contains("expected one of global, jobs, detail, logs, help"),
+                .contains("expected one of global, jobs, detail, logs, audit, help, editor,"),
             "{e}"
         );
 

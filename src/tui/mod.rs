@@ -11,7 +11,9 @@ pub mod theme;
 
 mod actions;
 mod app;
+mod audit;
 mod detail;
+mod editor;
 mod fmt;
 mod jobs;
 mod logs;
@@ -19,4 +21,5 @@ mod runtime;
 mod ui;
 
 pub use app::{App, AppOptions, Effect, Msg};
+pub use editor::EditorTarget;
 pub use runtime::run;

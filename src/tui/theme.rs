@@ -160,6 +160,18 @@ theme_struct!(
     sparkline,
     search_match,
     gutter,
+    sql_keyword,
+    sql_type,
+    sql_string,
+    sql_comment,
+    sql_number,
+    sql_variable,
+    sql_hint,
+    sql_function,
+    diff_added,
+    diff_removed,
+    problem_error,
+    problem_warning,
 );
 
 impl Default for Theme {

@@ -319,15 +319,40 @@ async fn start(
                 .await;
         }
     };
-    let jar_id = match handle.client.upload_jar(&jar).await {
-        Ok(id) => id,
-        Err(e) => {
-            settle(OpStatus::Failed, format!("upload failed: {e}")).await;
-            return failed(format!("cannot upload {}: {e}", jar.display()));
-        }
+    // The SQL runner's file name carries its content hash: an upload of the same name is the
+    // same jar and is reused. A user's jar is uploaded afresh and removed after the submission.
+    let reuse = app.spec.kind == AppKind::Sql;
+    let file_name = jar
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let existing = if reuse {
+        handle.client.list_jars().await.ok().and_then(|jars| {
+            jars.into_iter()
+                .find(|(_, n)| *n == file_name)
+                .map(|(id, _)| id)
+        })
+    } else {
+        None
     };
-    progress(format!("uploaded {} to {cluster}", jar.display()));
-    let job_id = match handle.client.run_jar(&jar_id, &req).await {
+    let jar_id = match existing {
+        Some(id) => id,
+        None => match handle.client.upload_jar(&jar).await {
+            Ok(id) => {
+                progress(format!("uploaded {} to {cluster}", jar.display()));
+                id
+            }
+            Err(e) => {
+                settle(OpStatus::Failed, format!("upload failed: {e}")).await;
+                return failed(format!("cannot upload {}: {e}", jar.display()));
+            }
+        },
+    };
+    let submitted = handle.client.run_jar(&jar_id, &req).await;
+    if !reuse {
+        let _ = handle.client.delete_jar(&jar_id).await;
+    }
+    let job_id = match submitted {
         Ok(id) => id,
         Err(e) => {
             settle(OpStatus::Failed, format!("submission failed: {e}")).await;
@@ -396,7 +421,7 @@ async fn start(
     }
     let message = match &point {
         Some(p) => format!(
-            "started app {name} as job {job_id} on {cluster}, restored from {} (verified)",
+            "started app {name} as job {job_id} on {cluster}, restored (verified) from {}",
             p.path
         ),
         None => {

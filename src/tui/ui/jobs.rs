@@ -174,6 +174,15 @@ fn hint_items(app: &App) -> Vec<(Action, &'static str)> {
         (Action::Open, "open"),
         (Action::Filter, "filter"),
     ];
+    let sql_app = app
+        .jobs
+        .selected_row()
+        .and_then(|r| r.app.as_deref())
+        .and_then(|a| app.managed.app(a))
+        .is_some_and(|a| a.kind == crate::domain::AppKind::Sql);
+    if sql_app {
+        items.push((Action::Edit, "edit"));
+    }
     if let (false, Some(row)) = (app.opts.readonly, app.jobs.selected_row()) {
         if row.app.is_some() {
             items.push((Action::Start, "start"));

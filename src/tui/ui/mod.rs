@@ -2,7 +2,9 @@
 //! `update` (page sizes, log viewport) so both agree on what is visible.
 
 mod actions;
+mod audit;
 mod detail;
+mod editor;
 mod jobs;
 mod logs;
 mod overlay;
@@ -16,7 +18,9 @@ use ratatui::Frame;
 use super::app::App;
 use super::keymap::{Action, KeyContext};
 
+pub(crate) use audit::{audit_entry_text, audit_visible_rows};
 pub(crate) use detail::{log_text_area, trace_visible_rows};
+pub(crate) use editor::{diff_visible_rows, editor_text_rows};
 pub(crate) use jobs::jobs_visible_rows;
 pub(crate) use logs::log_bottom_top;
 pub(crate) use overlay::overlay_max_scroll;
@@ -30,9 +34,11 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
         return;
     }
     frame.buffer_mut().set_style(area, app.theme.base);
-    match &app.detail {
-        Some(d) => detail::draw(app, d, frame, area),
-        None => jobs::draw(app, frame, area),
+    match (&app.editor, &app.detail, &app.audit) {
+        (Some(ed), _, _) => editor::draw(app, ed, frame, area),
+        (None, Some(d), _) => detail::draw(app, d, frame, area),
+        (None, None, Some(a)) => audit::draw(app, a, frame, area),
+        (None, None, None) => jobs::draw(app, frame, area),
     }
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);

@@ -10,19 +10,40 @@ use super::super::fmt::{clean, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 5] = [
+const CONTEXTS: [(KeyContext, &str); 10] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
     (KeyContext::Logs, "Logs tab"),
+    (KeyContext::Audit, "Audit trail"),
     (KeyContext::Help, "Help and popups"),
+    (
+        KeyContext::Editor,
+        "SQL editor (normal mode; insert mode: keys that are not characters)",
+    ),
+    (KeyContext::Versions, "Editor: versions"),
+    (KeyContext::Diff, "Editor: diff"),
+    (KeyContext::Problems, "Editor: problems"),
 ];
 
-/// Every binding of every context with its description.
+/// The editor's contexts: the help lists them while the editor is open, the others otherwise.
+fn is_editor(ctx: KeyContext) -> bool {
+    matches!(
+        ctx,
+        KeyContext::Editor | KeyContext::Versions | KeyContext::Diff | KeyContext::Problems
+    )
+}
+
+/// Every binding of every context that applies (the editor's or the others') with its
+/// description.
 fn help_lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
-    for (ctx, title) in CONTEXTS {
+    let shown = CONTEXTS.into_iter().filter(|(ctx, _)| {
+        matches!(ctx, KeyContext::Global | KeyContext::Help)
+            || is_editor(*ctx) == app.editor.is_some()
+    });
+    for (ctx, title) in shown {
         let bindings = app.keymap.bindings(ctx);
         if bindings.is_empty() {
             continue;

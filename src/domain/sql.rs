@@ -1,0 +1,67 @@
+//! Flink SQL scripts: the problems a validation reports (pure types; no I/O).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a problem is: an error stops the script from running; a warning does not (e.g. a
+/// connector whose factory is not on the classpath, so its statements were not checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemSeverity {
+    Error,
+    Warning,
+}
+
+impl ProblemSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemSeverity::Error => "error",
+            ProblemSeverity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for ProblemSeverity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem of a script, located in the whole script (not in its statement). JSON:
+/// `{"line": 3, "column": 8, "statement": 2, "severity": "error", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlProblem {
+    /// 1-based line in the script.
+    pub line: u32,
+    /// 1-based column (in characters) in that line.
+    pub column: u32,
+    /// 1-based number of the statement the problem is in.
+    pub statement: u32,
+    pub severity: ProblemSeverity,
+    /// Flink's message, without Java stack noise.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_json_shape() {
+        let p = SqlProblem {
+            line: 3,
+            column: 8,
+            statement: 2,
+            severity: ProblemSeverity::Warning,
+            message: "no factory for connector 'kafka'".into(),
+        };
+        let v = serde_json::to_value(&p).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"line": 3, "column": 8, "statement": 2, "severity": "warning",
+                "message": "no factory for connector 'kafka'"})
+        );
+        assert_eq!(serde_json::from_value::<SqlProblem>(v).expect("back"), p);
+    }
+}

@@ -1,0 +1,301 @@
+//! The audit trail view: who did what, from where, and how it ended (newest first), with the
+//! whole result of the selected entry below the table.
+
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph};
+use ratatui::Frame;
+
+use crate::domain::time::format_timestamp;
+use crate::domain::AuditEntry;
+
+use super::super::app::App;
+use super::super::audit::{AuditState, AUDIT_LIMIT};
+use super::super::fmt::{clean, first_line, truncate, wrap_words};
+use super::super::keymap::{Action, KeyContext};
+use super::{
+    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, SELECTED_MARK,
+};
+
+struct AuditLayout {
+    header: Rect,
+    table: Rect,
+    bordered: bool,
+    detail: Rect,
+    footer: Rect,
+}
+
+fn layout(area: Rect) -> AuditLayout {
+    let h = area.height;
+    let detail = if h >= 14 { 2 } else { u16::from(h >= 6) };
+    let [header, table, detail, footer] = Layout::vertical([
+        Constraint::Length(u16::from(h >= 8)),
+        Constraint::Min(0),
+        Constraint::Length(detail),
+        Constraint::Length(u16::from(h >= 4)),
+    ])
+    .areas(area);
+    AuditLayout {
+        header,
+        table,
+        bordered: table.height >= 6 && table.width >= 30,
+        detail,
+        footer,
+    }
+}
+
+fn table_inner(l: &AuditLayout) -> Rect {
+    if l.bordered {
+        l.table.inner(Margin::new(1, 1))
+    } else {
+        l.table
+    }
+}
+
+/// How many entries fit at the current size (for page up/down).
+pub(crate) fn audit_visible_rows(app: &App, screen: Rect) -> usize {
+    let errors = app
+        .audit
+        .as_ref()
+        .map_or(0, |a| usize::from(a.load.error.is_some()));
+    (table_inner(&layout(screen)).height as usize).saturating_sub(1 + errors)
+}
+
+/// The whole entry, for the popup Enter opens.
+pub(crate) fn audit_entry_text(e: &AuditEntry) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    format!(
+        "when:    {}\nuser:    {}\nfrom:    {}\naction:  {}\napp:     {}\ncluster: {}\n\
+         outcome: {}\nresult:  {}\nparams:  {}",
+        format_timestamp(e.at),
+        e.user,
+        opt(&e.ssh_origin),
+        e.action,
+        opt(&e.app),
+        opt(&e.cluster),
+        if e.ok { "✔ ok" } else { "✘ failed" },
+        e.result,
+        e.params,
+    )
+}
+
+pub(crate) fn draw(app: &App, a: &AuditState, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let l = layout(area);
+    if l.header.height > 0 {
+        let mut spans = vec![Span::styled("flinkdeck", t.title), Span::raw("  ")];
+        if app.opts.readonly {
+            spans.push(Span::styled("READ-ONLY", t.warning));
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled("Audit trail", t.header));
+        spans.push(Span::styled(
+            "  actions run with flinkdeck, newest first",
+            t.dim,
+        ));
+        frame.render_widget(Line::from(spans), l.header);
+    }
+    draw_table(app, a, frame, &l);
+    if l.detail.height > 0 {
+        if let Some(e) = a.selected_entry() {
+            frame.render_widget(Paragraph::new(detail_lines(app, e, l.detail)), l.detail);
+        }
+    }
+    if l.footer.height > 0 {
+        let line = match &app.flash {
+            Some(f) => super::actions::flash_line(app, f),
+            None => footer(app, a),
+        };
+        frame.render_widget(line, l.footer);
+    }
+}
+
+/// The selected entry's whole result, wrapped over the detail rows (`…` when it is longer).
+fn detail_lines(app: &App, e: &AuditEntry, area: Rect) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let label = "result ";
+    let width = (area.width as usize).saturating_sub(label.len()).max(1);
+    let text = clean(&e.result);
+    let mut rows = wrap_words(&text, width);
+    let height = area.height as usize;
+    if rows.len() > height {
+        rows.truncate(height);
+        if let Some(last) = rows.last_mut() {
+            // Room for the ellipsis: cut one character more than the row holds.
+            let cut: String = last.chars().take(width.saturating_sub(1)).collect();
+            *last = format!("{cut}…");
+        }
+    }
+    let style = if e.ok { t.base } else { t.error };
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let head = if i == 0 { label } else { "       " };
+            Line::from(vec![Span::styled(head, t.dim), Span::styled(row, style)])
+        })
+        .collect()
+}
+
+fn footer(app: &App, a: &AuditState) -> Line<'static> {
+    let mut spans = Vec::new();
+    if a.load.loading() {
+        spans.push(Span::styled("loading…", app.theme.warning));
+        spans.push(Span::raw("  "));
+    }
+    let mut items = vec![(Action::Help, "help"), (Action::Back, "back")];
+    if a.selected_entry().is_some() {
+        items.push((Action::Open, "details"));
+    }
+    items.extend([(Action::Refresh, "refresh"), (Action::Quit, "quit")]);
+    spans.extend(hint_spans(
+        app,
+        &[KeyContext::Audit, KeyContext::Global],
+        &items,
+    ));
+    Line::from(spans)
+}
+
+const RESULT_COL: usize = 7;
+
+fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &AuditLayout) {
+    let t = &app.theme;
+    let mut inner = table_inner(l);
+    let entries = a.entries();
+    if l.bordered {
+        let title = match a.load.data {
+            Some(_) if entries.len() >= AUDIT_LIMIT => {
+                format!(" Audit trail (newest {AUDIT_LIMIT}) ")
+            }
+            Some(_) => format!(" Audit trail ({}) ", entries.len()),
+            None => " Audit trail ".to_string(),
+        };
+        frame.render_widget(panel(app, title, true), l.table);
+    }
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    if let Some(e) = &a.load.error {
+        let line = Line::from(vec![
+            Span::styled("error: ", t.error),
+            Span::styled(clean(first_line(e)), t.error),
+            Span::styled(
+                if a.load.data.is_some() {
+                    "  (showing last data)"
+                } else {
+                    ""
+                },
+                t.dim,
+            ),
+        ]);
+        frame.render_widget(line, Rect { height: 1, ..inner });
+        inner.y += 1;
+        inner.height -= 1;
+    }
+
+    let visible = inner.height.saturating_sub(1) as usize;
+    let len = entries.len();
+    let offset = scroll_offset(a.offset.get(), a.selected, visible, len);
+    a.offset.set(offset);
+
+    let mut widths = [0usize; 8];
+    let mut texts_of_rows = Vec::new();
+    for e in entries.iter().skip(offset).take(visible) {
+        let opt = |v: &Option<String>| v.as_deref().map(clean).unwrap_or_else(|| "-".into());
+        let texts = [
+            format_timestamp(e.at),
+            clean(&e.user),
+            opt(&e.ssh_origin),
+            clean(&e.action),
+            opt(&e.app),
+            opt(&e.cluster),
+            if e.ok { "✔" } else { "✘" }.to_string(),
+            clean(first_line(&e.result)),
+        ];
+        for (w, s) in widths.iter_mut().zip(texts.iter()) {
+            *w = (*w).max(Span::raw(s.as_str()).width());
+        }
+        texts_of_rows.push((texts, e.ok));
+    }
+
+    let spec = [
+        ("AT", 2u8),
+        ("USER", 5),
+        ("FROM", 7),
+        ("ACTION", 0),
+        ("APP", 4),
+        ("CLUSTER", 6),
+        ("OK", 1),
+        ("RESULT", 3),
+    ];
+    let cols: Vec<Col> = spec
+        .iter()
+        .enumerate()
+        .map(|(i, (title, prio))| {
+            if i == RESULT_COL {
+                Col::new(*title, widths[i].clamp(6, 24), *prio).fill(6)
+            } else {
+                Col::new(*title, widths[i], *prio)
+            }
+        })
+        .collect();
+
+    // The width the RESULT column gets, so its text ends with `…` when it is cut.
+    let mark = SELECTED_MARK.len() as u16;
+    let avail = inner.width.saturating_sub(mark);
+    let keep = fit_columns(&cols, avail, 1);
+    let others: u16 = keep
+        .iter()
+        .filter(|&&i| i != RESULT_COL)
+        .map(|&i| cols[i].width + 1)
+        .sum();
+    let result_width = avail.saturating_sub(others) as usize;
+
+    let rows: Vec<(Vec<Cell<'static>>, Style)> = texts_of_rows
+        .into_iter()
+        .map(|(texts, ok)| {
+            let [at, user, from, action, app_name, cluster, mark, result] = texts;
+            let result = truncate(&result, result_width);
+            let ok_style = if ok { t.ok } else { t.error };
+            (
+                vec![
+                    Cell::from(at),
+                    Cell::from(user),
+                    Cell::from(from),
+                    Cell::from(action),
+                    Cell::from(app_name),
+                    Cell::from(cluster),
+                    Cell::from(Span::styled(mark, ok_style)),
+                    Cell::from(result),
+                ],
+                Style::default(),
+            )
+        })
+        .collect();
+
+    if rows.is_empty() {
+        render_table(app, frame, inner, &cols, Vec::new(), None);
+        let msg = if a.load.data.is_some() {
+            "no actions recorded yet"
+        } else if a.load.error.is_some() {
+            return;
+        } else {
+            "loading…"
+        };
+        let below = Rect {
+            y: inner.y.saturating_add(1).min(inner.bottom()),
+            height: inner.height.saturating_sub(1),
+            ..inner
+        };
+        empty_message(app, frame, below, msg);
+        return;
+    }
+    render_table(
+        app,
+        frame,
+        inner,
+        &cols,
+        rows,
+        a.selected.checked_sub(offset),
+    );
+}

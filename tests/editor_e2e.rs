@@ -1,0 +1,146 @@
+//! End-to-end: the SQL editor of the real `flinkdeck` binary in a pseudo-terminal, on a managed
+//! SQL app of a real Flink 2.3.0 cluster's config: `flinkdeck edit NAME`, type a statement,
+//! save a version with a message, list the versions, diff against the previous one, restore it,
+//! undo the restore, close and quit.
+
+mod common;
+
+use std::time::Duration;
+
+use common::pty::PtyApp;
+use common::*;
+
+const SCRIPT: &str = "SET 'pipeline.name' = 'editor-e2e';
+CREATE TEMPORARY TABLE src (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1');
+CREATE TEMPORARY TABLE out (n BIGINT) WITH ('connector' = 'print');
+INSERT INTO out SELECT n FROM src;
+";
+
+const ADDED: &str = "SET 'parallelism.default' = '2';";
+
+#[test]
+fn edit_save_a_version_diff_restore_quit() {
+    let url = ensure_cluster(V2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &[("e2e", &url)], "1s");
+    let name = unique("e2e-sql");
+    let spec = dir.path().join("app.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"{name}\"\ncluster = \"e2e\"\nkind = \"sql\"\nsql = \"\"\"\n{SCRIPT}\"\"\"\n"
+        ),
+    )
+    .expect("spec");
+    let out = cli(
+        &config,
+        dir.path(),
+        &["apply", "-f", spec.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // An unknown app is refused before the console opens.
+    let out = cli(&config, dir.path(), &["edit", "no-such-app"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no managed app named"),
+        "{}",
+        stderr(&out)
+    );
+
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "edit",
+        &name,
+    ];
+    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    app.wait_screen("the editor on version 1", Duration::from_secs(30), |s| {
+        s.contains(&format!("Edit {name}"))
+            && s.contains("version 1")
+            && s.contains("INSERT INTO out SELECT n FROM src;")
+            && s.contains("NORMAL")
+    });
+
+    // Type a statement below the last line.
+    app.send("G");
+    app.send("o");
+    app.wait_screen("insert mode", Duration::from_secs(5), |s| {
+        s.contains("INSERT ")
+    });
+    app.send(ADDED);
+    app.send("\x1b");
+    app.wait_screen(
+        "modified, back in normal mode",
+        Duration::from_secs(5),
+        |s| s.contains(ADDED) && s.contains("[+]") && s.contains("NORMAL"),
+    );
+
+    // Save a version with a message (ctrl-s).
+    app.send("\x13");
+    app.wait_screen("the message prompt", Duration::from_secs(5), |s| {
+        s.contains("message for the new version:")
+    });
+    app.send("raise the parallelism");
+    app.send("\r");
+    app.wait_screen("saved as version 2", Duration::from_secs(20), |s| {
+        s.contains(&format!("saved version 2 of {name}")) && !s.contains("[+]")
+    });
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&cli(
+        &config,
+        dir.path(),
+        &["app", "show", &name, "--json"],
+    )))
+    .expect("app show --json");
+    assert_eq!(shown["app"]["version"], 2, "{shown}");
+    assert_eq!(shown["versions"][0][3], "raise the parallelism", "{shown}");
+    let sql = shown["app"]["spec"]["sql"].as_str().expect("sql");
+    assert_eq!(sql, format!("{SCRIPT}{ADDED}\n"), "the script as typed");
+
+    // The versions list: v2 (current, open) and v1 with its time and author.
+    app.send("V");
+    app.wait_screen("the versions list", Duration::from_secs(20), |s| {
+        s.contains(&format!("Versions of {name} (2)"))
+            && s.contains("raise the parallelism")
+            && s.contains("v1")
+    });
+    // Diff the buffer against the previous version: the added line is a `+` line.
+    app.send("j");
+    app.send("d");
+    let s = app.wait_screen("the diff v1 → buffer", Duration::from_secs(5), |s| {
+        s.contains("v1 → buffer")
+    });
+    assert!(
+        s.lines().any(|l| l.contains(&format!("+ {ADDED}"))),
+        "a + line:\n{s}"
+    );
+    assert!(
+        !s.lines().any(|l| l.contains("- ")),
+        "nothing removed:\n{s}"
+    );
+
+    // Back to the list; Enter restores v1 into the buffer; u undoes the restore.
+    app.send("\x1b");
+    app.wait_screen("the list again", Duration::from_secs(5), |s| {
+        s.contains("Versions of")
+    });
+    app.send("\r");
+    app.wait_screen("version 1 restored", Duration::from_secs(5), |s| {
+        s.contains("version 1 restored into the buffer") && !s.contains(ADDED) && s.contains("[+]")
+    });
+    app.send("u");
+    app.wait_screen("the restore undone", Duration::from_secs(5), |s| {
+        s.contains(ADDED) && !s.contains("[+]")
+    });
+
+    // :q closes the editor (nothing unsaved): the jobs view; q quits.
+    app.send(":q\r");
+    app.wait_screen("the jobs view", Duration::from_secs(10), |s| {
+        s.contains("Jobs (") && s.contains(&name)
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), 0);
+    assert!(!app.alternate_screen(), "the terminal is restored");
+}
