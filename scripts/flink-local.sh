@@ -46,7 +46,8 @@
 #   throws every ~10 s, so it cycles RUNNING -> RESTARTING (3 s delay) and
 #   builds up exception history. Both print ~1 line/s to TaskManager stdout.
 #
-#   Defaults: --version 2.3.0, --port 8081.
+#   Defaults: --version 2.3.0, --port 8081. FLINKDECK_SLOTS sets the TaskManager's slots
+#   (default 8; the test suite uses 32 so that many small test jobs fit at once).
 #
 # Examples:
 #   scripts/flink-local.sh up --demo                               # 2.3.0 on 8081
@@ -618,7 +619,7 @@ rest.port: $p
 # --- resources ---
 jobmanager.memory.process.size: 1024m
 taskmanager.memory.process.size: 1536m
-taskmanager.numberOfTaskSlots: 8
+taskmanager.numberOfTaskSlots: ${FLINKDECK_SLOTS:-8}
 parallelism.default: 1
 
 # --- checkpoints / savepoints / state ---

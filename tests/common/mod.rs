@@ -45,9 +45,12 @@ pub fn script() -> PathBuf {
 
 /// Runs `scripts/flink-local.sh ARGS`, panicking with its output when it fails.
 pub fn script_run(args: &[&str]) -> String {
+    // Many small test jobs run at once on the shared clusters: give them room.
+    let slots = std::env::var("FLINKDECK_SLOTS").unwrap_or_else(|_| "32".into());
     let out = Command::new("bash")
         .arg(script())
         .args(args)
+        .env("FLINKDECK_SLOTS", slots)
         .output()
         .expect("cannot run scripts/flink-local.sh");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
