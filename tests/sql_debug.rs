@@ -350,7 +350,7 @@ INSERT INTO dst SELECT k, COUNT(*) FROM src GROUP BY k;
         }
         let done = done.expect("a Done event");
         assert!(done.ok, "{done:?}");
-        assert!(rows >= 1 && rows <= 25, "{rows} rows");
+        assert!((1..=25).contains(&rows), "{rows} rows");
         assert!(
             done.stopped == "finished" || done.stopped == "rows",
             "{done:?}"

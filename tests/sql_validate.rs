@@ -743,15 +743,31 @@ fn helper_is_reused(version: &str) {
             .status();
         std::thread::sleep(std::time::Duration::from_millis(300));
         let t = Instant::now();
+        let warm = helper
+            .warm_up()
+            .await
+            .expect("warm-up (restarts the helper)");
+        let restarted = t.elapsed();
+        let t = Instant::now();
         let again = helper.validate(&script).await.expect("after a restart");
         eprintln!(
-            "Flink {version}: validation after the helper was killed: {} ms (restart included)",
+            "Flink {version}: after the helper was killed: restart + warm-up {} ms, then the \
+             first validation {} ms",
+            restarted.as_millis(),
             t.elapsed().as_millis()
         );
         assert_eq!(again, first);
         assert_eq!(helper.starts(), 2);
         helper.shutdown().await;
     });
+}
+
+#[test]
+fn the_helper_can_live_in_a_task() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<SqlHelper>();
+    assert_send::<flinkdeck::sqltools::DebugEvent>();
+    assert_send::<flinkdeck::sqltools::SqlToolsError>();
 }
 
 /// One test for both versions: they use `java_children`, which must not see the other's JVM.

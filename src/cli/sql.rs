@@ -250,7 +250,9 @@ async fn validate(ctx: &Context, file: &Path, target: &SqlTarget, json: bool) ->
         }
     } else {
         for pr in &problems {
-            println!("{}", human(file, pr));
+            if !out_line(&human(file, pr)) {
+                break;
+            }
         }
         let verdict = match (errors, warnings) {
             (0, 0) => "valid".to_string(),
@@ -269,6 +271,13 @@ async fn validate(ctx: &Context, file: &Path, target: &SqlTarget, json: bool) ->
     } else {
         Exit::Ok
     }
+}
+
+/// Writes one line to stdout; false when stdout is closed.
+fn out_line(line: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
 }
 
 /// `FILE:LINE:COLUMN: error: message (statement N)`.
@@ -345,7 +354,13 @@ async fn debug(ctx: &Context, file: &Path, target: &SqlTarget, opts: DebugOption
                     cols.join(", ")
                 );
             }
-            DebugEvent::Row(row) => println!("{}", row.to_json_line()),
+            DebugEvent::Row(row) => {
+                if !out_line(&row.to_json_line()) {
+                    // Nobody reads stdout any more (e.g. `| head`): cancel the run.
+                    exit = Exit::Ok;
+                    break;
+                }
+            }
             DebugEvent::Problem(pr) => eprintln!("{}", human(file, &pr)),
             DebugEvent::Done(done) => {
                 eprintln!(
