@@ -260,9 +260,14 @@ fn api_streams_events(version: &str) {
             .await
             .expect("start the helper");
         let vars = BTreeMap::from([("topic".to_string(), "clicks".to_string())]);
+        // A processing-time lookup join on a JDBC dimension table: lookups are answered too.
         let script = "\
-CREATE TABLE clicks (user_id INT, url STRING) WITH ('connector' = 'kafka', 'topic' = '${topic}');
-SELECT user_id, UPPER(url) AS url FROM clicks WHERE user_id >= 0;
+CREATE TABLE clicks (user_id INT, url STRING, pt AS PROCTIME())
+WITH ('connector' = 'kafka', 'topic' = '${topic}');
+CREATE TABLE users (id INT, name STRING, PRIMARY KEY (id) NOT ENFORCED)
+WITH ('connector' = 'jdbc', 'url' = 'jdbc:mysql://db.invalid/app', 'table-name' = 'users');
+SELECT c.user_id, UPPER(c.url) AS url, u.name
+FROM clicks AS c JOIN users FOR SYSTEM_TIME AS OF c.pt AS u ON c.user_id = u.id;
 ";
         // A run that is cancelled by dropping the receiver after 3 rows.
         let t = Instant::now();
@@ -289,16 +294,24 @@ SELECT user_id, UPPER(url) AS url FROM clicks WHERE user_id >= 0;
             "{seen:?}"
         );
         assert!(
-            matches!(&seen[1], DebugEvent::Sink { sink, statement: 2, columns } if sink == "statement 2" && columns.len() == 2),
+            matches!(&seen[1], DebugEvent::Replaced { table, connector } if table == "users" && connector == "jdbc"),
             "{seen:?}"
         );
-        let DebugEvent::Row(row) = &seen[2] else {
+        assert!(
+            matches!(&seen[2], DebugEvent::Sink { sink, statement: 3, columns } if sink == "statement 3" && columns.len() == 3),
+            "{seen:?}"
+        );
+        let DebugEvent::Row(row) = &seen[3] else {
             panic!("{seen:?}");
         };
-        assert_eq!(&*row.columns, ["user_id".to_string(), "url".to_string()]);
+        assert_eq!(
+            &*row.columns,
+            ["user_id".to_string(), "url".to_string(), "name".to_string()]
+        );
         assert!(row.values[1]
             .as_str()
             .is_some_and(|s| s == s.to_uppercase()));
+        assert!(row.values[2].is_string(), "{row:?}");
         eprintln!(
             "Flink {version}: 3 rows of a debug run after {} ms",
             t.elapsed().as_millis()
@@ -355,6 +368,38 @@ INSERT INTO dst SELECT k, COUNT(*) FROM src GROUP BY k;
             done.stopped == "finished" || done.stopped == "rows",
             "{done:?}"
         );
+        // A run whose receiver is kept but never read is cancelled by the next request.
+        let opts = DebugOptions {
+            seconds: 120,
+            rows: 100_000,
+            rate: 500,
+        };
+        let held = helper
+            .debug(script, opts, &vars, &BTreeSet::new())
+            .await
+            .expect("a long debug run");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let t = Instant::now();
+        helper
+            .validate_with(script, &vars, &BTreeSet::new())
+            .await
+            .expect("validate while a debug run is held");
+        eprintln!(
+            "Flink {version}: validation that cancelled a held debug run: {} ms",
+            t.elapsed().as_millis()
+        );
+        assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+        let mut held = held;
+        let mut got = Vec::new();
+        while let Some(ev) = held.recv().await {
+            got.push(ev);
+        }
+        let rows = got.iter().filter(|e| matches!(e, DebugEvent::Row(_))).count();
+        eprintln!(
+            "Flink {version}: the held run delivered {rows} rows before it was cancelled; last: {:?}",
+            got.last()
+        );
+        assert!(rows > 0, "{got:?}");
         assert_eq!(helper.starts(), 1);
         helper.shutdown().await;
     });

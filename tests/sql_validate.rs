@@ -743,7 +743,7 @@ fn helper_is_reused(version: &str) {
             .status();
         std::thread::sleep(std::time::Duration::from_millis(300));
         let t = Instant::now();
-        let warm = helper
+        helper
             .warm_up()
             .await
             .expect("warm-up (restarts the helper)");
@@ -775,4 +775,104 @@ fn the_helper_can_live_in_a_task() {
 fn helper_is_reused_and_restarted() {
     helper_is_reused(V2);
     helper_is_reused(V1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --jar: an app's own jars (here a UDF) are on the helper's classpath
+
+/// A jar with `flinkdeck.test.Shout` (a scalar function), compiled against `version`'s lib/.
+fn udf_jar(version: &str, dir: &Path) -> PathBuf {
+    let src = dir.join("src/flinkdeck/test");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(
+        src.join("Shout.java"),
+        "package flinkdeck.test;\n\
+         public class Shout extends org.apache.flink.table.functions.ScalarFunction {\n\
+         public String eval(String s) { return s == null ? null : s.toUpperCase() + \"!\"; }\n\
+         }\n",
+    )
+    .expect("write udf");
+    let classes = dir.join("classes");
+    let javac = Command::new("javac")
+        .args(["--release", "11", "-nowarn", "-d"])
+        .arg(&classes)
+        .arg("-cp")
+        .arg(flink_home(version).join("lib").join("*"))
+        .arg(src.join("Shout.java"))
+        .output()
+        .expect("run javac");
+    assert!(javac.status.success(), "{}", stderr(&javac));
+    let jar = dir.join("udf.jar");
+    let packed = Command::new("jar")
+        .arg("--create")
+        .arg("--file")
+        .arg(&jar)
+        .arg("-C")
+        .arg(&classes)
+        .arg(".")
+        .output()
+        .expect("run jar");
+    assert!(packed.status.success(), "{}", stderr(&packed));
+    jar
+}
+
+#[test]
+fn extra_jars_are_on_the_classpath() {
+    for version in VERSIONS {
+        let env = Env::new();
+        let jar = udf_jar(version, env.dir.path());
+        let file = env.script(
+            "udf.sql",
+            &format!(
+                "{PRELUDE}CREATE TEMPORARY FUNCTION shout AS 'flinkdeck.test.Shout';\n\
+                 CREATE TABLE named (id BIGINT, name STRING) WITH ('connector' = 'blackhole');\n\
+                 INSERT INTO named SELECT id, shout(name) FROM orders;\n"
+            ),
+        );
+        // Without the jar the function's class is missing (line 12, statement 4) ...
+        let out = env.validate(&file, &["--flink", version, "--json"]);
+        assert_eq!(out.status.code(), Some(1));
+        let ps = problems(&out);
+        assert!(
+            ps.iter().any(
+                |p| at(p) == (12, 1, 4, "error") && message(p).contains("flinkdeck.test.Shout")
+            ),
+            "{ps:#?}"
+        );
+        // ... and with it the script is valid.
+        let jar = jar.to_string_lossy().into_owned();
+        let out = env.validate(&file, &["--flink", version, "--json", "--jar", &jar]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(stdout(&out).trim(), "[]");
+    }
+}
+
+#[test]
+fn external_catalogs_are_not_opened() {
+    for version in VERSIONS {
+        let env = Env::new();
+        let file = env.script(
+            "catalog.sql",
+            "CREATE CATALOG lake WITH ('type' = 'hive', 'hive-conf-dir' = '/nonexistent/hive');\n\
+             CREATE TABLE sink (id BIGINT) WITH ('connector' = 'blackhole');\n\
+             INSERT INTO sink SELECT id FROM lake.sales.orders;\n\
+             INSERT INTO sink SELECT id FROM sales_orders;\n",
+        );
+        let out = env.validate(&file, &["--flink", version, "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let ps = problems(&out);
+        let summary: Vec<(u64, u64, u64, &str)> = ps.iter().map(at).collect();
+        // The catalog (not opened: a warning), a table in it (unknown here: a warning), and a
+        // table that exists nowhere (an error).
+        assert_eq!(
+            summary,
+            vec![
+                (1, 1, 1, "warning"),
+                (3, 33, 3, "warning"),
+                (4, 33, 4, "error")
+            ],
+            "{ps:#?}"
+        );
+        assert!(message(&ps[0]).contains("'lake'"), "{}", message(&ps[0]));
+    }
 }

@@ -429,7 +429,8 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadAudit { request, .. }
         | WorkerRequest::LoadAppVersions { request, .. }
         | WorkerRequest::SaveAppVersion { request, .. }
-        | WorkerRequest::ValidateSql { request, .. } => *request,
+        | WorkerRequest::ValidateSql { request, .. }
+        | WorkerRequest::DebugSql { request, .. } => *request,
     }
 }
 
@@ -784,7 +785,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::LoadRestorePoints { .. }
             | WorkerRequest::LoadAppVersions { .. }
             | WorkerRequest::SaveAppVersion { .. }
-            | WorkerRequest::ValidateSql { .. } => continue,
+            | WorkerRequest::ValidateSql { .. }
+            | WorkerRequest::DebugSql { .. } => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
         answer(app, more);
@@ -3126,4 +3128,389 @@ fn editor_tiny_terminal_and_no_panic_at_any_size() {
             let _ = render(&app, w, h);
         }
     }
+}
+
+// ---- the editor's debug run -----------------------------------------------------------------
+
+const NOTE: &str =
+    "debug run on fake data: sources replaced by datagen, sinks collected — nothing \
+                    is written to real systems";
+
+/// The screen's rows without panel borders, joined by spaces (wrapped text reads as one).
+fn joined(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn debug_event(request: u64, event: SqlDebugEvent) -> Msg {
+    Msg::Worker(WorkerReply::SqlDebug { request, event })
+}
+
+fn debug_row(request: u64, sink: &str, kind: &str, values: &[&str]) -> Msg {
+    debug_event(
+        request,
+        SqlDebugEvent::Row {
+            sink: sink.into(),
+            kind: kind.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        },
+    )
+}
+
+/// F6: the one `DebugSql` it sends (the buffer, the app and its cluster, 10 s, 200 rows).
+fn start_debug(app: &mut App) -> u64 {
+    let reqs = requests(&app.update(code(KeyCode::F(6))));
+    let [WorkerRequest::DebugSql {
+        request,
+        app: name,
+        cluster,
+        sql,
+        seconds,
+        rows,
+    }] = &reqs[..]
+    else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(name.as_deref(), Some("orders"));
+    assert_eq!(cluster.as_deref(), Some("prod"));
+    assert_eq!(sql, SCRIPT);
+    assert_eq!((*seconds, *rows), (10, 200));
+    *request
+}
+
+/// A run with two sinks: `order_totals` (12 rows, an update among them) and `alerts` (2 rows).
+fn two_sink_run(app: &mut App, request: u64) {
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Started { note: NOTE.into() },
+    ));
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Replaced {
+            table: "order".into(),
+            connector: "kafka".into(),
+        },
+    ));
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Sink {
+            sink: "order_totals".into(),
+            columns: vec!["id".into(), "total".into(), "note".into()],
+        },
+    ));
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Sink {
+            sink: "alerts".into(),
+            columns: vec!["id".into(), "reason".into()],
+        },
+    ));
+    for i in 1..=10 {
+        let (id, total) = (i.to_string(), format!("{}.50", i * 10));
+        app.update(debug_row(
+            request,
+            "order_totals",
+            "+I",
+            &[&id, &total, "it's"],
+        ));
+    }
+    app.update(debug_row(
+        request,
+        "order_totals",
+        "-U",
+        &["3", "30.50", "it's"],
+    ));
+    app.update(debug_row(
+        request,
+        "order_totals",
+        "+U",
+        &["3", "61.00", "doubled"],
+    ));
+    app.update(debug_row(request, "alerts", "+I", &["7", "price above 50"]));
+    app.update(debug_row(request, "alerts", "-D", &["7", "price above 50"]));
+}
+
+#[test]
+fn editor_debug_run_with_two_sinks() {
+    let mut app = editor_app(Theme::plain(), 100, 34);
+    let request = start_debug(&mut app);
+    let s = render(&app, 100, 34);
+    assert!(s.contains("starting a debug run on fake data"), "{s}");
+    assert!(s.contains("waiting for rows…"), "{s}");
+    two_sink_run(&mut app, request);
+    let s = render(&app, 100, 34);
+    assert!(joined(&s).contains(NOTE), "the note is on screen:\n{s}");
+    assert!(s.contains("running… 14 rows so far"), "{s}");
+    insta::assert_snapshot!("editor_debug_running", s);
+    // Done; tab shows the other sink.
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Done {
+            ok: true,
+            rows: 14,
+            stopped: "time".into(),
+        },
+    ));
+    assert!(render(&app, 100, 34).contains("done: 14 rows (stopped: time)"));
+    app.update(code(KeyCode::Tab));
+    let s = render(&app, 100, 34);
+    assert!(s.contains("price above 50"), "{s}");
+    insta::assert_snapshot!("editor_debug_done_second_sink", s);
+    // Back to the first sink; the page shows the first rows, j scrolls, G the newest.
+    app.update(code(KeyCode::BackTab));
+    let s = render(&app, 100, 34);
+    assert!(s.contains("rows 1-"), "{s}");
+    app.update(key('G'));
+    let s = render(&app, 100, 34);
+    assert!(s.contains("doubled") && s.contains("of 12"), "{s}");
+    app.update(key('g'));
+    app.update(key('j'));
+    assert!(render(&app, 100, 34).contains("rows 2-"));
+    // F6 again closes it: the text has the whole body.
+    app.update(code(KeyCode::F(6)));
+    let s = render(&app, 100, 34);
+    assert!(!s.contains("Debug run"), "{s}");
+    assert!(s.contains("NORMAL"), "{s}");
+}
+
+#[test]
+fn editor_debug_run_failure_and_problems() {
+    let (mut theme, mut names) = editor_theme();
+    theme.error = Style::default().fg(Color::Indexed(14));
+    names.push((Color::Indexed(14), "theme-error"));
+    let mut app = editor_app(theme, 100, 30);
+    let request = start_debug(&mut app);
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Started { note: NOTE.into() },
+    ));
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Problem(SqlProblem {
+            line: 12,
+            column: 61,
+            statement: 3,
+            severity: ProblemSeverity::Error,
+            message: "Column 'id' not found in any table".into(),
+        }),
+    ));
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Failed {
+            reason: "the script has errors: nothing was run\nsee the problems list".into(),
+        },
+    ));
+    let buf = draw(&app, 100, 30);
+    let s = buffer_text(&buf);
+    insta::assert_snapshot!("editor_debug_failed", s);
+    assert!(joined(&s).contains(NOTE), "{s}");
+    assert!(s.contains("debug run: 1 error, 0 warnings"), "{s}");
+    let runs = runs_by_fg(&buf, &names);
+    assert!(
+        runs.contains("theme-error \"failed: the script has errors: nothing was run\""),
+        "{runs}"
+    );
+    assert!(
+        runs.contains("theme-error \"see the problems list\""),
+        "{runs}"
+    );
+    // The problem is in the gutter and the list: P from the panel (esc returns to it), Enter
+    // jumps to it.
+    assert!(runs.contains("row 12: error \"E\""), "{runs}");
+    app.update(key('P'));
+    app.update(code(KeyCode::Esc));
+    assert!(render(&app, 100, 30).contains("r run again"));
+    app.update(key('P'));
+    app.update(code(KeyCode::Enter));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("│ 12:61 of 12"), "{s}");
+    assert!(s.contains("Debug run"), "the panel stays open: {s}");
+    // F6 with the text unchanged goes back to the panel; r there runs it again.
+    assert_eq!(requests(&app.update(code(KeyCode::F(6)))), vec![]);
+    let reqs = requests(&app.update(key('r')));
+    let [WorkerRequest::DebugSql { request: again, .. }] = &reqs[..] else {
+        panic!("r runs it again: {reqs:?}")
+    };
+    assert_ne!(*again, request);
+    // From the text, once it changed, F6 runs the new text.
+    app.update(key('P'));
+    app.update(code(KeyCode::Enter));
+    app.update(key('x'));
+    let reqs = requests(&app.update(code(KeyCode::F(6))));
+    assert!(
+        matches!(&reqs[..], [WorkerRequest::DebugSql { request: r, sql, .. }] if r != again && sql.contains("WHERE d > ")),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn editor_debug_events_of_other_runs_are_dropped() {
+    let mut app = editor_app(Theme::plain(), 100, 30);
+    let first = start_debug(&mut app);
+    // :debug 30 replaces the run.
+    app.update(code(KeyCode::Esc));
+    app.update(key(':'));
+    type_str(&mut app, "debug 30");
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let [WorkerRequest::DebugSql {
+        request: second,
+        seconds: 30,
+        rows: 200,
+        ..
+    }] = &reqs[..]
+    else {
+        panic!("{reqs:?}")
+    };
+    assert_ne!(first, *second);
+    let before = render(&app, 100, 30);
+    app.clear_dirty();
+    for m in [
+        debug_event(first, SqlDebugEvent::Started { note: NOTE.into() }),
+        debug_row(first, "out", "+I", &["stale"]),
+        debug_event(
+            first,
+            SqlDebugEvent::Failed {
+                reason: "old".into(),
+            },
+        ),
+        debug_row(second + 100, "out", "+I", &["unknown"]),
+    ] {
+        assert_eq!(app.update(m), vec![]);
+    }
+    assert!(!app.is_dirty(), "nothing changed");
+    assert_eq!(render(&app, 100, 30), before);
+    app.update(debug_row(*second, "out", "+I", &["fresh"]));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("fresh") && !s.contains("stale"), "{s}");
+    assert!(s.contains("at most 200 rows") && s.contains("30 s"), "{s}");
+    // A bad :debug says how to write it.
+    app.update(code(KeyCode::Esc));
+    app.update(key(':'));
+    type_str(&mut app, "debug soon");
+    assert_eq!(requests(&app.update(code(KeyCode::Enter))), vec![]);
+    assert!(render(&app, 100, 30).contains(":debug [seconds [rows]]"));
+    // Closed: the run's later events are dropped.
+    assert!(!render(&app, 100, 30).contains("Debug run"));
+    app.clear_dirty();
+    app.update(debug_row(*second, "out", "+I", &["late"]));
+    assert!(!app.is_dirty());
+}
+
+#[test]
+fn editor_debug_rows_are_bounded_per_sink() {
+    let mut app = editor_app(Theme::plain(), 100, 30);
+    let request = start_debug(&mut app);
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Sink {
+            sink: "out".into(),
+            columns: vec!["n".into()],
+        },
+    ));
+    for i in 0..1500 {
+        app.update(debug_row(request, "out", "+I", &[&format!("row-{i}")]));
+    }
+    app.update(debug_row(request, "other", "+I", &["x"]));
+    let s = render(&app, 100, 30);
+    assert!(
+        s.contains("out (1500)")
+            && s.contains("rows 1-")
+            && s.contains("of 1000 (the newest of 1500 received)"),
+        "{s}"
+    );
+    assert!(s.contains("row-500") && !s.contains("row-499"), "{s}");
+    app.update(key('G'));
+    assert!(render(&app, 100, 30).contains("row-1499"));
+    // The other sink keeps its own rows.
+    app.update(code(KeyCode::Tab));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("rows 1-1 of 1") && !s.contains("row-"), "{s}");
+}
+
+#[test]
+fn editor_validation_in_flight_is_coalesced() {
+    let mut app = editor_app(Theme::plain(), 100, 30);
+    let reqs = requests(&app.update(ctrl('e')));
+    let first = request_id(&reqs[0]);
+    // Asked again with the same text: nothing more to do.
+    assert_eq!(requests(&app.update(ctrl('e'))), vec![]);
+    // The text changes; asking again (twice) waits for the one in flight.
+    app.update(key('x'));
+    assert_eq!(requests(&app.update(ctrl('e'))), vec![]);
+    assert_eq!(requests(&app.update(ctrl('e'))), vec![]);
+    assert!(render(&app, 100, 30).contains("validating… (again once done"));
+    // Its answer is shown, and one more validation of the text as it is now goes out.
+    app.update(key('x'));
+    let reqs = requests(&app.update(Msg::Worker(WorkerReply::SqlValidated {
+        request: first,
+        result: Ok((vec![], 1800)),
+    })));
+    let [WorkerRequest::ValidateSql { request, sql, .. }] = &reqs[..] else {
+        panic!("{reqs:?}")
+    };
+    assert_eq!(sql, &SCRIPT[2..], "the latest text");
+    let fx = app.update(Msg::Worker(WorkerReply::SqlValidated {
+        request: *request,
+        result: Ok((vec![], 35)),
+    }));
+    assert_eq!(fx, vec![]);
+    let s = render(&app, 100, 30);
+    assert!(
+        s.contains("validated in 35 ms: 0 errors, 0 warnings"),
+        "{s}"
+    );
+    assert!(!s.contains("text changed since"), "{s}");
+}
+
+#[test]
+fn editor_debug_panel_at_any_size() {
+    let mut app = editor_app(Theme::default(), 100, 30);
+    let request = start_debug(&mut app);
+    two_sink_run(&mut app, request);
+    app.update(debug_event(
+        request,
+        SqlDebugEvent::Failed {
+            reason: "a long reason ".repeat(20),
+        },
+    ));
+    for (w, h) in [
+        (0u16, 0u16),
+        (1, 1),
+        (0, 5),
+        (5, 0),
+        (2, 3),
+        (20, 6),
+        (12, 4),
+        (40, 12),
+        (30, 9),
+        (100, 30),
+    ] {
+        app.update(Msg::Resize(w, h));
+        let _ = render(&app, w, h);
+        for m in [
+            key('j'),
+            key('G'),
+            key('l'),
+            key('l'),
+            key('l'),
+            key('l'),
+            code(KeyCode::Tab),
+            key('h'),
+            key('g'),
+        ] {
+            app.update(m);
+            let _ = render(&app, w, h);
+        }
+    }
+    // Columns scrolled right: the position says from which.
+    for _ in 0..5 {
+        app.update(key('h'));
+    }
+    assert!(!render(&app, 100, 30).contains("from column"));
+    app.update(key('l'));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("from column 2 of 3"), "{s}");
 }

@@ -203,10 +203,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a Flink SQL script with Flink's planner, or run it on fake data.
+    /// Check a Flink SQL script with Flink's planner, or run it on fake data. Without a
+    /// subcommand: opens the console's SQL editor on a scratch buffer.
     Sql {
         #[command(subcommand)]
-        command: sql::SqlCommand,
+        command: Option<sql::SqlCommand>,
     },
     /// The audit trail of actions.
     Audit {
@@ -263,7 +264,10 @@ fn run(cli: Cli) -> Exit {
             return Exit::Usage;
         }
     };
-    let tui = matches!(cli.command, None | Some(Command::Edit { .. }));
+    let tui = matches!(
+        cli.command,
+        None | Some(Command::Edit { .. }) | Some(Command::Sql { command: None })
+    );
     let rt = match setup::runtime(tui) {
         Ok(rt) => rt,
         Err(e) => {
@@ -326,7 +330,14 @@ fn run(cli: Cli) -> Exit {
                 },
             ),
         )),
-        Some(Command::Sql { command }) => rt.block_on(sql::run(&ctx, command)),
+        Some(Command::Sql { command: None }) => rt.block_on(setup::run_tui_with(
+            ctx,
+            readonly,
+            Some(crate::tui::EditorTarget::Scratch),
+        )),
+        Some(Command::Sql {
+            command: Some(command),
+        }) => rt.block_on(sql::run(&ctx, command)),
         Some(other) => rt.block_on(run_managed(&ctx, other, readonly)),
     }
 }

@@ -349,10 +349,12 @@ async fn debug(ctx: &Context, file: &Path, target: &SqlTarget, opts: DebugOption
                     .iter()
                     .map(|c| format!("{} {}", c.name, c.data_type))
                     .collect();
-                eprintln!(
-                    "flinkdeck: collecting {sink} (statement {statement}): {}",
-                    cols.join(", ")
-                );
+                let what = if sink.starts_with("statement ") {
+                    format!("the SELECT of statement {statement}")
+                } else {
+                    format!("{sink} (statement {statement})")
+                };
+                eprintln!("flinkdeck: collecting {what}: {}", cols.join(", "));
             }
             DebugEvent::Row(row) => {
                 if !out_line(&row.to_json_line()) {

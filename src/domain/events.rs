@@ -10,6 +10,7 @@ use super::checkpoint::{CheckpointEntry, CheckpointStats};
 use super::health::ClusterHealth;
 use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
 use super::logs::{LogFileRef, LogTail};
+use super::sql::SqlDebugEvent;
 use super::sql::SqlProblem;
 
 /// What the UI asks the workers for.
@@ -79,6 +80,16 @@ pub enum WorkerRequest {
         cluster: Option<String>,
         sql: String,
     },
+    /// Run the script on fake data (sources on datagen, sinks collected) in a local mini cluster
+    /// for at most `seconds` and `rows`; events come back as `SqlDebug` replies.
+    DebugSql {
+        request: u64,
+        app: Option<String>,
+        cluster: Option<String>,
+        sql: String,
+        seconds: u32,
+        rows: u32,
+    },
 }
 
 /// What the workers report back. Replies are moved once through a channel, so the size
@@ -127,7 +138,10 @@ pub enum WorkerReply {
         job_apps: Vec<(JobKey, String)>,
     },
     /// A step of a running action, e.g. `savepoint triggered (trigger 1a2b…)`.
-    ActionProgress { request: u64, message: String },
+    ActionProgress {
+        request: u64,
+        message: String,
+    },
     ActionFinished {
         request: u64,
         outcome: ActionOutcome,
@@ -159,5 +173,9 @@ pub enum WorkerReply {
     SqlValidated {
         request: u64,
         result: Result<(Vec<SqlProblem>, u64), String>,
+    },
+    SqlDebug {
+        request: u64,
+        event: SqlDebugEvent,
     },
 }

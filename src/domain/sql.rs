@@ -43,6 +43,43 @@ pub struct SqlProblem {
     pub message: String,
 }
 
+/// What a debug run of a script (sources on datagen, sinks collected) reports, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SqlDebugEvent {
+    /// The run began; `note` says that nothing is written to real systems.
+    Started {
+        note: String,
+    },
+    /// A table now reads from datagen instead of `connector`.
+    Replaced {
+        table: String,
+        connector: String,
+    },
+    /// A collected sink and its columns.
+    Sink {
+        sink: String,
+        columns: Vec<String>,
+    },
+    /// One row for a sink; values rendered as text, in the sink's column order.
+    Row {
+        sink: String,
+        kind: String,
+        values: Vec<String>,
+    },
+    Problem(SqlProblem),
+    /// The run ended by itself (row or time limit, sources finished).
+    Done {
+        ok: bool,
+        rows: u64,
+        stopped: String,
+    },
+    /// The helper could not run it.
+    Failed {
+        reason: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

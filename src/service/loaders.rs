@@ -31,7 +31,8 @@ pub async fn answer(
         | WorkerRequest::LoadAudit { .. }
         | WorkerRequest::LoadAppVersions { .. }
         | WorkerRequest::SaveAppVersion { .. }
-        | WorkerRequest::ValidateSql { .. } => return None,
+        | WorkerRequest::ValidateSql { .. }
+        | WorkerRequest::DebugSql { .. } => return None,
         WorkerRequest::LoadJobDetail { key, request } => {
             let result = match clusters.get(&key.cluster) {
                 Some(h) => h

@@ -5,6 +5,7 @@ pub mod clusters;
 pub mod loaders;
 pub mod ops;
 pub mod poll;
+pub mod sql_worker;
 pub mod workers;
 
 pub use clusters::{ClusterHandle, Clusters};

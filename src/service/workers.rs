@@ -194,6 +194,9 @@ async fn run_dispatcher(
     replies: mpsc::Sender<WorkerReply>,
 ) {
     let permits = Arc::new(Semaphore::new(MAX_LOADS));
+    let sql = ops
+        .as_ref()
+        .map(|o| super::sql_worker::spawn_sql_worker(o.clone(), replies.clone()));
     while let Some(req) = requests.recv().await {
         if let WorkerRequest::RefreshAll = req {
             for w in &wakers {
@@ -223,6 +226,31 @@ async fn run_dispatcher(
                     .send(WorkerReply::ActionFinished { request, outcome })
                     .await;
             });
+            continue;
+        }
+        if let WorkerRequest::ValidateSql { request, .. }
+        | WorkerRequest::DebugSql { request, .. } = &req
+        {
+            let request = *request;
+            match &sql {
+                // try_send: a full queue drops the request (the UI asks again), never blocks.
+                Some(tx) => {
+                    if tx.try_send(req).is_err() {
+                        warn!("SQL worker busy: request {request} dropped");
+                    }
+                }
+                None => {
+                    let _ = replies
+                        .send(WorkerReply::SqlValidated {
+                            request,
+                            result: Err(
+                                "validation needs the local database, which could not be opened"
+                                    .into(),
+                            ),
+                        })
+                        .await;
+                }
+            }
             continue;
         }
         if let WorkerRequest::LoadRestorePoints { app, request } = req {
@@ -263,9 +291,7 @@ async fn run_dispatcher(
         }
         if matches!(
             req,
-            WorkerRequest::LoadAppVersions { .. }
-                | WorkerRequest::SaveAppVersion { .. }
-                | WorkerRequest::ValidateSql { .. }
+            WorkerRequest::LoadAppVersions { .. } | WorkerRequest::SaveAppVersion { .. }
         ) {
             let replies = replies.clone();
             let ops = ops.clone();
@@ -355,10 +381,6 @@ async fn answer_editor(ops: Option<&OpsContext>, req: WorkerRequest) -> Option<W
                 result,
             }
         }
-        WorkerRequest::ValidateSql { request, .. } => WorkerReply::SqlValidated {
-            request,
-            result: Err("validation backend not wired yet".to_string()),
-        },
         _ => return None,
     })
 }

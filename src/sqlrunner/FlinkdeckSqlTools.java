@@ -32,12 +32,17 @@
  * (CREATE/ALTER/DROP, USE, LOAD MODULE, ...) runs in a fresh in-memory catalog; INSERT, statement
  * sets, CREATE TABLE AS and SELECT are parsed and planned (explain) but never run. A table whose
  * connector (or format) factory is not on the classpath is a warning (its DDL, and every statement
- * whose planning stopped at that factory), never an error. Nothing else runs: EXECUTE PLAN,
- * COMPILE PLAN, CALL, ADD JAR, job statements are only parsed.
+ * that reads or writes it), never an error. A CREATE CATALOG of another type than
+ * generic_in_memory (hive, jdbc, ...) is not opened: an empty in-memory catalog stands in, and
+ * "not found" errors of statements that use it are warnings. Nothing else runs: EXECUTE PLAN,
+ * COMPILE PLAN, CALL, ADD JAR, job statements are only parsed. A top-level SELECT is a warning
+ * (the job runner refuses it). Validation goes on after an error.
  *
  * Debug run: the same, but before any query is planned every table the script created is
  * re-created with the 'datagen' connector (same columns, computed columns and watermarks; metadata
- * columns become plain columns; no partitions), so no original connector is ever instantiated.
+ * columns become plain columns; no partitions; small random numbers and strings), so no original
+ * connector is ever instantiated. (Precisely: the 'flinkdeck-debug' connector below, which is
+ * datagen plus lookups for processing-time lookup joins.)
  * Each INSERT's (and CREATE TABLE AS's) query is shaped to its sink's columns and collected with
  * TableResult.collect() from a local mini cluster (a top-level SELECT is collected as is); the rows
  * are streamed back until "rows" rows or "seconds" seconds, then the jobs are cancelled.
@@ -60,6 +65,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -77,7 +83,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.table.DataGenTableSourceFactory;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.Expressions;
 import org.apache.flink.table.api.Schema;
@@ -93,9 +101,21 @@ import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ContextResolvedTable;
 import org.apache.flink.table.catalog.ObjectIdentifier;
 import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.connector.source.LookupTableSource;
+import org.apache.flink.table.connector.source.ScanTableSource;
+import org.apache.flink.table.connector.source.lookup.LookupFunctionProvider;
+import org.apache.flink.table.data.DecimalData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.expressions.Expression;
+import org.apache.flink.table.functions.LookupFunction;
 import org.apache.flink.table.factories.DeserializationFormatFactory;
 import org.apache.flink.table.factories.DynamicTableFactory;
+import org.apache.flink.table.factories.DynamicTableSourceFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.SerializationFormatFactory;
 import org.apache.flink.table.operations.CreateTableASOperation;
@@ -113,6 +133,7 @@ import org.apache.flink.table.operations.ddl.CreateTableOperation;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.BinaryType;
 import org.apache.flink.table.types.logical.CharType;
+import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.RowType;
@@ -293,7 +314,7 @@ public final class FlinkdeckSqlTools {
         int column;
         int endLine;
         int endColumn;
-        final String severity;
+        String severity;
         String message;
         String connector;
         String table;
@@ -627,56 +648,13 @@ public final class FlinkdeckSqlTools {
         // Tables (full identifier) whose connector or format is missing.
         Map<String, Missing> missing = new LinkedHashMap<>();
 
+        Catalogs catalogs = new Catalogs();
         for (Stmt s : stmts) {
-            Problem setProblem = session.applySetOrReset(s);
-            if (setProblem != null) {
-                problems.add(setProblem);
-                continue;
-            }
-            if (session.handledSet) {
-                continue;
-            }
-            if (!session.ensureEnvironment(s, problems)) {
+            int before = problems.size();
+            boolean go = validateStatement(session, s, problems, missing, catalogs);
+            catalogs.soften(problems, before, s);
+            if (!go) {
                 return problems;
-            }
-            Operation op;
-            try {
-                op = session.parse(s);
-            } catch (Throwable e) {
-                problems.add(noteMissing(problem(s, e), s, missing));
-                continue;
-            }
-            try {
-                CreateTableOperation create = ctasTable(op);
-                if (create != null) {
-                    // CREATE TABLE AS: the table first (later statements use it), then the
-                    // INSERT into it is planned (1.20 cannot explain a CTAS as such).
-                    session.internal.executeInternal(create);
-                    checkFactories(s, create, problems, missing);
-                    plan(session, s, ctasInsert(session, op), problems, missing);
-                } else if (op instanceof ModifyOperation) {
-                    plan(session, s, op, problems, missing);
-                } else if (s.inSet) {
-                    problems.add(new Problem(s, "error",
-                            "only INSERT statements are allowed inside a statement set"));
-                } else if (op instanceof QueryOperation) {
-                    if (plan(session, s, op, problems, missing)) {
-                        problems.add(new Problem(s, "warning",
-                                "a top-level SELECT has no sink: a debug run shows its rows, but "
-                                        + "the job runner refuses it (use INSERT INTO)"));
-                    }
-                } else if (op instanceof CreateTableOperation) {
-                    session.internal.executeInternal(op);
-                    checkFactories(s, (CreateTableOperation) op, problems, missing);
-                } else if (op instanceof ExplainOperation) {
-                    session.internal.executeInternal(op);
-                } else if (isCatalogOperation(op)) {
-                    session.internal.executeInternal(op);
-                }
-                // Anything else (EXECUTE PLAN, COMPILE PLAN, CALL, ADD JAR, SHOW JOBS, ...) would
-                // do something outside the catalog: parsing it was the check.
-            } catch (Throwable e) {
-                problems.add(noteMissing(problem(s, e), s, missing));
             }
         }
         // The DDL warnings name the statements that read or write the table: their semantic
@@ -709,6 +687,128 @@ public final class FlinkdeckSqlTools {
             m.ddl.message = sb.toString();
         }
         return problems;
+    }
+
+    /** Validates one statement; false when validation cannot go on. */
+    private static boolean validateStatement(Session session, Stmt s, List<Problem> problems,
+            Map<String, Missing> missing, Catalogs catalogs) {
+        Problem setProblem = session.applySetOrReset(s);
+        if (setProblem != null) {
+            problems.add(setProblem);
+            return true;
+        }
+        if (session.handledSet) {
+            return true;
+        }
+        if (!session.ensureEnvironment(s, problems)) {
+            return false;
+        }
+        Operation op;
+        try {
+            op = session.parse(s);
+        } catch (Throwable e) {
+            problems.add(noteMissing(problem(s, e), s, missing));
+            return true;
+        }
+        try {
+            CreateTableOperation create = ctasTable(op);
+            if (create != null) {
+                // CREATE TABLE AS: the table first (later statements use it), then the INSERT
+                // into it is planned (1.20 cannot explain a CTAS as such).
+                session.internal.executeInternal(create);
+                checkFactories(s, create, problems, missing);
+                plan(session, s, ctasInsert(session, op), problems, missing);
+            } else if (op instanceof ModifyOperation) {
+                plan(session, s, op, problems, missing);
+            } else if (s.inSet) {
+                problems.add(new Problem(s, "error",
+                        "only INSERT statements are allowed inside a statement set"));
+            } else if (op instanceof QueryOperation) {
+                if (plan(session, s, op, problems, missing)) {
+                    problems.add(new Problem(s, "warning",
+                            "a top-level SELECT has no sink: a debug run shows its rows, but "
+                                    + "the job runner refuses it (use INSERT INTO)"));
+                }
+            } else if (op instanceof CreateTableOperation) {
+                session.internal.executeInternal(op);
+                checkFactories(s, (CreateTableOperation) op, problems, missing);
+            } else if (op instanceof CreateCatalogOperation) {
+                catalogs.create(session, s, (CreateCatalogOperation) op, problems);
+            } else if (op instanceof ExplainOperation) {
+                session.internal.executeInternal(op);
+            } else if (isCatalogOperation(op)) {
+                session.internal.executeInternal(op);
+                catalogs.used(op);
+            }
+            // Anything else (EXECUTE PLAN, COMPILE PLAN, CALL, ADD JAR, SHOW JOBS, ...) would do
+            // something outside the catalog: parsing it was the check.
+        } catch (Throwable e) {
+            problems.add(noteMissing(problem(s, e), s, missing));
+        }
+        return true;
+    }
+
+    /**
+     * Catalogs other than in-memory ones (hive, jdbc, paimon, ...) are not opened while
+     * validating (that would reach a metastore or a database): an empty in-memory catalog of the
+     * same name stands in, and "not found" errors of statements that use it become warnings.
+     */
+    private static final class Catalogs {
+        /** Name of each stand-in catalog -> its real type. */
+        final Map<String, String> external = new LinkedHashMap<>();
+        String current = "default_catalog";
+
+        void create(Session session, Stmt s, CreateCatalogOperation op, List<Problem> problems) {
+            String type = op.getProperties().get("type");
+            if (type == null || "generic_in_memory".equals(type)) {
+                session.internal.executeInternal(op);
+                return;
+            }
+            String name = op.getCatalogName();
+            session.tEnv.executeSql("CREATE CATALOG `" + name.replace("`", "``")
+                    + "` WITH ('type' = 'generic_in_memory')");
+            external.put(name, type);
+            problems.add(new Problem(s, "warning", "catalog '" + name + "' (type '" + type
+                    + "') is not opened while validating: its tables are unknown here, so "
+                    + "statements that use them are checked only up to them"));
+        }
+
+        void used(Operation op) {
+            if (op instanceof org.apache.flink.table.operations.UseCatalogOperation) {
+                current = ((org.apache.flink.table.operations.UseCatalogOperation) op)
+                        .getCatalogName();
+            } else if (op instanceof org.apache.flink.table.operations.UseDatabaseOperation) {
+                current = ((org.apache.flink.table.operations.UseDatabaseOperation) op)
+                        .getCatalogName();
+            }
+        }
+
+        private static final Pattern NOT_FOUND = Pattern.compile(
+                "(?i)not found|does not exist|cannot find table|doesn't exist");
+
+        /** Turns the "not found" errors of statements on a stand-in catalog into warnings. */
+        void soften(List<Problem> problems, int from, Stmt s) {
+            if (external.isEmpty()) {
+                return;
+            }
+            String which = external.containsKey(current) ? current : null;
+            for (String name : external.keySet()) {
+                if (which == null && mentions(s.text, name)) {
+                    which = name;
+                }
+            }
+            if (which == null) {
+                return;
+            }
+            for (int i = from; i < problems.size(); i++) {
+                Problem p = problems.get(i);
+                if ("error".equals(p.severity) && NOT_FOUND.matcher(p.message).find()) {
+                    p.severity = "warning";
+                    p.message = p.message + " (not checked: catalog '" + which + "' of type '"
+                            + external.get(which) + "' is not opened while validating)";
+                }
+            }
+        }
     }
 
     /** Whether {@code text} names {@code name} as an identifier (outside strings, comments). */
@@ -1226,7 +1326,8 @@ public final class FlinkdeckSqlTools {
                 Schema.UnresolvedPrimaryKey pk = unresolved.getPrimaryKey().get();
                 b.primaryKeyNamed(pk.getConstraintName(), pk.getColumnNames());
             }
-            TableDescriptor.Builder d = TableDescriptor.forConnector("datagen").schema(b.build());
+            TableDescriptor.Builder d =
+                    TableDescriptor.forConnector(DEBUG_CONNECTOR).schema(b.build());
             if (session.batch()) {
                 d.option("number-of-rows", String.valueOf(Math.max(1, maxRows)));
             } else {
@@ -1262,6 +1363,170 @@ public final class FlinkdeckSqlTools {
             m.put("table", oid.getObjectName());
             m.put("connector", connector == null ? "" : connector);
             emit(m);
+        }
+    }
+
+    /**
+     * The connector of every table a debug run replaces: datagen for scans (the options are
+     * datagen's), and lookups (processing-time lookup joins, e.g. on a JDBC dimension table) that
+     * answer every key with one row of the key and random values. Registered only on the helper's
+     * classpath (a services file flinkdeck writes), never in the jar submitted to clusters.
+     */
+    static final String DEBUG_CONNECTOR = "flinkdeck-debug";
+
+    /** The factory of {@link #DEBUG_CONNECTOR}. */
+    public static final class DebugSourceFactory implements DynamicTableSourceFactory {
+        public DebugSourceFactory() {}
+
+        @Override
+        public String factoryIdentifier() {
+            return DEBUG_CONNECTOR;
+        }
+
+        @Override
+        public Set<ConfigOption<?>> requiredOptions() {
+            return Collections.emptySet();
+        }
+
+        @Override
+        public Set<ConfigOption<?>> optionalOptions() {
+            return Collections.emptySet();
+        }
+
+        @Override
+        public DynamicTableSource createDynamicTableSource(Context context) {
+            DynamicTableSource scan =
+                    new DataGenTableSourceFactory().createDynamicTableSource(context);
+            return new DebugSource((ScanTableSource) scan,
+                    (RowType) context.getPhysicalRowDataType().getLogicalType());
+        }
+    }
+
+    /** datagen's scan, plus lookups. */
+    static final class DebugSource implements ScanTableSource, LookupTableSource {
+        private final ScanTableSource scan;
+        private final RowType type;
+
+        DebugSource(ScanTableSource scan, RowType type) {
+            this.scan = scan;
+            this.type = type;
+        }
+
+        @Override
+        public ChangelogMode getChangelogMode() {
+            return scan.getChangelogMode();
+        }
+
+        @Override
+        public ScanTableSource.ScanRuntimeProvider getScanRuntimeProvider(
+                ScanTableSource.ScanContext context) {
+            return scan.getScanRuntimeProvider(context);
+        }
+
+        @Override
+        public LookupTableSource.LookupRuntimeProvider getLookupRuntimeProvider(
+                LookupTableSource.LookupContext context) {
+            int[][] keys = context.getKeys();
+            int[] top = new int[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                top[i] = keys[i][0];
+            }
+            return LookupFunctionProvider.of(new DebugLookup(type, top));
+        }
+
+        @Override
+        public DynamicTableSource copy() {
+            return new DebugSource((ScanTableSource) scan.copy(), type);
+        }
+
+        @Override
+        public String asSummaryString() {
+            return "flinkdeck debug source (datagen)";
+        }
+    }
+
+    /** Answers every key with one row: the key, and random values elsewhere. */
+    public static final class DebugLookup extends LookupFunction {
+        private static final long serialVersionUID = 1L;
+        private final RowType type;
+        private final int[] keys;
+        private transient java.util.Random random;
+        private transient RowData.FieldGetter[] keyGetters;
+
+        DebugLookup(RowType type, int[] keys) {
+            this.type = type;
+            this.keys = keys;
+        }
+
+        @Override
+        public Collection<RowData> lookup(RowData keyRow) {
+            if (random == null) {
+                random = new java.util.Random();
+                keyGetters = new RowData.FieldGetter[keys.length];
+                for (int j = 0; j < keys.length; j++) {
+                    keyGetters[j] = RowData.createFieldGetter(type.getTypeAt(keys[j]), j);
+                }
+            }
+            GenericRowData row = new GenericRowData(type.getFieldCount());
+            for (int i = 0; i < type.getFieldCount(); i++) {
+                row.setField(i, fake(type.getTypeAt(i)));
+            }
+            for (int j = 0; j < keys.length; j++) {
+                row.setField(keys[j], keyGetters[j].getFieldOrNull(keyRow));
+            }
+            return Collections.<RowData>singletonList(row);
+        }
+
+        private Object fake(LogicalType t) {
+            switch (t.getTypeRoot()) {
+                case CHAR:
+                    return StringData.fromString(hex(((CharType) t).getLength()));
+                case VARCHAR:
+                    return StringData.fromString(hex(Math.min(10, ((VarCharType) t).getLength())));
+                case BOOLEAN:
+                    return random.nextBoolean();
+                case TINYINT:
+                    return (byte) random.nextInt(101);
+                case SMALLINT:
+                    return (short) random.nextInt(1001);
+                case INTEGER:
+                    return random.nextInt(1001);
+                case BIGINT:
+                    return (long) random.nextInt(1001);
+                case FLOAT:
+                    return random.nextFloat() * 1000;
+                case DOUBLE:
+                    return random.nextDouble() * 1000;
+                case DECIMAL:
+                    DecimalType d = (DecimalType) t;
+                    double max = Math.min(999, Math.pow(10, d.getPrecision() - d.getScale()) - 1);
+                    BigDecimal v = BigDecimal.valueOf(random.nextDouble() * Math.max(0, max))
+                            .setScale(d.getScale(), java.math.RoundingMode.DOWN);
+                    return DecimalData.fromBigDecimal(v, d.getPrecision(), d.getScale());
+                case DATE:
+                    return (int) java.time.LocalDate.now().toEpochDay();
+                case TIME_WITHOUT_TIME_ZONE:
+                    return (int) (System.currentTimeMillis() % 86_400_000L);
+                case TIMESTAMP_WITHOUT_TIME_ZONE:
+                case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+                    return TimestampData.fromEpochMillis(System.currentTimeMillis());
+                case BINARY:
+                    return new byte[((BinaryType) t).getLength()];
+                case VARBINARY:
+                    byte[] b = new byte[Math.min(8, ((VarBinaryType) t).getLength())];
+                    random.nextBytes(b);
+                    return b;
+                default:
+                    return null;
+            }
+        }
+
+        private String hex(int length) {
+            StringBuilder sb = new StringBuilder(length);
+            for (int i = 0; i < length; i++) {
+                sb.append(Character.forDigit(random.nextInt(16), 16));
+            }
+            return sb.toString();
         }
     }
 
@@ -1461,7 +1726,8 @@ public final class FlinkdeckSqlTools {
             return Double.isNaN(d) || Double.isInfinite(d) ? String.valueOf(d) : v;
         }
         if (v instanceof BigDecimal) {
-            return new Json.Raw(((BigDecimal) v).toPlainString());
+            // A string keeps the scale and every digit (a JSON number becomes a double).
+            return ((BigDecimal) v).toPlainString();
         }
         if (v instanceof Number) {
             return v;
@@ -1527,15 +1793,6 @@ public final class FlinkdeckSqlTools {
     /** A minimal JSON reader and writer (Flink's shaded Jackson differs between versions). */
     static final class Json {
         private Json() {}
-
-        /** A number written verbatim. */
-        static final class Raw {
-            final String text;
-
-            Raw(String text) {
-                this.text = text;
-            }
-        }
 
         static Object parse(String text) {
             int[] pos = {0};
@@ -1692,8 +1949,6 @@ public final class FlinkdeckSqlTools {
                 sb.append("null");
             } else if (v instanceof String) {
                 quote(sb, (String) v);
-            } else if (v instanceof Raw) {
-                sb.append(((Raw) v).text);
             } else if (v instanceof Boolean || v instanceof Integer || v instanceof Long
                     || v instanceof Short || v instanceof Byte) {
                 sb.append(v);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
 use super::vars::{mask, mask_json, substitute, Substituted};
@@ -118,7 +118,8 @@ struct Spec {
 /// A validator and debug runner for one Flink version, backed by one reusable helper JVM.
 ///
 /// Requests run one at a time (`&mut self`). A debug run keeps the helper busy until its event
-/// stream ends; the next request waits for that (drop the stream's receiver to cancel the run).
+/// stream ends; dropping the stream's receiver cancels the run, and so does the next request
+/// (which waits for the run to stop, a few seconds at most).
 pub struct SqlHelper {
     spec: Arc<Spec>,
     slot: Slot,
@@ -129,8 +130,12 @@ pub struct SqlHelper {
 
 enum Slot {
     Idle(Proc),
-    /// A debug run holds the process; it comes back here when the run ends (None: it died).
-    Busy(oneshot::Receiver<Option<Proc>>),
+    /// A debug run holds the process; it comes back through `back` when the run ends (None: it
+    /// died). Notifying `stop` cancels the run.
+    Busy {
+        back: oneshot::Receiver<Option<Proc>>,
+        stop: Arc<Notify>,
+    },
     Down,
 }
 
@@ -153,7 +158,8 @@ impl SqlHelper {
             .await
             .map_err(|e| SqlToolsError::Helper(format!("building the helper jar: {e}")))??;
         let java = sqlrunner::java_tool("java")?;
-        let mut parts = vec![jar, flink_home.join("lib").join("*")];
+        let services = write_services(cache_dir)?;
+        let mut parts = vec![jar, services, flink_home.join("lib").join("*")];
         parts.extend(extra_jars.iter().cloned());
         let classpath = std::env::join_paths(&parts).map_err(|e| {
             SqlToolsError::Helper(format!("a jar path cannot be put on a classpath: {e}"))
@@ -345,11 +351,15 @@ impl SqlHelper {
             }
         };
         let (back_tx, back_rx) = oneshot::channel();
-        self.slot = Slot::Busy(back_rx);
+        let stop = Arc::new(Notify::new());
+        self.slot = Slot::Busy {
+            back: back_rx,
+            stop: Arc::clone(&stop),
+        };
         let limit = opts.seconds.saturating_add(DEBUG_GRACE.as_secs());
         let spec = Arc::clone(&self.spec);
         tokio::spawn(async move {
-            let proc = pump_debug(proc, id, limit, sub, tx, &spec).await;
+            let proc = pump_debug(proc, id, limit, sub, tx, &stop, &spec).await;
             let _ = back_tx.send(proc);
         });
         Ok(rx)
@@ -381,7 +391,11 @@ impl SqlHelper {
         let slot = std::mem::replace(&mut self.slot, Slot::Down);
         let proc = match slot {
             Slot::Idle(p) => Some(p),
-            Slot::Busy(rx) => rx.await.ok().flatten(),
+            Slot::Busy { back, stop } => {
+                // A debug run still going is cancelled (its receiver may never be read again).
+                stop.notify_one();
+                back.await.ok().flatten()
+            }
             Slot::Down => None,
         };
         if let Some(mut p) = proc {
@@ -406,6 +420,7 @@ async fn pump_debug(
     limit: u64,
     sub: Substituted,
     tx: mpsc::Sender<DebugEvent>,
+    stop: &Notify,
     spec: &Spec,
 ) -> Option<Proc> {
     let deadline = Instant::now() + Duration::from_secs(limit);
@@ -419,6 +434,7 @@ async fn pump_debug(
         let step = tokio::select! {
             ev = proc.next(deadline) => Step::Event(ev),
             _ = tx.closed(), if !cancelled => Step::Closed,
+            _ = stop.notified(), if !cancelled => Step::Closed,
         };
         let ev = match step {
             Step::Closed => {
@@ -446,10 +462,21 @@ async fn pump_debug(
             continue;
         };
         let done = matches!(event, DebugEvent::Done(_) | DebugEvent::Failed(_));
-        if !cancelled && tx.send(event).await.is_err() {
-            cancelled = true;
-            if proc.send(&json!({"op": "cancel"})).is_err() {
-                return None;
+        if cancelled {
+            if done {
+                // Best effort: a receiver that is still there learns how the run ended.
+                let _ = tx.try_send(event);
+            }
+        } else {
+            let delivered = tokio::select! {
+                r = tx.send(event) => r.is_ok(),
+                _ = stop.notified() => false,
+            };
+            if !delivered {
+                cancelled = true;
+                if proc.send(&json!({"op": "cancel"})).is_err() {
+                    return None;
+                }
             }
         }
         if done {
@@ -720,6 +747,31 @@ fn read_bounded_line(r: &mut impl BufRead, max: usize) -> io::Result<Option<Stri
             ));
         }
     }
+}
+
+/// The debug runs' connector (`flinkdeck-debug`, in the runner jar) is registered for the helper
+/// only: a classpath directory with its services file, so the jar submitted to clusters does not
+/// announce it.
+const DEBUG_FACTORY: &str = "flinkdeck.sqlrunner.FlinkdeckSqlTools$DebugSourceFactory\n";
+
+/// Writes `<cache>/sql-helper-services/META-INF/services/...Factory`; returns the directory.
+fn write_services(cache_dir: &Path) -> Result<PathBuf, SqlToolsError> {
+    let root = cache_dir.join("sql-helper-services");
+    let dir = root.join("META-INF").join("services");
+    let file = dir.join("org.apache.flink.table.factories.Factory");
+    if std::fs::read_to_string(&file).is_ok_and(|t| t == DEBUG_FACTORY) {
+        return Ok(root);
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SqlToolsError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    // Written aside and renamed, so a helper starting at the same time never reads half a file.
+    let tmp = dir.join(format!(".factory-{}", std::process::id()));
+    std::fs::write(&tmp, DEBUG_FACTORY).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &file).map_err(io(&file))?;
+    Ok(root)
 }
 
 /// Opens (truncates) the helper's log, readable by the owner only (it may quote table options).

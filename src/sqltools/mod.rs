@@ -114,8 +114,10 @@ pub struct DebugRow {
     pub kind: String,
     /// The sink's column names (shared by all rows of the sink), in schema order.
     pub columns: Arc<[String]>,
-    /// One value per column: numbers, strings (also for times, as `2024-05-01 10:00:00.123`, and
-    /// bytes, base64), booleans, null, objects for ROW and MAP, arrays for ARRAY.
+    /// One value per column: numbers, strings (also for DECIMAL, exact, e.g. `"716.00"`; times,
+    /// as `2024-05-01 10:00:00.123`; bytes, base64), booleans, null, objects for ROW and MAP
+    /// (arrays of `[key, value]` when keys are not strings; MULTISET is a map to counts), arrays
+    /// for ARRAY.
     pub values: Vec<serde_json::Value>,
 }
 

@@ -1175,7 +1175,12 @@ impl App {
                 }
             }
             WorkerReply::SqlValidated { request, result } => {
-                if self.on_sql_validated(request, result) {
+                if self.on_sql_validated(request, result, fx) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::SqlDebug { request, event } => {
+                if self.on_sql_debug(request, event) {
                     self.dirty = true;
                 }
             }

@@ -1,8 +1,8 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
 //! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`, and the
-//! SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`), each context's rows in its
-//! `keymap` array.
+//! SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`, `[debug]`), each context's rows
+//! in its `keymap` array.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,7 @@ actions! {
     Validate => "validate", "Validate with Flink's planner";
     Problems => "problems", "Problems list";
     Submit => "submit", "Save and start";
+    Debug => "debug", "Debug run on fake data";
 }
 
 impl Action {
@@ -154,10 +155,12 @@ pub enum KeyContext {
     Diff,
     /// The editor's problems list.
     Problems,
+    /// The results panel of a debug run in the editor.
+    Debug,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 10] = [
+    pub const ALL: [KeyContext; 11] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
@@ -168,6 +171,7 @@ impl KeyContext {
         KeyContext::Versions,
         KeyContext::Diff,
         KeyContext::Problems,
+        KeyContext::Debug,
     ];
 
     /// The table name in keymap files.
@@ -183,6 +187,7 @@ impl KeyContext {
             KeyContext::Versions => "versions",
             KeyContext::Diff => "diff",
             KeyContext::Problems => "problems",
+            KeyContext::Debug => "debug",
         }
     }
 

@@ -14,10 +14,15 @@ use super::super::app::{App, Effect, Overlay};
 use super::super::detail::step;
 use super::super::keymap::{Action, KeyContext};
 use super::super::ui;
+use super::debug::{debug_limits, DEBUG_ROWS, DEBUG_SECONDS};
 use super::{
     byte_of, AfterSave, DiffView, EditorState, EditorTarget, History, Mode, Pane, PendingSave,
     Prompt, PromptKind, Validation,
 };
+
+/// A validation with no answer after this long is taken as lost (the worker serves one request
+/// at a time, and a debug run or the first start of the helper JVM can take a while).
+const VALIDATE_LOST_MS: i64 = 120_000;
 
 /// The character of a key pressed without Ctrl or Alt.
 fn plain_char(key: &KeyEvent) -> Option<char> {
@@ -153,6 +158,7 @@ impl App {
             Pane::Versions => self.on_versions_key(key, fx),
             Pane::Diff => self.on_diff_key(key),
             Pane::Problems => self.on_problems_key(key),
+            Pane::Debug => self.on_debug_key(key, fx),
         }
     }
 
@@ -248,6 +254,19 @@ impl App {
             Action::Versions => return self.open_versions(fx),
             Action::DiffRunning => return self.diff_running(Pane::Text),
             Action::Validate => return self.validate(fx),
+            Action::Debug => {
+                // The panel of a run of this very text gets the focus back; otherwise the text
+                // as it is now runs.
+                if ed
+                    .debug
+                    .as_ref()
+                    .is_some_and(|d| d.generation == ed.buf.generation())
+                {
+                    ed.pane = Pane::Debug;
+                    return;
+                }
+                return self.start_debug(DEBUG_SECONDS, DEBUG_ROWS, fx);
+            }
             Action::Command => {
                 ed.prompt = Some(Prompt {
                     kind: PromptKind::Command,
@@ -274,6 +293,7 @@ impl App {
                     );
                 } else {
                     ed.show_problems = true;
+                    ed.problems_back = Pane::Text;
                     ed.pane = Pane::Problems;
                 }
                 return;
@@ -467,10 +487,21 @@ impl App {
             "q!" | "quit!" => self.close_editor(true),
             "submit" => self.submit(fx),
             "validate" => self.validate(fx),
+            "debug" => match debug_limits(&args) {
+                Some((seconds, rows)) => self.start_debug(seconds, rows, fx),
+                None => self.flash(
+                    FlashLevel::Warning,
+                    format!(
+                        ":debug [seconds [rows]] (seconds 1-600, rows at least 1), not :debug \
+                         {rest}"
+                    ),
+                ),
+            },
             "versions" => self.open_versions(fx),
             "problems" => {
                 if let Some(ed) = self.editor.as_mut().filter(|e| !e.problems().is_empty()) {
                     ed.show_problems = true;
+                    ed.problems_back = Pane::Text;
                     ed.pane = Pane::Problems;
                 }
             }
@@ -489,7 +520,7 @@ impl App {
                 FlashLevel::Warning,
                 format!(
                     "unknown command :{word} (:123 goes to a line; :w [message], :q, :q!, :wq, \
-                     :submit, :validate, :versions, :problems, :diff [N [M]])"
+                     :submit, :validate, :debug [seconds [rows]], :versions, :problems, :diff [N [M]])"
                 ),
             ),
         }
@@ -841,12 +872,31 @@ impl App {
 
     // ---- validation and problems ----------------------------------------------------------
 
+    /// Validates the buffer. While a validation is in flight another is not sent: one more
+    /// goes out when it answers, with the text as it is then (the latest wins).
     fn validate(&mut self, fx: &mut Vec<Effect>) {
+        let now = self.now_ms;
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        let recent = ed
+            .validation
+            .sent_at
+            .is_some_and(|t| now - t < VALIDATE_LOST_MS);
+        if ed.validation.loading() && recent {
+            ed.validate_queued = ed.buf.generation() != ed.validating_generation;
+            return;
+        }
+        self.send_validation(fx);
+    }
+
+    fn send_validation(&mut self, fx: &mut Vec<Effect>) {
         let request = self.next_id();
         let now = self.now_ms;
         let Some(ed) = self.editor.as_mut() else {
             return;
         };
+        ed.validate_queued = false;
         ed.validation.start(request, now);
         ed.validating_generation = ed.buf.generation();
         fx.push(Effect::Worker(WorkerRequest::ValidateSql {
@@ -871,10 +921,10 @@ impl App {
             Some(Action::Down) => ed.problem_sel = step(sel, 1, len),
             Some(Action::Top) => ed.problem_sel = 0,
             Some(Action::Bottom) => ed.problem_sel = len.saturating_sub(1),
-            Some(Action::Back | Action::Quit) => ed.pane = Pane::Text,
+            Some(Action::Back | Action::Quit) => ed.pane = ed.problems_return(),
             Some(Action::Problems) => {
                 ed.show_problems = false;
-                ed.pane = Pane::Text;
+                ed.pane = ed.problems_return();
             }
             Some(Action::Help) => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Some(Action::Open) => {
@@ -975,6 +1025,7 @@ impl App {
         &mut self,
         request: u64,
         result: Result<(Vec<SqlProblem>, u64), String>,
+        fx: &mut Vec<Effect>,
     ) -> bool {
         let Some(ed) = self
             .editor
@@ -989,11 +1040,15 @@ impl App {
                 problems,
                 elapsed_ms,
                 generation,
+                debug_request: None,
             }));
         ed.problem_sel = 0;
         ed.show_problems = !ed.problems().is_empty();
         if !ed.show_problems && ed.pane == Pane::Problems {
-            ed.pane = Pane::Text;
+            ed.pane = ed.problems_return();
+        }
+        if std::mem::take(&mut ed.validate_queued) && ed.buf.generation() != generation {
+            self.send_validation(fx);
         }
         true
     }

@@ -1,11 +1,12 @@
 //! The in-terminal Flink SQL editor: a tui-textarea buffer driven by our keymap (vim-like normal,
 //! insert and visual modes), drawn by our own renderer with Flink SQL highlighting, problem
 //! markers and search matches; versions of the app (list, diffs, restore), saving a version,
-//! validation and submit.
+//! validation, debug runs on fake data and submit.
 //!
 //! Everything here is pure: loads, saves and validations go to the workers as requests.
 
 mod buffer;
+mod debug;
 mod diff;
 pub(crate) mod highlight;
 mod keys;
@@ -15,6 +16,7 @@ use std::cell::Cell;
 use crate::domain::{AppVersion, Run, SqlProblem};
 
 pub(crate) use buffer::{byte_of, Buffer};
+pub(crate) use debug::{DebugRun, DebugSink, DebugStatus};
 pub(crate) use diff::{DiffKind, DiffView};
 
 use super::detail::Load;
@@ -70,6 +72,8 @@ pub(crate) enum Pane {
     Diff,
     /// The problems list has the focus (it is shown below the text).
     Problems,
+    /// The debug run's panel has the focus (it takes the lower half of the body).
+    Debug,
 }
 
 /// The app's versions (newest first) and its latest run.
@@ -116,12 +120,14 @@ pub(crate) struct PendingSave {
     pub then: AfterSave,
 }
 
-/// The last validation: its problems and time, and the buffer generation it checked.
+/// The last validation: its problems and time, and the buffer generation it checked. A debug
+/// run's problems come as one too (`debug_request` set, no time).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Validation {
     pub problems: Vec<SqlProblem>,
     pub elapsed_ms: u64,
     pub generation: u64,
+    pub debug_request: Option<u64>,
 }
 
 /// The editor's state (one editor at a time).
@@ -147,10 +153,17 @@ pub(crate) struct EditorState {
     pub validation: Load<Validation>,
     /// The buffer generation the validation in flight checks.
     pub validating_generation: u64,
+    /// Validate was asked for while a validation was in flight: once it answers, the buffer is
+    /// validated again (any number of asks make one more validation; the latest text wins).
+    pub validate_queued: bool,
     pub show_problems: bool,
+    /// Where `back` from the problems list goes.
+    pub problems_back: Pane,
     pub problem_sel: usize,
     pub problems_offset: Cell<usize>,
     pub save: Option<PendingSave>,
+    /// The debug run whose panel is open (events of other runs are dropped).
+    pub debug: Option<DebugRun>,
     /// Ctrl-C with unsaved changes warned once; the next Ctrl-C quits.
     pub quit_armed: bool,
     /// First visible line and column (kept by `draw` so the cursor stays visible).
@@ -176,10 +189,13 @@ impl EditorState {
             diff: None,
             validation: Load::default(),
             validating_generation: 0,
+            validate_queued: false,
             show_problems: false,
+            problems_back: Pane::Text,
             problem_sel: 0,
             problems_offset: Cell::new(0),
             save: None,
+            debug: None,
             quit_armed: false,
             top: Cell::new(0),
             left: Cell::new(0),
@@ -211,6 +227,14 @@ impl EditorState {
             .as_ref()
             .map(|v| v.problems.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// Where `back` from the problems list goes (the debug panel only while it is open).
+    pub fn problems_return(&self) -> Pane {
+        match self.problems_back {
+            Pane::Debug if self.debug.is_none() => Pane::Text,
+            p => p,
+        }
     }
 
     /// Whether the problems pane is on screen.

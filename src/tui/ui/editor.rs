@@ -1,7 +1,7 @@
 //! The SQL editor's screen: a header, the text with line numbers and problem markers (only the
 //! visible lines are built: highlighted from the cached tokens, with search matches, the
-//! selection and the cursor on top), or the versions list, or a diff; the problems list, the
-//! actions panel, the status line and the prompt or key hints.
+//! selection and the cursor on top), or the versions list, or a diff; a debug run's results
+//! below it; the problems list, the actions panel, the status line and the prompt or key hints.
 
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::{Modifier, Style};
@@ -19,6 +19,7 @@ use super::super::fmt::clean;
 use super::super::keymap::{Action, KeyContext};
 use super::super::theme::Theme;
 use super::actions::{draw_panel, flash_line, panel_height};
+use super::editor_debug::{debug_table_rows, draw_debug};
 use super::{empty_message, hint_spans, panel, render_table, room_for_border, scroll_offset, Col};
 
 /// Columns a tab takes on screen.
@@ -27,6 +28,7 @@ const TAB: &str = "    ";
 struct EditorLayout {
     header: Rect,
     body: Rect,
+    debug: Rect,
     problems: Rect,
     actions: Rect,
     status: Rect,
@@ -49,9 +51,23 @@ fn layout(app: &App, ed: &EditorState, area: Rect) -> EditorLayout {
         Constraint::Length(u16::from(h >= 2)),
     ])
     .areas(area);
+    // The debug run takes the lower half of the body; when there is no room for both, only
+    // the one with the focus.
+    let (body, debug) = if !ed.debug_shown() {
+        (body, Rect::new(body.x, body.bottom(), body.width, 0))
+    } else if body.height >= 8 {
+        let [text, debug] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(body.height / 2)]).areas(body);
+        (text, debug)
+    } else if ed.pane == Pane::Debug {
+        (Rect::new(body.x, body.y, body.width, 0), body)
+    } else {
+        (body, Rect::new(body.x, body.bottom(), body.width, 0))
+    };
     EditorLayout {
         header,
         body,
+        debug,
         problems,
         actions,
         status,
@@ -80,6 +96,14 @@ fn framed(body: Rect) -> Rect {
     }
 }
 
+/// How many rows of a debug run's results table fit at the current size (a page).
+pub(crate) fn debug_visible_rows(app: &App) -> usize {
+    match &app.editor {
+        Some(ed) => debug_table_rows(ed, layout(app, ed, screen(app)).debug),
+        None => 0,
+    }
+}
+
 /// How many diff lines fit at the current size.
 pub(crate) fn diff_visible_rows(app: &App) -> usize {
     match &app.editor {
@@ -96,7 +120,10 @@ pub(crate) fn draw(app: &App, ed: &EditorState, frame: &mut Frame, area: Rect) {
     match ed.pane {
         Pane::Versions => draw_versions(app, ed, frame, l.body),
         Pane::Diff => draw_diff(app, ed, frame, l.body),
-        Pane::Text | Pane::Problems => draw_text(app, ed, frame, l.body),
+        Pane::Text | Pane::Problems | Pane::Debug => draw_text(app, ed, frame, l.body),
+    }
+    if l.debug.height > 0 {
+        draw_debug(app, ed, frame, l.debug);
     }
     if l.problems.height > 0 {
         draw_problems(app, ed, frame, l.problems);
@@ -510,16 +537,12 @@ fn draw_diff(app: &App, ed: &EditorState, frame: &mut Frame, area: Rect) {
 
 // ---- the problems list ------------------------------------------------------------------------
 
+/// `2 errors, 1 warning`, `0 errors, 0 warnings`.
 fn problem_counts(ed: &EditorState) -> String {
     let n = |s| ed.problems().iter().filter(|p| p.severity == s).count();
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     let (e, w) = (n(ProblemSeverity::Error), n(ProblemSeverity::Warning));
-    match (e, w) {
-        (0, 0) => "no problems".into(),
-        (e, 0) => plural(e, "error"),
-        (0, w) => plural(w, "warning"),
-        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
-    }
+    format!("{}, {}", plural(e, "error"), plural(w, "warning"))
 }
 
 fn draw_problems(app: &App, ed: &EditorState, frame: &mut Frame, area: Rect) {
@@ -601,6 +624,9 @@ fn status_line(app: &App, ed: &EditorState) -> Line<'static> {
     if v.loading() {
         spans.push(sep());
         spans.push(Span::styled("validating…", t.dim));
+        if ed.validate_queued {
+            spans.push(Span::styled(" (again once done: the text changed)", t.dim));
+        }
     } else if let Some(e) = &v.error {
         spans.push(sep());
         spans.push(Span::styled(
@@ -623,14 +649,15 @@ fn status_line(app: &App, ed: &EditorState) -> Line<'static> {
         } else {
             t.problem_warning
         };
-        spans.push(Span::styled(
-            format!(
+        let text = match data.debug_request {
+            Some(_) => format!("debug run: {}", problem_counts(ed)),
+            None => format!(
                 "validated in {} ms: {}",
                 data.elapsed_ms,
                 problem_counts(ed)
             ),
-            style,
-        ));
+        };
+        spans.push(Span::styled(text, style));
         if data.generation != ed.buf.generation() {
             spans.push(Span::styled(" (text changed since)", t.dim));
         }
@@ -683,6 +710,17 @@ fn bottom_line(app: &App, ed: &EditorState) -> Line<'static> {
                 (Action::Back, "close"),
             ],
         ),
+        (Pane::Debug, _) => (
+            KeyContext::Debug,
+            &[
+                (Action::NextTab, "next sink"),
+                (Action::Down, "scroll"),
+                (Action::Right, "columns"),
+                (Action::Refresh, "run again"),
+                (Action::Problems, "problems"),
+                (Action::Back, "close"),
+            ],
+        ),
         (Pane::Problems, _) => (
             KeyContext::Problems,
             &[
@@ -719,6 +757,7 @@ fn bottom_line(app: &App, ed: &EditorState) -> Line<'static> {
                 (Action::Save, "save"),
                 (Action::Versions, "versions"),
                 (Action::Validate, "validate"),
+                (Action::Debug, "debug"),
                 (Action::Problems, "problems"),
                 (Action::Submit, "submit"),
                 (Action::Quit, "close"),

@@ -5,6 +5,7 @@ mod actions;
 mod audit;
 mod detail;
 mod editor;
+mod editor_debug;
 mod jobs;
 mod logs;
 mod overlay;
@@ -20,7 +21,7 @@ use super::keymap::{Action, KeyContext};
 
 pub(crate) use audit::{audit_entry_text, audit_visible_rows};
 pub(crate) use detail::{log_text_area, trace_visible_rows};
-pub(crate) use editor::{diff_visible_rows, editor_text_rows};
+pub(crate) use editor::{debug_visible_rows, diff_visible_rows, editor_text_rows};
 pub(crate) use jobs::jobs_visible_rows;
 pub(crate) use logs::log_bottom_top;
 pub(crate) use overlay::overlay_max_scroll;

@@ -10,7 +10,7 @@ use super::super::fmt::{clean, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 10] = [
+const CONTEXTS: [(KeyContext, &str); 11] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
@@ -24,13 +24,18 @@ const CONTEXTS: [(KeyContext, &str); 10] = [
     (KeyContext::Versions, "Editor: versions"),
     (KeyContext::Diff, "Editor: diff"),
     (KeyContext::Problems, "Editor: problems"),
+    (KeyContext::Debug, "Editor: debug run"),
 ];
 
 /// The editor's contexts: the help lists them while the editor is open, the others otherwise.
 fn is_editor(ctx: KeyContext) -> bool {
     matches!(
         ctx,
-        KeyContext::Editor | KeyContext::Versions | KeyContext::Diff | KeyContext::Problems
+        KeyContext::Editor
+            | KeyContext::Versions
+            | KeyContext::Diff
+            | KeyContext::Problems
+            | KeyContext::Debug
     )
 }
 
