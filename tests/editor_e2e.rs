@@ -298,7 +298,7 @@ fn validate_jump_fix_save_diff_and_debug_run() {
     assert!(s.contains("nothing is written to real"), "{s}");
     assert!(s.contains("done: "), "the run succeeded:\n{s}");
     assert!(
-        s.contains("datagen replaces") || s.contains("no source table was replaced"),
+        s.contains("replaced: ") || s.contains("no table was replaced"),
         "{s}"
     );
     assert!(s.contains("snk"), "the sink is listed:\n{s}");

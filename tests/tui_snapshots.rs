@@ -3281,7 +3281,7 @@ fn editor_debug_run_failure_and_problems() {
     let (mut theme, mut names) = editor_theme();
     theme.error = Style::default().fg(Color::Indexed(14));
     names.push((Color::Indexed(14), "theme-error"));
-    let mut app = editor_app(theme, 100, 30);
+    let mut app = editor_app(theme, 100, 32);
     let request = start_debug(&mut app);
     app.update(debug_event(
         request,
@@ -3303,7 +3303,7 @@ fn editor_debug_run_failure_and_problems() {
             reason: "the script has errors: nothing was run\nsee the problems list".into(),
         },
     ));
-    let buf = draw(&app, 100, 30);
+    let buf = draw(&app, 100, 32);
     let s = buffer_text(&buf);
     insta::assert_snapshot!("editor_debug_failed", s);
     assert!(joined(&s).contains(NOTE), "{s}");
@@ -3322,10 +3322,10 @@ fn editor_debug_run_failure_and_problems() {
     assert!(runs.contains("row 12: error \"E\""), "{runs}");
     app.update(key('P'));
     app.update(code(KeyCode::Esc));
-    assert!(render(&app, 100, 30).contains("r run again"));
+    assert!(render(&app, 100, 32).contains("r run again"));
     app.update(key('P'));
     app.update(code(KeyCode::Enter));
-    let s = render(&app, 100, 30);
+    let s = render(&app, 100, 32);
     assert!(s.contains("│ 12:61 of 12"), "{s}");
     assert!(s.contains("Debug run"), "the panel stays open: {s}");
     // F6 with the text unchanged goes back to the panel; r there runs it again.

@@ -520,7 +520,8 @@ impl App {
                 FlashLevel::Warning,
                 format!(
                     "unknown command :{word} (:123 goes to a line; :w [message], :q, :q!, :wq, \
-                     :submit, :validate, :debug [seconds [rows]], :versions, :problems, :diff [N [M]])"
+                     :submit, :validate, :debug [seconds [rows]], :versions, :problems, \
+                     :diff [N [M]])"
                 ),
             ),
         }

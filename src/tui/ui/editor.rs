@@ -38,7 +38,8 @@ struct EditorLayout {
 fn layout(app: &App, ed: &EditorState, area: Rect) -> EditorLayout {
     let h = area.height;
     let problems = if ed.problems_shown() && h >= 12 {
-        (ed.problems().len() as u16 + 3).min(h / 3).min(10)
+        // At least 5 rows: room for the border (and its title with the counts).
+        (ed.problems().len() as u16 + 3).max(5).min(h / 3).min(10)
     } else {
         0
     };

@@ -92,17 +92,17 @@ fn replaced_line(t: &Theme, run: &DebugRun) -> Line<'static> {
         let text = if run.running() {
             ""
         } else {
-            "no source table was replaced"
+            "no table was replaced"
         };
         return Line::from(Span::styled(text, t.dim));
     }
-    let mut spans = vec![Span::styled("datagen replaces: ", t.dim)];
+    let mut spans = vec![Span::styled("replaced: ", t.dim)];
     for (i, (table, connector)) in run.replaced.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(", ", t.dim));
         }
         spans.push(Span::styled(table.clone(), t.base));
-        spans.push(Span::styled(format!(" ({connector})"), t.dim));
+        spans.push(Span::styled(format!(" (was {connector})"), t.dim));
     }
     Line::from(spans)
 }
