@@ -5,32 +5,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::*;
 use flinkdeck::sqltools::{DebugEvent, DebugOptions, SqlHelper};
 use serde_json::Value;
-
-fn flink_home(version: &str) -> PathBuf {
-    static HOMES: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut homes = HOMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    homes
-        .entry(version.to_string())
-        .or_insert_with(|| {
-            let out = script_run(&["install", "--version", version]);
-            let home = PathBuf::from(out.lines().last().unwrap_or_default().trim());
-            assert!(home.join("lib").is_dir(), "no lib/ in Flink home {home:?}");
-            home
-        })
-        .clone()
-}
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sql-debug-data")

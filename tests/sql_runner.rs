@@ -21,24 +21,6 @@ use flinkdeck::sqlrunner::{self, run_request, runner_jar, SqlRunnerError, ENTRY_
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// The Flink home of a version, as `scripts/flink-local.sh install` prints it.
-fn flink_home(version: &str) -> PathBuf {
-    static HOMES: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut homes = HOMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    homes
-        .entry(version.to_string())
-        .or_insert_with(|| {
-            let out = script_run(&["install", "--version", version]);
-            let home = PathBuf::from(out.lines().last().unwrap_or_default().trim());
-            assert!(home.join("lib").is_dir(), "no lib/ in Flink home {home:?}");
-            home
-        })
-        .clone()
-}
-
 /// Where this test binary keeps built runner jars (survives runs, so the cache is exercised).
 fn helpers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlrunner-helpers")

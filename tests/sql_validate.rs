@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use common::*;
@@ -18,24 +17,6 @@ use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// The Flink home of a version, as `scripts/flink-local.sh install` prints it.
-fn flink_home(version: &str) -> PathBuf {
-    static HOMES: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut homes = HOMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    homes
-        .entry(version.to_string())
-        .or_insert_with(|| {
-            let out = script_run(&["install", "--version", version]);
-            let home = PathBuf::from(out.lines().last().unwrap_or_default().trim());
-            assert!(home.join("lib").is_dir(), "no lib/ in Flink home {home:?}");
-            home
-        })
-        .clone()
-}
 
 /// Shared data dir (the helper jars are built once per version and source).
 fn data_dir() -> PathBuf {

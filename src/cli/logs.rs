@@ -12,15 +12,31 @@ use crate::service::loaders::{new_log_text, select_log_file};
 use crate::service::ClusterHandle;
 
 /// The arguments of `logs`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct LogsArgs {
+    /// A job id: reads the logs of the cluster that runs it.
+    #[arg(value_name = "JOB_ID", required_unless_present = "cluster")]
     pub job_id: Option<String>,
+    /// The cluster to read from.
+    #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+    /// A TaskManager id (or a unique prefix of it) instead of the JobManager.
+    #[arg(long, value_name = "ID")]
     pub taskmanager: Option<String>,
+    /// `log` (default), `stdout`, or a file name from the process's log directory.
+    #[arg(long, value_name = "NAME")]
     pub file: Option<String>,
+    /// Keep printing what is appended.
+    #[arg(long, short = 'f')]
     pub follow: bool,
+    /// List the available log files instead of printing one.
+    #[arg(long)]
     pub list: bool,
+    /// With --list: print JSON.
+    #[arg(long)]
     pub json: bool,
+    /// At most this many bytes of the end of the file are printed.
+    #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024)]
     pub bytes: usize,
 }
 

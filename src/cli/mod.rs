@@ -88,32 +88,7 @@ pub enum Command {
         json: bool,
     },
     /// Print a JobManager or TaskManager log file (the tail of it), optionally following it.
-    Logs {
-        /// A job id: reads the logs of the cluster that runs it.
-        #[arg(value_name = "JOB_ID", required_unless_present = "cluster")]
-        job_id: Option<String>,
-        /// The cluster to read from.
-        #[arg(long, value_name = "NAME")]
-        cluster: Option<String>,
-        /// A TaskManager id (or a unique prefix of it) instead of the JobManager.
-        #[arg(long, value_name = "ID")]
-        taskmanager: Option<String>,
-        /// `log` (default), `stdout`, or a file name from the process's log directory.
-        #[arg(long, value_name = "NAME")]
-        file: Option<String>,
-        /// Keep printing what is appended.
-        #[arg(long, short = 'f')]
-        follow: bool,
-        /// List the available log files instead of printing one.
-        #[arg(long)]
-        list: bool,
-        /// With --list: print JSON.
-        #[arg(long)]
-        json: bool,
-        /// At most this many bytes of the end of the file are printed.
-        #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024)]
-        bytes: usize,
-    },
+    Logs(logs::LogsArgs),
     /// Create or update a managed application from a TOML definition.
     Apply {
         /// The app definition (see config/orders-agg.app.toml).
@@ -304,32 +279,9 @@ fn run(cli: Cli) -> Exit {
             readonly,
             checkpoints::run(&ctx, &job_id, cluster.as_deref(), json),
         )),
-        Some(Command::Logs {
-            job_id,
-            cluster,
-            taskmanager,
-            file,
-            follow,
-            list,
-            json,
-            bytes,
-        }) => rt.block_on(with_resume(
-            &ctx,
-            readonly,
-            logs::run(
-                &ctx,
-                logs::LogsArgs {
-                    job_id,
-                    cluster,
-                    taskmanager,
-                    file,
-                    follow,
-                    list,
-                    json,
-                    bytes,
-                },
-            ),
-        )),
+        Some(Command::Logs(args)) => {
+            rt.block_on(with_resume(&ctx, readonly, logs::run(&ctx, args)))
+        }
         Some(Command::Sql { command: None }) => rt.block_on(setup::run_tui_with(
             ctx,
             readonly,
@@ -490,7 +442,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         Command::Clusters { .. }
         | Command::Jobs { .. }
         | Command::Checkpoints { .. }
-        | Command::Logs { .. }
+        | Command::Logs(_)
         | Command::Sql { .. }
         | Command::Edit { .. } => Exit::Usage,
     }

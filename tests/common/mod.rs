@@ -81,6 +81,24 @@ pub fn ensure_cluster(version: &str) -> String {
     ensure_cluster_on(version, port_for(version))
 }
 
+/// The Flink home of a version, as `scripts/flink-local.sh install` prints it (once per binary).
+pub fn flink_home(version: &str) -> PathBuf {
+    static HOMES: OnceLock<Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut homes = HOMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    homes
+        .entry(version.to_string())
+        .or_insert_with(|| {
+            let out = script_run(&["install", "--version", version]);
+            let home = PathBuf::from(out.lines().last().unwrap_or_default().trim());
+            assert!(home.join("lib").is_dir(), "no lib/ in Flink home {home:?}");
+            home
+        })
+        .clone()
+}
+
 /// Path of the demo job jar compiled against `version`'s lib/.
 pub fn demo_jar(version: &str) -> PathBuf {
     let out = script_run(&["demo-jar", "--version", version]);

@@ -107,19 +107,20 @@ async fn target_names(
         | ActionRequest::Savepoint { target, .. }
         | ActionRequest::Cancel { target } => match target {
             ActionTarget::App(a) => app_cluster(a.clone()).await,
-            ActionTarget::Job(k) => {
-                let (c, id) = (k.cluster.clone(), k.id.clone());
-                let app = ctx
-                    .store
-                    .call(move |s: &mut Store| s.run_by_job(&c, &id))
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|r| r.app);
-                (app, Some(k.cluster.clone()))
-            }
+            ActionTarget::Job(k) => (app_of_job(ctx, k).await, Some(k.cluster.clone())),
         },
     }
+}
+
+/// The managed app a job is a run of, if any.
+async fn app_of_job(ctx: &OpsContext, key: &JobKey) -> Option<String> {
+    let (c, id) = (key.cluster.clone(), key.id.clone());
+    ctx.store
+        .call(move |s: &mut Store| s.run_by_job(&c, &id))
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.app)
 }
 
 /// Why the action is refused by read-only mode, if it is.
@@ -207,14 +208,7 @@ async fn resolve_target(ctx: &OpsContext, target: &ActionTarget) -> Result<Targe
     match target {
         ActionTarget::Job(key) => {
             let handle = cluster_of(ctx, &key.cluster)?.clone();
-            let (c, id) = (key.cluster.clone(), key.id.clone());
-            let app = ctx
-                .store
-                .call(move |s: &mut Store| s.run_by_job(&c, &id))
-                .await
-                .ok()
-                .flatten()
-                .map(|r| r.app);
+            let app = app_of_job(ctx, key).await;
             Ok(Target {
                 handle,
                 job_id: key.id.clone(),
