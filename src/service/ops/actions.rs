@@ -464,6 +464,33 @@ async fn submission(
                 .sql
                 .clone()
                 .ok_or_else(|| format!("app {} (kind sql) has no SQL script", spec.name))?;
+            // `${name}` variables: the config's, overridden by the app's; nothing is submitted
+            // while one is undefined. Messages never carry a secret value.
+            let (vars, secret_names) = ctx
+                .config
+                .resolve_vars_for(Some(spec), &script)
+                .map_err(|e| format!("app {}: {e}", spec.name))?;
+            let substituted = crate::sqltools::substitute(&script, &vars, &secret_names);
+            if let Some(p) = substituted.undefined.first() {
+                let name = p
+                    .message
+                    .split_once("${")
+                    .and_then(|(_, rest)| rest.split_once('}'))
+                    .map_or("?", |(n, _)| n);
+                let more = match substituted.undefined.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                return Err(crate::sqltools::mask(
+                    &format!(
+                        "app {}: undefined variable ${{{name}}} at line {}, column {}{more}: \
+                         define it under [vars] in the app spec or the config",
+                        spec.name, p.line, p.column
+                    ),
+                    &substituted.secrets,
+                ));
+            }
+            let script = substituted.script;
             let info =
                 handle.client.cluster_info().await.map_err(|e| {
                     format!("cannot read the Flink version of {}: {e}", handle.name())
@@ -569,8 +596,9 @@ async fn wait_running(
         },
         || async {
             match client.job_state(job_id).await {
-                Ok(JobState::Running) => {
-                    progress(format!("job {job_id} is RUNNING"));
+                // RUNNING is reported before every task runs; a savepoint needs all of them.
+                Ok(JobState::Running) if all_tasks_running(client, job_id).await => {
+                    progress(format!("job {job_id} is RUNNING (all tasks)"));
                     Some(Ok(()))
                 }
                 Ok(s) if s.is_terminal() => {
@@ -581,6 +609,14 @@ async fn wait_running(
         },
     )
     .await
+}
+
+/// Whether every task of the job runs (from `/jobs/overview`).
+async fn all_tasks_running(client: &FlinkClient, job_id: &str) -> bool {
+    client.jobs_overview("").await.is_ok_and(|jobs| {
+        jobs.iter()
+            .any(|j| j.id == job_id && j.tasks_total > 0 && j.tasks_running == j.tasks_total)
+    })
 }
 
 async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, String> {
