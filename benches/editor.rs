@@ -95,6 +95,7 @@ fn editor() -> (App, Terminal<TestBackend>) {
         allow_non_restored_state: false,
         owner: None,
         tags: vec![],
+        vars: Default::default(),
     };
     app.update(Msg::Worker(WorkerReply::AppVersionsLoaded {
         app: "bench".into(),

@@ -595,3 +595,58 @@ fn config_flink_homes() {
     );
     assert!(Config::default_local().flink.is_empty());
 }
+
+#[test]
+fn app_vars_are_plain_strings_and_secrets_belong_in_the_config() {
+    let text = format!(
+        "{SQL_HEAD}sql = \"INSERT INTO t SELECT '${{topic}}'\"\n[vars]\ntopic = \"orders\"\nkafka.group = \"g1\"\n"
+    );
+    let (_f, spec) = load_ok(&text, &[]);
+    let vars: Vec<(&str, &str)> = spec
+        .vars
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(vars, [("kafka.group", "g1"), ("topic", "orders")]);
+    // Stored specs: vars round-trip, and old specs without them still decode.
+    let json = serde_json::to_string(&spec).expect("json");
+    assert_eq!(
+        serde_json::from_str::<AppSpec>(&json).expect("decodes"),
+        spec
+    );
+    let mut old = serde_json::to_value(&spec).expect("value");
+    old.as_object_mut().expect("object").remove("vars");
+    let decoded: AppSpec = serde_json::from_value(old).expect("old spec decodes");
+    assert!(decoded.vars.is_empty());
+    let mut no_vars = spec.clone();
+    no_vars.vars.clear();
+    assert!(!serde_json::to_string(&no_vars)
+        .expect("json")
+        .contains("vars"));
+
+    // SQL_HEAD has 3 lines.
+    let e = load_err(
+        &format!("{SQL_HEAD}sql = \"SELECT 1\"\n[vars]\nn = 3\n"),
+        &[],
+        6,
+        5,
+        "vars.n",
+    );
+    assert!(e.message.contains("expected a string"), "{e}");
+    let e = load_err(
+        &format!("{SQL_HEAD}sql = \"SELECT 1\"\n[vars]\n\"bad-name\" = \"x\"\n"),
+        &[],
+        6,
+        1,
+        "vars.bad-name",
+    );
+    assert!(e.message.contains("invalid variable name"), "{e}");
+    let e = load_err(
+        &format!("{SQL_HEAD}sql = \"SELECT 1\"\n[secret_vars]\npw = {{ env = \"PW\" }}\n"),
+        &[],
+        5,
+        2,
+        "secret_vars",
+    );
+    assert!(e.message.contains("in the flinkdeck config"), "{e}");
+}

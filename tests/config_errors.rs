@@ -397,3 +397,130 @@ fn secret_file_missing_names_the_file_not_a_value() {
     assert_eq!(e.key.as_deref(), Some("clusters[\"b\"].token_file"));
     assert!(e.message.contains("/nonexistent/fd/token"), "{e}");
 }
+
+#[test]
+fn vars_and_secret_vars_load_and_resolve() {
+    let _g = env_lock();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pw.txt"), "filepw\n").expect("write");
+    let path = dir.path().join("c.toml");
+    let text = format!(
+        "{TWO_CLUSTERS}\n[vars]\ntopic = \"orders\"\nkafka.servers = \"k:9092\"\n\"a.b\" = \"x\"\n\n\
+         [secret_vars]\ndb_pw = {{ env = \"FLINKDECK_TEST_VAR_PW\" }}\nfile_pw = {{ file = \"pw.txt\" }}\n\
+         unused = {{ env = \"FLINKDECK_TEST_VAR_NEVER_SET\" }}\n"
+    );
+    std::fs::write(&path, text).expect("write");
+    let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let vars: Vec<(&str, &str)> = c
+        .vars
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            ("a.b", "x"),
+            ("kafka.servers", "k:9092"),
+            ("topic", "orders")
+        ]
+    );
+    assert_eq!(
+        c.secret_vars.get("db_pw"),
+        Some(&SecretSource::Env("FLINKDECK_TEST_VAR_PW".into()))
+    );
+    assert_eq!(
+        c.secret_vars.get("file_pw"),
+        Some(&SecretSource::File(dir.path().join("pw.txt")))
+    );
+
+    std::env::set_var("FLINKDECK_TEST_VAR_PW", "envpw");
+    // All of them: the unset one is an error naming its key and variable.
+    let e = c.resolve_vars(None).expect_err("unused is not set");
+    assert_eq!(e.key.as_deref(), Some("secret_vars.unused"), "{e}");
+    assert!(e.message.contains("FLINKDECK_TEST_VAR_NEVER_SET"), "{e}");
+    assert_eq!(e.path.as_deref(), Some(path.as_path()));
+    // Only those a script uses; an app's vars override the config's (and its secrets).
+    let mut app = flinkdeck::config::app_spec::parse_app_spec(
+        "name = \"a\"\ncluster = \"a\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n[vars]\ntopic = \"mine\"\nfile_pw = \"plain\"\n",
+        Path::new("/nowhere/a.app.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (values, secrets) = c
+        .resolve_vars_for(Some(&app), "${topic} ${db_pw} ${file_pw}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(values["topic"], "mine");
+    assert_eq!(values["db_pw"], "envpw");
+    assert_eq!(values["file_pw"], "plain");
+    assert_eq!(values["kafka.servers"], "k:9092");
+    assert!(!values.contains_key("unused"));
+    assert_eq!(secrets.into_iter().collect::<Vec<_>>(), ["db_pw"]);
+    app.vars.clear();
+    let (values, secrets) = c
+        .resolve_vars_for(Some(&app), "${file_pw}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(values["file_pw"], "filepw");
+    assert_eq!(secrets.into_iter().collect::<Vec<_>>(), ["file_pw"]);
+    std::env::remove_var("FLINKDECK_TEST_VAR_PW");
+    assert!(!format!("{c:?}").contains("filepw"));
+
+    // No config file: nothing defined.
+    let d = Config::default_local();
+    assert!(d.vars.is_empty() && d.secret_vars.is_empty());
+    assert!(d.resolve_vars(None).expect("empty").0.is_empty());
+}
+
+#[test]
+fn bad_vars_point_at_the_key() {
+    let head = format!("{TWO_CLUSTERS}\n");
+    // TWO_CLUSTERS has 10 lines; the blank line is 11, the table header 12.
+    let e = load_err(&format!("{head}[vars]\nn = 10\n"), 13, 5, "vars.n");
+    assert!(e.message.contains("expected a string"), "{e}");
+    let e = load_err(&format!("{head}[vars]\n\"1x\" = \"a\"\n"), 13, 1, "vars.1x");
+    assert!(e.message.contains("invalid variable name"), "{e}");
+    let e = load_err(&format!("vars = \"x\"\n{head}"), 1, 8, "vars");
+    assert!(e.message.contains("expected a table"), "{e}");
+    let e = load_err(
+        &format!("{head}[secret_vars]\npw = \"PW_ENV\"\n"),
+        13,
+        6,
+        "secret_vars.pw",
+    );
+    assert!(e.message.contains("{ env = \"VAR\" }"), "{e}");
+    let e = load_err(
+        &format!("{head}[secret_vars]\npw = {{ envv = \"X\" }}\n"),
+        13,
+        8,
+        "secret_vars.pw.envv",
+    );
+    assert!(e.message.contains("unknown key `envv`"), "{e}");
+    let e = load_err(
+        &format!("{head}[secret_vars]\npw = {{ env = \"X\", mode = \"r\" }}\n"),
+        13,
+        19,
+        "secret_vars.pw.mode",
+    );
+    assert!(e.message.contains("expected one of env, file"), "{e}");
+    let e = load_err(
+        &format!("{head}[secret_vars]\npw = {{ env = \"X\", file = \"f\" }}\n"),
+        13,
+        26,
+        "secret_vars.pw.file",
+    );
+    assert!(e.message.contains("not both"), "{e}");
+    let e = load_err(
+        &format!("{head}[secret_vars]\npw = {{ env = 5 }}\n"),
+        13,
+        14,
+        "secret_vars.pw.env",
+    );
+    assert!(e.message.contains("expected a string"), "{e}");
+    let e = load_err(
+        &format!("{head}[vars]\npw = \"a\"\n[secret_vars]\npw = {{ env = \"X\" }}\n"),
+        15,
+        1,
+        "secret_vars.pw",
+    );
+    assert!(e.message.contains("defined in [vars] too"), "{e}");
+    let e = load_err(&format!("{head}[secret_var]\n"), 12, 2, "secret_var");
+    assert!(e.message.contains("unknown key `secret_var`"), "{e}");
+}

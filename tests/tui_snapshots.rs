@@ -2412,6 +2412,7 @@ fn sql_spec(sql: &str) -> AppSpec {
         allow_non_restored_state: false,
         owner: Some("data-team".into()),
         tags: vec![],
+        vars: Default::default(),
     }
 }
 

@@ -106,14 +106,30 @@ async fn prepare(ctx: &Context, file: &Path, target: &SqlTarget) -> Result<Prepa
         eprintln!("flinkdeck: {}: {e}", file.display());
         Exit::Usage
     })?;
-    let mut vars = BTreeMap::new();
+    let mut flag_vars = BTreeMap::new();
     for kv in &target.vars {
         let (k, v) = split_var(kv, "--var", "NAME=VALUE")?;
-        vars.insert(k.to_string(), v.to_string());
+        flag_vars.insert(k.to_string(), v.to_string());
     }
-    let mut secret_names = BTreeSet::new();
+    let mut flag_secrets = Vec::new();
     for kv in &target.secret_env {
-        let (k, env) = split_var(kv, "--secret-env", "NAME=ENV_VAR")?;
+        flag_secrets.push(split_var(kv, "--secret-env", "NAME=ENV_VAR")?);
+    }
+    // The config's [vars] / [secret_vars] (only the secrets the script uses, and not those a
+    // flag sets), under the flags.
+    let mut overridden = flag_vars.keys().cloned().collect::<BTreeSet<_>>();
+    overridden.extend(flag_secrets.iter().map(|(k, _)| k.to_string()));
+    let mut config = ctx.config.clone();
+    config.secret_vars.retain(|k, _| !overridden.contains(k));
+    let (mut vars, mut secret_names) = config.resolve_vars_for(None, &script).map_err(|e| {
+        eprintln!("flinkdeck: {e}");
+        Exit::Usage
+    })?;
+    for k in flag_vars.keys() {
+        secret_names.remove(k);
+    }
+    vars.extend(flag_vars);
+    for (k, env) in flag_secrets {
         let Some(value) = std::env::var_os(env) else {
             eprintln!(
                 "flinkdeck: --secret-env {k}={env}: the environment variable {env} is not set"

@@ -16,6 +16,8 @@
 //! [options]                      # Flink options (`-D` style); strings, numbers or booleans
 //! "execution.checkpointing.interval" = "10s"
 //! pipeline.object-reuse = true   # dotted keys work too: the option `pipeline.object-reuse`
+//! [vars]                         # `${name}` in the script; plain strings, override the config's
+//! topic = "orders"               # (secrets only in the config's [secret_vars])
 //! ```
 //!
 //! `sql_file` and `jar_file` are relative to the app file's directory (`~/` is the home
@@ -52,6 +54,12 @@ struct RawApp {
     owner: Option<Spanned<String>>,
     tags: Option<Vec<Spanned<String>>>,
     options: Option<Spanned<OptionNode>>,
+    /// Read from the document by [`super::vars::plain_vars`].
+    #[serde(rename = "vars")]
+    _vars: Option<de::IgnoredAny>,
+    /// Only to say that secrets belong in the config.
+    #[serde(rename = "secret_vars")]
+    _secret_vars: Option<de::IgnoredAny>,
 }
 
 /// An `[options]` entry: a value (a string, integer, float or boolean, kept as a string), or a
@@ -143,6 +151,7 @@ pub fn load_app_spec(path: &Path) -> Result<AppSpec, ConfigError> {
 /// `sql_file` / `jar_file`). `sql_file` is read and `jar_file` must exist.
 pub fn parse_app_spec(text: &str, path: &Path) -> Result<AppSpec, ConfigError> {
     let doc = TomlDoc::parse(text, Some(path))?;
+    super::vars::deny_secret_vars(&doc)?;
     let raw: RawApp = doc.deserialize()?;
     let base = path
         .parent()
@@ -227,6 +236,7 @@ impl Cx<'_, '_> {
             allow_non_restored_state: raw.allow_non_restored_state.unwrap_or(false),
             owner: None,
             tags: Vec::new(),
+            vars: super::vars::plain_vars(self.doc)?,
         };
 
         match kind {

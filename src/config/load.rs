@@ -21,6 +21,11 @@ struct RawConfig {
     ui: Option<RawUi>,
     clusters: Option<Vec<RawCluster>>,
     flink: Option<Vec<RawFlink>>,
+    /// `[vars]` and `[secret_vars]` are read from the document (see [`super::vars`]).
+    #[serde(rename = "vars")]
+    _vars: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "secret_vars")]
+    _secret_vars: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,10 +131,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         flink.push(home);
     }
 
+    let vars = super::vars::plain_vars(&doc)?;
+    let secret_vars = super::vars::secret_vars(&doc, cx.base, &vars)?;
+
     Ok(Config {
         ui,
         clusters,
         flink,
+        vars,
+        secret_vars,
         source: ConfigSource::File(path.to_path_buf()),
     })
 }

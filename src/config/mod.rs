@@ -1,6 +1,6 @@
-//! Configuration: the TOML file (`[ui]`, `[[clusters]]` and `[[flink]]`), its defaults, secrets
-//! from env or file, and XDG paths. Managed application definitions (`app.toml` files) are
-//! parsed by [`app_spec`].
+//! Configuration: the TOML file (`[ui]`, `[[clusters]]`, `[[flink]]`, `[vars]` and
+//! `[secret_vars]`), its defaults, secrets from env or file, and XDG paths. Managed application
+//! definitions (`app.toml` files) are parsed by [`app_spec`].
 //!
 //! Every table denies unknown keys, and every error says where it is: file, line, column and the
 //! dotted key path (`clusters[1].url`), see [`ConfigError`]. `config/flinkdeck.example.toml`
@@ -11,12 +11,15 @@ mod diag;
 mod error;
 mod load;
 mod secret;
+mod vars;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
 pub use secret::{Secret, SecretSource};
+pub use vars::is_var_name;
 
 pub(crate) use diag::{describe, expected_list, key_path, Seg, TomlDoc};
 pub(crate) use load::is_name;
@@ -41,6 +44,10 @@ pub struct Config {
     pub clusters: Vec<ClusterConfig>,
     /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
     pub flink: Vec<FlinkHome>,
+    /// `[vars]`: `${name}` values for SQL scripts (an app's `[vars]` override them).
+    pub vars: BTreeMap<String, String>,
+    /// `[secret_vars]`: `${name}` values read from env or a file when used, never shown.
+    pub secret_vars: BTreeMap<String, SecretSource>,
     pub source: ConfigSource,
 }
 
@@ -243,6 +250,8 @@ impl Config {
             ui: UiConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
             flink: Vec::new(),
+            vars: BTreeMap::new(),
+            secret_vars: BTreeMap::new(),
             source: ConfigSource::DefaultLocal,
         }
     }

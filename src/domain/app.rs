@@ -65,6 +65,9 @@ pub struct AppSpec {
     pub owner: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// `${name}` variables for the SQL script (plain values; secrets live in the config).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
 }
 
 /// One stored version of an application.

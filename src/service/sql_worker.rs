@@ -48,7 +48,29 @@ struct Helpers {
     versions: HashMap<String, String>,
 }
 
+/// `${name}` values and secret names.
+type Vars = (BTreeMap<String, String>, BTreeSet<String>);
+
 impl Helpers {
+    /// The variables for `sql`: the config's, overridden by those of `app`'s spec (when the
+    /// request names an app that exists). Only the secrets the script uses are read.
+    async fn vars(&self, app: Option<&str>, sql: &str) -> Result<Vars, String> {
+        let spec = match app {
+            Some(a) => {
+                let name = a.to_string();
+                match self.ops.store.call(move |s: &mut Store| s.app(&name)).await {
+                    Ok(v) => v.map(|v| v.spec),
+                    Err(e) => return Err(format!("cannot read app {a}: {e}")),
+                }
+            }
+            None => None,
+        };
+        self.ops
+            .config
+            .resolve_vars_for(spec.as_ref(), sql)
+            .map_err(|e| e.to_string())
+    }
+
     /// The cluster whose Flink version validates: the asked one, the app's, or the first.
     async fn cluster_for(
         &self,
@@ -123,7 +145,6 @@ async fn run(
         by_version: HashMap::new(),
         versions: HashMap::new(),
     };
-    let (vars, secrets) = (BTreeMap::new(), BTreeSet::new());
     while let Some(req) = rx.recv().await {
         match req {
             WorkerRequest::ValidateSql {
@@ -133,8 +154,16 @@ async fn run(
                 sql,
             } => {
                 let started = Instant::now();
-                let result = match helpers.helper(app.as_deref(), cluster.as_deref()).await {
-                    Ok(h) => h
+                let vars = helpers.vars(app.as_deref(), &sql).await;
+                let helper = match vars {
+                    Ok(v) => helpers
+                        .helper(app.as_deref(), cluster.as_deref())
+                        .await
+                        .map(|h| (h, v)),
+                    Err(e) => Err(e),
+                };
+                let result = match helper {
+                    Ok((h, (vars, secrets))) => h
                         .validate_with(&sql, &vars, &secrets)
                         .await
                         .map(|ps| {
@@ -183,8 +212,16 @@ async fn run(
                     rows: u64::from(rows.max(1)),
                     ..DebugOptions::default()
                 };
-                let events = match helpers.helper(app.as_deref(), cluster.as_deref()).await {
-                    Ok(h) => h
+                let vars = helpers.vars(app.as_deref(), &sql).await;
+                let helper = match vars {
+                    Ok(v) => helpers
+                        .helper(app.as_deref(), cluster.as_deref())
+                        .await
+                        .map(|h| (h, v)),
+                    Err(e) => Err(e),
+                };
+                let events = match helper {
+                    Ok((h, (vars, secrets))) => h
                         .debug(&sql, opts, &vars, &secrets)
                         .await
                         .map_err(|e| e.to_string()),

@@ -444,6 +444,7 @@ mod tests {
             allow_non_restored_state: false,
             owner: None,
             tags: vec![],
+            vars: Default::default(),
         }
     }
 

@@ -32,6 +32,7 @@ fn spec(name: &str) -> AppSpec {
         allow_non_restored_state: true,
         owner: None,
         tags: vec![],
+        vars: Default::default(),
     }
 }
 

@@ -281,6 +281,7 @@ mod tests {
             allow_non_restored_state: false,
             owner: Some("data-team".into()),
             tags: vec!["orders".into()],
+            vars: Default::default(),
         }
     }
 
