@@ -96,6 +96,7 @@ fn editor() -> (App, Terminal<TestBackend>) {
         owner: None,
         tags: vec![],
         vars: Default::default(),
+        jars: Vec::new(),
     };
     app.update(Msg::Worker(WorkerReply::AppVersionsLoaded {
         app: "bench".into(),

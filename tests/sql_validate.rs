@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::*;
 use flinkdeck::sqltools::{Severity, SqlHelper};
@@ -856,4 +856,85 @@ fn external_catalogs_are_not_opened() {
         );
         assert!(message(&ps[0]).contains("'lake'"), "{}", message(&ps[0]));
     }
+}
+
+/// The editor's validation goes through the workers: an app's `jars` (here a UDF) are on the
+/// helper's classpath, so its script validates; the same script as a scratch buffer (no app,
+/// no jars) does not. Real Flink 2.3.0 cluster (for its version) and libs.
+#[test]
+fn editor_validation_uses_the_apps_dependency_jars() {
+    use flinkdeck::domain::{WorkerReply, WorkerRequest};
+    let url = ensure_cluster(V2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let jar = udf_jar(V2, dir.path());
+    let config = write_config(dir.path(), &[("c", &url)], "1s");
+    let sql = "CREATE TABLE src (id BIGINT, name STRING) WITH ('connector' = 'datagen');\n\
+               CREATE TEMPORARY FUNCTION shout AS 'flinkdeck.test.Shout';\n\
+               CREATE TABLE named (id BIGINT, name STRING) WITH ('connector' = 'blackhole');\n\
+               INSERT INTO named SELECT id, shout(name) FROM src;\n";
+    std::fs::write(dir.path().join("udf.sql"), sql).expect("sql");
+    let spec = dir.path().join("udf.app.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"udf-app\"\ncluster = \"c\"\nkind = \"sql\"\nsql_file = \"udf.sql\"\njars = [\"{}\"]\n",
+            jar.display()
+        ),
+    )
+    .expect("spec");
+    let out = cli(
+        &config,
+        dir.path(),
+        &["apply", "-f", spec.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let ctx =
+        flinkdeck::cli::setup::Context::load(Some(&config), Some(dir.path())).expect("context");
+    let _guard = rt().enter();
+    let ops = ctx.ops(false, false).expect("ops");
+    let mut workers = flinkdeck::service::spawn_workers(
+        &ctx.clusters,
+        Some(ops.store.clone()),
+        Duration::from_secs(5),
+        Some(ops),
+    );
+    let mut validate = |request: u64, app: Option<&str>| {
+        workers
+            .requests
+            .try_send(WorkerRequest::ValidateSql {
+                request,
+                app: app.map(str::to_string),
+                cluster: None,
+                sql: sql.to_string(),
+            })
+            .expect("send");
+        loop {
+            let reply = rt()
+                .block_on(tokio::time::timeout(
+                    Duration::from_secs(120),
+                    workers.replies.recv(),
+                ))
+                .expect("a reply in time")
+                .expect("workers alive");
+            if let WorkerReply::SqlValidated { request: r, result } = reply {
+                assert_eq!(r, request);
+                return result.expect("validation ran");
+            }
+        }
+    };
+    let (with_app, _ms) = validate(1, Some("udf-app"));
+    assert!(
+        with_app
+            .iter()
+            .all(|p| p.severity != flinkdeck::domain::ProblemSeverity::Error),
+        "{with_app:#?}"
+    );
+    let (scratch, _ms) = validate(2, None);
+    assert!(
+        scratch
+            .iter()
+            .any(|p| p.line == 2 && p.message.contains("flinkdeck.test.Shout")),
+        "{scratch:#?}"
+    );
 }

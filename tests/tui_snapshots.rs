@@ -2413,6 +2413,7 @@ fn sql_spec(sql: &str) -> AppSpec {
         owner: Some("data-team".into()),
         tags: vec![],
         vars: Default::default(),
+        jars: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 //! sql_file = "orders-agg.sql"    # kind sql: exactly one of sql_file / sql
 //! # sql = """..."""
 //! # kind jar: jar_file (required, must exist), entry_class (optional), args = ["--x", "1"]
+//! jars = ["lib/my-udfs.jar"]     # optional: dependency jars for validation and debug runs
 //! parallelism = 2                # optional, >= 1
 //! allow_non_restored_state = false
 //! owner = "data-team"
@@ -47,6 +48,7 @@ struct RawApp {
     sql_file: Option<Spanned<String>>,
     sql: Option<Spanned<String>>,
     jar_file: Option<Spanned<String>>,
+    jars: Option<Vec<Spanned<String>>>,
     entry_class: Option<Spanned<String>>,
     args: Option<Spanned<Vec<String>>>,
     parallelism: Option<Spanned<i64>>,
@@ -237,7 +239,11 @@ impl Cx<'_, '_> {
             owner: None,
             tags: Vec::new(),
             vars: super::vars::plain_vars(self.doc)?,
+            jars: Vec::new(),
         };
+        for jar in raw.jars.iter().flatten() {
+            spec.jars.push(self.existing_jar(jar, "jars")?);
+        }
 
         match kind {
             AppKind::Sql => {
@@ -419,7 +425,12 @@ impl Cx<'_, '_> {
 
     /// The jar as an absolute path; it must be an existing file.
     fn jar_file(&self, value: &Spanned<String>) -> Result<String, ConfigError> {
-        let err = |msg: String| self.err(value.span(), "jar_file", msg);
+        self.existing_jar(value, "jar_file")
+    }
+
+    /// A jar named under `key`, as an absolute path; it must be an existing file.
+    fn existing_jar(&self, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+        let err = |msg: String| self.err(value.span(), key, msg);
         let file = resolve_path(value.get_ref(), Some(self.base))
             .ok_or_else(|| err("path is empty".into()))?;
         let file: PathBuf = std::path::absolute(&file)

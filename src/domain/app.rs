@@ -68,6 +68,10 @@ pub struct AppSpec {
     /// `${name}` variables for the SQL script (plain values; secrets live in the config).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
+    /// Dependency jars (connectors, formats, UDFs), absolute paths: on the classpath when the
+    /// script is validated or run on fake data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jars: Vec<String>,
 }
 
 /// One stored version of an application.

@@ -3,12 +3,15 @@
 //! Requests are served one at a time in arrival order; a debug run streams its events back.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use super::ops::OpsContext;
-use crate::domain::{ProblemSeverity, SqlDebugEvent, SqlProblem, WorkerReply, WorkerRequest};
+use crate::domain::{
+    AppSpec, ProblemSeverity, SqlDebugEvent, SqlProblem, WorkerReply, WorkerRequest,
+};
 use crate::sqltools::{DebugEvent, DebugOptions, Problem, Severity, SqlHelper};
 use crate::store::Store;
 
@@ -42,8 +45,8 @@ pub fn spawn_sql_worker(
 
 struct Helpers {
     ops: OpsContext,
-    /// Flink version → its helper.
-    by_version: HashMap<String, SqlHelper>,
+    /// (Flink version, the app's dependency jars) → its helper JVM.
+    helpers: HashMap<(String, Vec<String>), SqlHelper>,
     /// Cluster → the Flink version it reported.
     versions: HashMap<String, String>,
 }
@@ -52,39 +55,36 @@ struct Helpers {
 type Vars = (BTreeMap<String, String>, BTreeSet<String>);
 
 impl Helpers {
-    /// The variables for `sql`: the config's, overridden by those of `app`'s spec (when the
-    /// request names an app that exists). Only the secrets the script uses are read.
-    async fn vars(&self, app: Option<&str>, sql: &str) -> Result<Vars, String> {
-        let spec = match app {
-            Some(a) => {
-                let name = a.to_string();
-                match self.ops.store.call(move |s: &mut Store| s.app(&name)).await {
-                    Ok(v) => v.map(|v| v.spec),
-                    Err(e) => return Err(format!("cannot read app {a}: {e}")),
-                }
-            }
-            None => None,
+    /// The spec of the app a request names (`None` for a scratch buffer or an unknown app).
+    async fn app_spec(&self, app: Option<&str>) -> Result<Option<AppSpec>, String> {
+        let Some(a) = app else {
+            return Ok(None);
         };
+        let name = a.to_string();
+        self.ops
+            .store
+            .call(move |s: &mut Store| s.app(&name))
+            .await
+            .map(|v| v.map(|v| v.spec))
+            .map_err(|e| format!("cannot read app {a}: {e}"))
+    }
+
+    /// The variables for `sql`: the config's, overridden by those of the app's spec. Only the
+    /// secrets the script uses are read.
+    fn vars(&self, spec: Option<&AppSpec>, sql: &str) -> Result<Vars, String> {
         self.ops
             .config
-            .resolve_vars_for(spec.as_ref(), sql)
+            .resolve_vars_for(spec, sql)
             .map_err(|e| e.to_string())
     }
 
     /// The cluster whose Flink version validates: the asked one, the app's, or the first.
-    async fn cluster_for(
-        &self,
-        app: Option<&str>,
-        cluster: Option<&str>,
-    ) -> Result<String, String> {
-        if let Some(c) = cluster {
-            return Ok(c.to_string());
-        }
-        if let Some(a) = app {
-            let name = a.to_string();
-            if let Ok(Some(v)) = self.ops.store.call(move |s: &mut Store| s.app(&name)).await {
-                return Ok(v.spec.cluster);
-            }
+    fn cluster_for(&self, spec: Option<&AppSpec>, cluster: Option<&str>) -> Result<String, String> {
+        if let Some(c) = cluster
+            .map(str::to_string)
+            .or_else(|| spec.map(|s| s.cluster.clone()))
+        {
+            return Ok(c);
         }
         self.ops
             .clusters
@@ -94,12 +94,25 @@ impl Helpers {
             .ok_or_else(|| "no cluster is configured to take the Flink version from".to_string())
     }
 
-    async fn helper(
+    /// The helper JVM and the variables for a request about `app` (or a scratch buffer).
+    async fn prepare(
         &mut self,
         app: Option<&str>,
         cluster: Option<&str>,
+        sql: &str,
+    ) -> Result<(&mut SqlHelper, Vars), String> {
+        let spec = self.app_spec(app).await?;
+        let vars = self.vars(spec.as_ref(), sql)?;
+        Ok((self.helper(spec.as_ref(), cluster).await?, vars))
+    }
+
+    /// The helper JVM for the cluster's Flink version with the app's dependency jars.
+    async fn helper(
+        &mut self,
+        spec: Option<&AppSpec>,
+        cluster: Option<&str>,
     ) -> Result<&mut SqlHelper, String> {
-        let cluster = self.cluster_for(app, cluster).await?;
+        let cluster = self.cluster_for(spec, cluster)?;
         let version = match self.versions.get(&cluster) {
             Some(v) => v.clone(),
             None => {
@@ -118,19 +131,22 @@ impl Helpers {
                 v
             }
         };
-        if !self.by_version.contains_key(&version) {
+        let jars = spec.map(|s| s.jars.clone()).unwrap_or_default();
+        let key = (version.clone(), jars.clone());
+        if !self.helpers.contains_key(&key) {
             let home = self
                 .ops
                 .config
                 .flink_home(&version)
                 .map_err(|e| e.to_string())?;
-            let helper = SqlHelper::start(&home, &version, &self.ops.helpers_dir, &[])
+            let extra: Vec<PathBuf> = jars.iter().map(PathBuf::from).collect();
+            let helper = SqlHelper::start(&home, &version, &self.ops.helpers_dir, &extra)
                 .await
                 .map_err(|e| e.to_string())?;
-            self.by_version.insert(version.clone(), helper);
+            self.helpers.insert(key.clone(), helper);
         }
-        self.by_version
-            .get_mut(&version)
+        self.helpers
+            .get_mut(&key)
             .ok_or_else(|| "the SQL helper went away".to_string())
     }
 }
@@ -142,7 +158,7 @@ async fn run(
 ) {
     let mut helpers = Helpers {
         ops,
-        by_version: HashMap::new(),
+        helpers: HashMap::new(),
         versions: HashMap::new(),
     };
     while let Some(req) = rx.recv().await {
@@ -154,14 +170,9 @@ async fn run(
                 sql,
             } => {
                 let started = Instant::now();
-                let vars = helpers.vars(app.as_deref(), &sql).await;
-                let helper = match vars {
-                    Ok(v) => helpers
-                        .helper(app.as_deref(), cluster.as_deref())
-                        .await
-                        .map(|h| (h, v)),
-                    Err(e) => Err(e),
-                };
+                let helper = helpers
+                    .prepare(app.as_deref(), cluster.as_deref(), &sql)
+                    .await;
                 let result = match helper {
                     Ok((h, (vars, secrets))) => h
                         .validate_with(&sql, &vars, &secrets)
@@ -212,14 +223,9 @@ async fn run(
                     rows: u64::from(rows.max(1)),
                     ..DebugOptions::default()
                 };
-                let vars = helpers.vars(app.as_deref(), &sql).await;
-                let helper = match vars {
-                    Ok(v) => helpers
-                        .helper(app.as_deref(), cluster.as_deref())
-                        .await
-                        .map(|h| (h, v)),
-                    Err(e) => Err(e),
-                };
+                let helper = helpers
+                    .prepare(app.as_deref(), cluster.as_deref(), &sql)
+                    .await;
                 let events = match helper {
                     Ok((h, (vars, secrets))) => h
                         .debug(&sql, opts, &vars, &secrets)

@@ -445,6 +445,7 @@ mod tests {
             owner: None,
             tags: vec![],
             vars: Default::default(),
+            jars: Vec::new(),
         }
     }
 

@@ -33,6 +33,7 @@ fn spec(name: &str) -> AppSpec {
         owner: None,
         tags: vec![],
         vars: Default::default(),
+        jars: Vec::new(),
     }
 }
 

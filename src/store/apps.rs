@@ -282,6 +282,7 @@ mod tests {
             owner: Some("data-team".into()),
             tags: vec!["orders".into()],
             vars: Default::default(),
+            jars: Vec::new(),
         }
     }
 
