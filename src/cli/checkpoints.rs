@@ -121,7 +121,7 @@ pub async fn run(ctx: &Context, job_id: &str, cluster: Option<&str>, json: bool)
 
 fn entry_row(e: &CheckpointEntry) -> Vec<String> {
     vec![
-        e.id.to_string(),
+        e.id_label(),
         e.status.as_str().to_string(),
         e.kind.as_str().to_string(),
         format_timestamp(e.trigger_timestamp),

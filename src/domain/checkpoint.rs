@@ -86,6 +86,16 @@ pub struct CheckpointEntry {
 }
 
 impl CheckpointEntry {
+    /// The id for display: `-` when Flink never told it (a savepoint learned from a trigger
+    /// result is stored with a negative placeholder id).
+    pub fn id_label(&self) -> String {
+        if self.id < 0 {
+            "-".to_string()
+        } else {
+            self.id.to_string()
+        }
+    }
+
     pub fn to_ref(&self) -> CheckpointRef {
         CheckpointRef {
             id: self.id,
@@ -155,5 +165,32 @@ impl CheckpointStats {
         }
         out.sort_by_key(|e| std::cmp::Reverse(e.id));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_ids_show_as_dash() {
+        let mut e = CheckpointEntry {
+            id: -1,
+            status: CheckpointStatus::Completed,
+            kind: CheckpointKind::Savepoint,
+            checkpoint_type: None,
+            trigger_timestamp: 0,
+            completed_at: None,
+            duration_ms: None,
+            size_bytes: None,
+            state_size_bytes: None,
+            external_path: Some("file:/sp".into()),
+            failure_message: None,
+            num_subtasks: None,
+            num_acknowledged: None,
+        };
+        assert_eq!(e.id_label(), "-");
+        e.id = 42;
+        assert_eq!(e.id_label(), "42");
     }
 }

@@ -535,7 +535,7 @@ fn draw_checkpoints(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
     let mut rows = Vec::new();
     for e in c.history.iter().skip(offset).take(visible) {
         let texts = [
-            e.id.to_string(),
+            e.id_label(),
             e.status.as_str().to_string(),
             e.kind.as_str().to_string(),
             format_timestamp(e.trigger_timestamp),
