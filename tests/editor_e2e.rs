@@ -9,7 +9,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::pty::PtyApp;
 use common::*;
 
 const SCRIPT: &str = "SET 'pipeline.name' = 'editor-e2e';
@@ -34,12 +33,7 @@ fn edit_save_a_version_diff_restore_quit() {
         ),
     )
     .expect("spec");
-    let out = cli(
-        &config,
-        dir.path(),
-        &["apply", "-f", spec.to_str().expect("utf-8")],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    apply_spec(&config, dir.path(), &spec);
 
     // An unknown app is refused before the console opens.
     let out = cli(&config, dir.path(), &["edit", "no-such-app"]);
@@ -50,15 +44,7 @@ fn edit_save_a_version_diff_restore_quit() {
         stderr(&out)
     );
 
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-        "edit",
-        &name,
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    let mut app = console(&config, dir.path(), &["edit", &name], 140, 40);
     app.wait_screen("the editor on version 1", Duration::from_secs(30), |s| {
         s.contains(&format!("Edit {name}"))
             && s.contains("version 1")
@@ -181,22 +167,9 @@ fn validate_jump_fix_save_diff_and_debug_run() {
         ),
     )
     .expect("spec");
-    let out = cli(
-        &config,
-        dir.path(),
-        &["apply", "-f", spec.to_str().expect("utf-8")],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    apply_spec(&config, dir.path(), &spec);
 
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-        "edit",
-        &name,
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    let mut app = console(&config, dir.path(), &["edit", &name], 140, 40);
     app.wait_screen("the editor on version 1", Duration::from_secs(30), |s| {
         s.contains(&format!("Edit {name}")) && s.contains("snk (amount DOUBLE)")
     });

@@ -86,16 +86,8 @@ impl Env {
     }
 
     fn write_jar_app(&self, name: &str) -> PathBuf {
-        let jar = demo_jar(&self.version);
         let p = self.dir.path().join(format!("{name}.app.toml"));
-        std::fs::write(
-            &p,
-            format!(
-                "name = \"{name}\"\ncluster = \"c\"\nkind = \"jar\"\njar_file = \"{}\"\nentry_class = \"{DEMO_CLASS}\"\nargs = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\nparallelism = 1\n",
-                jar.display()
-            ),
-        )
-        .expect("app");
+        std::fs::write(&p, demo_jar_app_spec(name, "c", &self.version)).expect("app");
         p
     }
 

@@ -6,7 +6,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::pty::PtyApp;
 use common::*;
 
 #[test]
@@ -19,13 +18,7 @@ fn open_filter_enter_tabs_back_quit_restores_terminal() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &[("e2e", &url)], "1s");
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8 path"),
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    let mut app = console(&config, dir.path(), &[], 140, 40);
 
     let s = app.wait_screen(
         "both jobs listed and the cluster LIVE",
@@ -126,13 +119,7 @@ fn a_hanging_cluster_never_freezes_the_screen() {
     );
     let config = dir.path().join("config.toml");
     std::fs::write(&config, text).expect("config");
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 140, 40);
+    let mut app = console(&config, dir.path(), &[], 140, 40);
     app.wait_screen(
         "the real cluster's job while the other hangs",
         Duration::from_secs(30),
@@ -177,13 +164,7 @@ fn bad_config_shows_an_error_screen() {
         "[ui]\nrefresh = \"2s\"\n\n[[clusters]]\nname = \"a\"\nurl = \"http://localhost:8081\"\nkind = \"standalone\"\ncolour = \"red\"\n",
     )
     .expect("write");
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 120, 20);
+    let mut app = console(&config, dir.path(), &[], 120, 20);
     let s = app.wait_screen("error screen", Duration::from_secs(10), |s| {
         s.contains("cannot start")
     });
@@ -203,30 +184,11 @@ fn start_and_stop_with_savepoint_from_the_keyboard() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &[("e2e", &url)], "1s");
     let name = unique("e2e-app");
-    let jar = demo_jar(V2);
     let spec = dir.path().join("app.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            "name = \"{name}\"\ncluster = \"e2e\"\nkind = \"jar\"\njar_file = \"{}\"\nentry_class = \"{DEMO_CLASS}\"\nargs = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\n",
-            jar.display()
-        ),
-    )
-    .expect("spec");
-    let out = cli(
-        &config,
-        dir.path(),
-        &["apply", "-f", spec.to_str().expect("utf-8")],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(&spec, demo_jar_app_spec(&name, "e2e", V2)).expect("spec");
+    apply_spec(&config, dir.path(), &spec);
 
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-    ];
-    let mut app = PtyApp::spawn(&bin(), &args, &[], 150, 40);
+    let mut app = console(&config, dir.path(), &[], 150, 40);
     app.wait_screen("the app's row", Duration::from_secs(30), |s| {
         s.contains(&name)
     });

@@ -230,3 +230,44 @@ pub fn closed_port() -> u16 {
     drop(l);
     p
 }
+
+/// Opens the console (`flinkdeck --config … --data-dir … EXTRA…`) in a `cols`×`rows` pseudo-terminal.
+pub fn console(
+    config: &Path,
+    data_dir: &Path,
+    extra: &[&str],
+    cols: u16,
+    rows: u16,
+) -> pty::PtyApp {
+    let mut args = vec![
+        "--config",
+        config.to_str().expect("utf-8 config path"),
+        "--data-dir",
+        data_dir.to_str().expect("utf-8 data path"),
+    ];
+    args.extend_from_slice(extra);
+    pty::PtyApp::spawn(&bin(), &args, &[], cols, rows)
+}
+
+/// `flinkdeck apply -f SPEC`, which must succeed.
+pub fn apply_spec(config: &Path, data_dir: &Path, spec: &Path) {
+    let out = cli(
+        config,
+        data_dir,
+        &["apply", "-f", spec.to_str().expect("utf-8 spec path")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "apply {spec:?}: {}",
+        stderr(&out)
+    );
+}
+
+/// The definition of a JAR app running the steady demo job (named like the app) on `cluster`.
+pub fn demo_jar_app_spec(name: &str, cluster: &str, version: &str) -> String {
+    format!(
+        "name = \"{name}\"\ncluster = \"{cluster}\"\nkind = \"jar\"\njar_file = \"{}\"\nentry_class = \"{DEMO_CLASS}\"\nargs = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\nparallelism = 1\n",
+        demo_jar(version).display()
+    )
+}

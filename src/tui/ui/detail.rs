@@ -481,30 +481,8 @@ fn draw_checkpoints(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
             .iter()
             .map(|e| e.size_bytes.unwrap_or(0).max(0) as u64)
             .collect();
-        let dur_title = format!(
-            " duration · last {} · max {} ",
-            durations
-                .last()
-                .map(|v| format_duration_ms(*v as i64))
-                .unwrap_or_else(|| "-".into()),
-            durations
-                .iter()
-                .max()
-                .map(|v| format_duration_ms(*v as i64))
-                .unwrap_or_else(|| "-".into()),
-        );
-        let size_title = format!(
-            " size · last {} · max {} ",
-            sizes
-                .last()
-                .map(|v| format_bytes(*v as i64))
-                .unwrap_or_else(|| "-".into()),
-            sizes
-                .iter()
-                .max()
-                .map(|v| format_bytes(*v as i64))
-                .unwrap_or_else(|| "-".into()),
-        );
+        let dur_title = last_max_title("duration", &durations, format_duration_ms);
+        let size_title = last_max_title("size", &sizes, format_bytes);
         for (area, data, title) in [(left, durations, dur_title), (right, sizes, size_title)] {
             let block = Block::default()
                 .borders(Borders::TOP)
@@ -742,4 +720,14 @@ fn exception_title(e: &ExceptionEntry) -> &str {
     } else {
         name
     }
+}
+
+/// ` what · last X · max Y ` for a sparkline over `values`, each formatted with `fmt`.
+fn last_max_title(what: &str, values: &[u64], fmt: fn(i64) -> String) -> String {
+    let show = |v: Option<&u64>| v.map_or_else(|| "-".to_string(), |v| fmt(*v as i64));
+    format!(
+        " {what} · last {} · max {} ",
+        show(values.last()),
+        show(values.iter().max())
+    )
 }
