@@ -82,21 +82,8 @@ fn editor() -> (App, Terminal<TestBackend>) {
         })
         .expect("the editor loads the app");
     let spec = AppSpec {
-        name: "bench".into(),
-        cluster: "local".into(),
-        kind: AppKind::Sql,
         sql: Some(script()),
-        sql_file: None,
-        jar_file: None,
-        entry_class: None,
-        args: vec![],
-        parallelism: None,
-        options: Default::default(),
-        allow_non_restored_state: false,
-        owner: None,
-        tags: vec![],
-        vars: Default::default(),
-        jars: Vec::new(),
+        ..AppSpec::new("bench", "local", AppKind::Sql)
     };
     app.update(Msg::Worker(WorkerReply::AppVersionsLoaded {
         app: "bench".into(),

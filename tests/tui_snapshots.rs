@@ -2399,21 +2399,10 @@ fn ctrl(c: char) -> Msg {
 
 fn sql_spec(sql: &str) -> AppSpec {
     AppSpec {
-        name: "orders".into(),
-        cluster: "prod".into(),
-        kind: AppKind::Sql,
         sql: Some(sql.into()),
-        sql_file: None,
-        jar_file: None,
-        entry_class: None,
-        args: vec![],
         parallelism: Some(2),
-        options: Default::default(),
-        allow_non_restored_state: false,
         owner: Some("data-team".into()),
-        tags: vec![],
-        vars: Default::default(),
-        jars: Vec::new(),
+        ..AppSpec::new("orders", "prod", AppKind::Sql)
     }
 }
 

@@ -25,7 +25,6 @@
 //! directory). The SQL script's content is stored in the spec (`AppSpec::sql`), so a version is
 //! complete by itself; `sql_file` keeps the path as written. `jar_file` is stored absolute.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -225,21 +224,9 @@ impl Cx<'_, '_> {
         }
 
         let mut spec = AppSpec {
-            name,
-            cluster,
-            kind,
-            sql: None,
-            sql_file: None,
-            jar_file: None,
-            entry_class: None,
-            args: Vec::new(),
-            parallelism: None,
-            options: BTreeMap::new(),
             allow_non_restored_state: raw.allow_non_restored_state.unwrap_or(false),
-            owner: None,
-            tags: Vec::new(),
             vars: super::vars::plain_vars(self.doc)?,
-            jars: Vec::new(),
+            ..AppSpec::new(name, cluster, kind)
         };
         for jar in raw.jars.iter().flatten() {
             spec.jars.push(self.existing_jar(jar, "jars")?);

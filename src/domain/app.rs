@@ -74,6 +74,29 @@ pub struct AppSpec {
     pub jars: Vec<String>,
 }
 
+impl AppSpec {
+    /// An app of `kind` on `cluster` with nothing else set (no script, jar, options or tags).
+    pub fn new(name: impl Into<String>, cluster: impl Into<String>, kind: AppKind) -> AppSpec {
+        AppSpec {
+            name: name.into(),
+            cluster: cluster.into(),
+            kind,
+            sql: None,
+            sql_file: None,
+            jar_file: None,
+            entry_class: None,
+            args: Vec::new(),
+            parallelism: None,
+            options: BTreeMap::new(),
+            allow_non_restored_state: false,
+            owner: None,
+            tags: Vec::new(),
+            vars: BTreeMap::new(),
+            jars: Vec::new(),
+        }
+    }
+}
+
 /// One stored version of an application.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppVersion {

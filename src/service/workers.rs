@@ -431,21 +431,9 @@ mod tests {
 
     fn spec(kind: AppKind, sql: Option<&str>) -> AppSpec {
         AppSpec {
-            name: "orders".into(),
-            cluster: "prod".into(),
-            kind,
             sql: sql.map(Into::into),
             sql_file: Some("orders.sql".into()),
-            jar_file: None,
-            entry_class: None,
-            args: vec![],
-            parallelism: None,
-            options: Default::default(),
-            allow_non_restored_state: false,
-            owner: None,
-            tags: vec![],
-            vars: Default::default(),
-            jars: Vec::new(),
+            ..AppSpec::new("orders", "prod", kind)
         }
     }
 

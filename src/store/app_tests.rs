@@ -1,8 +1,6 @@
 //! Tests of schema version 2: runs, restore points, savepoints learned from trigger results, the
 //! operations journal, the audit trail and the migration from version 1.
 
-use std::collections::BTreeMap;
-
 use rusqlite::Connection;
 
 use super::*;
@@ -19,21 +17,11 @@ type PointRow<'a> = (
 
 fn spec(name: &str) -> AppSpec {
     AppSpec {
-        name: name.into(),
-        cluster: "c1".into(),
-        kind: AppKind::Jar,
-        sql: None,
-        sql_file: None,
         jar_file: Some("/opt/jobs/wordcount.jar".into()),
         entry_class: Some("org.example.WordCount".into()),
         args: vec!["--x".into(), "1".into()],
-        parallelism: None,
-        options: BTreeMap::new(),
         allow_non_restored_state: true,
-        owner: None,
-        tags: vec![],
-        vars: Default::default(),
-        jars: Vec::new(),
+        ..AppSpec::new(name, "c1", AppKind::Jar)
     }
 }
 

@@ -268,21 +268,13 @@ mod tests {
 
     pub(crate) fn sql_spec(name: &str) -> AppSpec {
         AppSpec {
-            name: name.into(),
-            cluster: "c1".into(),
-            kind: AppKind::Sql,
             sql: Some("INSERT INTO out SELECT * FROM src;".into()),
             sql_file: Some("x.sql".into()),
-            jar_file: None,
-            entry_class: None,
-            args: vec![],
             parallelism: Some(2),
             options: BTreeMap::from([("execution.checkpointing.interval".into(), "10s".into())]),
-            allow_non_restored_state: false,
             owner: Some("data-team".into()),
             tags: vec!["orders".into()],
-            vars: Default::default(),
-            jars: Vec::new(),
+            ..AppSpec::new(name, "c1", AppKind::Sql)
         }
     }
 

@@ -582,27 +582,13 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
         empty_message(app, frame, inner, "no exceptions");
         return;
     }
-    let when = |ts: Option<i64>| match ts {
-        Some(ts) if ts > 0 => format!("{} ({})", format_timestamp(ts), format_age(now, Some(ts))),
-        _ => "-".into(),
-    };
-
     if let (Some(scroll), Some(e)) = (d.trace, d.selected_exception()) {
-        let head = vec![
-            Line::from(Span::styled(clean(exception_title(e)), t.error)),
-            kv(app, "time", Span::raw(when(e.timestamp))),
-            kv(
-                app,
-                "task",
-                Span::raw(clean(e.task.as_deref().unwrap_or("-"))),
-            ),
-            kv(
-                app,
-                "location",
-                Span::raw(clean(e.location.as_deref().unwrap_or("-"))),
-            ),
-            Line::from(Span::styled("─".repeat(inner.width as usize), t.border)),
-        ];
+        let mut head = vec![Line::from(Span::styled(clean(exception_title(e)), t.error))];
+        head.extend(exception_facts(app, e, now));
+        head.push(Line::from(Span::styled(
+            "─".repeat(inner.width as usize),
+            t.border,
+        )));
         let [top, rest] = Layout::vertical([
             Constraint::Length(TRACE_HEADER.min(inner.height)),
             Constraint::Min(0),
@@ -632,23 +618,11 @@ fn draw_exceptions(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
     let [top, table] =
         Layout::vertical([Constraint::Length(root_h), Constraint::Min(0)]).areas(inner);
     if let (Some(r), true) = (&ex.root, root_h > 0) {
-        let lines = vec![
-            Line::from(vec![
-                Span::styled(format!("{:<11}", "root cause"), t.dim),
-                Span::styled(clean(exception_title(r)), t.error),
-            ]),
-            kv(app, "time", Span::raw(when(r.timestamp))),
-            kv(
-                app,
-                "task",
-                Span::raw(clean(r.task.as_deref().unwrap_or("-"))),
-            ),
-            kv(
-                app,
-                "location",
-                Span::raw(clean(r.location.as_deref().unwrap_or("-"))),
-            ),
-        ];
+        let mut lines = vec![Line::from(vec![
+            Span::styled(format!("{:<11}", "root cause"), t.dim),
+            Span::styled(clean(exception_title(r)), t.error),
+        ])];
+        lines.extend(exception_facts(app, r, now));
         frame.render_widget(Paragraph::new(lines), top);
     }
     let visible = table.height.saturating_sub(1) as usize;
@@ -712,6 +686,20 @@ fn truncate_w(w: usize) -> usize {
 
 /// The one-line title of an exception: the first line of its stack trace when that is the same
 /// exception with its message (`java.lang.RuntimeException: boom`), else its name.
+/// The time, task and location lines of an exception.
+fn exception_facts(app: &App, e: &ExceptionEntry, now: i64) -> [Line<'static>; 3] {
+    let when = match e.timestamp {
+        Some(ts) if ts > 0 => format!("{} ({})", format_timestamp(ts), format_age(now, Some(ts))),
+        _ => "-".into(),
+    };
+    let or_dash = |v: &Option<String>| Span::raw(clean(v.as_deref().unwrap_or("-")));
+    [
+        kv(app, "time", Span::raw(when)),
+        kv(app, "task", or_dash(&e.task)),
+        kv(app, "location", or_dash(&e.location)),
+    ]
+}
+
 fn exception_title(e: &ExceptionEntry) -> &str {
     let name = first_line(&e.name);
     let head = first_line(&e.stacktrace);
