@@ -2571,27 +2571,27 @@ fn editor_highlighting() {
 
 fn problems() -> Vec<SqlProblem> {
     vec![
-        SqlProblem {
-            line: 7,
-            column: 11,
-            statement: 2,
-            severity: ProblemSeverity::Error,
-            message: "Unknown type 'DECIMALS'\n(at the statement's line 3)".into(),
-        },
-        SqlProblem {
-            line: 10,
-            column: 9,
-            statement: 2,
-            severity: ProblemSeverity::Warning,
-            message: "connector 'datagen' was not checked: no factory on the classpath".into(),
-        },
-        SqlProblem {
-            line: 12,
-            column: 61,
-            statement: 3,
-            severity: ProblemSeverity::Error,
-            message: "Column 'id' not found in any table".into(),
-        },
+        SqlProblem::new(
+            2,
+            7,
+            11,
+            ProblemSeverity::Error,
+            "Unknown type 'DECIMALS'\n(at the statement's line 3)".into(),
+        ),
+        SqlProblem::new(
+            2,
+            10,
+            9,
+            ProblemSeverity::Warning,
+            "connector 'datagen' was not checked: no factory on the classpath".into(),
+        ),
+        SqlProblem::new(
+            3,
+            12,
+            61,
+            ProblemSeverity::Error,
+            "Column 'id' not found in any table".into(),
+        ),
     ]
 }
 
@@ -3280,13 +3280,13 @@ fn editor_debug_run_failure_and_problems() {
     ));
     app.update(debug_event(
         request,
-        SqlDebugEvent::Problem(SqlProblem {
-            line: 12,
-            column: 61,
-            statement: 3,
-            severity: ProblemSeverity::Error,
-            message: "Column 'id' not found in any table".into(),
-        }),
+        SqlDebugEvent::Problem(SqlProblem::new(
+            3,
+            12,
+            61,
+            ProblemSeverity::Error,
+            "Column 'id' not found in any table".into(),
+        )),
     ));
     app.update(debug_event(
         request,

@@ -28,19 +28,54 @@ impl fmt::Display for ProblemSeverity {
     }
 }
 
-/// One problem of a script, located in the whole script (not in its statement). JSON:
-/// `{"line": 3, "column": 8, "statement": 2, "severity": "error", "message": "..."}`.
+/// One problem of a script, located in the whole script as written (not in its statement):
+/// 1-based line and column (characters), the 1-based statement number (`;`-separated pieces).
+///
+/// JSON (`flinkdeck sql validate --json`): `{"line", "column", "statement", "severity",
+/// "message"}` plus, when known, `end_line`/`end_column` (the end of the span Flink names,
+/// inclusive), `connector` (a missing connector or format) and `table`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SqlProblem {
-    /// 1-based line in the script.
     pub line: u32,
-    /// 1-based column (in characters) in that line.
     pub column: u32,
-    /// 1-based number of the statement the problem is in.
     pub statement: u32,
     pub severity: ProblemSeverity,
     /// Flink's message, without Java stack noise.
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+}
+
+impl SqlProblem {
+    pub fn new(
+        statement: u32,
+        line: u32,
+        column: u32,
+        severity: ProblemSeverity,
+        message: String,
+    ) -> SqlProblem {
+        SqlProblem {
+            line,
+            column,
+            statement,
+            severity,
+            message,
+            end_line: None,
+            end_column: None,
+            connector: None,
+            table: None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == ProblemSeverity::Error
+    }
 }
 
 /// What a debug run of a script (sources on datagen, sinks collected) reports, in order.
@@ -86,13 +121,13 @@ mod tests {
 
     #[test]
     fn problem_json_shape() {
-        let p = SqlProblem {
-            line: 3,
-            column: 8,
-            statement: 2,
-            severity: ProblemSeverity::Warning,
-            message: "no factory for connector 'kafka'".into(),
-        };
+        let p = SqlProblem::new(
+            2,
+            3,
+            8,
+            ProblemSeverity::Warning,
+            "no factory for connector 'kafka'".into(),
+        );
         let v = serde_json::to_value(&p).expect("json");
         assert_eq!(
             v,

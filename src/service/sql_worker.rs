@@ -9,29 +9,12 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::ops::OpsContext;
-use crate::domain::{
-    AppSpec, ProblemSeverity, SqlDebugEvent, SqlProblem, WorkerReply, WorkerRequest,
-};
-use crate::sqltools::{DebugEvent, DebugOptions, Problem, Severity, SqlHelper};
+use crate::domain::{AppSpec, SqlDebugEvent, WorkerReply, WorkerRequest};
+use crate::sqltools::{DebugEvent, DebugOptions, SqlHelper};
 use crate::store::Store;
 
 /// Pending SQL requests (validations are small; a burst beyond this waits in the UI's channel).
 const QUEUE: usize = 16;
-
-impl From<Problem> for SqlProblem {
-    fn from(p: Problem) -> SqlProblem {
-        SqlProblem {
-            line: p.line,
-            column: p.column,
-            statement: p.statement,
-            severity: match p.severity {
-                Severity::Error => ProblemSeverity::Error,
-                Severity::Warning => ProblemSeverity::Warning,
-            },
-            message: p.message,
-        }
-    }
-}
 
 /// Starts the SQL worker; returns where to send `ValidateSql` / `DebugSql` requests.
 pub fn spawn_sql_worker(
@@ -177,12 +160,7 @@ async fn run(
                     Ok((h, (vars, secrets))) => h
                         .validate_with(&sql, &vars, &secrets)
                         .await
-                        .map(|ps| {
-                            (
-                                ps.into_iter().map(SqlProblem::from).collect(),
-                                started.elapsed().as_millis() as u64,
-                            )
-                        })
+                        .map(|ps| (ps, started.elapsed().as_millis() as u64))
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
@@ -267,7 +245,7 @@ async fn run(
                             },
                             false,
                         ),
-                        DebugEvent::Problem(p) => (SqlDebugEvent::Problem(p.into()), false),
+                        DebugEvent::Problem(p) => (SqlDebugEvent::Problem(p), false),
                         DebugEvent::Done(d) => (
                             SqlDebugEvent::Done {
                                 ok: d.ok,

@@ -25,76 +25,13 @@ pub mod vars;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub use helper::{DebugOptions, SqlHelper, HELPER_LOG_PREFIX};
 pub use vars::{mask, substitute, Substituted};
 
-/// How bad a problem is. Warnings (e.g. a connector whose jar is missing) do not fail validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One finding of a validation (or a debug run), positioned in the whole script as written:
-/// 1-based line and column (characters), the 1-based statement number (`;`-separated pieces).
-///
-/// JSON (`flinkdeck sql validate --json`): `{"line", "column", "statement", "severity",
-/// "message"}` plus `end_line`/`end_column` (the end of the span Flink names, inclusive),
-/// `connector` (a missing connector or format) and `table`, when known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    pub line: u32,
-    pub column: u32,
-    pub statement: u32,
-    pub severity: Severity,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_line: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_column: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connector: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<String>,
-}
-
-impl Problem {
-    pub fn new(
-        statement: u32,
-        line: u32,
-        column: u32,
-        severity: Severity,
-        message: String,
-    ) -> Problem {
-        Problem {
-            line,
-            column,
-            statement,
-            severity,
-            message,
-            end_line: None,
-            end_column: None,
-            connector: None,
-            table: None,
-        }
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
+/// Problems are the domain's: one type from the helper's JSON to the editor's gutter.
+pub use crate::domain::{ProblemSeverity as Severity, SqlProblem as Problem};
 
 /// A column of a debug run's sink.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
