@@ -4,6 +4,7 @@
 //! (pollers and loaders, shared by CLI and TUI) ← `cli` and `tui`. `tui` and `domain` never touch
 //! the network, SQLite or processes directly (see `tests/architecture.rs`).
 
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -64,10 +64,13 @@ fn example_config_parses() {
     assert_eq!(names, ["local-2.3", "local-1.20"]);
     let a = c.cluster("local-2.3").expect("first cluster");
     assert_eq!(a.kind, ClusterKind::Standalone);
-    assert_eq!(a.url.as_str(), "http://localhost:8081/");
+    assert_eq!(
+        a.url.as_ref().map(url::Url::as_str).unwrap_or_default(),
+        "http://localhost:8081/"
+    );
     assert_eq!(a.auth, AuthConfig::None);
     let b = c.cluster("local-1.20").expect("second cluster");
-    assert_eq!(b.url.port(), Some(8082));
+    assert_eq!(b.url.as_ref().and_then(url::Url::port), Some(8082));
     assert!(b.readonly);
     assert_eq!(c.ui.theme, "default");
     assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
@@ -223,7 +226,7 @@ fn unknown_kind() {
     let e = load_err(&text, 6, 8, "clusters[0].kind");
     assert!(
         e.message
-            .starts_with("unknown cluster kind \"yarn\"; expected standalone"),
+            .starts_with("unknown cluster kind \"yarn\"; expected one of standalone, kubernetes"),
         "{e}"
     );
 }

@@ -100,6 +100,7 @@ fn cluster(name: &str) -> ClusterRef {
         name: name.into(),
         kind: "standalone".into(),
         url: format!("http://{name}-jobmanager:8081"),
+        location: None,
     }
 }
 

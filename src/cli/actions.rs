@@ -21,7 +21,7 @@ pub async fn target(
     }
     let handles = super::select_clusters(ctx, cluster)?;
     for h in &handles {
-        if let Ok(jobs) = h.client.jobs_overview(h.name()).await {
+        if let Ok(jobs) = h.rest.jobs_overview(h.name()).await {
             if jobs.iter().any(|j| j.id == name) {
                 return Ok(ActionTarget::Job(JobKey::new(h.name(), name)));
             }

@@ -80,7 +80,7 @@ pub async fn summaries(ctx: &Context, ops: &OpsContext) -> Result<(Vec<AppSummar
         let run = run.as_ref()?;
         let h = ctx.clusters.get(&run.cluster)?;
         Some(
-            h.client
+            h.rest
                 .job_state(&run.job_id)
                 .await
                 .map_err(|e| (run.cluster.clone(), e)),

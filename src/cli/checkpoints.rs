@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, job_id: &str, cluster: Option<&str>, json: bool)
     let probes = join_all(
         handles
             .iter()
-            .map(|h| async move { (h.name().to_string(), h.client.checkpoints(job_id).await) }),
+            .map(|h| async move { (h.name().to_string(), h.rest.checkpoints(job_id).await) }),
     )
     .await;
     let mut exit = Exit::Ok;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::setup::Context;
 use super::{print_json, report_unreachable, table, Exit};
-use crate::domain::HealthStatus;
+use crate::domain::{ClusterLocation, HealthStatus, OperatorStatus};
 
 /// One row of `clusters --json` (field names are a public contract).
 #[derive(Debug, Serialize)]
@@ -20,12 +20,47 @@ pub struct ClusterRow {
     pub slots_total: Option<u32>,
     pub slots_available: Option<u32>,
     pub jobs_running: Option<u32>,
+    /// Discovered clusters: the Kubernetes namespace, cluster id and flavour (`native`,
+    /// `operator-app`, `operator-session`, `session-job`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<String>,
+    /// The operator's `lifecycleState`, `jobManagerDeploymentStatus` and `status.error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorStatus>,
+    /// Why the JobManager is not serving, from the platform (e.g. `CrashLoopBackOff: ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_problem: Option<String>,
+}
+
+impl ClusterRow {
+    fn unreachable(name: String, kind: String, url: String, error: String) -> ClusterRow {
+        ClusterRow {
+            name,
+            kind,
+            url,
+            status: HealthStatus::Unreachable,
+            flink_version: None,
+            error: Some(error),
+            taskmanagers: None,
+            slots_total: None,
+            slots_available: None,
+            jobs_running: None,
+            namespace: None,
+            flavor: None,
+            operator: None,
+            platform_problem: None,
+        }
+    }
 }
 
 pub async fn run(ctx: &Context, json: bool) -> Exit {
-    let rows: Vec<ClusterRow> = join_all(ctx.clusters.all().iter().map(|h| async move {
+    let all = ctx.clusters.all();
+    let mut rows: Vec<ClusterRow> = join_all(all.iter().map(|h| async move {
         let r = h.to_ref();
-        match h.client.cluster_info().await {
+        let (info, platform) = tokio::join!(h.rest.cluster_info(), h.backend.platform_status());
+        let mut row = match info {
             Ok(info) => ClusterRow {
                 name: r.name,
                 kind: r.kind,
@@ -37,22 +72,40 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
                 slots_total: Some(info.slots_total),
                 slots_available: Some(info.slots_available),
                 jobs_running: Some(info.jobs_running),
+                namespace: None,
+                flavor: None,
+                operator: None,
+                platform_problem: None,
             },
-            Err(e) => ClusterRow {
-                name: r.name,
-                kind: r.kind,
-                url: r.url,
-                status: HealthStatus::Unreachable,
-                flink_version: None,
-                error: Some(e.to_string()),
-                taskmanagers: None,
-                slots_total: None,
-                slots_available: None,
-                jobs_running: None,
-            },
+            Err(e) => ClusterRow::unreachable(r.name, r.kind, r.url, e.to_string()),
+        };
+        if let Some(ClusterLocation {
+            namespace, flavor, ..
+        }) = r.location
+        {
+            row.namespace = Some(namespace);
+            row.flavor = Some(flavor.label().to_string());
         }
+        if let Some(p) = platform {
+            if row.error.is_some() {
+                if let Some(why) = &p.jobmanager_problem {
+                    row.error = Some(format!("{why} ({})", row.error.unwrap_or_default()));
+                }
+            }
+            row.platform_problem = p.jobmanager_problem;
+            row.operator = p.operator;
+        }
+        row
     }))
     .await;
+    for p in ctx.clusters.problems() {
+        rows.push(ClusterRow::unreachable(
+            p.name.clone(),
+            "kubernetes".to_string(),
+            p.error.url.clone(),
+            p.error.to_string(),
+        ));
+    }
     let mut exit = Exit::Ok;
     for r in &rows {
         if let Some(e) = &r.error {

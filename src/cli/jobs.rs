@@ -3,7 +3,9 @@
 use futures_util::future::join_all;
 
 use super::setup::Context;
-use super::{print_json, report_unreachable, select_clusters, table, Exit};
+use super::{
+    print_json, report_discovery_problems, report_unreachable, select_clusters, table, Exit,
+};
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
 use crate::service::{poll_cluster, PollOptions};
@@ -56,10 +58,14 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
     let polls = join_all(
         handles
             .iter()
-            .map(|h| poll_cluster(&h.client, h.name(), PollOptions::default(), None)),
+            .map(|h| poll_cluster(&h.rest, h.name(), PollOptions::default(), None)),
     )
     .await;
-    let mut exit = Exit::Ok;
+    let mut exit = if report_discovery_problems(ctx, cluster) {
+        Exit::Unreachable
+    } else {
+        Exit::Ok
+    };
     let mut jobs: Vec<JobSummary> = Vec::new();
     for poll in polls {
         match poll.jobs {

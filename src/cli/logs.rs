@@ -49,11 +49,10 @@ async fn resolve_cluster(ctx: &Context, args: &LogsArgs) -> Result<ClusterHandle
         eprintln!("flinkdeck: logs needs a JOB_ID or --cluster NAME");
         return Err(Exit::Usage);
     };
+    let all = ctx.clusters.all();
     let answers = join_all(
-        ctx.clusters
-            .all()
-            .iter()
-            .map(|h| async move { (h, h.client.jobs_overview(h.name()).await) }),
+        all.iter()
+            .map(|h| async move { (h, h.rest.jobs_overview(h.name()).await) }),
     )
     .await;
     let mut unreachable = false;
@@ -80,7 +79,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
         Ok(h) => h,
         Err(e) => return e,
     };
-    let files = match handle.client.log_files().await {
+    let files = match handle.backend.log_files(&handle.rest).await {
         Ok(f) => f,
         Err(e) => {
             report_unreachable(handle.name(), &e.to_string());
@@ -118,7 +117,11 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
     let refresh = ctx.config.ui.refresh;
     let mut prev: Option<LogTail> = None;
     loop {
-        match handle.client.log_tail(&file, args.bytes).await {
+        match handle
+            .backend
+            .log_tail(&handle.rest, &file, args.bytes)
+            .await
+        {
             Ok(tail) => {
                 let text = new_log_text(prev.as_ref(), &tail);
                 let mut out = std::io::stdout().lock();

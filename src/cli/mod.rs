@@ -251,6 +251,9 @@ fn run(cli: Cli) -> Exit {
         }
     };
     let readonly = cli.readonly || ctx.config.ui.readonly;
+    if !tui && ctx.clusters.has_discovery() {
+        rt.block_on(ctx.clusters.discover());
+    }
     match cli.command {
         None => rt.block_on(setup::run_tui(ctx, readonly)),
         Some(Command::Edit { name }) => rt.block_on(setup::run_tui_with(
@@ -467,22 +470,62 @@ pub fn report_unreachable(cluster: &str, reason: &str) {
     eprintln!("flinkdeck: cluster {cluster} unreachable: {reason}");
 }
 
-/// Selects the clusters a command runs on; an unknown `--cluster` is a usage error.
+/// Selects the clusters a command runs on: all, one by its full name, or every cluster under a
+/// prefix (`k8s-prod` or `k8s-prod/streaming` for discovered clusters). An unknown `--cluster`
+/// is a usage error. Discovery problems under the selection are reported (exit 3 follows from
+/// `report_discovery_problems`).
 pub fn select_clusters(
     ctx: &setup::Context,
     only: Option<&str>,
 ) -> Result<Vec<crate::service::ClusterHandle>, Exit> {
-    match only {
-        None => Ok(ctx.clusters.all().to_vec()),
-        Some(name) => match ctx.clusters.get(name) {
-            Some(h) => Ok(vec![h.clone()]),
-            None => {
-                eprintln!(
-                    "flinkdeck: unknown cluster {name:?}; configured: {}",
-                    ctx.clusters.names().join(", ")
-                );
-                Err(Exit::Usage)
-            }
-        },
+    let all = ctx.clusters.all();
+    let Some(name) = only else {
+        return Ok(all);
+    };
+    if let Some(h) = all.iter().find(|h| h.name() == name) {
+        return Ok(vec![h.clone()]);
     }
+    let prefix = format!("{name}/");
+    let under: Vec<_> = all
+        .into_iter()
+        .filter(|h| h.name().starts_with(&prefix))
+        .collect();
+    let known_entry = ctx.clusters.entry_names().iter().any(|e| e == name)
+        || ctx
+            .clusters
+            .problems()
+            .iter()
+            .any(|p| p.name == name || p.name.starts_with(&prefix));
+    if !under.is_empty() || known_entry {
+        return Ok(under);
+    }
+    let mut known = ctx.clusters.entry_names();
+    for n in ctx.clusters.names() {
+        if !known.contains(&n) {
+            known.push(n);
+        }
+    }
+    eprintln!(
+        "flinkdeck: unknown cluster {name:?}; configured: {}",
+        known.join(", ")
+    );
+    Err(Exit::Usage)
+}
+
+/// Reports what discovery could not look at (under `only`, when given) as unreachable; returns
+/// whether there was anything.
+pub fn report_discovery_problems(ctx: &setup::Context, only: Option<&str>) -> bool {
+    let mut any = false;
+    for p in ctx.clusters.problems() {
+        let selected = only.is_none_or(|o| {
+            p.name == o
+                || p.name.starts_with(&format!("{o}/"))
+                || o.starts_with(&format!("{}/", p.name))
+        });
+        if selected {
+            report_unreachable(&p.name, &p.error.to_string());
+            any = true;
+        }
+    }
+    any
 }

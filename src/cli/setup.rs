@@ -89,7 +89,7 @@ impl Context {
                 self.config
                     .clusters
                     .first()
-                    .map(|c| c.url.as_str())
+                    .and_then(|c| c.url.as_ref().map(url::Url::as_str))
                     .unwrap_or("http://localhost:8081/")
             )),
             ConfigSource::File(_) => None,

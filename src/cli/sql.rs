@@ -194,7 +194,7 @@ async fn flink_version(ctx: &Context, target: &SqlTarget) -> Result<String, Exit
             .into_iter()
             .next()
             .ok_or(Exit::Usage)?,
-        None => match ctx.clusters.all() {
+        None => match ctx.clusters.all().as_slice() {
             [one] => one.clone(),
             _ => {
                 eprintln!(
@@ -206,7 +206,7 @@ async fn flink_version(ctx: &Context, target: &SqlTarget) -> Result<String, Exit
             }
         },
     };
-    match handle.client.cluster_info().await {
+    match handle.rest.cluster_info().await {
         Ok(info) => match info.flink_version.filter(|v| !v.trim().is_empty()) {
             Some(v) => Ok(v.trim().to_string()),
             None => {

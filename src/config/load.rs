@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
     AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
-    SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
+    KubernetesConfig, SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
 };
 
 #[derive(Debug, Deserialize)]
@@ -49,7 +49,7 @@ struct RawUi {
 struct RawCluster {
     name: Spanned<String>,
     kind: Option<Spanned<String>>,
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     readonly: Option<bool>,
     web_url: Option<Spanned<String>>,
@@ -60,6 +60,9 @@ struct RawCluster {
     password_file: Option<Spanned<String>>,
     ca_cert: Option<Spanned<String>>,
     insecure_skip_verify: Option<bool>,
+    kubeconfig: Option<Spanned<String>>,
+    context: Option<Spanned<String>>,
+    namespaces: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Parses and validates a config file's text; `path` is used in errors and as the base of
@@ -203,8 +206,7 @@ impl Cx<'_, '_> {
                     k.span(),
                     &key("kind"),
                     format!(
-                        "unknown cluster kind {:?}; expected {} (yarn and kubernetes are not \
-                         supported yet)",
+                        "unknown cluster kind {:?}; expected {} (yarn is not supported yet)",
                         k.get_ref(),
                         super::expected_list(&allowed)
                     ),
@@ -212,11 +214,40 @@ impl Cx<'_, '_> {
             })?,
         };
 
-        let mut url = self.http_url(&raw.url, &key("url"), true)?;
-        if !url.path().ends_with('/') {
-            let p = format!("{}/", url.path());
-            url.set_path(&p);
-        }
+        let (url, kubernetes) = match kind {
+            ClusterKind::Standalone => {
+                let Some(raw_url) = &raw.url else {
+                    return Err(self.err(
+                        raw.name.span(),
+                        &key("url"),
+                        format!(
+                            "cluster {name:?} has no `url`: a standalone cluster needs its \
+                             JobManager REST URL (e.g. url = \"http://localhost:8081\")"
+                        ),
+                    ));
+                };
+                for (field, span) in [
+                    ("kubeconfig", raw.kubeconfig.as_ref().map(|v| v.span())),
+                    ("context", raw.context.as_ref().map(|v| v.span())),
+                    ("namespaces", raw.namespaces.as_ref().map(|v| v.span())),
+                ] {
+                    if let Some(span) = span {
+                        return Err(self.err(
+                            span,
+                            &key(field),
+                            format!("`{field}` applies to kind = \"kubernetes\" only"),
+                        ));
+                    }
+                }
+                let mut url = self.http_url(raw_url, &key("url"), true)?;
+                if !url.path().ends_with('/') {
+                    let p = format!("{}/", url.path());
+                    url.set_path(&p);
+                }
+                (Some(url), None)
+            }
+            ClusterKind::Kubernetes => (None, Some(self.kubernetes(&raw, &key)?)),
+        };
 
         let timeout = match &raw.timeout {
             Some(t) => self.duration(t, &key("timeout"))?,
@@ -239,12 +270,93 @@ impl Cx<'_, '_> {
             name: raw.name.get_ref().clone(),
             kind,
             url,
+            kubernetes,
             timeout,
             auth,
             ca_cert,
             insecure_skip_verify: raw.insecure_skip_verify.unwrap_or(false),
             readonly: raw.readonly.unwrap_or(false),
             web_url,
+        })
+    }
+
+    /// The keys of a `kind = "kubernetes"` entry. Credentials, CA and server come from the
+    /// kubeconfig, so the REST-only keys are refused here.
+    fn kubernetes(
+        &self,
+        raw: &RawCluster,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<KubernetesConfig, ConfigError> {
+        let rest_only = [
+            ("url", raw.url.as_ref().map(|v| v.span())),
+            ("token_env", raw.token_env.as_ref().map(|v| v.span())),
+            ("token_file", raw.token_file.as_ref().map(|v| v.span())),
+            ("username", raw.username.as_ref().map(|v| v.span())),
+            ("password_env", raw.password_env.as_ref().map(|v| v.span())),
+            (
+                "password_file",
+                raw.password_file.as_ref().map(|v| v.span()),
+            ),
+            ("ca_cert", raw.ca_cert.as_ref().map(|v| v.span())),
+        ];
+        for (field, span) in rest_only {
+            if let Some(span) = span {
+                return Err(self.err(
+                    span,
+                    &key(field),
+                    format!(
+                        "`{field}` does not apply to kind = \"kubernetes\": the API server, \
+                         its CA and the credentials come from the kubeconfig"
+                    ),
+                ));
+            }
+        }
+        let kubeconfig = match &raw.kubeconfig {
+            Some(k) => Some(self.path(k, &key("kubeconfig"))?),
+            None => None,
+        };
+        let context = match &raw.context {
+            Some(c) if c.get_ref().trim().is_empty() => {
+                return Err(self.err(c.span(), &key("context"), "context is empty"));
+            }
+            Some(c) => Some(c.get_ref().clone()),
+            None => None,
+        };
+        let mut namespaces = Vec::new();
+        if let Some(list) = &raw.namespaces {
+            for ns in list.get_ref() {
+                let n = ns.get_ref();
+                let valid = n == "*"
+                    || (!n.is_empty()
+                        && n.len() <= 63
+                        && n.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        && !n.starts_with('-')
+                        && !n.ends_with('-'));
+                if !valid {
+                    return Err(self.err(
+                        ns.span(),
+                        &key("namespaces"),
+                        format!(
+                            "invalid namespace {n:?}: lower-case letters, digits and '-', or \
+                             \"*\" for all namespaces"
+                        ),
+                    ));
+                }
+                namespaces.push(n.clone());
+            }
+            if namespaces.len() > 1 && namespaces.iter().any(|n| n == "*") {
+                return Err(self.err(
+                    list.span(),
+                    &key("namespaces"),
+                    "\"*\" (all namespaces) cannot be combined with named namespaces",
+                ));
+            }
+        }
+        Ok(KubernetesConfig {
+            kubeconfig,
+            context,
+            namespaces,
         })
     }
 

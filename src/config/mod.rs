@@ -92,18 +92,21 @@ impl Default for UiConfig {
     }
 }
 
-/// How flinkdeck reaches a cluster. Only standalone (a JobManager REST URL) for now.
+/// How flinkdeck reaches a cluster: a JobManager REST URL (`standalone`), or every Flink cluster
+/// a kubeconfig context can see (`kubernetes`: native clusters and the operator's resources).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClusterKind {
     Standalone,
+    Kubernetes,
 }
 
 impl ClusterKind {
-    pub const ALL: [ClusterKind; 1] = [ClusterKind::Standalone];
+    pub const ALL: [ClusterKind; 2] = [ClusterKind::Standalone, ClusterKind::Kubernetes];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ClusterKind::Standalone => "standalone",
+            ClusterKind::Kubernetes => "kubernetes",
         }
     }
 
@@ -124,9 +127,12 @@ pub struct ClusterConfig {
     /// Unique, `[A-Za-z0-9._-]+`.
     pub name: String,
     pub kind: ClusterKind,
-    /// REST endpoint, http or https. Its path always ends with `/`, so `url.join("jobs/overview")`
-    /// keeps a path prefix such as `https://proxy/flink/`.
-    pub url: url::Url,
+    /// REST endpoint of a standalone cluster, http or https. Its path always ends with `/`, so
+    /// `url.join("jobs/overview")` keeps a path prefix such as `https://proxy/flink/`. `None` for
+    /// kinds whose clusters are discovered (kubernetes).
+    pub url: Option<url::Url>,
+    /// Where and what to discover, for `kind = "kubernetes"`.
+    pub kubernetes: Option<KubernetesConfig>,
     /// Per-request timeout. Default 5s.
     pub timeout: Duration,
     pub auth: AuthConfig,
@@ -146,7 +152,8 @@ impl ClusterConfig {
         ClusterConfig {
             name: name.into(),
             kind: ClusterKind::Standalone,
-            url,
+            url: Some(url),
+            kubernetes: None,
             timeout: DEFAULT_TIMEOUT,
             auth: AuthConfig::None,
             ca_cert: None,
@@ -185,6 +192,24 @@ impl ClusterConfig {
     /// Whether actions that change jobs are off for this cluster (its own flag or `[ui] readonly`).
     pub fn is_readonly(&self, ui: &UiConfig) -> bool {
         self.readonly || ui.readonly
+    }
+}
+
+/// The keys of a `kind = "kubernetes"` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KubernetesConfig {
+    /// Default: `$KUBECONFIG`, then `~/.kube/config`, then the in-cluster service account.
+    pub kubeconfig: Option<PathBuf>,
+    /// Default: the kubeconfig's current-context.
+    pub context: Option<String>,
+    /// Empty: the context's namespace; `["*"]`: all namespaces.
+    pub namespaces: Vec<String>,
+}
+
+impl KubernetesConfig {
+    /// Whether every namespace is watched (`namespaces = ["*"]`).
+    pub fn all_namespaces(&self) -> bool {
+        self.namespaces.iter().any(|n| n == "*")
     }
 }
 

@@ -105,6 +105,14 @@ pub enum WorkerReply {
         health: ClusterHealth,
         jobs: Option<Vec<JobSummary>>,
     },
+    /// A cluster that discovery found (it is then polled like any other).
+    ClusterDiscovered {
+        cluster: super::health::ClusterRef,
+    },
+    /// A cluster (or discovery problem) that is gone: its rows leave the screen.
+    ClusterRemoved {
+        cluster: String,
+    },
     JobDetailLoaded {
         key: JobKey,
         request: u64,

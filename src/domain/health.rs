@@ -146,4 +146,7 @@ pub struct ClusterRef {
     pub name: String,
     pub kind: String,
     pub url: String,
+    /// Where a discovered cluster lives (kubernetes); `None` for a configured URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<super::platform::ClusterLocation>,
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod health_rules;
 pub mod job;
 pub mod logs;
+pub mod platform;
 pub mod sql;
 pub mod time;
 
@@ -17,4 +18,5 @@ pub use events::*;
 pub use health::*;
 pub use job::*;
 pub use logs::*;
+pub use platform::*;
 pub use sql::*;

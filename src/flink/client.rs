@@ -33,6 +33,19 @@ struct Inner {
     base_url: url::Url,
     timeout: Duration,
     auth: Auth,
+    transport: Transport,
+}
+
+/// How requests travel: straight to the URL, or through the Kubernetes API server's service proxy
+/// with the kube client's credentials (token, client certificate or exec plugin, refreshed by it).
+enum Transport {
+    Direct,
+    KubeProxy {
+        kube: kube::Client,
+        /// Length of the API server URL's own path (without its trailing `/`), which the kube
+        /// client adds itself.
+        api_path_len: usize,
+    },
 }
 
 impl fmt::Debug for FlinkClient {
@@ -106,8 +119,36 @@ impl FlinkClient {
                 base_url: ep.base_url,
                 timeout: ep.timeout,
                 auth: ep.auth,
+                transport: Transport::Direct,
             }),
         })
+    }
+
+    /// A client for the Flink REST API behind a Kubernetes Service, reached through the API
+    /// server's service proxy: `base_url` is the API server URL plus
+    /// `api/v1/namespaces/<ns>/services/<service>:<port>/proxy/`. Requests carry the kube
+    /// client's credentials; nothing needs to be exposed.
+    pub fn via_kube_proxy(
+        kube: kube::Client,
+        api_server: &url::Url,
+        base_url: url::Url,
+        timeout: Duration,
+    ) -> Self {
+        static BUILDER: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = BUILDER.get_or_init(reqwest::Client::new).clone();
+        FlinkClient {
+            http,
+            inner: Arc::new(Inner {
+                base_url,
+                timeout,
+                auth: Auth::None,
+                transport: Transport::KubeProxy {
+                    kube,
+                    api_path_len: api_server.path().trim_end_matches('/').len(),
+                },
+            }),
+        }
     }
 
     pub fn base_url(&self) -> &url::Url {
@@ -140,6 +181,60 @@ impl FlinkClient {
         }
     }
 
+    /// Sends a built request over this client's transport; transport failures become
+    /// `FlinkError`s (the status is not looked at).
+    async fn dispatch(
+        &self,
+        rb: RequestBuilder,
+        method: &str,
+        shown: &str,
+        timeout: Duration,
+    ) -> Result<Response, FlinkError> {
+        let Transport::KubeProxy { kube, api_path_len } = &self.inner.transport else {
+            return rb
+                .send()
+                .await
+                .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout));
+        };
+        let req = rb
+            .build()
+            .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout))?;
+        let path = req.url().path().get(*api_path_len..).unwrap_or("/");
+        let uri = match req.url().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let body = match req.body() {
+            None => Vec::new(),
+            Some(b) => b.as_bytes().map(<[u8]>::to_vec).ok_or_else(|| {
+                FlinkError::local(
+                    shown,
+                    format!("{method} {shown}: a streamed upload cannot go through the Kubernetes API server"),
+                )
+            })?,
+        };
+        let mut builder = http::Request::builder()
+            .method(req.method().clone())
+            .uri(uri);
+        for (name, value) in req.headers() {
+            builder = builder.header(name, value);
+        }
+        let request = builder
+            .body(kube::client::Body::from(body))
+            .map_err(|e| FlinkError::local(shown, format!("{method} {shown}: {e}")))?;
+        let resp = match tokio::time::timeout(timeout, kube.send(request)).await {
+            Err(_) => return Err(FlinkError::timeout(method, shown, timeout)),
+            Ok(Err(e)) => return Err(FlinkError::from_kube(method, shown, &e, timeout)),
+            Ok(Ok(r)) => r,
+        };
+        let (parts, body) = resp.into_parts();
+        let stream = http_body_util::BodyDataStream::new(body);
+        Ok(Response::from(http::Response::from_parts(
+            parts,
+            reqwest::Body::wrap_stream(stream),
+        )))
+    }
+
     /// Sends a request; transport errors and non-2xx answers become `FlinkError`s.
     pub(super) async fn send(
         &self,
@@ -151,10 +246,7 @@ impl FlinkClient {
         let shown = redact(url);
         let m = method.as_str().to_string();
         let rb = build(self.request(method, url)).timeout(timeout);
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| FlinkError::from_reqwest(&m, &shown, e, timeout))?;
+        let resp = self.dispatch(rb, &m, &shown, timeout).await?;
         let status = resp.status();
         if status.is_success() {
             return Ok(resp);
@@ -414,11 +506,11 @@ impl FlinkClient {
         let rb = self
             .request(Method::GET, &url)
             .header(ACCEPT, "text/plain, */*");
-        let mut resp = match tokio::time::timeout(timeout, rb.send()).await {
-            Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
-            Ok(Err(e)) => return Err(FlinkError::from_reqwest("GET", &shown, e, timeout)),
-            Ok(Ok(r)) => r,
-        };
+        let mut resp =
+            match tokio::time::timeout(timeout, self.dispatch(rb, "GET", &shown, timeout)).await {
+                Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
+                Ok(r) => r?,
+            };
         let status = resp.status();
         if !status.is_success() {
             let body = read_bounded(resp, 64 * 1024, timeout).await;

@@ -81,7 +81,31 @@ impl FlinkError {
         let chain = error_chain(&err);
         let detail = format!("{method} {url}: {}", chain.join(": "));
         let innermost = chain.last().cloned().unwrap_or_default();
-        let (class, reason) = classify_transport(&err, &chain, timeout, &innermost);
+        let flags = TransportFlags {
+            timeout: err.is_timeout(),
+            dns: err.is_dns(),
+            connect: err.is_connect(),
+        };
+        let (class, reason) = classify_transport(&err, flags, &chain, timeout, &innermost);
+        FlinkError::new(class, method, url, &reason, detail)
+    }
+
+    /// Classifies a failure of the Kubernetes client (connect, TLS, auth plugin, timeout...).
+    pub(crate) fn from_kube(method: &str, url: &str, err: &kube::Error, timeout: Duration) -> Self {
+        let chain = error_chain(err);
+        let detail = format!("{method} {url}: {}", chain.join(": "));
+        let innermost = chain.last().cloned().unwrap_or_default();
+        if let kube::Error::Auth(e) = err {
+            let reason = format!("Kubernetes credentials: {e}");
+            return FlinkError::new(FailureClass::Other, method, url, &reason, detail);
+        }
+        let lower = innermost.to_ascii_lowercase();
+        let flags = TransportFlags {
+            timeout: lower.contains("timed out") || lower.contains("elapsed"),
+            dns: false,
+            connect: lower.contains("connect"),
+        };
+        let (class, reason) = classify_transport(err, flags, &chain, timeout, &innermost);
         FlinkError::new(class, method, url, &reason, detail)
     }
 
@@ -98,6 +122,9 @@ impl FlinkError {
                 Some(cause) if status != 404 => format!("{head} (caused by {cause})"),
                 _ => head,
             }
+        });
+        let head = head.or_else(|| {
+            kube_status_line(body).map(|line| format!("{status} {}", one_line(&line, 200)))
         });
         let reason = head.unwrap_or_else(|| {
             let trimmed = body.trim();
@@ -138,7 +165,7 @@ impl FlinkError {
 /// `5s`, `1.5s`, `300ms`.
 pub(crate) fn format_timeout(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1}s", d.as_secs_f64())
@@ -191,21 +218,29 @@ fn any_rustls(err: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// What a transport error says about itself, beyond its message chain.
+#[derive(Default, Clone, Copy)]
+struct TransportFlags {
+    timeout: bool,
+    dns: bool,
+    connect: bool,
+}
+
 fn classify_transport(
-    err: &reqwest::Error,
+    root: &(dyn StdError + 'static),
+    flags: TransportFlags,
     chain: &[String],
     timeout: Duration,
     innermost: &str,
 ) -> (FailureClass, String) {
     let lower = chain.join(": ").to_ascii_lowercase();
-    let root: &(dyn StdError + 'static) = err;
-    if err.is_timeout() || any_io_kind(root, io::ErrorKind::TimedOut) {
+    if flags.timeout || any_io_kind(root, io::ErrorKind::TimedOut) {
         return (
             FailureClass::Timeout,
             format!("no answer after {}", format_timeout(timeout)),
         );
     }
-    if err.is_dns()
+    if flags.dns
         || lower.contains("dns error")
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
@@ -216,18 +251,39 @@ fn classify_transport(
     if any_io_kind(root, io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
         return (FailureClass::Refused, "connection refused".to_string());
     }
+    if lower.contains("certificate") || lower.contains("unknownissuer") {
+        return (
+            FailureClass::Tls,
+            format!("certificate verify failed: {innermost}"),
+        );
+    }
     if any_rustls(root)
-        || lower.contains("certificate")
         || lower.contains("tls")
         || lower.contains("handshake")
         || lower.contains("corrupt message")
     {
         return (FailureClass::Tls, format!("handshake failed: {innermost}"));
     }
-    if err.is_connect() {
+    if flags.connect {
         return (FailureClass::Other, format!("connect failed: {innermost}"));
     }
     (FailureClass::Other, innermost.to_string())
+}
+
+/// `401 Unauthorized: <message>` from a Kubernetes `Status` body (the API server's own errors,
+/// e.g. from its service proxy), when the body is one.
+pub(crate) fn kube_status_line(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    if v.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+        return None;
+    }
+    let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
+    let reason = v.get("reason").and_then(|m| m.as_str()).unwrap_or("");
+    Some(match (reason.is_empty(), message.is_empty()) {
+        (false, false) if message != reason => format!("{reason}: {message}"),
+        (false, _) => reason.to_string(),
+        (true, _) => message.to_string(),
+    })
 }
 
 /// The first entry of Flink's `{"errors":[...]}`, on one line.

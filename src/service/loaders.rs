@@ -1,6 +1,6 @@
 //! On-demand loads for the job detail tabs and the log viewer (shared with the CLI).
 
-use super::clusters::Clusters;
+use crate::backend::Clusters;
 use crate::domain::{
     CheckpointEntry, CheckpointStats, JobKey, LogFileRef, LogName, LogSource, LogTail, WorkerReply,
     WorkerRequest,
@@ -35,11 +35,7 @@ pub async fn answer(
         | WorkerRequest::DebugSql { .. } => return None,
         WorkerRequest::LoadJobDetail { key, request } => {
             let result = match clusters.get(&key.cluster) {
-                Some(h) => h
-                    .client
-                    .job_detail(&key.id)
-                    .await
-                    .map_err(|e| e.to_string()),
+                Some(h) => h.rest.job_detail(&key.id).await.map_err(|e| e.to_string()),
                 None => Err(unknown_cluster(&key.cluster)),
             };
             WorkerReply::JobDetailLoaded {
@@ -59,7 +55,7 @@ pub async fn answer(
         WorkerRequest::LoadExceptions { key, request } => {
             let result = match clusters.get(&key.cluster) {
                 Some(h) => h
-                    .client
+                    .rest
                     .exceptions(&key.id, MAX_EXCEPTIONS)
                     .await
                     .map_err(|e| e.to_string()),
@@ -73,7 +69,11 @@ pub async fn answer(
         }
         WorkerRequest::LoadLogList { cluster, request } => {
             let result = match clusters.get(&cluster) {
-                Some(h) => h.client.log_files().await.map_err(|e| e.to_string()),
+                Some(h) => h
+                    .backend
+                    .log_files(&h.rest)
+                    .await
+                    .map_err(|e| e.to_string()),
                 None => Err(unknown_cluster(&cluster)),
             };
             WorkerReply::LogListLoaded {
@@ -90,7 +90,7 @@ pub async fn answer(
         } => {
             let result = match clusters.get(&cluster) {
                 Some(h) => h
-                    .client
+                    .rest
                     .log_tail(&file, max_bytes)
                     .await
                     .map_err(|e| e.to_string()),
@@ -118,7 +118,7 @@ pub async fn checkpoints_with_history(
         .get(&key.cluster)
         .ok_or_else(|| unknown_cluster(&key.cluster))?;
     let live = handle
-        .client
+        .rest
         .checkpoints(&key.id)
         .await
         .map_err(|e| e.to_string());

@@ -1,14 +1,13 @@
 //! Long-running and on-demand work shared by the CLI and the TUI: one Flink client per configured
 //! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
 
-pub mod clusters;
 pub mod loaders;
 pub mod ops;
 pub mod poll;
 pub mod sql_worker;
 pub mod workers;
 
-pub use clusters::{ClusterHandle, Clusters};
+pub use crate::backend::{ClusterHandle, Clusters};
 pub use poll::{poll_cluster, ClusterPoll, PollOptions};
 pub use workers::{spawn_workers, Workers};
 

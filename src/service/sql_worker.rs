@@ -104,7 +104,7 @@ impl Helpers {
                     .clusters
                     .get(&cluster)
                     .ok_or_else(|| format!("cluster {cluster:?} is not configured"))?;
-                let info = handle.client.cluster_info().await.map_err(|e| {
+                let info = handle.rest.cluster_info().await.map_err(|e| {
                     format!("cannot ask cluster {cluster} for its Flink version: {e}")
                 })?;
                 let v = info.flink_version.ok_or_else(|| {

@@ -1,16 +1,17 @@
 //! The TUI's workers: one poller task per cluster and a dispatcher for on-demand loads. They talk
 //! to the UI only through bounded channels and stamp every reply.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tracing::{debug, warn};
 
-use super::clusters::{ClusterHandle, Clusters};
 use super::loaders;
 use super::poll::{poll_cluster, PollOptions, TerminalCache};
 use super::to_failure;
+use crate::backend::{ClusterHandle, Clusters};
 use crate::domain::health_rules::HealthTracker;
 use crate::domain::time::now_ms;
 use crate::domain::ActionOutcome;
@@ -33,7 +34,7 @@ async fn run_apps_publisher(
 ) {
     let mut round: u32 = 0;
     loop {
-        if round % RESUME_EVERY == 0 {
+        if round.is_multiple_of(RESUME_EVERY) {
             resume_journal(&ops).await;
             reconcile_runs(&ops).await;
         }
@@ -84,18 +85,14 @@ pub fn spawn_workers(
 ) -> Workers {
     let (req_tx, req_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (reply_tx, reply_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let mut wakers = Vec::new();
-    for handle in clusters.all() {
-        let wake = Arc::new(Notify::new());
-        wakers.push(wake.clone());
-        tokio::spawn(run_poller(
-            handle.clone(),
-            store.clone(),
-            refresh,
-            wake,
-            reply_tx.clone(),
-        ));
-    }
+    let wakers = Wakers::default();
+    tokio::spawn(run_supervisor(
+        clusters.clone(),
+        store.clone(),
+        refresh,
+        wakers.clone(),
+        reply_tx.clone(),
+    ));
     if let Some(ops) = &ops {
         tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
     }
@@ -110,6 +107,104 @@ pub fn spawn_workers(
     Workers {
         requests: req_tx,
         replies: reply_rx,
+    }
+}
+
+/// The wake-up handles of the running pollers, by cluster name.
+type Wakers = Arc<std::sync::Mutex<HashMap<String, Arc<Notify>>>>;
+
+/// Keeps one poller per known cluster: starts pollers for clusters that discovery finds, stops
+/// those of clusters that vanished (telling the UI), and reports what discovery could not read
+/// as an unreachable pseudo-cluster named after the entry or namespace.
+async fn run_supervisor(
+    clusters: Clusters,
+    store: Option<StoreHandle>,
+    refresh: Duration,
+    wakers: Wakers,
+    replies: mpsc::Sender<WorkerReply>,
+) {
+    let mut changes = clusters.subscribe();
+    clusters.follow();
+    let mut pollers: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut trackers: HashMap<String, (HealthTracker, u64)> = HashMap::new();
+    loop {
+        let current = clusters.all();
+        for h in &current {
+            if !pollers.contains_key(h.name()) {
+                let wake = Arc::new(Notify::new());
+                lock(&wakers).insert(h.name().to_string(), wake.clone());
+                if h.to_ref().location.is_some()
+                    && replies
+                        .send(WorkerReply::ClusterDiscovered {
+                            cluster: h.to_ref(),
+                        })
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+                let task = tokio::spawn(run_poller(
+                    h.clone(),
+                    store.clone(),
+                    refresh,
+                    wake,
+                    replies.clone(),
+                ));
+                pollers.insert(h.name().to_string(), task);
+            }
+        }
+        let problems = clusters.problems();
+        let gone: Vec<String> = pollers
+            .keys()
+            .filter(|n| !current.iter().any(|h| h.name() == n.as_str()))
+            .cloned()
+            .chain(
+                trackers
+                    .keys()
+                    .filter(|n| !problems.iter().any(|p| &p.name == *n))
+                    .cloned(),
+            )
+            .collect();
+        for name in gone {
+            if let Some(task) = pollers.remove(&name) {
+                task.abort();
+            }
+            trackers.remove(&name);
+            lock(&wakers).remove(&name);
+            if replies
+                .send(WorkerReply::ClusterRemoved { cluster: name })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        for p in problems {
+            let (tracker, generation) = trackers
+                .entry(p.name.clone())
+                .or_insert_with(|| (HealthTracker::new(now_ms()), 0));
+            *generation += 1;
+            let health = tracker.on_failure(now_ms(), &to_failure(&p.error)).clone();
+            let reply = WorkerReply::ClusterPolled {
+                cluster: p.name.clone(),
+                generation: *generation,
+                health,
+                jobs: None,
+            };
+            if replies.send(reply).await.is_err() {
+                return;
+            }
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -133,17 +228,22 @@ async fn run_poller(
             version: tracker.current().flink_version.is_none(),
             ..PollOptions::default()
         };
-        let poll = poll_cluster(&handle.client, &name, opts, Some(&mut cache)).await;
+        let poll = poll_cluster(&handle.rest, &name, opts, Some(&mut cache)).await;
         let now = now_ms();
         let failures: Vec<_> = poll.partial.iter().map(to_failure).collect();
-        let (health, jobs) = match poll.jobs {
+        let poll_jobs = match poll.jobs {
+            // Say why from the platform itself (CrashLoopBackOff, OOMKilled, Pending...).
+            Err(e) => Err(explain(&handle, e).await),
+            Ok(jobs) => Ok(jobs),
+        };
+        let (health, jobs) = match poll_jobs {
             Ok(jobs) => (
                 tracker
                     .on_success(now, poll.flink_version, &failures, poll.requests)
                     .clone(),
                 Some(jobs),
             ),
-            Err(e) => (tracker.on_failure(now, &to_failure(&e)).clone(), None),
+            Err(f) => (tracker.on_failure(now, &f).clone(), None),
         };
         if last_status != Some(health.status) {
             debug!(cluster = %name, status = %health.status, reason = ?health.reason, "cluster health");
@@ -184,12 +284,30 @@ async fn run_poller(
     }
 }
 
+/// The failure of a poll, with the platform's own reason in front when it has one.
+async fn explain(
+    handle: &ClusterHandle,
+    e: crate::flink::FlinkError,
+) -> crate::domain::health_rules::PollFailure {
+    let mut f = to_failure(&e);
+    if let Some(why) = handle
+        .backend
+        .platform_status()
+        .await
+        .and_then(|p| p.jobmanager_problem)
+    {
+        f.message = format!("{why} ({})", f.message);
+        f.detail = format!("{why}\n{}", f.detail);
+    }
+    f
+}
+
 /// Answers the UI's requests; loads run concurrently (bounded) and reply with the request's stamp.
 async fn run_dispatcher(
     clusters: Clusters,
     store: Option<StoreHandle>,
     ops: Option<OpsContext>,
-    wakers: Vec<Arc<Notify>>,
+    wakers: Wakers,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
 ) {
@@ -199,7 +317,7 @@ async fn run_dispatcher(
         .map(|o| super::sql_worker::spawn_sql_worker(o.clone(), replies.clone()));
     while let Some(req) = requests.recv().await {
         if let WorkerRequest::RefreshAll = req {
-            for w in &wakers {
+            for w in lock(&wakers).values() {
                 w.notify_one();
             }
             continue;

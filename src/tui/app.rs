@@ -983,6 +983,18 @@ impl App {
 
     fn on_reply(&mut self, reply: WorkerReply, fx: &mut Vec<Effect>) {
         match reply {
+            WorkerReply::ClusterDiscovered { cluster } => {
+                match self.clusters.iter_mut().find(|c| c.name() == cluster.name) {
+                    Some(c) => c.cref = cluster,
+                    None => self.clusters.push(ClusterView::new(cluster, self.now_ms)),
+                }
+                self.dirty = true;
+            }
+            WorkerReply::ClusterRemoved { cluster } => {
+                self.clusters.retain(|c| c.name() != cluster);
+                self.rebuild_jobs();
+                self.dirty = true;
+            }
             WorkerReply::ClusterPolled {
                 cluster,
                 generation,
@@ -997,6 +1009,7 @@ impl App {
                                 name: cluster.clone(),
                                 kind: String::new(),
                                 url: String::new(),
+                                location: None,
                             },
                             self.now_ms,
                         ));

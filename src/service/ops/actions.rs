@@ -156,7 +156,7 @@ async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutc
     }
 }
 
-fn cluster_of<'a>(ctx: &'a OpsContext, name: &str) -> Result<&'a ClusterHandle, ActionOutcome> {
+fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutcome> {
     ctx.clusters.get(name).ok_or_else(|| {
         failed(format!(
             "cluster {name:?} is not configured (configured: {})",
@@ -173,7 +173,7 @@ async fn active_jobs_of_app(
     handle: &ClusterHandle,
 ) -> Result<Vec<(String, JobState)>, String> {
     let jobs = handle
-        .client
+        .rest
         .jobs_overview(handle.name())
         .await
         .map_err(|e| format!("cannot ask cluster {} for running jobs: {e}", handle.name()))?;
@@ -321,7 +321,7 @@ async fn start(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let existing = if reuse {
-        handle.client.list_jars().await.ok().and_then(|jars| {
+        handle.rest.list_jars().await.ok().and_then(|jars| {
             jars.into_iter()
                 .find(|(_, n)| *n == file_name)
                 .map(|(id, _)| id)
@@ -331,7 +331,7 @@ async fn start(
     };
     let jar_id = match existing {
         Some(id) => id,
-        None => match handle.client.upload_jar(&jar).await {
+        None => match handle.rest.upload_jar(&jar).await {
             Ok(id) => {
                 progress(format!("uploaded {} to {cluster}", jar.display()));
                 id
@@ -342,9 +342,9 @@ async fn start(
             }
         },
     };
-    let submitted = handle.client.run_jar(&jar_id, &req).await;
+    let submitted = handle.rest.run_jar(&jar_id, &req).await;
     if !reuse {
-        let _ = handle.client.delete_jar(&jar_id).await;
+        let _ = handle.rest.delete_jar(&jar_id).await;
     }
     let job_id = match submitted {
         Ok(id) => id,
@@ -382,7 +382,7 @@ async fn start(
         }
     };
     let verified = match &point {
-        Some(p) => match verify_restore(&handle.client, &job_id, p, progress).await {
+        Some(p) => match verify_restore(&handle.rest, &job_id, p, progress).await {
             Ok(v) => v,
             Err(e) => {
                 settle(OpStatus::Failed, e.clone()).await;
@@ -391,7 +391,7 @@ async fn start(
         },
         None => {
             if ctx.wait {
-                if let Err(e) = wait_running(&handle.client, &job_id, progress).await {
+                if let Err(e) = wait_running(&handle.rest, &job_id, progress).await {
                     settle(OpStatus::Failed, e.clone()).await;
                     return failed(e);
                 }
@@ -492,7 +492,7 @@ async fn submission(
             }
             let script = substituted.script;
             let info =
-                handle.client.cluster_info().await.map_err(|e| {
+                handle.rest.cluster_info().await.map_err(|e| {
                     format!("cannot read the Flink version of {}: {e}", handle.name())
                 })?;
             let version = info.flink_version.ok_or_else(|| {
@@ -639,7 +639,7 @@ async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, S
 /// Records the job's completed checkpoints and savepoints before it goes away, so that `latest`
 /// and `--from checkpoint:ID` know them even when no console was watching.
 async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
-    let Ok(stats) = handle.client.checkpoints(job_id).await else {
+    let Ok(stats) = handle.rest.checkpoints(job_id).await else {
         return;
     };
     let entries = stats.completed_entries();
@@ -740,7 +740,7 @@ async fn await_trigger(
             SAVEPOINT_WAIT.as_secs()
         ),
         || async {
-            match handle.client.savepoint_status(job_id, trigger).await {
+            match handle.rest.savepoint_status(job_id, trigger).await {
                 Ok(TriggerStatus::Completed { location }) => {
                     settle_savepoint(ctx, op, kind, handle.name(), job_id, &location).await;
                     Some(Ok(location))
@@ -780,7 +780,7 @@ async fn stop(
     let Target { handle, job_id, .. } = t;
     fault("exit-before-stop-request");
     if let Err(e) = handle
-        .client
+        .rest
         .stop_with_savepoint(&job_id, dir, drain, &trigger)
         .await
     {
@@ -803,7 +803,7 @@ async fn stop(
     };
     progress(format!("savepoint written: {location}"));
     if ctx.wait {
-        if let Err(e) = wait_terminal(&handle.client, &job_id).await {
+        if let Err(e) = wait_terminal(&handle.rest, &job_id).await {
             return failed(format!("savepoint {location} written, but {e}"));
         }
     }
@@ -833,11 +833,7 @@ async fn savepoint(
         Err(e) => return failed(e),
     };
     let Target { handle, job_id, .. } = t;
-    if let Err(e) = handle
-        .client
-        .trigger_savepoint(&job_id, dir, &trigger)
-        .await
-    {
+    if let Err(e) = handle.rest.trigger_savepoint(&job_id, dir, &trigger).await {
         if e.class.is_http() {
             settle_failed(ctx, op, &e.to_string()).await;
         }
@@ -893,14 +889,14 @@ async fn cancel(ctx: &OpsContext, target: &ActionTarget, progress: Progress<'_>)
         Ok(op) => op,
         Err(e) => return failed(format!("cannot journal the cancel: {e}")),
     };
-    if let Err(e) = handle.client.cancel_job(&job_id).await {
+    if let Err(e) = handle.rest.cancel_job(&job_id).await {
         if e.class.is_http() {
             settle_failed(ctx, op, &e.to_string()).await;
         }
         return failed(format!("cannot cancel job {job_id}: {e}"));
     }
     progress(format!("cancel requested for job {job_id}"));
-    match wait_terminal(&handle.client, &job_id).await {
+    match wait_terminal(&handle.rest, &job_id).await {
         Ok(state) => {
             record_job_checkpoints(ctx, &handle, &job_id).await;
             let (c, j, st) = (handle.name().to_string(), job_id.clone(), state.clone());
@@ -936,7 +932,7 @@ async fn adopt(ctx: &OpsContext, job: &JobKey, name: &str) -> ActionOutcome {
         Ok(h) => h,
         Err(o) => return o,
     };
-    let jobs = match handle.client.jobs_overview(handle.name()).await {
+    let jobs = match handle.rest.jobs_overview(handle.name()).await {
         Ok(j) => j,
         Err(e) => return failed(format!("cannot read the jobs of {}: {e}", handle.name())),
     };

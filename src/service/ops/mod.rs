@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::domain::{AppSummary, Run};
 use crate::store::{Store, StoreError, StoreHandle};
 
-use super::clusters::Clusters;
+use crate::backend::Clusters;
 
 /// What the actions need: clusters, the store, the config and who is acting.
 #[derive(Clone)]

@@ -31,7 +31,7 @@ pub async fn resume_journal(ctx: &OpsContext) -> Vec<String> {
 
 async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
     let handle = ctx.clusters.get(&op.cluster)?;
-    let client = &handle.client;
+    let client = &handle.rest;
     match (op.kind, &op.job_id, &op.trigger_id) {
         (OpKind::Stop | OpKind::Savepoint, Some(job), Some(trigger)) => {
             match client.savepoint_status(job, trigger).await {
@@ -130,7 +130,7 @@ async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
 /// The trigger is unknown to Flink: a savepoint of the job completed after the operation began
 /// settles it; a job still running without one means the request never arrived.
 async fn settle_from_job(ctx: &OpsContext, op: &Operation, job: &str) -> Option<String> {
-    let client = &ctx.clusters.get(&op.cluster)?.client;
+    let client = &ctx.clusters.get(&op.cluster)?.rest;
     if let Ok(stats) = client.checkpoints(job).await {
         if let Some(sp) = stats
             .latest_savepoint
@@ -173,7 +173,7 @@ pub async fn reconcile_runs(ctx: &OpsContext) {
         let Some(handle) = ctx.clusters.get(&run.cluster) else {
             continue;
         };
-        if let Ok(state) = handle.client.job_state(&run.job_id).await {
+        if let Ok(state) = handle.rest.job_state(&run.job_id).await {
             if state.is_terminal() {
                 let (c, j) = (run.cluster.clone(), run.job_id.clone());
                 let _ = ctx

@@ -1,0 +1,155 @@
+//! Backends: how flinkdeck finds Flink clusters and reaches them. Every configured entry is served
+//! by one backend module (`standalone`: one JobManager REST URL; `kubernetes`: every native Flink
+//! cluster and Flink Kubernetes Operator resource a kubeconfig context can see). The CLI, the
+//! workers and the TUI see only [`ClusterHandle`]s from the [`Clusters`] registry and the
+//! capability traits below; none of them knows which backend it talks to.
+//!
+//! Capabilities (in the spirit of k9s' `Lister`/`Loggable`/...):
+//! - Flink REST: every handle has a [`FlinkClient`], whatever carries it (direct URL, Kubernetes
+//!   API server service proxy, later the YARN RM proxy);
+//! - [`ClusterBackend`]: log sources and tails, what the platform says about the cluster (pods,
+//!   why a JobManager is not serving) and how lifecycle actions are carried out;
+//! - [`Discovery`]: entries that expand into many clusters, kept up to date in the registry.
+
+pub mod kubernetes;
+mod registry;
+pub mod standalone;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use crate::config::{ClusterConfig, ClusterKind};
+use crate::domain::{ClusterRef, LogFileRef, LogTail, PlatformStatus};
+use crate::flink::{FlinkClient, FlinkError};
+
+pub use registry::{Clusters, DiscoveryProblem};
+
+/// One Flink cluster: the entry it comes from, its (full) name, its Flink REST client and its
+/// backend. Cheap to clone.
+#[derive(Clone)]
+pub struct ClusterHandle {
+    /// The configured entry (for a kubernetes entry, shared by every cluster it expands into).
+    pub config: Arc<ClusterConfig>,
+    /// `local`, or `<entry>/<namespace>/<cluster-id>` for discovered clusters.
+    pub name: String,
+    /// The cluster's Flink REST API, over whichever transport the backend uses.
+    pub rest: FlinkClient,
+    pub backend: Arc<dyn ClusterBackend>,
+}
+
+impl std::fmt::Debug for ClusterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterHandle")
+            .field("name", &self.name)
+            .field("kind", &self.backend.kind())
+            .field("rest", &self.rest)
+            .finish()
+    }
+}
+
+impl ClusterHandle {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn kind(&self) -> ClusterKind {
+        self.backend.kind()
+    }
+
+    /// Whether actions that change jobs are off for this cluster (its entry's flag or `[ui]
+    /// readonly`).
+    pub fn is_readonly(&self, ui: &crate::config::UiConfig) -> bool {
+        self.config.is_readonly(ui)
+    }
+
+    pub fn to_ref(&self) -> ClusterRef {
+        ClusterRef {
+            name: self.name.clone(),
+            kind: self.kind().to_string(),
+            url: self.rest.base_url().to_string(),
+            location: self.backend.location(),
+        }
+    }
+}
+
+/// How a cluster's lifecycle actions (stop, savepoint, cancel, start) are carried out.
+#[derive(Clone)]
+pub enum Lifecycle {
+    /// Through the Flink REST API (standalone and native Kubernetes clusters).
+    Rest,
+    /// Through a resource that a controller reconciles (the Flink Kubernetes Operator's
+    /// FlinkDeployment / FlinkSessionJob).
+    Operator(Arc<dyn OperatorLifecycle>),
+}
+
+/// What a Kubernetes operator resource can do: stop/resume/savepoint by changing the resource and
+/// waiting for the controller. Implemented in `kubernetes::operator`.
+pub trait OperatorLifecycle: Send + Sync {
+    /// `<kind>/<namespace>/<name>` for messages.
+    fn resource(&self) -> String;
+}
+
+/// The capabilities of one cluster that differ between backends. Futures are boxed so that the
+/// trait stays object-safe (one `Arc<dyn ClusterBackend>` per cluster).
+pub trait ClusterBackend: Send + Sync {
+    fn kind(&self) -> ClusterKind;
+
+    /// Where a discovered cluster lives (entry, namespace, cluster id, flavour); `None` for a
+    /// configured URL.
+    fn location(&self) -> Option<crate::domain::ClusterLocation> {
+        None
+    }
+
+    /// Every log the cluster's processes offer (files, or pods and containers).
+    fn log_files<'a>(
+        &'a self,
+        rest: &'a FlinkClient,
+    ) -> BoxFuture<'a, Result<Vec<LogFileRef>, FlinkError>>;
+
+    /// The last `max_bytes` of one log.
+    fn log_tail<'a>(
+        &'a self,
+        rest: &'a FlinkClient,
+        file: &'a LogFileRef,
+        max_bytes: usize,
+    ) -> BoxFuture<'a, Result<LogTail, FlinkError>>;
+
+    /// What the platform says about the cluster now (pods, the operator's view, why a JobManager
+    /// is not serving). `None` when the backend has no platform of its own (standalone).
+    fn platform_status(&self) -> BoxFuture<'_, Option<PlatformStatus>> {
+        Box::pin(async { None })
+    }
+
+    /// How lifecycle actions are carried out on this cluster.
+    fn lifecycle(&self) -> Lifecycle {
+        Lifecycle::Rest
+    }
+}
+
+/// An entry that expands into clusters found at run time (e.g. every Flink cluster of a
+/// kubeconfig context). The registry asks it once per CLI command and keeps it running for the
+/// console.
+pub trait Discovery: Send + Sync {
+    /// The configured entry's name.
+    fn entry(&self) -> &str;
+
+    /// One full round: every cluster found now, and what could not be looked at.
+    fn discover(&self) -> BoxFuture<'_, DiscoveryRound>;
+
+    /// Keeps the registry's view of this entry current (watch or re-list) until the registry is
+    /// dropped; reports each change through `publish`.
+    fn follow(
+        self: Arc<Self>,
+        publish: Box<dyn Fn(DiscoveryRound) + Send + Sync>,
+    ) -> BoxFuture<'static, ()>;
+}
+
+/// The outcome of one discovery round of one entry.
+#[derive(Default)]
+pub struct DiscoveryRound {
+    pub clusters: Vec<ClusterHandle>,
+    /// Parts that could not be read: the whole entry (API server unreachable, 401) or one
+    /// namespace (403). The clusters of the other parts are still there.
+    pub problems: Vec<DiscoveryProblem>,
+}
