@@ -363,6 +363,7 @@ fn polled(
         generation,
         health,
         jobs,
+        platform: None,
     })
 }
 

@@ -104,6 +104,8 @@ pub enum WorkerReply {
         generation: u64,
         health: ClusterHealth,
         jobs: Option<Vec<JobSummary>>,
+        /// What the platform says (pods, operator status); `None` for standalone clusters.
+        platform: Option<super::platform::PlatformStatus>,
     },
     /// A cluster that discovery found (it is then polled like any other).
     ClusterDiscovered {

@@ -190,6 +190,7 @@ async fn run_supervisor(
                 generation: *generation,
                 health,
                 jobs: None,
+                platform: None,
             };
             if replies.send(reply).await.is_err() {
                 return;
@@ -228,12 +229,15 @@ async fn run_poller(
             version: tracker.current().flink_version.is_none(),
             ..PollOptions::default()
         };
-        let poll = poll_cluster(&handle.rest, &name, opts, Some(&mut cache)).await;
+        let (poll, platform) = tokio::join!(
+            poll_cluster(&handle.rest, &name, opts, Some(&mut cache)),
+            handle.backend.platform_status()
+        );
         let now = now_ms();
         let failures: Vec<_> = poll.partial.iter().map(to_failure).collect();
         let poll_jobs = match poll.jobs {
             // Say why from the platform itself (CrashLoopBackOff, OOMKilled, Pending...).
-            Err(e) => Err(explain(&handle, e).await),
+            Err(e) => Err(explain(&e, platform.as_ref())),
             Ok(jobs) => Ok(jobs),
         };
         let (health, jobs) = match poll_jobs {
@@ -273,6 +277,7 @@ async fn run_poller(
             generation,
             health,
             jobs,
+            platform,
         };
         if replies.send(reply).await.is_err() {
             return; // the UI is gone
@@ -285,17 +290,12 @@ async fn run_poller(
 }
 
 /// The failure of a poll, with the platform's own reason in front when it has one.
-async fn explain(
-    handle: &ClusterHandle,
-    e: crate::flink::FlinkError,
+fn explain(
+    e: &crate::flink::FlinkError,
+    platform: Option<&crate::domain::PlatformStatus>,
 ) -> crate::domain::health_rules::PollFailure {
-    let mut f = to_failure(&e);
-    if let Some(why) = handle
-        .backend
-        .platform_status()
-        .await
-        .and_then(|p| p.jobmanager_problem)
-    {
+    let mut f = to_failure(e);
+    if let Some(why) = platform.and_then(|p| p.jobmanager_problem.as_ref()) {
         f.message = format!("{why} ({})", f.message);
         f.detail = format!("{why}\n{}", f.detail);
     }

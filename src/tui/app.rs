@@ -1000,6 +1000,7 @@ impl App {
                 generation,
                 health,
                 jobs,
+                platform,
             } => {
                 let idx = match self.clusters.iter().position(|c| c.name() == cluster) {
                     Some(i) => i,
@@ -1022,6 +1023,7 @@ impl App {
                 }
                 c.generation = generation;
                 c.health = health;
+                c.platform = platform;
                 match jobs {
                     Some(mut list) => {
                         for j in &mut list {

@@ -19,6 +19,8 @@ pub(crate) struct ClusterView {
     pub health: ClusterHealth,
     pub generation: u64,
     pub jobs: Vec<JobSummary>,
+    /// Pods and the operator's view (discovered Kubernetes clusters), from the last poll.
+    pub platform: Option<crate::domain::PlatformStatus>,
 }
 
 impl ClusterView {
@@ -28,6 +30,7 @@ impl ClusterView {
             health: ClusterHealth::pending(now_ms),
             generation: 0,
             jobs: Vec::new(),
+            platform: None,
         }
     }
 

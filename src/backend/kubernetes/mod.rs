@@ -2,6 +2,8 @@
 //! (Flink's own Kubernetes integration) and the Flink Kubernetes Operator's resources — reached
 //! through the API server's service proxy with the user's credentials.
 
+pub mod operator;
+
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
