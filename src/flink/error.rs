@@ -138,7 +138,7 @@ impl FlinkError {
 /// `5s`, `1.5s`, `300ms`.
 pub(crate) fn format_timeout(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1}s", d.as_secs_f64())

@@ -33,7 +33,7 @@ async fn run_apps_publisher(
 ) {
     let mut round: u32 = 0;
     loop {
-        if round % RESUME_EVERY == 0 {
+        if round.is_multiple_of(RESUME_EVERY) {
             resume_journal(&ops).await;
             reconcile_runs(&ops).await;
         }
