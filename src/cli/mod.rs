@@ -13,6 +13,7 @@ pub mod logs;
 pub mod setup;
 pub mod sql;
 pub mod table;
+pub mod ui_files;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

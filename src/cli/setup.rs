@@ -146,16 +146,16 @@ pub async fn run_tui_with(
     readonly: bool,
     start_in_editor: Option<crate::tui::EditorTarget>,
 ) -> Exit {
-    use crate::tui::{keymap::Keymap, theme::Theme, App, AppOptions, EditorTarget};
+    use super::ui_files::{load_keymap, load_theme, no_color};
+    use crate::tui::{keymap::Keymap, App, AppOptions, EditorTarget};
 
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme_dir = ctx.config.theme_dir();
-    let theme = match Theme::load(&ctx.config.ui.theme, theme_dir.as_deref(), no_color) {
+    let theme = match load_theme(&ctx.config.ui.theme, theme_dir.as_deref(), no_color()) {
         Ok(t) => t,
         Err(e) => return error_screen(&e.to_string()),
     };
     let keymap = match &ctx.config.ui.keymap {
-        Some(path) => match Keymap::load(path) {
+        Some(path) => match load_keymap(path) {
             Ok(k) => k,
             Err(e) => return error_screen(&e.to_string()),
         },

@@ -3,6 +3,9 @@
 //! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`, and the
 //! SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`, `[debug]`), each context's rows
 //! in its `keymap` array.
+//!
+//! Only parsing happens here: the caller (`cli::ui_files`) reads the user's file and hands in its
+//! text ([`Keymap::with_overrides`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -440,14 +443,6 @@ impl Keymap {
             }
         }
         km
-    }
-
-    /// The built-in keymap with the user file at `path` applied on top.
-    pub fn load(path: &Path) -> Result<Keymap, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(format!("cannot read keymap file: {e}")).with_path(path)
-        })?;
-        Keymap::builtin().with_overrides(&text, path)
     }
 
     /// Applies the rows of a keymap file's `text` (read from `path`) on top of `self`.
@@ -956,20 +951,5 @@ keymap = [
             )
             .expect_err("bad row key");
         assert_eq!(e.key.as_deref(), Some("jobs.keymap[0].help"));
-    }
-
-    #[test]
-    fn load_reads_a_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("keys.toml");
-        std::fs::write(
-            &path,
-            "[global]\nkeymap = [{ on = \"Q\", run = \"quit\" }]\n",
-        )
-        .expect("write");
-        let km = Keymap::load(&path).expect("loads");
-        assert_eq!(km.action(KeyContext::Logs, &ch('Q')), Some(Action::Quit));
-        let e = Keymap::load(&dir.path().join("missing.toml")).expect_err("missing");
-        assert!(e.to_string().contains("missing.toml"), "{e}");
     }
 }

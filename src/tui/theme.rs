@@ -6,7 +6,11 @@
 //! defines a new theme starting from `default` (or from the built-in named by `extends`).
 //! `NO_COLOR` gives the colour-free `mono` theme; [`Theme::to_16_colors`] serves terminals
 //! without truecolor.
+//!
+//! Only parsing happens here: the caller (`cli::ui_files`) reads the user's theme file and the
+//! environment and hands in the text ([`UserTheme`]) and the values.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use ratatui::style::{Color, Modifier, Style};
@@ -28,20 +32,35 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
 }
 
-/// Whether the user asked for no colours (`NO_COLOR` set and not empty, see no-color.org).
-pub fn no_color_requested() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+/// Whether the user asked for no colours, given the value of `NO_COLOR` (read by the caller): set
+/// and not empty, see no-color.org.
+pub fn no_color_requested(no_color: Option<&OsStr>) -> bool {
+    no_color.is_some_and(|v| !v.is_empty())
 }
 
-/// Whether the terminal says it renders 24-bit colour (`COLORTERM=truecolor` or `24bit`).
-/// When it does not, use [`Theme::to_16_colors`].
-pub fn truecolor_supported() -> bool {
-    std::env::var("COLORTERM")
-        .map(|v| {
-            let v = v.to_ascii_lowercase();
-            v == "truecolor" || v == "24bit"
-        })
-        .unwrap_or(false)
+/// Whether the terminal says it renders 24-bit colour, given the value of `COLORTERM` (read by the
+/// caller): `truecolor` or `24bit`. When it does not, use [`Theme::to_16_colors`].
+pub fn truecolor_supported(colorterm: Option<&str>) -> bool {
+    colorterm.is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v == "truecolor" || v == "24bit"
+    })
+}
+
+/// What the caller found in the user's theme directory for the wanted theme (see
+/// [`Theme::wanted`]); the TUI reads no files itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserTheme {
+    /// There is no user theme directory.
+    None,
+    /// The user's `<dir>/<name>.toml`: where it was read from and its text.
+    File { path: PathBuf, text: String },
+    /// The directory has no `<name>.toml`; `available` are the stems of its `*.toml` files (for
+    /// the error that lists the themes when the name is not a built-in either).
+    Missing {
+        dir: PathBuf,
+        available: Vec<String>,
+    },
 }
 
 macro_rules! style_group {
@@ -191,14 +210,9 @@ impl Theme {
         Some(theme)
     }
 
-    /// Loads theme `name`: the user's `<user_theme_dir>/<name>.toml` on top of the built-in of
-    /// that name (or of `default`, or of its `extends`), else the built-in. With `no_color`, the
-    /// `mono` theme (user overrides included) without any colour.
-    pub fn load(
-        name: &str,
-        user_theme_dir: Option<&Path>,
-        no_color: bool,
-    ) -> Result<Theme, ConfigError> {
+    /// The theme to look for: `mono` when `no_color`, else `name`. An error (key `ui.theme`) unless
+    /// it is a plain name, since it names a file in the user's theme directory.
+    pub fn wanted(name: &str, no_color: bool) -> Result<&str, ConfigError> {
         let wanted = if no_color { "mono" } else { name };
         if !crate::config::is_name(wanted) {
             return Err(ConfigError::new(format!(
@@ -206,19 +220,21 @@ impl Theme {
             ))
             .with_key("ui.theme"));
         }
-        let theme = match user_theme_dir.map(|d| d.join(format!("{wanted}.toml"))) {
-            Some(path) => match std::fs::read_to_string(&path) {
-                Ok(text) => Theme::from_user_file(wanted, &text, &path)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    Theme::builtin_or_error(wanted, user_theme_dir)?
-                }
-                Err(e) => {
-                    return Err(
-                        ConfigError::new(format!("cannot read theme file: {e}")).with_path(path)
-                    )
-                }
-            },
-            None => Theme::builtin_or_error(wanted, None)?,
+        Ok(wanted)
+    }
+
+    /// Theme `name` from what the caller found for it in the user's theme directory (`user`, for
+    /// the name [`Theme::wanted`] gives): the user's file on top of the built-in of that name (or
+    /// of `default`, or of its `extends`), else the built-in. With `no_color`, the `mono` theme
+    /// (user overrides included) without any colour.
+    pub fn resolve(name: &str, user: &UserTheme, no_color: bool) -> Result<Theme, ConfigError> {
+        let wanted = Theme::wanted(name, no_color)?;
+        let theme = match user {
+            UserTheme::File { path, text } => Theme::from_user_file(wanted, text, path)?,
+            UserTheme::Missing { dir, available } => {
+                Theme::builtin_or_error(wanted, Some((dir, available)))?
+            }
+            UserTheme::None => Theme::builtin_or_error(wanted, None)?,
         };
         Ok(if no_color {
             theme.without_colors()
@@ -262,17 +278,22 @@ impl Theme {
         Ok(theme)
     }
 
-    fn builtin_or_error(name: &str, user_dir: Option<&Path>) -> Result<Theme, ConfigError> {
+    /// The built-in `name`, else an error listing the built-ins and the user's themes (`user`:
+    /// the directory looked in and the names found there).
+    fn builtin_or_error(
+        name: &str,
+        user: Option<(&Path, &[String])>,
+    ) -> Result<Theme, ConfigError> {
         Theme::builtin(name).ok_or_else(|| {
             let mut names: Vec<String> = builtin_names().iter().map(|s| s.to_string()).collect();
-            if let Some(dir) = user_dir {
-                names.extend(user_theme_names(dir));
+            if let Some((_, available)) = user {
+                names.extend(available.iter().cloned());
             }
             names.sort();
             names.dedup();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let looked = match user_dir {
-                Some(d) => format!(" (looked in {})", d.display()),
+            let looked = match user {
+                Some((d, _)) => format!(" (looked in {})", d.display()),
                 None => String::new(),
             };
             ConfigError::new(format!(
@@ -365,24 +386,6 @@ impl Theme {
 
 fn builtin_path(name: &str) -> PathBuf {
     PathBuf::from(format!("<built-in>/themes/{name}.toml"))
-}
-
-/// The stems of `*.toml` files in the user theme directory.
-fn user_theme_names(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "toml") {
-                p.file_stem().and_then(|s| s.to_str()).map(str::to_string)
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 const TOP_LEVEL_EXTRA: &[&str] = &["name", "description", "extends", "state", "health"];
@@ -734,62 +737,6 @@ mod tests {
     }
 
     #[test]
-    fn override_changes_only_the_given_keys() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("default.toml"),
-            "error = { fg = \"#ff0000\", modifiers = [\"underlined\"] }\n[state]\nrunning = \"38\"\n",
-        )
-        .expect("write");
-        let base = Theme::builtin("default").expect("builtin");
-        let t = Theme::load("default", Some(dir.path()), false).expect("loads");
-        assert_eq!(
-            t.error,
-            Style::default()
-                .fg(Color::Rgb(255, 0, 0))
-                .add_modifier(Modifier::UNDERLINED)
-        );
-        assert_eq!(t.states.running, Style::default().fg(Color::Indexed(38)));
-        let mut expected = base.clone();
-        expected.error = t.error;
-        expected.states.running = t.states.running;
-        assert_eq!(t, expected);
-    }
-
-    #[test]
-    fn new_user_theme_starts_from_default_or_extends() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("ocean.toml"), "ok = \"blue\"\n").expect("write");
-        std::fs::write(
-            dir.path().join("paper.toml"),
-            "extends = \"light\"\nok = \"blue\"\n",
-        )
-        .expect("write");
-        let t = Theme::load("ocean", Some(dir.path()), false).expect("loads");
-        assert_eq!(t.name, "ocean");
-        assert_eq!(t.ok.fg, Some(Color::Blue));
-        assert_eq!(t.header, Theme::default().header);
-        let p = Theme::load("paper", Some(dir.path()), false).expect("loads");
-        assert_eq!(p.header, Theme::builtin("light").expect("light").header);
-    }
-
-    #[test]
-    fn bad_colour_names_file_line_column_and_key() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("default.toml");
-        std::fs::write(
-            &path,
-            "ok = \"green\"\n\n[state]\nfailed = { fg = \"reed\" }\n",
-        )
-        .expect("write");
-        let e = Theme::load("default", Some(dir.path()), false).expect_err("bad colour");
-        assert_eq!(e.path.as_deref(), Some(path.as_path()));
-        assert_eq!((e.line, e.column), (Some(4), Some(17)));
-        assert_eq!(e.key.as_deref(), Some("state.failed.fg"));
-        assert!(e.message.starts_with("invalid colour \"reed\""), "{e}");
-    }
-
-    #[test]
     fn unknown_key_and_modifier_errors() {
         let e = Theme::from_user_file("x", "colour = \"red\"\n", Path::new("/t/x.toml"))
             .expect_err("unknown key");
@@ -810,26 +757,43 @@ mod tests {
     }
 
     #[test]
-    fn unknown_theme_lists_the_available_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("ocean.toml"), "").expect("write");
-        let e = Theme::load("nope", Some(dir.path()), false).expect_err("unknown");
-        assert!(e.message.contains("default, light, mono, ocean"), "{e}");
+    fn resolve_takes_the_text_the_caller_read() {
+        let user = UserTheme::File {
+            path: PathBuf::from("/t/ocean.toml"),
+            text: "ok = \"blue\"\n".into(),
+        };
+        let t = Theme::resolve("ocean", &user, false).expect("resolves");
+        assert_eq!((t.name.as_str(), t.ok.fg), ("ocean", Some(Color::Blue)));
+        let missing = UserTheme::Missing {
+            dir: PathBuf::from("/t"),
+            available: vec!["ocean".into()],
+        };
+        assert_eq!(
+            Theme::resolve("light", &missing, false).ok(),
+            Theme::builtin("light")
+        );
+        let e = Theme::resolve("nope", &missing, false).expect_err("unknown");
+        assert!(
+            e.message
+                .contains("(looked in /t); available: default, light, mono, ocean"),
+            "{e}"
+        );
+        let e = Theme::resolve("../x", &UserTheme::None, false).expect_err("not a name");
         assert_eq!(e.key.as_deref(), Some("ui.theme"));
+        assert!(!Theme::resolve("default", &UserTheme::None, true)
+            .expect("mono")
+            .has_colors());
     }
 
     #[test]
-    fn no_color_gives_no_colours() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // Even a user override of mono with colours gets none.
-        std::fs::write(dir.path().join("mono.toml"), "ok = \"green\"\n").expect("write");
-        let t = Theme::load("default", Some(dir.path()), true).expect("loads");
-        assert!(!t.has_colors());
-        assert!(!Theme::plain().has_colors());
-        assert!(Theme::plain()
-            .selected
-            .add_modifier
-            .contains(Modifier::REVERSED));
+    fn colour_environment_values() {
+        assert!(no_color_requested(Some(OsStr::new("1"))));
+        assert!(!no_color_requested(Some(OsStr::new(""))));
+        assert!(!no_color_requested(None));
+        assert!(truecolor_supported(Some("TrueColor")));
+        assert!(truecolor_supported(Some("24bit")));
+        assert!(!truecolor_supported(Some("256")));
+        assert!(!truecolor_supported(None));
     }
 
     #[test]
