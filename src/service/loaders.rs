@@ -90,8 +90,8 @@ pub async fn answer(
         } => {
             let result = match clusters.get(&cluster) {
                 Some(h) => h
-                    .rest
-                    .log_tail(&file, max_bytes)
+                    .backend
+                    .log_tail(&h.rest, &file, max_bytes)
                     .await
                     .map_err(|e| e.to_string()),
                 None => Err(unknown_cluster(&cluster)),
