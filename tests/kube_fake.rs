@@ -5,7 +5,8 @@
 //! silently in the product's tests. Service-proxy and operator tests go through to a real Flink
 //! 2.3.0 cluster (`scripts/flink-local.sh`, shared with the other test binaries).
 //!
-//! `kubectl` is required: without it these tests fail and say how to install it.
+//! `kubectl` is required: without it these tests fail and say how to install it (`KUBECTL=PATH`
+//! picks another one; they pass with Debian bookworm's 1.20 and with 1.32).
 
 mod common;
 #[path = "fake_kube/mod.rs"]
@@ -28,7 +29,11 @@ use serde_json::{json, Value};
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// The kubectl to run: `KUBECTL` if set, else `kubectl` on PATH.
 fn kubectl_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KUBECTL") {
+        return PathBuf::from(p);
+    }
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join("kubectl"))
@@ -262,6 +267,15 @@ async fn kubectl_lists_native_cluster_pods_and_flinkdeployments() {
         2,
         "{all:?}"
     );
+    k.add_session_job("flink", "etl", "session-cluster", json!({"job": {"jarURI": "https://x/etl.jar", "parallelism": 2, "upgradeMode": "stateless", "state": "running"}}));
+    let sj = json_of(&ok(
+        &kubectl(&kc, &["get", "sessionjob", "etl", "-o", "json"]),
+        "get sessionjob",
+    ));
+    assert_eq!(sj["kind"], "FlinkSessionJob");
+    assert_eq!(sj["spec"]["deploymentName"], "session-cluster");
+    assert_eq!(sj["status"]["jobStatus"]["state"], "RUNNING");
+    assert_eq!(sj["status"]["lifecycleState"], "STABLE");
     let missing = failed(
         &kubectl(&kc, &["get", "flinkdep", "nope"]),
         "get missing fd",
@@ -451,6 +465,24 @@ async fn kubectl_logs_current_and_previous() {
         table.contains("0/1") && table.contains("ContainerCreating"),
         "{table}"
     );
+    // An unschedulable TaskManager, as the scheduler reports it.
+    k.set_pod_status(
+        "flink",
+        tm,
+        json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory."}]}),
+    );
+    let pod = json_of(&ok(
+        &kubectl(&kc, &["get", "pod", tm, "-o", "json"]),
+        "get pod",
+    ));
+    let conds = pod["status"]["conditions"].as_array().unwrap();
+    let sched = conds.iter().find(|c| c["type"] == "PodScheduled").unwrap();
+    assert_eq!(sched["status"], "False");
+    assert_eq!(
+        sched["message"],
+        "0/3 nodes are available: 3 Insufficient memory."
+    );
+    assert_eq!(pod["status"]["phase"], "Pending");
 }
 
 #[tokio::test]
@@ -784,7 +816,7 @@ async fn kube_lists_pods_by_label_and_reads_logs() {
 }
 
 #[tokio::test]
-async fn kube_watcher_sees_add_and_delete_and_relists_after_410() {
+async fn kube_watcher_sees_add_and_delete_and_old_versions_expire() {
     use kube::runtime::watcher;
     let k = FakeKube::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1182,6 +1214,71 @@ async fn operator_suspends_with_savepoint_and_resumes_from_it_on_real_flink() {
     };
     assert_eq!(restored, path);
 
+    // savepointTriggerNonce: a manual savepoint, recorded with its nonce.
+    fds.patch(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"job": {"savepointTriggerNonce": 7}}})),
+    )
+    .await
+    .expect("trigger nonce");
+    let manual = wait_fd(&fds, &name, "manual savepoint", |d| {
+        d["status"]["jobStatus"]["savepointInfo"]["lastSavepoint"]["triggerNonce"] == 7
+    })
+    .await;
+    let last = &manual["status"]["jobStatus"]["savepointInfo"]["lastSavepoint"];
+    assert_eq!(last["triggerType"], "MANUAL");
+    let manual_path = last["location"].as_str().expect("location").to_string();
+    assert!(
+        PathBuf::from(manual_path.trim_start_matches("file:")).exists(),
+        "{manual_path}"
+    );
+    assert_eq!(
+        manual["status"]["jobStatus"]["jobId"],
+        new_jid.as_str(),
+        "the job keeps running"
+    );
+    let history = manual["status"]["jobStatus"]["savepointInfo"]["savepointHistory"]
+        .as_array()
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+
+    // savepointRedeployNonce + initialSavepointPath: a new job from exactly that savepoint.
+    fds.patch(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"job": {"initialSavepointPath": manual_path, "savepointRedeployNonce": 1}}})),
+    )
+    .await
+    .expect("redeploy nonce");
+    let redeployed = wait_fd(&fds, &name, "redeployed", |d| {
+        d["status"]["lifecycleState"] == "STABLE"
+            && d["status"]["jobStatus"]["state"] == "RUNNING"
+            && d["status"]["jobStatus"]["jobId"] != new_jid.as_str()
+    })
+    .await;
+    assert_eq!(
+        http_json(&format!("{url}/jobs/{new_jid}")).await["state"],
+        "CANCELED"
+    );
+    let new_jid = redeployed["status"]["jobStatus"]["jobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let cp = http_json(&format!("{url}/jobs/{new_jid}/checkpoints")).await;
+        if let Some(p) = cp["latest"]["restored"]["external_path"].as_str() {
+            assert_eq!(p, manual_path);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no restore reported: {cp}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // A FlinkStateSnapshot asks for a savepoint of the running job.
     let snap_name = format!("{name}-manual");
     k.put_object(json!({
@@ -1224,4 +1321,190 @@ async fn operator_suspends_with_savepoint_and_resumes_from_it_on_real_flink() {
         http_json(&format!("{url}/jobs/{new_jid}")).await["state"],
         "CANCELED"
     );
+}
+
+#[tokio::test]
+async fn pod_log_bound_to_a_real_flink_log_file() {
+    let url = flink_url();
+    let port = url.rsplit(':').next().unwrap();
+    let cache = std::env::var("FLINKDECK_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let base = std::env::var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| {
+                    PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache")
+                });
+            base.join("flinkdeck")
+        });
+    let log = cache.join(format!(
+        "clusters/{}-{port}/log/flink-jobmanager.log",
+        common::V2
+    ));
+    assert!(log.is_file(), "no JobManager log at {log:?}");
+    let k = FakeKube::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = kube_client(&k, dir.path(), "flink").await;
+    k.add_native_cluster("flink", "real", &url, 1);
+    let jm = k.pods_matching("flink", "component=jobmanager")[0].clone();
+    k.set_pod_log_file("flink", &jm, "flink-main-container", &log);
+    let pods: Api<Pod> = Api::default_namespaced(client);
+
+    let all = pods.logs(&jm, &LogParams::default()).await.expect("logs");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        all.lines().next(),
+        text.lines().next(),
+        "same first line as the file"
+    );
+    assert!(
+        all.contains("StandaloneSessionClusterEntrypoint"),
+        "real Flink output"
+    );
+    let mut same_tail = false;
+    for _ in 0..5 {
+        let tail = pods
+            .logs(
+                &jm,
+                &LogParams {
+                    tail_lines: Some(3),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("tail");
+        let text = std::fs::read_to_string(&log).unwrap();
+        let want: Vec<&str> = text
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if tail.lines().collect::<Vec<_>>() == want {
+            same_tail = true;
+            break;
+        }
+    }
+    assert!(same_tail, "tailLines=3 never matched the file's last lines");
+    // Flink's log4j timestamps date the lines: nothing in a future window, everything since
+    // long ago.
+    let none = pods
+        .logs(
+            &jm,
+            &LogParams {
+                since_time: Some("2999-01-01T00:00:00Z".parse().unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("sinceTime");
+    assert_eq!(none, "");
+    let since = pods
+        .logs(
+            &jm,
+            &LogParams {
+                since_seconds: Some(10 * 365 * 86400),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("sinceSeconds");
+    assert!(
+        since.lines().count() >= text.lines().count(),
+        "old lines are within ten years"
+    );
+}
+
+#[tokio::test]
+async fn kube_json_patch_create_and_delete() {
+    let k = FakeKube::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = kube_client(&k, dir.path(), "apps").await;
+    k.add_namespace("apps");
+    let fds: Api<DynamicObject> = Api::namespaced_with(client.clone(), "apps", &fd_resource());
+    k.set_crds_installed(true);
+    let mut obj = DynamicObject::new("pipe", &fd_resource()).within("apps");
+    obj.data = json!({"spec": app_spec("running")});
+    let created = fds.create(&Default::default(), &obj).await.expect("create");
+    assert_eq!(created.metadata.generation, Some(1));
+    assert!(
+        created.data.get("status").is_none(),
+        "status is not written on create"
+    );
+    let (code, reason, message) =
+        api_error(fds.create(&Default::default(), &obj).await.unwrap_err());
+    assert_eq!((code, reason.as_str()), (409, "AlreadyExists"));
+    assert_eq!(
+        message,
+        "flinkdeployments.flink.apache.org \"pipe\" already exists"
+    );
+
+    let req = http::Request::patch(
+        "/apis/flink.apache.org/v1beta1/namespaces/apps/flinkdeployments/pipe",
+    )
+    .header("content-type", "application/json-patch+json")
+    .body(
+        serde_json::to_vec(&json!([
+            {"op": "test", "path": "/spec/job/state", "value": "running"},
+            {"op": "replace", "path": "/spec/job/state", "value": "suspended"},
+            {"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}
+        ]))
+        .unwrap(),
+    )
+    .unwrap();
+    let patched: Value = client.request(req).await.expect("json patch");
+    assert_eq!(patched["spec"]["job"]["state"], "suspended");
+    assert_eq!(patched["metadata"]["labels"]["a"], "b");
+    assert_eq!(patched["metadata"]["generation"], 2);
+
+    // A stale resourceVersion in an update is a Conflict.
+    let mut stale = created.clone();
+    stale.data["spec"]["job"]["parallelism"] = json!(4);
+    let (code, reason, _) = api_error(
+        fds.replace("pipe", &Default::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (409, "Conflict"));
+
+    fds.delete("pipe", &Default::default())
+        .await
+        .expect("delete");
+    let (code, reason, message) = api_error(fds.get("pipe").await.unwrap_err());
+    assert_eq!((code, reason.as_str()), (404, "NotFound"));
+    assert_eq!(
+        message,
+        "flinkdeployments.flink.apache.org \"pipe\" not found"
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "nowhere");
+    let (code, _, message) = api_error(
+        pods.create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "p"}})).unwrap(),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(
+        (code, message.as_str()),
+        (404, "namespaces \"nowhere\" not found")
+    );
+
+    // Unauthorized with a wrong token, as a Status.
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, k.kubeconfig_yaml(&[("x", "apps")], "wrong")).unwrap();
+    let kc = kube::config::Kubeconfig::read_from(&bad).unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    let bad_client = kube::Client::try_from(cfg).unwrap();
+    let (code, reason, _) = api_error(
+        Api::<Pod>::namespaced(bad_client, "apps")
+            .list(&Default::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, reason.as_str()), (401, "Unauthorized"));
 }

@@ -133,12 +133,25 @@ impl Flink {
         serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
     }
 
+    /// Uploads the jar, or reuses an earlier upload of a jar with the same file name.
     async fn upload(&self, jar: &std::path::Path) -> Res<String> {
-        let bytes = std::fs::read(jar).map_err(|e| format!("{}: {e}", jar.display()))?;
         let file_name = jar
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| "job.jar".into());
+        let listed = self
+            .json(self.http.get(format!("{}/jars", self.url)))
+            .await?;
+        let existing = listed["files"].as_array().and_then(|files| {
+            files
+                .iter()
+                .find(|f| f["name"] == file_name.as_str())
+                .and_then(|f| f["id"].as_str().map(str::to_string))
+        });
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let bytes = std::fs::read(jar).map_err(|e| format!("{}: {e}", jar.display()))?;
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(file_name)
             .mime_str("application/x-java-archive")
