@@ -666,14 +666,9 @@ fn update(shared: &Shared, r: &Req, t: &Target) -> Answer {
         if obj["metadata"]["managedFields"].is_null() {
             obj["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
         }
+        let fields = fields_v1(&obj);
         let mut new = merge_for_target(t, &old, obj);
-        record_manager(
-            &mut new,
-            &r.manager(),
-            "Update",
-            t.sub.as_deref(),
-            fields_v1(&json!({"spec": {}})),
-        );
+        record_manager(&mut new, &r.manager(), "Update", t.sub.as_deref(), fields);
         store.commit(t.rt, new)
     };
     shared.notify();

@@ -188,7 +188,7 @@ pub fn native_cluster(
                  "message": "Deployment has minimum availability.",
                  "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()},
                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-                 "message": format!("ReplicaSet \"{id}-{}\" has successfully progressed.", "rs"),
+                 "message": "",
                  "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}
             ]
         }
@@ -327,13 +327,20 @@ pub fn reconciled_spec(spec: &Value, generation: i64, first: bool) -> String {
     .to_string()
 }
 
+/// Drops `null` members recursively: the operator (Jackson, NON_NULL) omits unset status fields.
+pub fn remove_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(remove_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(remove_nulls),
+        _ => {}
+    }
+}
+
 pub fn empty_savepoint_info() -> Value {
     json!({
-        "lastSavepoint": null,
-        "triggerId": null,
-        "triggerTimestamp": null,
-        "triggerType": null,
-        "formatType": null,
         "savepointHistory": [],
         "lastPeriodicSavepointTimestamp": 0,
     })
@@ -376,7 +383,6 @@ pub fn flink_deployment(ns: &str, name: &str, spec: &Value) -> Value {
         "spec": spec,
         "status": {
             "jobStatus": job_status,
-            "error": null,
             "observedGeneration": 1,
             "lifecycleState": if suspended { "SUSPENDED" } else { "STABLE" },
             "clusterInfo": if suspended { json!({}) } else { json!({
@@ -426,7 +432,6 @@ pub fn session_job(ns: &str, name: &str, deployment: &str, spec: &Value) -> Valu
                 "checkpointInfo": {"lastPeriodicCheckpointTimestamp": 0},
                 "savepointInfo": empty_savepoint_info(),
             },
-            "error": null,
             "observedGeneration": 1,
             "lifecycleState": if suspended { "SUSPENDED" } else { "STABLE" },
             "reconciliationStatus": {

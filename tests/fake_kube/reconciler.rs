@@ -317,8 +317,10 @@ fn savepoint_dir(spec: &Value) -> Option<String> {
 
 impl Op {
     fn status(&self, f: impl FnOnce(&mut Value)) {
-        self.shared
-            .update(FD, &self.ns, &self.name, |o| f(&mut o["status"]));
+        self.shared.update(FD, &self.ns, &self.name, |o| {
+            f(&mut o["status"]);
+            cluster::remove_nulls(&mut o["status"]);
+        });
     }
 
     fn current(&self) -> Option<Value> {
@@ -446,7 +448,6 @@ impl Op {
                     "location": loc,
                     "triggerType": "UPGRADE",
                     "formatType": "CANONICAL",
-                    "triggerNonce": null,
                 });
                 push_savepoint(&mut st["jobStatus"]["savepointInfo"], entry);
             }
@@ -477,7 +478,6 @@ impl Op {
                     "resultTimestamp": now_rfc3339(),
                     "triggerTimestamp": now_rfc3339(),
                     "failures": 0,
-                    "error": null,
                 },
             }));
         }
@@ -675,7 +675,7 @@ impl Op {
                     labels["job-reference.kind"] = json!("FlinkDeployment");
                     labels["job-reference.name"] = json!(name);
                     if !o["status"].is_object() {
-                        o["status"] = json!({"failures": 0, "error": null});
+                        o["status"] = json!({"failures": 0});
                     }
                     o["status"]["state"] = json!(state);
                     super::objects::merge_patch(&mut o["status"], &extra);
