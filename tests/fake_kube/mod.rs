@@ -36,7 +36,8 @@
 //!   strategic merge patch is treated as a merge patch for built-in types (415 for CRDs, as real);
 //! - YAML request bodies are not parsed (send JSON, which is YAML); responses are JSON only (no
 //!   protobuf, no CBOR), no HTTP/2, no aggregated discovery (`apidiscovery.k8s.io` requests get the
-//!   legacy documents, which is what makes kubectl fall back), no OpenAPI (`/openapi/*` → 404);
+//!   legacy documents, which is what makes kubectl fall back), no OpenAPI (`/openapi/*` → 404, so
+//!   `kubectl apply`/`create -f` need `--validate=false`; `kubectl explain` does not work);
 //! - list ignores `limit`/`continue` (everything in one page) and `resourceVersionMatch`;
 //! - watches send bookmarks when idle, not on the real schedule; the history kept for watches is
 //!   a fixed number of events (see [`Options::watch_history`], [`FakeKube::compact_history`]);
