@@ -90,8 +90,8 @@ pub async fn answer(
         } => {
             let result = match clusters.get(&cluster) {
                 Some(h) => h
-                    .rest
-                    .log_tail(&file, max_bytes)
+                    .backend
+                    .log_tail(&h.rest, &file, max_bytes)
                     .await
                     .map_err(|e| e.to_string()),
                 None => Err(unknown_cluster(&cluster)),
@@ -291,11 +291,13 @@ mod tests {
             text: "l1\nl2\n".into(),
             total_bytes: 6,
             truncated: false,
+            archived_at_ms: None,
         };
         let b = LogTail {
             text: "l2\nl3\n".into(),
             total_bytes: 9,
             truncated: true,
+            archived_at_ms: None,
         };
         assert_eq!(new_log_text(None, &a), "l1\nl2\n");
         assert_eq!(new_log_text(Some(&a), &b), "l3\n");

@@ -264,17 +264,20 @@ impl LogsState {
     }
 }
 
-/// JobManager first (log, stdout, other files), then each TaskManager the same way.
+/// JobManager first (log, stdout, other files), then each TaskManager the same way, then the
+/// pods' containers (log, then the previous instance).
 pub(crate) fn sort_files(files: &mut [LogFileRef]) {
     files.sort_by(|a, b| {
         let src = |f: &LogFileRef| match &f.source {
-            LogSource::JobManager => (0, String::new()),
-            LogSource::TaskManager(id) => (1, id.clone()),
+            LogSource::JobManager => (0, String::new(), String::new()),
+            LogSource::TaskManager(id) => (1, id.clone(), String::new()),
+            LogSource::Pod { pod, container } => (2, pod.clone(), container.clone()),
         };
         let name = |f: &LogFileRef| match &f.name {
             LogName::Log => (0, String::new()),
             LogName::Stdout => (1, String::new()),
-            LogName::File(n) => (2, n.clone()),
+            LogName::Previous => (2, String::new()),
+            LogName::File(n) => (3, n.clone()),
         };
         src(a).cmp(&src(b)).then_with(|| name(a).cmp(&name(b)))
     });
@@ -296,6 +299,7 @@ mod tests {
                 text: s.into(),
                 total_bytes: s.len() as u64,
                 truncated: false,
+                archived_at_ms: None,
             },
         )
     }
