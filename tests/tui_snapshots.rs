@@ -934,10 +934,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 90));
+    app.update(Msg::Resize(80, 110));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 90));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 110));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -1999,9 +1999,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 90));
+    app.update(Msg::Resize(90, 110));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 90));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 110));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::domain::time::format_bytes;
+use crate::domain::time::{format_age, format_bytes, format_timestamp};
 
 use super::super::app::App;
 use super::super::detail::DetailState;
@@ -163,7 +163,10 @@ fn draw_list(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
             last_source = Some(&f.source);
         }
         let sel = i == logs.list_sel;
-        let open = logs.file.as_ref() == Some(f);
+        let open = logs
+            .file
+            .as_ref()
+            .is_some_and(|o| super::super::app::same_log(o, f));
         let mark = if sel { SELECTED_MARK } else { "  " };
         let mut spans = vec![
             Span::raw(mark),
@@ -225,6 +228,17 @@ fn content_title(app: &App, logs: &LogsState) -> Line<'static> {
             ));
         }
         spans.push(Span::styled(info, t.dim));
+        // From flinkdeck's archive: the pod or container is gone; say since when.
+        if let Some(at) = text.tail.archived_at_ms {
+            spans.push(Span::styled(
+                format!(
+                    " · ARCHIVED {} ({})",
+                    format_timestamp(at),
+                    format_age(app.now_ms, Some(at))
+                ),
+                t.warning,
+            ));
+        }
     }
     if logs.follow {
         spans.push(Span::styled(" · following", t.ok));
