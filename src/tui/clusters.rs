@@ -21,7 +21,9 @@ use super::app::App;
 use super::fmt::{clean, first_line, short_age, truncate, truncate_start};
 use super::jobs::ClusterView;
 use super::keymap::{Action, KeyContext};
-use super::ui::{empty_message, hint_spans, panel, render_table, scroll_offset, Col};
+use super::ui::{
+    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, SELECTED_MARK,
+};
 
 /// What the app should do after a key in the clusters view.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,10 +177,9 @@ impl ClustersScreen {
         let selected = self.index(&app.clusters);
         let offset = scroll_offset(self.offset.get(), selected, visible, len);
         self.offset.set(offset);
-        // The name keeps its tail (the cluster id) when it has to be cut.
-        let name_cap = (inner.width as usize / 3).clamp(16, 48);
         let mut widths = [0usize; COLUMNS.len()];
         let mut rows = Vec::new();
+        let mut names = Vec::new();
         for c in app.clusters.iter().skip(offset).take(visible) {
             let (status, badge) = c.badge(now, refresh);
             let operator = c.platform.as_ref().and_then(|p| p.operator.as_ref());
@@ -207,12 +208,12 @@ impl ClustersScreen {
                 None => "never".into(),
             };
             let texts = [
-                truncate_start(&clean(c.name()), name_cap),
+                clean(c.name()),
                 kind(c),
                 c.namespace().map(clean).unwrap_or_else(|| "-".into()),
                 flavor(c),
                 c.flink_version().map(clean).unwrap_or_else(|| "-".into()),
-                truncate(&badge, 36),
+                truncate(&badge, 28),
                 last_ok,
                 lifecycle,
                 jm,
@@ -238,8 +239,9 @@ impl ClustersScreen {
                 Level::Error => t.error,
             };
             let [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9] = texts;
+            names.push(c0);
             let cells = vec![
-                TableCell::from(c0),
+                TableCell::default(),
                 TableCell::from(c1),
                 TableCell::from(c2),
                 TableCell::from(c3),
@@ -253,17 +255,26 @@ impl ClustersScreen {
             let row_style = if c.problem { t.dim } else { Style::default() };
             rows.push((cells, row_style));
         }
-        let cols: Vec<Col> = COLUMNS
+        // The name gets at least a quarter of the width, and what the columns that fit leave;
+        // when it has to be cut it keeps its tail (the cluster id).
+        let avail = inner.width.saturating_sub(SELECTED_MARK.len() as u16);
+        let full_name = widths[0];
+        let floor = (inner.width as usize / 4).clamp(16, 40);
+        widths[0] = full_name.min(floor);
+        let kept = fit_columns(&columns(&widths), avail, 1);
+        let others: usize = kept
             .iter()
-            .enumerate()
-            .map(|(i, (title, prio))| {
-                if i == COLUMNS.len() - 1 {
-                    Col::new(*title, widths[i].clamp(4, 40), *prio).fill(4)
-                } else {
-                    Col::new(*title, widths[i], *prio)
-                }
-            })
-            .collect();
+            .filter(|&&i| i > 0)
+            .map(|&i| columns(&widths)[i].width as usize + 1)
+            .sum();
+        let name_cap = (avail as usize).saturating_sub(others).max(floor);
+        widths[0] = 0;
+        for ((cells, _), name) in rows.iter_mut().zip(names) {
+            let name = truncate_start(&name, name_cap);
+            widths[0] = widths[0].max(Span::raw(name.as_str()).width());
+            cells[0] = TableCell::from(name);
+        }
+        let cols = columns(&widths);
         if rows.is_empty() {
             render_table(app, frame, inner, &cols, Vec::new(), None);
             let below = Rect {
@@ -276,6 +287,21 @@ impl ClustersScreen {
         }
         render_table(app, frame, inner, &cols, rows, selected.checked_sub(offset));
     }
+}
+
+/// The table's columns at these content widths (the last one, the pods, takes the rest).
+fn columns(widths: &[usize; COLUMNS.len()]) -> Vec<Col> {
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (title, prio))| {
+            if i == COLUMNS.len() - 1 {
+                Col::new(*title, widths[i].clamp(4, 40), *prio).fill(4)
+            } else {
+                Col::new(*title, widths[i], *prio)
+            }
+        })
+        .collect()
 }
 
 /// The table's columns and their priorities (0 = kept longest on a narrow terminal).

@@ -160,7 +160,12 @@ impl PodsTab {
     /// The footer's hints for this tab.
     pub fn hints(&self) -> Vec<(Action, &'static str)> {
         if self.chooser.is_some() {
-            vec![(Action::PodLog, "open"), (Action::Back, "cancel")]
+            vec![
+                (Action::Down, "down"),
+                (Action::Up, "up"),
+                (Action::PodLog, "open"),
+                (Action::Back, "cancel"),
+            ]
         } else {
             vec![
                 (Action::PodLog, "log"),
@@ -198,9 +203,6 @@ impl PodsTab {
             );
             return;
         };
-        let header_h = HEADER.min(inner.height);
-        let [top, table] =
-            Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(inner);
         let mut lines = Vec::new();
         if let Some(why) = &p.jobmanager_problem {
             lines.push(Line::from(vec![
@@ -230,6 +232,10 @@ impl PodsTab {
         if lines.is_empty() {
             lines.push(Line::from(Span::styled("no problem reported", t.dim)));
         }
+        // The lines, then a blank one before the table.
+        let header_h = (lines.len() as u16 + 1).min(HEADER).min(inner.height);
+        let [top, table] =
+            Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(inner);
         frame.render_widget(Paragraph::new(lines), top);
         self.draw_table(app, &pods, frame, table);
         if let Some(ch) = &self.chooser {
@@ -333,7 +339,8 @@ impl PodsTab {
     }
 }
 
-/// Lines above the table: the JobManager's problem and the operator's view.
+/// Most lines above the table: the JobManager's problem, the operator's view, a blank line (page
+/// sizes count with all three).
 const HEADER: u16 = 3;
 
 fn inner(body: Rect) -> Rect {

@@ -151,6 +151,11 @@ fn footer(app: &App, d: &DetailState) -> Line<'static> {
         Tab::Pods => &[KeyContext::Pods, KeyContext::Detail, KeyContext::Global],
         _ => &[KeyContext::Detail, KeyContext::Global],
     };
+    if d.tab == Tab::Pods && d.pods.chooser.is_some() {
+        // The container chooser has the keys.
+        spans.extend(hint_spans(app, ctx, &d.pods.hints()));
+        return Line::from(spans);
+    }
     let mut items: Vec<(Action, &str)> = vec![
         (Action::Help, "help"),
         (Action::NextTab, "next tab"),

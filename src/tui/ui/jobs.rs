@@ -434,10 +434,15 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
 
     if rows.is_empty() {
         render_table(app, frame, inner, &cols, Vec::new(), None);
+        let no_cluster: String;
         let msg = if app.jobs.total(&app.clusters) > 0 {
             "no job matches filter"
         } else if !app.clusters.is_empty() && app.clusters.iter().all(|c| c.problem) {
-            "no Flink cluster discovered: see the error above"
+            no_cluster = match app.keymap.hint(KeyContext::Jobs, Action::ShowError) {
+                Some(k) => format!("no Flink cluster discovered: {k} shows why"),
+                None => "no Flink cluster discovered".into(),
+            };
+            &no_cluster
         } else if app
             .clusters
             .iter()
