@@ -88,14 +88,13 @@ impl ClustersScreen {
         let cur = self.index(clusters);
         let page = page.max(1);
         let len = clusters.len();
-        let to = |i: usize| Some(i);
         let target = match action {
-            Action::Up => to(cur.saturating_sub(1)),
-            Action::Down => to(cur + 1),
-            Action::PageUp => to(cur.saturating_sub(page)),
-            Action::PageDown => to(cur + page),
-            Action::Top => to(0),
-            Action::Bottom => to(len.saturating_sub(1)),
+            Action::Up => Some(cur.saturating_sub(1)),
+            Action::Down => Some(cur + 1),
+            Action::PageUp => Some(cur.saturating_sub(page)),
+            Action::PageDown => Some(cur + page),
+            Action::Top => Some(0),
+            Action::Bottom => Some(len.saturating_sub(1)),
             _ => None,
         };
         if let Some(i) = target {

@@ -19,7 +19,7 @@ use ratatui::Frame;
 use crate::domain::{LogFileRef, LogName, LogSource, PodInfo, PodRole};
 
 use super::app::App;
-use super::clusters::{pod_summary, sorted_pods, Level};
+use super::clusters::{pod_summary, sorted_pods};
 use super::fmt::{clean, first_line, short_age, truncate};
 use super::jobs::ClusterView;
 use super::keymap::Action;
@@ -281,17 +281,13 @@ impl PodsTab {
                 (_, "Running") | (_, "Succeeded") => t.ok,
                 _ => t.warning,
             };
-            let level = if p.ready { Level::Ok } else { Level::Warning };
             let [c0, c1, c2, c3, c4, c5, c6, c7] = texts;
             rows.push((
                 vec![
                     TableCell::from(c0),
                     TableCell::from(c1),
                     TableCell::from(Span::styled(c2, status_style)),
-                    TableCell::from(Span::styled(
-                        c3,
-                        if level == Level::Ok { t.ok } else { t.warning },
-                    )),
+                    TableCell::from(Span::styled(c3, if p.ready { t.ok } else { t.warning })),
                     TableCell::from(Span::styled(
                         c4,
                         if p.restarts > 0 {
