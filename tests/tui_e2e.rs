@@ -175,6 +175,38 @@ fn bad_config_shows_an_error_screen() {
     assert!(!app.alternate_screen());
 }
 
+/// The clusters view in the real binary (no Flink, no Kubernetes needed): `K` opens it on a
+/// cluster that refuses connections, `e` shows the full error, enter goes back to the jobs view
+/// filtered to that cluster, `q` quits cleanly.
+#[test]
+fn clusters_view_from_the_keyboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let down = format!("http://127.0.0.1:{}", closed_port());
+    let config = write_config(dir.path(), &[("refusing", &down)], "1s");
+    let mut app = console(&config, dir.path(), &[], 140, 30);
+    app.wait_screen("the cluster unreachable", Duration::from_secs(30), |s| {
+        s.contains("refusing UNREACHABLE")
+    });
+    app.send("K");
+    let s = app.wait_screen("the clusters view", Duration::from_secs(5), |s| {
+        s.contains("Clusters (1)")
+    });
+    assert!(s.contains("standalone") && s.contains("UNREACHABLE"), "{s}");
+    app.send("e");
+    app.wait_screen("the full error", Duration::from_secs(5), |s| {
+        s.contains("Cluster: refusing") && s.contains("failed polls in a row")
+    });
+    app.send("\x1b");
+    app.send("\r");
+    let s = app.wait_screen("the jobs view, filtered", Duration::from_secs(5), |s| {
+        s.contains("cluster refusing") && s.contains("Jobs (0)")
+    });
+    assert!(!s.contains("Clusters ("), "{s}");
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), 0);
+    assert!(!app.alternate_screen());
+}
+
 /// Start and stop-with-savepoint from the keyboard: `s` opens the restore dialog, Enter starts;
 /// `S` asks for confirmation, `y` stops with a savepoint whose path stays visible; a second `s`
 /// offers that savepoint and the start restores from it.

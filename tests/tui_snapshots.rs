@@ -771,8 +771,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                     result: Ok(LogTail {
                         total_bytes: 5_300_000,
                         truncated: true,
-                        archived_at_ms: None,
                         text: log_text(),
+                        archived_at_ms: None,
                     }),
                 }
             }
@@ -934,10 +934,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 90));
+    app.update(Msg::Resize(80, 110));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 90));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 110));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -1999,9 +1999,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 90));
+    app.update(Msg::Resize(90, 110));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 90));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 110));
 }
 
 #[test]
@@ -3509,4 +3509,582 @@ fn editor_debug_panel_at_any_size() {
     app.update(key('l'));
     let s = render(&app, 100, 30);
     assert!(s.contains("from column 2 of 3"), "{s}");
+}
+
+// ---- Kubernetes: discovered clusters, the clusters view, the pods tab -----------------------
+
+fn k8s_ref(entry: &str, ns: &str, id: &str, flavor: ClusterFlavor) -> ClusterRef {
+    ClusterRef {
+        name: format!("{entry}/{ns}/{id}"),
+        kind: "kubernetes".into(),
+        url: format!("https://10.0.0.1:6443/api/v1/namespaces/{ns}/services/{id}-rest:rest/proxy"),
+        location: Some(ClusterLocation {
+            entry: entry.into(),
+            namespace: ns.into(),
+            cluster_id: id.into(),
+            flavor,
+        }),
+    }
+}
+
+fn discovered(c: ClusterRef) -> Msg {
+    Msg::Worker(WorkerReply::ClusterDiscovered { cluster: c })
+}
+
+fn polled_on(
+    cluster: &str,
+    generation: u64,
+    health: ClusterHealth,
+    jobs: Option<Vec<JobSummary>>,
+    platform: Option<PlatformStatus>,
+) -> Msg {
+    Msg::Worker(WorkerReply::ClusterPolled {
+        cluster: cluster.into(),
+        generation,
+        health,
+        jobs,
+        platform,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pod(
+    name: &str,
+    role: PodRole,
+    phase: &str,
+    ready: bool,
+    restarts: u32,
+    reason: Option<&str>,
+    last_termination: Option<&str>,
+    containers: &[&str],
+    age: i64,
+) -> PodInfo {
+    PodInfo {
+        name: name.into(),
+        role,
+        phase: phase.into(),
+        ready,
+        restarts,
+        reason: reason.map(Into::into),
+        last_termination: last_termination.map(Into::into),
+        node: Some("ip-10-1-2-3.ec2.internal".into()),
+        containers: containers.iter().map(|c| c.to_string()).collect(),
+        created_ms: Some(NOW - age),
+    }
+}
+
+const MAIN: &str = "flink-main-container";
+
+/// A native cluster whose TaskManager was OOM-killed once (and has a log shipper sidecar).
+fn orders_platform() -> PlatformStatus {
+    PlatformStatus {
+        pods: vec![
+            pod(
+                "orders-taskmanager-1-2",
+                PodRole::TaskManager,
+                "Running",
+                true,
+                1,
+                None,
+                Some("OOMKilled (exit 137)"),
+                &[MAIN, "fluent-bit"],
+                3 * H,
+            ),
+            pod(
+                "orders-7d9f8c6b5-x2x4k",
+                PodRole::JobManager,
+                "Running",
+                true,
+                0,
+                None,
+                None,
+                &[MAIN],
+                26 * H,
+            ),
+            pod(
+                "orders-taskmanager-1-1",
+                PodRole::TaskManager,
+                "Running",
+                true,
+                0,
+                None,
+                None,
+                &[MAIN],
+                26 * H,
+            ),
+        ],
+        operator: None,
+        jobmanager_problem: None,
+    }
+}
+
+fn payments_platform() -> PlatformStatus {
+    PlatformStatus {
+        pods: vec![
+            pod(
+                "payments-6b8c9d7f4-abcde",
+                PodRole::JobManager,
+                "Running",
+                true,
+                0,
+                None,
+                None,
+                &[MAIN],
+                2 * 24 * H,
+            ),
+            pod(
+                "payments-taskmanager-1-1",
+                PodRole::TaskManager,
+                "Running",
+                true,
+                0,
+                None,
+                None,
+                &[MAIN],
+                2 * 24 * H,
+            ),
+        ],
+        operator: Some(OperatorStatus {
+            lifecycle_state: Some("STABLE".into()),
+            jm_deployment_status: Some("READY".into()),
+            job_state: Some("RUNNING".into()),
+            job_id: Some("c3000000000000000000000000000001".into()),
+            error: None,
+            desired_state: Some("running".into()),
+            flink_version: Some("v1_20".into()),
+        }),
+        jobmanager_problem: None,
+    }
+}
+
+fn crashloop_platform() -> PlatformStatus {
+    PlatformStatus {
+        pods: vec![pod(
+            "enrichment-pipeline-5c9d8-qq7zt",
+            PodRole::JobManager,
+            "Running",
+            false,
+            7,
+            Some("CrashLoopBackOff"),
+            Some("Error (exit 1)"),
+            &[MAIN],
+            25 * M,
+        )],
+        operator: Some(OperatorStatus {
+            lifecycle_state: Some("DEPLOYED".into()),
+            jm_deployment_status: Some("DEPLOYED_NOT_READY".into()),
+            job_state: Some("RECONCILING".into()),
+            job_id: None,
+            error: Some(
+                "org.apache.flink.configuration.IllegalConfigurationException: \
+                 The configured Total Flink Memory is less than the JVM overhead\nat ..."
+                    .into(),
+            ),
+            desired_state: Some("running".into()),
+            flink_version: Some("v1_20".into()),
+        }),
+        jobmanager_problem: Some(
+            "CrashLoopBackOff: pod enrichment-pipeline-5c9d8-qq7zt (7 restarts)".into(),
+        ),
+    }
+}
+
+const ORDERS: &str = "k8s-prod/streaming/orders";
+const PAYMENTS: &str = "k8s-prod/streaming/payments";
+const ENRICH: &str = "k8s-prod/etl/enrichment-pipeline-with-a-long-name";
+
+/// A standalone cluster and a kubernetes entry: a native cluster, an operator application, a
+/// crash-looping JobManager, the whole entry `k8s-dev` refused (401) and a namespace we may not
+/// list.
+fn k8s_app(opts: AppOptions) -> App {
+    let mut app = new_app(&["prod"], Theme::plain(), opts);
+    app.update(polled("prod", 1, live(0), Some(prod_jobs()[..2].to_vec())));
+    app.update(discovered(k8s_ref(
+        "k8s-prod",
+        "streaming",
+        "orders",
+        ClusterFlavor::Native,
+    )));
+    app.update(discovered(k8s_ref(
+        "k8s-prod",
+        "streaming",
+        "payments",
+        ClusterFlavor::OperatorApplication,
+    )));
+    app.update(discovered(k8s_ref(
+        "k8s-prod",
+        "etl",
+        "enrichment-pipeline-with-a-long-name",
+        ClusterFlavor::OperatorApplication,
+    )));
+    let mut orders_jobs = vec![job(
+        ORDERS,
+        "d4000000000000000000000000000001",
+        "orders-enrichment",
+        JobState::Running,
+        26 * H,
+        None,
+        (6, 6),
+        cp(CheckpointStatus::Completed, 12 * S, false),
+        Some(1),
+    )];
+    orders_jobs[0].cluster = String::new(); // filled in from the poll's cluster
+    app.update(polled_on(
+        ORDERS,
+        1,
+        ClusterHealth {
+            flink_version: Some("1.20.1".into()),
+            ..live(0)
+        },
+        Some(orders_jobs),
+        Some(orders_platform()),
+    ));
+    app.update(polled_on(
+        PAYMENTS,
+        1,
+        ClusterHealth {
+            flink_version: Some("1.20.1".into()),
+            ..live(0)
+        },
+        Some(vec![job(
+            PAYMENTS,
+            "c3000000000000000000000000000001",
+            "payments-aggregation",
+            JobState::Running,
+            2 * 24 * H,
+            None,
+            (4, 4),
+            cp(CheckpointStatus::Completed, 40 * S, false),
+            Some(0),
+        )]),
+        Some(payments_platform()),
+    ));
+    app.update(polled_on(
+        ENRICH,
+        1,
+        health(
+            HealthStatus::Unreachable,
+            Some("CrashLoopBackOff: pod enrichment-pipeline-5c9d8-qq7zt (7 restarts) (HTTP 503 server error)"),
+            Some("CrashLoopBackOff: pod enrichment-pipeline-5c9d8-qq7zt (7 restarts)\nGET https://10.0.0.1:6443/api/v1/namespaces/etl/services/enrichment-pipeline-with-a-long-name-rest:rest/proxy/jobs/overview: HTTP 503 Service Unavailable\nno endpoints available for service \"enrichment-pipeline-with-a-long-name-rest\""),
+            Some(20 * M),
+        ),
+        None,
+        Some(crashloop_platform()),
+    ));
+    app.update(polled_on(
+        "k8s-dev",
+        1,
+        health(
+            HealthStatus::Unreachable,
+            Some("401 Unauthorized"),
+            Some("GET https://dev-api.example.com:6443/api/v1/namespaces/flink/pods: 401 Unauthorized\nthe kubeconfig's token for context dev-east was refused (expired?)"),
+            None,
+        ),
+        None,
+        None,
+    ));
+    app.update(polled_on(
+        "k8s-prod/secret",
+        1,
+        health(
+            HealthStatus::Unreachable,
+            Some("403 Forbidden: cannot list pods in namespace secret"),
+            Some("GET https://10.0.0.1:6443/api/v1/namespaces/secret/pods: 403 Forbidden\npods is forbidden: User \"ops\" cannot list resource \"pods\" in API group \"\" in the namespace \"secret\""),
+            None,
+        ),
+        None,
+        None,
+    ));
+    app
+}
+
+#[test]
+fn k8s_jobs_view_names_and_discovery_problems() {
+    let mut app = k8s_app(opts());
+    app.update(Msg::Resize(120, 16));
+    let wide = render(&app, 120, 16);
+    assert!(wide.contains("k8s-prod/streaming/orders"), "{wide}");
+    insta::assert_snapshot!("k8s_jobs_view", wide);
+    // Narrow: the long name keeps its tail (the cluster id).
+    app.update(Msg::Resize(80, 16));
+    let narrow = render(&app, 80, 16);
+    assert!(narrow.contains("…"), "{narrow}");
+    insta::assert_snapshot!("k8s_jobs_view_80", narrow);
+    // The cluster filter cycles through clusters, not through discovery problems.
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        app.update(key('c'));
+        let s = render(&app, 200, 16);
+        let filter = s
+            .lines()
+            .find(|l| l.contains("│ cluster "))
+            .map(|l| l.split("│ cluster ").nth(1).unwrap_or("").to_string());
+        seen.push(filter.unwrap_or_default());
+    }
+    assert!(
+        !seen
+            .iter()
+            .any(|s| s.starts_with("k8s-dev ") || s.starts_with("k8s-prod/secret")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn k8s_cluster_removed_takes_its_rows() {
+    let mut app = k8s_app(opts());
+    assert!(render(&app, 120, 16).contains("k8s-prod/streaming/payments payments-aggregation"));
+    app.update(Msg::Worker(WorkerReply::ClusterRemoved {
+        cluster: PAYMENTS.into(),
+    }));
+    app.update(Msg::Worker(WorkerReply::ClusterRemoved {
+        cluster: "k8s-dev".into(),
+    }));
+    let s = render(&app, 120, 16);
+    assert!(!s.contains("k8s-prod/streaming/payments"), "{s}");
+    assert!(!s.contains("k8s-dev"), "{s}");
+    assert!(s.contains("orders-enrichment"), "{s}");
+}
+
+#[test]
+fn only_discovery_problems_say_so() {
+    let mut app = new_app(&[], Theme::plain(), opts());
+    assert!(render(&app, 80, 10).contains("waiting for the first poll"));
+    app.update(polled_on(
+        "k8s-dev",
+        1,
+        health(
+            HealthStatus::Unreachable,
+            Some("401 Unauthorized"),
+            None,
+            None,
+        ),
+        None,
+        None,
+    ));
+    insta::assert_snapshot!("k8s_only_discovery_problem", render(&app, 80, 10));
+}
+
+#[test]
+fn clusters_view() {
+    let mut app = k8s_app(opts());
+    app.update(Msg::Resize(200, 16));
+    app.update(key('K'));
+    insta::assert_snapshot!("clusters_view", render(&app, 200, 16));
+    // The crash-looping one: its platform problem below the table.
+    app.update(key('j'));
+    app.update(key('j'));
+    app.update(key('j'));
+    insta::assert_snapshot!("clusters_view_crashloop_selected", render(&app, 200, 16));
+    // Narrower: the less important columns go first.
+    app.update(Msg::Resize(120, 16));
+    insta::assert_snapshot!("clusters_view_120", render(&app, 120, 16));
+    // e: everything about it.
+    app.update(Msg::Resize(100, 30));
+    app.update(key('e'));
+    insta::assert_snapshot!("clusters_view_crashloop_details", render(&app, 100, 30));
+    app.update(code(KeyCode::Esc));
+    // Enter on a discovery problem: what is wrong (there are no jobs to show).
+    app.update(key('j'));
+    app.update(code(KeyCode::Enter));
+    insta::assert_snapshot!("clusters_view_unauthorized", render(&app, 100, 30));
+    app.update(code(KeyCode::Esc));
+    app.update(key('j'));
+    app.update(key('e'));
+    let s = render(&app, 100, 30);
+    assert!(s.contains("Discovery: k8s-prod/secret"), "{s}");
+    assert!(s.contains("cannot list resource"), "{s}");
+    app.update(code(KeyCode::Esc));
+    // Enter on a cluster: the jobs view, filtered to it.
+    app.update(key('g'));
+    app.update(key('j'));
+    app.update(code(KeyCode::Enter));
+    let s = render(&app, 120, 16);
+    assert!(s.contains("cluster k8s-prod/streaming/orders"), "{s}");
+    assert!(s.contains("1 of 4 jobs"), "{s}");
+    assert!(
+        s.contains("orders-enrichment") && !s.contains("payments-aggregation"),
+        "{s}"
+    );
+    // K opens it on the selected job's cluster; K (or esc) goes back.
+    app.update(key('K'));
+    let s = render(&app, 200, 16);
+    assert!(s.contains("> k8s-prod/streaming/orders"), "{s}");
+    app.update(key('K'));
+    assert!(render(&app, 120, 16).contains("Jobs ("));
+    app.update(key('K'));
+    app.update(code(KeyCode::Esc));
+    assert!(render(&app, 120, 16).contains("Jobs ("));
+}
+
+#[test]
+fn clusters_view_standalone_only_and_tiny() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    app.update(key('K'));
+    insta::assert_snapshot!("clusters_view_standalone", render(&app, 110, 12));
+    for (w, h) in [(0u16, 0u16), (1, 1), (20, 6), (30, 3), (40, 9)] {
+        app.update(Msg::Resize(w, h));
+        let _ = render(&app, w, h);
+        app.update(key('j'));
+        app.update(key('G'));
+        let _ = render(&app, w, h);
+    }
+}
+
+/// Opens orders-enrichment on the native cluster and goes to its Pods tab.
+fn pods_tab(w: u16, h: u16) -> App {
+    let mut app = k8s_app(opts());
+    app.update(Msg::Resize(w, h));
+    let reqs = open_job(&mut app, "streaming/orders");
+    assert!(reqs
+        .iter()
+        .any(|r| matches!(r, WorkerRequest::LoadJobDetail { key, .. } if key.cluster == ORDERS)));
+    answer(&mut app, reqs);
+    for _ in 0..3 {
+        let reqs = requests(&app.update(code(KeyCode::Tab)));
+        assert!(reqs.is_empty(), "{reqs:?}");
+    }
+    app
+}
+
+fn pod_file(pod: &str, container: &str, name: LogName) -> LogFileRef {
+    LogFileRef {
+        source: LogSource::Pod {
+            pod: pod.into(),
+            container: container.into(),
+        },
+        name,
+        size: Some(4_096),
+        mtime: None,
+    }
+}
+
+fn pod_tail(text: &str, archived: Option<i64>) -> LogTail {
+    LogTail {
+        text: text.into(),
+        total_bytes: text.len() as u64,
+        truncated: false,
+        archived_at_ms: archived,
+    }
+}
+
+#[test]
+fn pods_tab_and_pod_logs() {
+    let mut app = pods_tab(120, 20);
+    insta::assert_snapshot!("pods_tab", render(&app, 120, 20));
+    // l on the JobManager (one container): its log, in the logs tab, with the file list.
+    let reqs = requests(&app.update(key('l')));
+    let WorkerRequest::LoadLog {
+        cluster,
+        file,
+        request,
+        ..
+    } = find(&reqs, |r| matches!(r, WorkerRequest::LoadLog { .. })).clone()
+    else {
+        unreachable!()
+    };
+    assert_eq!(cluster, ORDERS);
+    assert_eq!(
+        file.source,
+        LogSource::Pod {
+            pod: "orders-7d9f8c6b5-x2x4k".into(),
+            container: MAIN.into()
+        }
+    );
+    assert_eq!(file.name, LogName::Log);
+    let reqs_first_list = request_id(find(
+        &reqs,
+        |r| matches!(r, WorkerRequest::LoadLogList { cluster, .. } if cluster == ORDERS),
+    ));
+    app.update(Msg::Worker(WorkerReply::LogLoaded {
+        cluster: cluster.clone(),
+        file,
+        request,
+        result: Ok(pod_tail(
+            "2026-09-21 14:10:00,000 INFO  JobMaster [] - Job orders-enrichment switched to RUNNING.\n",
+            None,
+        )),
+    }));
+    let s = render(&app, 120, 20);
+    assert!(
+        s.contains("pod orders-7d9f8c6b5-x2x4k [flink-main-container] / log"),
+        "{s}"
+    );
+    assert!(!s.contains("ARCHIVED"), "{s}");
+
+    // Back to the pods; P on the OOM-killed TaskManager, which has two containers: a chooser.
+    app.update(code(KeyCode::BackTab));
+    app.update(key('G'));
+    assert!(requests(&app.update(key('P'))).is_empty());
+    insta::assert_snapshot!("pods_tab_container_chooser", render(&app, 120, 20));
+    app.update(key('k')); // already on the first container
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let WorkerRequest::LoadLog {
+        cluster,
+        file,
+        request,
+        ..
+    } = find(&reqs, |r| matches!(r, WorkerRequest::LoadLog { .. })).clone()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        file.source,
+        LogSource::Pod {
+            pod: "orders-taskmanager-1-2".into(),
+            container: MAIN.into()
+        }
+    );
+    assert_eq!(file.name, LogName::Previous);
+    // The list the first `l` asked for arrives: the opened file is selected in it.
+    let list_request = reqs_first_list;
+    app.update(Msg::Worker(WorkerReply::LogListLoaded {
+        cluster: cluster.clone(),
+        request: list_request,
+        result: Ok(vec![
+            pod_file("orders-taskmanager-1-2", "fluent-bit", LogName::Log),
+            pod_file("orders-taskmanager-1-2", MAIN, LogName::Previous),
+            pod_file("orders-7d9f8c6b5-x2x4k", MAIN, LogName::Log),
+            pod_file("orders-taskmanager-1-2", MAIN, LogName::Log),
+            pod_file("orders-taskmanager-1-1", MAIN, LogName::Log),
+        ]),
+    }));
+    // The pod was replaced since: the text comes from the archive.
+    app.update(Msg::Worker(WorkerReply::LogLoaded {
+        cluster,
+        file,
+        request,
+        result: Ok(pod_tail(
+            "2026-09-21 11:02:11,250 INFO  TaskExecutor [] - Heap: 1.2 GiB used of 1.5 GiB\n\
+             2026-09-21 11:02:13,004 ERROR TaskExecutor [] - OutOfMemoryError: Java heap space\n\
+             2026-09-21 11:02:13,010 INFO  TaskExecutor [] - Terminating TaskManager process.\n",
+            Some(NOW - 3 * H),
+        )),
+    }));
+    insta::assert_snapshot!("pods_previous_log_archived", render(&app, 120, 20));
+}
+
+#[test]
+fn pods_tab_only_for_platform_clusters_and_no_panic() {
+    // A standalone job has no Pods tab.
+    let (app, _) = detail_app(Theme::plain(), 110, 20);
+    assert!(!render(&app, 110, 20).contains("Pods"));
+    let mut app = pods_tab(120, 20);
+    assert!(render(&app, 120, 20).contains(" Pods "));
+    app.update(key('G'));
+    app.update(key('l')); // chooser open
+    for (w, h) in [(0u16, 0u16), (1, 1), (20, 6), (30, 4), (44, 10), (60, 14)] {
+        app.update(Msg::Resize(w, h));
+        let _ = render(&app, w, h);
+    }
+    app.update(code(KeyCode::Esc)); // closes the chooser only
+    for (w, h) in [(0u16, 0u16), (1, 1), (20, 6), (30, 4), (44, 10), (60, 14)] {
+        app.update(Msg::Resize(w, h));
+        let _ = render(&app, w, h);
+        app.update(key('j'));
+        let _ = render(&app, w, h);
+    }
+    app.update(Msg::Resize(120, 20));
+    assert!(render(&app, 120, 20).contains(" Pods "));
+    app.update(code(KeyCode::Esc));
+    assert!(render(&app, 120, 20).contains("Jobs ("));
 }

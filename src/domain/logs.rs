@@ -83,3 +83,32 @@ pub struct LogTail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at_ms: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_sources_and_previous_logs() {
+        let f = LogFileRef {
+            source: LogSource::Pod {
+                pod: "orders-taskmanager-1-2".into(),
+                container: "flink-main-container".into(),
+            },
+            name: LogName::Previous,
+            size: None,
+            mtime: None,
+        };
+        assert_eq!(
+            f.label(),
+            "pod orders-taskmanager-1-2 [flink-main-container] / previous"
+        );
+        let json = serde_json::to_string(&f).expect("serializes");
+        let back: LogFileRef = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, f);
+        // Tails written before `archived_at_ms` existed still parse.
+        let t: LogTail =
+            serde_json::from_str(r#"{"text":"x","total_bytes":1,"truncated":false}"#).expect("ok");
+        assert_eq!(t.archived_at_ms, None);
+    }
+}

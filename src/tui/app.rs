@@ -11,11 +11,13 @@ use crate::domain::{ClusterRef, JobKey, LogFileRef, WorkerReply, WorkerRequest};
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
 use super::audit::{AuditState, AUDIT_LIMIT};
+use super::clusters::{self, ClustersScreen};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
 use super::editor::{EditorState, EditorTarget};
 use super::jobs::{ClusterView, JobsState, Managed, SortColumn};
 use super::keymap::{Action, KeyContext, KeySpec, Keymap};
 use super::logs::{sort_files, LogFocus, LogText};
+use super::pods;
 use super::theme::Theme;
 use super::ui;
 
@@ -96,6 +98,8 @@ pub struct App {
     pub(crate) detail: Option<DetailState>,
     /// The audit trail view, when open (it replaces the jobs view).
     pub(crate) audit: Option<AuditState>,
+    /// The clusters view, when open (it replaces the jobs view).
+    pub(crate) clusters_view: Option<ClustersScreen>,
     pub(crate) overlay: Option<Overlay>,
     /// The SQL editor, when open (it replaces the other views).
     pub(crate) editor: Option<EditorState>,
@@ -138,6 +142,7 @@ impl App {
             jobs: JobsState::default(),
             detail: None,
             audit: None,
+            clusters_view: None,
             overlay: None,
             editor,
             managed: Managed::default(),
@@ -249,6 +254,8 @@ impl App {
             self.on_editor_key(key, fx);
         } else if self.audit.is_some() {
             self.on_audit_key(key, fx);
+        } else if self.clusters_view.is_some() && self.detail.is_none() {
+            self.on_clusters_key(key, fx);
         } else if self.jobs.typing && self.detail.is_none() {
             self.on_filter_typing(key);
         } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
@@ -273,6 +280,7 @@ impl App {
             && self.jobs.typing
             && self.detail.is_none()
             && self.audit.is_none()
+            && self.clusters_view.is_none()
         {
             self.jobs.filter.push_str(&clean);
             self.rebuild_jobs();
@@ -467,6 +475,13 @@ impl App {
             }
             Action::ShowError => self.show_error(),
             Action::Audit => self.open_audit(fx),
+            Action::Clusters => {
+                let on = self
+                    .jobs
+                    .selected_summary(&self.clusters)
+                    .map(|j| j.cluster.clone());
+                self.clusters_view = Some(ClustersScreen::new(on));
+            }
             Action::Edit => self.edit_selected_app(fx),
             Action::Start
             | Action::Stop
@@ -502,26 +517,10 @@ impl App {
             .or_else(|| self.clusters.iter().find(|c| c.unhealthy(now, refresh)))
             .or_else(|| self.clusters.iter().find(|c| has_error(c)));
         let (title, body) = match pick {
-            Some(c) => {
-                let (_, badge) = c.badge(now, refresh);
-                let mut body = format!("{}  {}  {}\n", c.name(), badge, c.cref.url);
-                if let Some(r) = &c.health.reason {
-                    body.push_str(&format!("reason: {r}\n"));
-                }
-                body.push_str(&format!(
-                    "failed polls in a row: {}   last good poll: {}\n\n",
-                    c.health.failures,
-                    crate::domain::time::format_age(now, c.health.last_ok_ms)
-                ));
-                body.push_str(
-                    c.health
-                        .detail
-                        .as_deref()
-                        .or(c.health.reason.as_deref())
-                        .unwrap_or("no error details"),
-                );
-                (format!("Error: {}", c.name()), body)
-            }
+            Some(c) => (
+                format!("Error: {}", c.name()),
+                clusters::cluster_report(c, now, refresh),
+            ),
             None => (
                 "Errors".to_string(),
                 "No errors: every cluster answered its last poll.".to_string(),
@@ -573,6 +572,8 @@ impl App {
                     request: id,
                 }
             }
+            // The pods come with every poll of the cluster: nothing to load.
+            Tab::Pods => return,
         };
         fx.push(Effect::Worker(req));
     }
@@ -641,10 +642,10 @@ impl App {
         let Some(tab) = self.detail.as_ref().map(|d| d.tab) else {
             return;
         };
-        let contexts: &[KeyContext] = if tab == Tab::Logs {
-            &[KeyContext::Logs, KeyContext::Detail, KeyContext::Global]
-        } else {
-            &[KeyContext::Detail, KeyContext::Global]
+        let contexts: &[KeyContext] = match tab {
+            Tab::Logs => &[KeyContext::Logs, KeyContext::Detail, KeyContext::Global],
+            Tab::Pods => &[KeyContext::Pods, KeyContext::Detail, KeyContext::Global],
+            _ => &[KeyContext::Detail, KeyContext::Global],
         };
         let action = self.lookup(contexts, &key).or_else(|| {
             // Enter opens (the stack trace, a log file) even if a custom keymap left it unbound
@@ -669,11 +670,12 @@ impl App {
                 return;
             }
             Action::NextTab | Action::PrevTab => {
+                let with_pods = self.detail_with_pods();
                 if let Some(d) = self.detail.as_mut() {
                     d.tab = if action == Action::NextTab {
-                        d.tab.next()
+                        d.tab.next(with_pods)
                     } else {
-                        d.tab.prev()
+                        d.tab.prev(with_pods)
                     };
                 }
                 self.reload_due(fx);
@@ -694,7 +696,48 @@ impl App {
             Tab::Overview => self.overview_key(action),
             Tab::Checkpoints => self.checkpoints_key(action),
             Tab::Exceptions => self.exceptions_key(action),
+            Tab::Pods => self.pods_key(action, fx),
             Tab::Logs => self.logs_key(action, fx),
+        }
+    }
+
+    /// Whether the open job's detail has a Pods tab: its cluster is on a platform (or the tab
+    /// is open already, so that it does not vanish under the user while the platform is away).
+    pub(crate) fn detail_with_pods(&self) -> bool {
+        let Some(d) = self.detail.as_ref() else {
+            return false;
+        };
+        d.tab == Tab::Pods
+            || self
+                .clusters
+                .iter()
+                .any(|c| c.name() == d.key.cluster && c.platform.is_some())
+    }
+
+    /// The keys of the pods tab; a log it opens is shown in the logs tab.
+    fn pods_key(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        let page = ui::pods_visible_rows(self, self.screen());
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let platform = self
+            .clusters
+            .iter()
+            .find(|c| c.name() == d.key.cluster)
+            .and_then(|c| c.platform.as_ref());
+        let pods = platform.map(clusters::sorted_pods).unwrap_or_default();
+        match d.pods.on_action(action, &pods, page) {
+            pods::Outcome::None => {}
+            pods::Outcome::Back => self.detail = None,
+            pods::Outcome::Flash(text) => self.flash(FlashLevel::Info, text),
+            pods::Outcome::OpenLog(file) => {
+                d.tab = Tab::Logs;
+                d.logs.focus = LogFocus::Content;
+                d.logs.follow = false;
+                self.request_log(file, fx);
+                // The file list too (for the other pods and containers), once.
+                self.reload_due(fx);
+            }
         }
     }
 
@@ -719,6 +762,45 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    // ---- the clusters view -----------------------------------------------------------------
+
+    fn on_clusters_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        let action = self
+            .lookup(&[KeyContext::Clusters, KeyContext::Global], &key)
+            .or_else(|| {
+                // Enter opens even if a custom keymap left it unbound here.
+                (key.code == KeyCode::Enter && key.modifiers.is_empty()).then_some(Action::Open)
+            });
+        let Some(action) = action else {
+            return;
+        };
+        let page = ClustersScreen::page(self.screen());
+        let (now, refresh) = (self.now_ms, self.refresh_ms());
+        let Some(view) = self.clusters_view.as_mut() else {
+            return;
+        };
+        match view.on_action(action, &self.clusters, page, now, refresh) {
+            clusters::Outcome::None => {}
+            clusters::Outcome::Close => self.clusters_view = None,
+            clusters::Outcome::Quit => fx.push(Effect::Quit),
+            clusters::Outcome::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            clusters::Outcome::Refresh => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
+            clusters::Outcome::ShowJobs(name) => {
+                self.clusters_view = None;
+                self.jobs.clear_filters();
+                self.jobs.cluster_filter = Some(name);
+                self.rebuild_jobs();
+            }
+            clusters::Outcome::Popup { title, body } => {
+                self.overlay = Some(Overlay::Error {
+                    title,
+                    body,
+                    scroll: 0,
+                })
+            }
         }
     }
 
@@ -985,7 +1067,10 @@ impl App {
         match reply {
             WorkerReply::ClusterDiscovered { cluster } => {
                 match self.clusters.iter_mut().find(|c| c.name() == cluster.name) {
-                    Some(c) => c.cref = cluster,
+                    Some(c) => {
+                        c.cref = cluster;
+                        c.problem = false;
+                    }
                     None => self.clusters.push(ClusterView::new(cluster, self.now_ms)),
                 }
                 self.dirty = true;
@@ -1005,15 +1090,9 @@ impl App {
                 let idx = match self.clusters.iter().position(|c| c.name() == cluster) {
                     Some(i) => i,
                     None => {
-                        self.clusters.push(ClusterView::new(
-                            ClusterRef {
-                                name: cluster.clone(),
-                                kind: String::new(),
-                                url: String::new(),
-                                location: None,
-                            },
-                            self.now_ms,
-                        ));
+                        // Nobody announced it: what a discovery could not look at.
+                        self.clusters
+                            .push(ClusterView::discovery_problem(&cluster, self.now_ms));
                         self.clusters.len() - 1
                     }
                 };
@@ -1106,6 +1185,12 @@ impl App {
                 }));
                 let nfiles = d.logs.files().len();
                 d.logs.list_sel = d.logs.list_sel.min(nfiles.saturating_sub(1));
+                // A file opened before the list came (a pod's log from the pods tab): select it.
+                if let Some(open) = d.logs.file.as_ref() {
+                    if let Some(i) = d.logs.files().iter().position(|f| same_log(f, open)) {
+                        d.logs.list_sel = i;
+                    }
+                }
                 let first = d.logs.files().first().cloned();
                 let chosen = d.logs.file.is_some();
                 self.dirty = true;
@@ -1201,6 +1286,11 @@ impl App {
             }
         }
     }
+}
+
+/// Whether two references name the same log (whatever size or time each was listed with).
+pub(crate) fn same_log(a: &LogFileRef, b: &LogFileRef) -> bool {
+    a.source == b.source && a.name == b.name
 }
 
 /// Moves a list selection by a navigation action.

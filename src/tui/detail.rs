@@ -9,6 +9,7 @@ use crate::domain::{
 };
 
 use super::logs::LogsState;
+use super::pods::PodsTab;
 
 /// One thing loaded on demand: the last data (kept when a reload fails), the request in flight
 /// (replies with another id are dropped), and the last error.
@@ -79,31 +80,56 @@ pub(crate) enum Tab {
     Overview,
     Checkpoints,
     Exceptions,
+    /// Only for clusters on a platform (Kubernetes): their pods.
+    Pods,
     Logs,
 }
 
 impl Tab {
+    /// The tabs of a job on a cluster without a platform (standalone).
     pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Checkpoints, Tab::Exceptions, Tab::Logs];
+    /// The tabs of a job on a cluster with a platform: the pods come right before the logs.
+    pub const WITH_PODS: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Checkpoints,
+        Tab::Exceptions,
+        Tab::Pods,
+        Tab::Logs,
+    ];
+
+    pub fn list(with_pods: bool) -> &'static [Tab] {
+        if with_pods {
+            &Self::WITH_PODS
+        } else {
+            &Self::ALL
+        }
+    }
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Overview => "Overview",
             Tab::Checkpoints => "Checkpoints",
             Tab::Exceptions => "Exceptions",
+            Tab::Pods => "Pods",
             Tab::Logs => "Logs",
         }
     }
 
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    pub fn index(self, with_pods: bool) -> usize {
+        Self::list(with_pods)
+            .iter()
+            .position(|t| *t == self)
+            .unwrap_or(0)
     }
 
-    pub fn next(self) -> Tab {
-        Self::ALL[(self.index() + 1) % Self::ALL.len()]
+    pub fn next(self, with_pods: bool) -> Tab {
+        let list = Self::list(with_pods);
+        list[(self.index(with_pods) + 1) % list.len()]
     }
 
-    pub fn prev(self) -> Tab {
-        Self::ALL[(self.index() + Self::ALL.len() - 1) % Self::ALL.len()]
+    pub fn prev(self, with_pods: bool) -> Tab {
+        let list = Self::list(with_pods);
+        list[(self.index(with_pods) + list.len() - 1) % list.len()]
     }
 }
 
@@ -191,6 +217,7 @@ pub(crate) struct DetailState {
     pub exc_offset: Cell<usize>,
     /// `Some(first line)` while the stack trace of the selected exception is open.
     pub trace: Option<usize>,
+    pub pods: PodsTab,
     pub logs: LogsState,
 }
 
@@ -209,6 +236,7 @@ impl DetailState {
             exc_sel: 0,
             exc_offset: Cell::new(0),
             trace: None,
+            pods: PodsTab::default(),
             logs: LogsState::default(),
         }
     }
@@ -280,6 +308,16 @@ mod tests {
         );
         let spark: Vec<i64> = d.completed_oldest_first().iter().map(|e| e.id).collect();
         assert_eq!(spark, vec![3, 5, 5]);
+    }
+
+    #[test]
+    fn pods_tab_only_with_a_platform() {
+        assert_eq!(Tab::Overview.prev(false), Tab::Logs);
+        assert_eq!(Tab::Exceptions.next(false), Tab::Logs);
+        assert_eq!(Tab::Exceptions.next(true), Tab::Pods);
+        assert_eq!(Tab::Pods.next(true), Tab::Logs);
+        assert_eq!(Tab::Overview.prev(true), Tab::Logs);
+        assert_eq!(Tab::Logs.prev(true), Tab::Pods);
     }
 
     #[test]

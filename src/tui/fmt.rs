@@ -80,6 +80,21 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// At most `max` characters keeping the end, with `…` in front when cut: for names whose tail
+/// tells them apart (`…/streaming/orders`).
+pub(crate) fn truncate_start(s: &str, max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let mut out = String::from("…");
+    out.extend(s.chars().skip(n - (max - 1)));
+    out
+}
+
 /// Replaces control characters (tabs, carriage returns, escapes) so a cell cannot move the
 /// terminal's cursor.
 pub(crate) fn clean(s: &str) -> String {
@@ -135,6 +150,12 @@ mod tests {
         assert_eq!(pct(None), "-");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(
+            truncate_start("k8s-prod/streaming/orders", 18),
+            "…/streaming/orders"
+        );
+        assert_eq!(truncate_start("abc", 3), "abc");
+        assert_eq!(truncate_start("abc", 1), "…");
         let c = CheckpointRef {
             id: 7,
             status: CheckpointStatus::Failed,

@@ -21,6 +21,10 @@ pub(crate) struct ClusterView {
     pub jobs: Vec<JobSummary>,
     /// Pods and the operator's view (discovered Kubernetes clusters), from the last poll.
     pub platform: Option<crate::domain::PlatformStatus>,
+    /// Not a cluster but what discovery could not look at (an entry `k8s-prod` whose API server
+    /// refused us, a namespace `k8s-prod/secret` we may not list): it arrives as a poll of a name
+    /// nobody announced, always unreachable, never with jobs.
+    pub problem: bool,
 }
 
 impl ClusterView {
@@ -31,11 +35,47 @@ impl ClusterView {
             generation: 0,
             jobs: Vec::new(),
             platform: None,
+            problem: false,
+        }
+    }
+
+    /// A discovery problem reported under `name` (`<entry>` or `<entry>/<namespace>`).
+    pub fn discovery_problem(name: &str, now_ms: i64) -> Self {
+        ClusterView {
+            problem: true,
+            ..ClusterView::new(
+                ClusterRef {
+                    name: name.to_string(),
+                    kind: String::new(),
+                    url: String::new(),
+                    location: None,
+                },
+                now_ms,
+            )
         }
     }
 
     pub fn name(&self) -> &str {
         &self.cref.name
+    }
+
+    /// The namespace: the discovered cluster's, or the one a discovery problem is about.
+    pub fn namespace(&self) -> Option<&str> {
+        match &self.cref.location {
+            Some(l) => Some(l.namespace.as_str()),
+            None if self.problem => self.cref.name.split_once('/').map(|(_, ns)| ns),
+            None => None,
+        }
+    }
+
+    /// The Flink version: Flink's own answer, else what the operator resource asks for.
+    pub fn flink_version(&self) -> Option<&str> {
+        self.health.flink_version.as_deref().or_else(|| {
+            self.platform
+                .as_ref()
+                .and_then(|p| p.operator.as_ref())
+                .and_then(|o| o.flink_version.as_deref())
+        })
     }
 
     /// The health as the header shows it. A LIVE/DEGRADED cluster whose polls stopped arriving
@@ -366,7 +406,12 @@ impl JobsState {
     }
 
     pub fn cycle_cluster(&mut self, clusters: &[ClusterView]) {
-        let names: Vec<&str> = clusters.iter().map(|c| c.name()).collect();
+        // Discovery problems have no jobs to show.
+        let names: Vec<&str> = clusters
+            .iter()
+            .filter(|c| !c.problem)
+            .map(|c| c.name())
+            .collect();
         self.cluster_filter = match &self.cluster_filter {
             None => names.first().map(|s| s.to_string()),
             Some(cur) => match names.iter().position(|n| n == cur) {

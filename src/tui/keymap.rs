@@ -1,8 +1,8 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
-//! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`, and the
-//! SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`, `[debug]`), each context's rows
-//! in its `keymap` array.
+//! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`,
+//! `[clusters]`, `[pods]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
+//! `[debug]`), each context's rows in its `keymap` array.
 //!
 //! Only parsing happens here: the caller (`cli::ui_files`) reads the user's file and hands in its
 //! text ([`Keymap::with_overrides`]).
@@ -115,6 +115,9 @@ actions! {
     Problems => "problems", "Problems list";
     Submit => "submit", "Save and start";
     Debug => "debug", "Debug run on fake data";
+    Clusters => "clusters", "Clusters view";
+    PodLog => "pod_log", "Open the pod's log";
+    PreviousLog => "previous_log", "Open the previous container's log";
 }
 
 impl Action {
@@ -160,10 +163,14 @@ pub enum KeyContext {
     Problems,
     /// The results panel of a debug run in the editor.
     Debug,
+    /// The clusters view.
+    Clusters,
+    /// The pods tab of a job's detail.
+    Pods,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 11] = [
+    pub const ALL: [KeyContext; 13] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
@@ -175,6 +182,8 @@ impl KeyContext {
         KeyContext::Diff,
         KeyContext::Problems,
         KeyContext::Debug,
+        KeyContext::Clusters,
+        KeyContext::Pods,
     ];
 
     /// The table name in keymap files.
@@ -191,6 +200,8 @@ impl KeyContext {
             KeyContext::Diff => "diff",
             KeyContext::Problems => "problems",
             KeyContext::Debug => "debug",
+            KeyContext::Clusters => "clusters",
+            KeyContext::Pods => "pods",
         }
     }
 

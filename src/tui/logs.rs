@@ -264,20 +264,21 @@ impl LogsState {
     }
 }
 
-/// JobManager first (log, stdout, other files), then each TaskManager the same way.
+/// JobManager first (log, stdout, other files), then each TaskManager the same way, then the
+/// pods' containers (log, then the previous instance).
 pub(crate) fn sort_files(files: &mut [LogFileRef]) {
     files.sort_by(|a, b| {
         let src = |f: &LogFileRef| match &f.source {
-            LogSource::JobManager => (0, String::new()),
-            LogSource::TaskManager(id) => (1, id.clone()),
-            LogSource::Pod { pod, container } => (2, format!("{pod}/{container}")),
+            LogSource::JobManager => (0, String::new(), String::new()),
+            LogSource::TaskManager(id) => (1, id.clone(), String::new()),
+            LogSource::Pod { pod, container } => (2, pod.clone(), container.clone()),
         };
         let name = |f: &LogFileRef| match &f.name {
             LogName::Log => (0, String::new()),
             LogName::Stdout => (1, String::new()),
-            LogName::File(n) => (2, n.clone()),
-            LogName::Previous => (3, String::new()),
-            LogName::Archived => (4, String::new()),
+            LogName::Previous => (2, String::new()),
+            LogName::Archived => (3, String::new()),
+            LogName::File(n) => (4, n.clone()),
         };
         src(a).cmp(&src(b)).then_with(|| name(a).cmp(&name(b)))
     });

@@ -12,11 +12,13 @@ pub mod theme;
 mod actions;
 mod app;
 mod audit;
+mod clusters;
 mod detail;
 mod editor;
 mod fmt;
 mod jobs;
 mod logs;
+mod pods;
 mod runtime;
 mod ui;
 

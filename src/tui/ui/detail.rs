@@ -58,6 +58,11 @@ pub(crate) fn log_text_area(app: &App, d: &DetailState, screen: Rect) -> Rect {
     super::logs::areas(app, d, layout(app, screen).body).text
 }
 
+/// How many pods are visible at this screen size (for page up/down).
+pub(crate) fn pods_visible_rows(app: &App, screen: Rect) -> usize {
+    super::super::pods::PodsTab::page(layout(app, screen).body)
+}
+
 /// How many stack-trace lines are visible at this screen size.
 pub(crate) fn trace_visible_rows(app: &App, screen: Rect) -> usize {
     let inner = body_inner(layout(app, screen).body);
@@ -100,8 +105,9 @@ pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
         frame.render_widget(Line::from(spans), l.title);
     }
     if l.tabs.height > 0 {
-        let tabs = Tabs::new(Tab::ALL.iter().map(|t| t.title()))
-            .select(d.tab.index())
+        let with_pods = app.detail_with_pods();
+        let tabs = Tabs::new(Tab::list(with_pods).iter().map(|t| t.title()))
+            .select(d.tab.index(with_pods))
             .style(t.tab_inactive)
             .highlight_style(t.tab_active)
             .divider(Span::styled("│", t.dim));
@@ -111,6 +117,10 @@ pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
         Tab::Overview => draw_overview(app, d, frame, l.body),
         Tab::Checkpoints => draw_checkpoints(app, d, frame, l.body),
         Tab::Exceptions => draw_exceptions(app, d, frame, l.body),
+        Tab::Pods => {
+            let cluster = app.clusters.iter().find(|c| c.name() == d.key.cluster);
+            d.pods.draw(app, cluster, frame, l.body)
+        }
         Tab::Logs => super::logs::draw(app, d, frame, l.body),
     }
     super::actions::draw_panel(app, frame, l.actions);
@@ -129,13 +139,23 @@ fn footer(app: &App, d: &DetailState) -> Line<'static> {
         Tab::Checkpoints => d.checkpoints.loading(),
         Tab::Exceptions => d.exceptions.loading(),
         Tab::Logs => d.logs.list.loading() || d.logs.content.loading(),
+        Tab::Pods => false,
     };
     let mut spans = Vec::new();
     if loading {
         spans.push(Span::styled("loading…", t.warning));
         spans.push(Span::raw("  "));
     }
-    let ctx: &[KeyContext] = &[KeyContext::Logs, KeyContext::Detail, KeyContext::Global];
+    let ctx: &[KeyContext] = match d.tab {
+        Tab::Logs => &[KeyContext::Logs, KeyContext::Detail, KeyContext::Global],
+        Tab::Pods => &[KeyContext::Pods, KeyContext::Detail, KeyContext::Global],
+        _ => &[KeyContext::Detail, KeyContext::Global],
+    };
+    if d.tab == Tab::Pods && d.pods.chooser.is_some() {
+        // The container chooser has the keys.
+        spans.extend(hint_spans(app, ctx, &d.pods.hints()));
+        return Line::from(spans);
+    }
     let mut items: Vec<(Action, &str)> = vec![
         (Action::Help, "help"),
         (Action::NextTab, "next tab"),
@@ -143,6 +163,7 @@ fn footer(app: &App, d: &DetailState) -> Line<'static> {
     ];
     match d.tab {
         Tab::Exceptions if d.trace.is_none() => items.push((Action::Open, "stack trace")),
+        Tab::Pods => items.extend(d.pods.hints()),
         Tab::Logs => {
             items.extend([
                 (Action::Open, "open file"),
@@ -165,7 +186,6 @@ fn footer(app: &App, d: &DetailState) -> Line<'static> {
         items.push((Action::DismissActions, "dismiss"));
     }
     items.extend([(Action::Refresh, "refresh"), (Action::Quit, "quit")]);
-    let ctx = if d.tab == Tab::Logs { ctx } else { &ctx[1..] };
     spans.extend(hint_spans(app, ctx, &items));
     Line::from(spans)
 }

@@ -11,7 +11,7 @@ use crate::domain::{CheckpointStatus, JobState};
 
 use super::super::actions::Dialog;
 use super::super::app::App;
-use super::super::fmt::{checkpoint_cell, clean};
+use super::super::fmt::{checkpoint_cell, clean, truncate, truncate_start};
 use super::super::jobs::{uptime_ms, JobsState, SortColumn, NO_STATE};
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
@@ -174,6 +174,15 @@ fn hint_items(app: &App) -> Vec<(Action, &'static str)> {
         (Action::Open, "open"),
         (Action::Filter, "filter"),
     ];
+    // With discovered clusters (or discovery problems) the clusters view says most: offer it
+    // early; otherwise last.
+    let discovered = app
+        .clusters
+        .iter()
+        .any(|c| c.problem || c.cref.location.is_some());
+    if discovered {
+        items.push((Action::Clusters, "clusters"));
+    }
     let sql_app = app
         .jobs
         .selected_row()
@@ -212,6 +221,9 @@ fn hint_items(app: &App) -> Vec<(Action, &'static str)> {
         (Action::ShowError, "error"),
         (Action::Refresh, "refresh"),
     ]);
+    if !discovered {
+        items.push((Action::Clusters, "clusters"));
+    }
     items
 }
 
@@ -287,6 +299,23 @@ fn status_line(app: &App) -> Line<'static> {
             t.dim,
         ));
     }
+    // What discovery could not look at is not a job: say it here (the header has its reason).
+    let problems: Vec<&str> = app
+        .clusters
+        .iter()
+        .filter(|c| c.problem)
+        .map(|c| c.name())
+        .collect();
+    if !problems.is_empty() {
+        spans.push(Span::styled(" │ ", t.dim));
+        spans.push(Span::styled(
+            format!(
+                "cannot discover in {}",
+                truncate(&clean(&problems.join(", ")), 40)
+            ),
+            t.error,
+        ));
+    }
     Line::from(spans)
 }
 
@@ -303,6 +332,8 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     app.jobs.offset.set(offset);
 
     let now = app.now_ms;
+    // Long discovered names (`k8s-prod/streaming/orders`) keep their tail, the cluster id.
+    let cluster_cap = (inner.width as usize / 3).clamp(16, 40);
     let mut rows = Vec::new();
     let mut widths = [0usize; 8];
     for row in app.jobs.rows.iter().skip(offset).take(visible) {
@@ -337,7 +368,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             "-".into()
         };
         let texts = [
-            clean(&j.cluster),
+            truncate_start(&clean(&j.cluster), cluster_cap),
             row.app.as_deref().map(clean).unwrap_or_default(),
             clean(&j.name),
             state_text,
@@ -403,8 +434,15 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
 
     if rows.is_empty() {
         render_table(app, frame, inner, &cols, Vec::new(), None);
+        let no_cluster: String;
         let msg = if app.jobs.total(&app.clusters) > 0 {
             "no job matches filter"
+        } else if !app.clusters.is_empty() && app.clusters.iter().all(|c| c.problem) {
+            no_cluster = match app.keymap.hint(KeyContext::Jobs, Action::ShowError) {
+                Some(k) => format!("no Flink cluster discovered: {k} shows why"),
+                None => "no Flink cluster discovered".into(),
+            };
+            &no_cluster
         } else if app
             .clusters
             .iter()

@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::domain::time::format_bytes;
+use crate::domain::time::{format_age, format_bytes, format_timestamp};
+use crate::domain::{LogFileRef, LogSource};
 
 use super::super::app::App;
 use super::super::detail::DetailState;
@@ -151,26 +152,33 @@ fn draw_list(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
         inner.y += 1;
         inner.height = inner.height.saturating_sub(1);
     }
-    // Files grouped by process: a header line per process, then its files.
+    // Files grouped by process: a header line per process (per pod: its containers' logs are
+    // listed under it as `<container> log`, `<container> previous`), then its files.
+    let group = |f: &LogFileRef| match &f.source {
+        LogSource::Pod { pod, .. } => format!("pod {pod}"),
+        other => other.to_string(),
+    };
     let mut rows: Vec<(Option<usize>, Line<'static>)> = Vec::with_capacity(files.len() * 2);
-    let mut last_source = None;
+    let mut last_group = None;
     for (i, f) in files.iter().enumerate() {
-        if last_source != Some(&f.source) {
-            rows.push((
-                None,
-                Line::from(Span::styled(clean(&f.source.to_string()), t.header)),
-            ));
-            last_source = Some(&f.source);
+        let g = group(f);
+        if last_group.as_ref() != Some(&g) {
+            rows.push((None, Line::from(Span::styled(clean(&g), t.header))));
+            last_group = Some(g);
         }
         let sel = i == logs.list_sel;
-        let open = logs.file.as_ref() == Some(f);
+        let open = logs
+            .file
+            .as_ref()
+            .is_some_and(|o| super::super::app::same_log(o, f));
         let mark = if sel { SELECTED_MARK } else { "  " };
+        let label = match &f.source {
+            LogSource::Pod { container, .. } => format!("{container} {}", f.name),
+            _ => f.name.to_string(),
+        };
         let mut spans = vec![
             Span::raw(mark),
-            Span::styled(
-                clean(&f.name.to_string()),
-                if open { t.title } else { t.base },
-            ),
+            Span::styled(clean(&label), if open { t.title } else { t.base }),
         ];
         if let Some(s) = f.size {
             spans.push(Span::styled(format!("  {}", format_bytes(s as i64)), t.dim));
@@ -206,6 +214,24 @@ fn draw_list(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
 fn content_title(app: &App, logs: &LogsState) -> Line<'static> {
     let t = &app.theme;
     let mut spans = vec![Span::styled(" ", t.title)];
+    // From flinkdeck's archive (the pod or container is gone): said first, so that it shows
+    // however long the rest of the title is.
+    if let Some(at) = logs
+        .content
+        .data
+        .as_ref()
+        .and_then(|d| d.tail.archived_at_ms)
+    {
+        spans.push(Span::styled(
+            format!(
+                "ARCHIVED {} ({})",
+                format_timestamp(at),
+                format_age(app.now_ms, Some(at))
+            ),
+            t.warning,
+        ));
+        spans.push(Span::styled(" · ", t.dim));
+    }
     let shown = logs
         .content
         .data

@@ -19,8 +19,9 @@ use ratatui::Frame;
 use super::app::App;
 use super::keymap::{Action, KeyContext};
 
+pub(crate) use actions::flash_line;
 pub(crate) use audit::{audit_entry_text, audit_visible_rows};
-pub(crate) use detail::{log_text_area, trace_visible_rows};
+pub(crate) use detail::{log_text_area, pods_visible_rows, trace_visible_rows};
 pub(crate) use editor::{debug_visible_rows, diff_visible_rows, editor_text_rows};
 pub(crate) use jobs::jobs_visible_rows;
 pub(crate) use logs::log_bottom_top;
@@ -35,11 +36,12 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
         return;
     }
     frame.buffer_mut().set_style(area, app.theme.base);
-    match (&app.editor, &app.detail, &app.audit) {
-        (Some(ed), _, _) => editor::draw(app, ed, frame, area),
-        (None, Some(d), _) => detail::draw(app, d, frame, area),
-        (None, None, Some(a)) => audit::draw(app, a, frame, area),
-        (None, None, None) => jobs::draw(app, frame, area),
+    match (&app.editor, &app.detail, &app.clusters_view, &app.audit) {
+        (Some(ed), _, _, _) => editor::draw(app, ed, frame, area),
+        (None, Some(d), _, _) => detail::draw(app, d, frame, area),
+        (None, None, Some(c), _) => c.draw(app, frame, area),
+        (None, None, None, Some(a)) => audit::draw(app, a, frame, area),
+        (None, None, None, None) => jobs::draw(app, frame, area),
     }
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);

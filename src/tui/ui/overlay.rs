@@ -10,11 +10,13 @@ use super::super::fmt::{clean, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 11] = [
+const CONTEXTS: [(KeyContext, &str); 13] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
+    (KeyContext::Pods, "Pods tab (Kubernetes clusters)"),
     (KeyContext::Logs, "Logs tab"),
+    (KeyContext::Clusters, "Clusters view"),
     (KeyContext::Audit, "Audit trail"),
     (KeyContext::Help, "Help and popups"),
     (
