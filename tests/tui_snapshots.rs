@@ -771,6 +771,7 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                     result: Ok(LogTail {
                         total_bytes: 5_300_000,
                         truncated: true,
+                        archived_at_ms: None,
                         text: log_text(),
                     }),
                 }
@@ -1337,6 +1338,7 @@ fn logs_follow_rerequests_each_refresh_and_ignores_other_files() {
             text: "WRONG FILE\n".into(),
             total_bytes: 11,
             truncated: false,
+            archived_at_ms: None,
         }),
     }));
     assert!(!render(&app, 100, 24).contains("WRONG FILE"));
@@ -1348,6 +1350,7 @@ fn logs_follow_rerequests_each_refresh_and_ignores_other_files() {
             text: format!("{}new last line\n", log_text()),
             total_bytes: 5_300_100,
             truncated: true,
+            archived_at_ms: None,
         }),
     }));
     let screen = render(&app, 100, 24);

@@ -151,6 +151,17 @@ pub trait ClusterBackend: Send + Sync {
         max_bytes: usize,
     ) -> BoxFuture<'a, Result<LogTail, FlinkError>>;
 
+    /// Follows one log as it grows, after `after` (the tail already shown): a stream of the
+    /// appended text. `None` when the backend cannot stream a log; the caller then re-reads
+    /// `log_tail` now and then.
+    fn log_follow(
+        &self,
+        _file: &LogFileRef,
+        _after: &LogTail,
+    ) -> Option<futures_util::stream::BoxStream<'static, Result<String, FlinkError>>> {
+        None
+    }
+
     /// What the platform says about the cluster now (pods, the operator's view, why a JobManager
     /// is not serving). `None` when the backend has no platform of its own (standalone).
     fn platform_status(&self) -> BoxFuture<'_, Option<PlatformStatus>> {
@@ -161,6 +172,15 @@ pub trait ClusterBackend: Send + Sync {
     fn lifecycle(&self) -> Lifecycle {
         Lifecycle::Rest
     }
+}
+
+/// What backends may use beyond their own entry: where data lives (the pod log archive) and the
+/// `[logs]` settings.
+#[derive(Debug, Clone, Default)]
+pub struct BackendEnv {
+    /// The data dir (`None`: nothing is written, e.g. no archive).
+    pub data_dir: Option<std::path::PathBuf>,
+    pub logs: crate::config::LogsConfig,
 }
 
 /// An entry that expands into clusters found at run time (e.g. every Flink cluster of a

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::watch;
 
-use super::{ClusterHandle, Discovery, DiscoveryRound};
+use super::{BackendEnv, ClusterHandle, Discovery, DiscoveryRound};
 use crate::config::{ClusterKind, Config, ConfigError};
 use crate::domain::ClusterRef;
 use crate::flink::FlinkError;
@@ -65,13 +65,25 @@ impl Clusters {
 
     /// Sets up every entry of the config. Secrets, CA files and kubeconfigs are read here; a
     /// missing or bad one is a config error naming the entry and the key (or file and context).
+    /// Nothing is written to disk (no pod log archive): see [`Clusters::from_config_in`].
     pub fn from_config(config: &Config) -> Result<Clusters, ConfigError> {
+        Clusters::from_config_in(
+            config,
+            &BackendEnv {
+                data_dir: None,
+                logs: config.logs.clone(),
+            },
+        )
+    }
+
+    /// [`Clusters::from_config`] with a data dir (where the pod log archive lives).
+    pub fn from_config_in(config: &Config, env: &BackendEnv) -> Result<Clusters, ConfigError> {
         let mut entries = Vec::with_capacity(config.clusters.len());
         for c in &config.clusters {
             let c = Arc::new(c.clone());
             entries.push(match c.kind {
                 ClusterKind::Standalone => Entry::Fixed(super::standalone::handle(c)?),
-                ClusterKind::Kubernetes => Entry::Discovered(super::kubernetes::discovery(c)?),
+                ClusterKind::Kubernetes => Entry::Discovered(super::kubernetes::discovery(c, env)?),
             });
         }
         Ok(Clusters::from_parts(entries))

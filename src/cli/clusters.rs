@@ -99,12 +99,15 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
     }))
     .await;
     for p in ctx.clusters.problems() {
-        rows.push(ClusterRow::unreachable(
+        let mut row = ClusterRow::unreachable(
             p.name.clone(),
             "kubernetes".to_string(),
             p.error.url.clone(),
             p.error.to_string(),
-        ));
+        );
+        // `<entry>/<namespace>`: a namespace that could not be read.
+        row.namespace = p.name.split_once('/').map(|(_, ns)| ns.to_string());
+        rows.push(row);
     }
     let mut exit = Exit::Ok;
     for r in &rows {
@@ -117,6 +120,8 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
         if print_json(&rows) == Exit::Failed {
             return Exit::Failed;
         }
+    } else if rows.iter().any(|r| r.namespace.is_some()) {
+        print!("{}", platform_table(&rows));
     } else {
         let body: Vec<Vec<String>> = rows
             .iter()
@@ -154,4 +159,62 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
         );
     }
     exit
+}
+
+/// The table when some clusters are discovered on Kubernetes: namespace, flavour, the operator's
+/// lifecycle and why a JobManager is not serving instead of the (long) proxy URL.
+fn platform_table(rows: &[ClusterRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let dash = || "-".to_string();
+            let lifecycle = r.operator.as_ref().map_or_else(dash, |o| {
+                let mut parts: Vec<String> = Vec::new();
+                if let Some(l) = &o.lifecycle_state {
+                    parts.push(l.clone());
+                }
+                if let Some(j) = &o.jm_deployment_status {
+                    parts.push(format!("JM {j}"));
+                }
+                if parts.is_empty() {
+                    dash()
+                } else {
+                    parts.join(" ")
+                }
+            });
+            let note = r
+                .platform_problem
+                .clone()
+                .or_else(|| r.operator.as_ref().and_then(|o| o.error.clone()))
+                .or_else(|| r.error.clone())
+                .unwrap_or_else(dash);
+            vec![
+                r.name.clone(),
+                r.kind.clone(),
+                r.namespace.clone().unwrap_or_else(dash),
+                r.flavor.clone().unwrap_or_else(dash),
+                r.status.to_string(),
+                r.flink_version.clone().unwrap_or_else(dash),
+                r.taskmanagers.map_or_else(dash, |n| n.to_string()),
+                r.jobs_running.map_or_else(dash, |n| n.to_string()),
+                lifecycle,
+                note,
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "NAME",
+            "KIND",
+            "NAMESPACE",
+            "FLAVOR",
+            "STATUS",
+            "VERSION",
+            "TMS",
+            "RUNNING",
+            "LIFECYCLE",
+            "PROBLEM",
+        ],
+        &body,
+    )
 }

@@ -1,4 +1,6 @@
-//! `flinkdeck logs JOB_ID|--cluster NAME [--taskmanager ID] [--file NAME] [--follow]`.
+//! `flinkdeck logs JOB_ID|--cluster NAME [--taskmanager ID|POD] [--file NAME] [--previous]
+//! [--follow]`: Flink's own log files (standalone) or pod logs (Kubernetes: the running
+//! container, its previous instance, or the archived tail of a pod that is gone).
 
 use std::io::Write;
 
@@ -7,8 +9,9 @@ use futures_util::future::join_all;
 use super::setup::Context;
 use super::{report_unreachable, table, Exit};
 use crate::domain::time::{format_bytes, format_timestamp};
+use crate::domain::LogSource;
 use crate::domain::LogTail;
-use crate::service::loaders::{new_log_text, select_log_file};
+use crate::service::loaders::{new_log_text, select_log_file, select_pod_log};
 use crate::service::ClusterHandle;
 
 /// The arguments of `logs`.
@@ -20,12 +23,20 @@ pub struct LogsArgs {
     /// The cluster to read from.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
-    /// A TaskManager id (or a unique prefix of it) instead of the JobManager.
-    #[arg(long, value_name = "ID")]
+    /// A TaskManager id (or a unique prefix of it) instead of the JobManager; on Kubernetes a
+    /// pod name (or a unique prefix of it).
+    #[arg(long, value_name = "ID|POD")]
     pub taskmanager: Option<String>,
     /// `log` (default), `stdout`, or a file name from the process's log directory.
     #[arg(long, value_name = "NAME")]
     pub file: Option<String>,
+    /// Kubernetes: the pod's container (default `flink-main-container`).
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Kubernetes: the previous instance of the container (what it printed before its last
+    /// restart, e.g. before an OOM kill).
+    #[arg(long)]
+    pub previous: bool,
     /// Keep printing what is appended.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -86,6 +97,9 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
             return Exit::Unreachable;
         }
     };
+    let pods = files
+        .iter()
+        .any(|f| matches!(f.source, LogSource::Pod { .. }));
     if args.list {
         if args.json {
             return super::print_json(&files);
@@ -101,13 +115,44 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
                 ]
             })
             .collect();
+        let modified = if pods { "CAPTURED" } else { "MODIFIED" };
         print!(
             "{}",
-            table::render(&["PROCESS", "FILE", "SIZE", "MODIFIED"], &rows)
+            table::render(&["PROCESS", "FILE", "SIZE", modified], &rows)
         );
         return Exit::Ok;
     }
-    let file = match select_log_file(&files, args.taskmanager.as_deref(), args.file.as_deref()) {
+    let selected = if pods {
+        if args.file.is_some() {
+            eprintln!(
+                "flinkdeck: cluster {}: --file does not apply to pod logs (use --container)",
+                handle.name()
+            );
+            return Exit::Usage;
+        }
+        let live = handle
+            .backend
+            .platform_status()
+            .await
+            .map(|p| p.pods)
+            .unwrap_or_default();
+        select_pod_log(
+            &files,
+            &live,
+            args.taskmanager.as_deref(),
+            args.container.as_deref(),
+            args.previous,
+        )
+    } else if args.previous || args.container.is_some() {
+        eprintln!(
+            "flinkdeck: cluster {}: --previous and --container apply to Kubernetes pods only",
+            handle.name()
+        );
+        return Exit::Usage;
+    } else {
+        select_log_file(&files, args.taskmanager.as_deref(), args.file.as_deref())
+    };
+    let file = match selected {
         Ok(f) => f,
         Err(e) => {
             eprintln!("flinkdeck: cluster {}: {e}", handle.name());
@@ -125,6 +170,16 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
             Ok(tail) => {
                 let text = new_log_text(prev.as_ref(), &tail);
                 let mut out = std::io::stdout().lock();
+                if prev.is_none() {
+                    if let Some(at) = tail.archived_at_ms {
+                        let _ = writeln!(
+                            out,
+                            "[flinkdeck: archived log of {}, captured {}]",
+                            file.source,
+                            format_timestamp(at)
+                        );
+                    }
+                }
                 if prev.is_none() && tail.truncated {
                     let _ = writeln!(
                         out,
@@ -140,6 +195,12 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
                 {
                     return Exit::Ok; // stdout closed (e.g. piped into head)
                 }
+                drop(out);
+                if args.follow && prev.is_none() {
+                    if let Some(stream) = handle.backend.log_follow(&file, &tail) {
+                        return follow_stream(handle.name(), stream).await;
+                    }
+                }
                 prev = Some(tail);
             }
             Err(e) => {
@@ -154,4 +215,32 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Exit {
         }
         tokio::time::sleep(refresh).await;
     }
+}
+
+/// Prints a followed log's stream until it ends (the container stopped) or stdout closes.
+async fn follow_stream(
+    cluster: &str,
+    mut stream: futures_util::stream::BoxStream<'static, Result<String, crate::flink::FlinkError>>,
+) -> Exit {
+    use futures_util::StreamExt;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(text) => {
+                let mut out = std::io::stdout().lock();
+                if out
+                    .write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
+                    return Exit::Ok;
+                }
+            }
+            Err(e) => {
+                report_unreachable(cluster, &e.to_string());
+                return Exit::Unreachable;
+            }
+        }
+    }
+    eprintln!("flinkdeck: the log stream ended (the container stopped)");
+    Exit::Ok
 }

@@ -24,10 +24,14 @@ impl Context {
     /// `local`), builds a client per cluster and sets up the tracing log in the data dir.
     pub fn load(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Context, ConfigError> {
         let config = Config::load_or_default(config)?;
-        let clusters = Clusters::from_config(&config)?;
         let data_dir = data_dir
             .map(Path::to_path_buf)
             .or_else(crate::config::default_data_dir);
+        let env = crate::backend::BackendEnv {
+            data_dir: data_dir.clone(),
+            logs: config.logs.clone(),
+        };
+        let clusters = Clusters::from_config_in(&config, &env)?;
         if let Some(dir) = &data_dir {
             init_tracing(dir);
         }

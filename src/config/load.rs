@@ -12,13 +12,14 @@ use toml::Spanned;
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
     AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
-    KubernetesConfig, SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
+    KubernetesConfig, LogsConfig, SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
 };
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     ui: Option<RawUi>,
+    logs: Option<RawLogs>,
     clusters: Option<Vec<RawCluster>>,
     flink: Option<Vec<RawFlink>>,
     /// `[vars]` and `[secret_vars]` are read from the document (see [`super::vars`]).
@@ -33,6 +34,14 @@ struct RawConfig {
 struct RawFlink {
     version: Spanned<String>,
     home: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogs {
+    archive_bytes: Option<Spanned<String>>,
+    archive_total: Option<Spanned<String>>,
+    archive_interval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +87,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let ui = match raw.ui {
         Some(ui) => cx.ui(ui)?,
         None => UiConfig::default(),
+    };
+
+    let logs = match raw.logs {
+        Some(l) => cx.logs(l)?,
+        None => LogsConfig::default(),
     };
 
     let raw_clusters = raw.clusters.unwrap_or_default();
@@ -139,6 +153,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     Ok(Config {
         ui,
+        logs,
         clusters,
         flink,
         vars,
@@ -183,6 +198,39 @@ impl Cx<'_, '_> {
             ui.keymap = Some(self.path(&k, "ui.keymap")?);
         }
         Ok(ui)
+    }
+
+    fn logs(&self, raw: RawLogs) -> Result<LogsConfig, ConfigError> {
+        let mut logs = LogsConfig::default();
+        let size = |v: &Spanned<String>, key: &str| {
+            super::parse_byte_size(v.get_ref()).ok_or_else(|| {
+                self.err(
+                    v.span(),
+                    key,
+                    format!(
+                        "invalid size {:?} (examples: \"1MiB\", \"512KiB\", \"64MiB\")",
+                        v.get_ref()
+                    ),
+                )
+            })
+        };
+        if let Some(b) = &raw.archive_bytes {
+            logs.archive_bytes = size(b, "logs.archive_bytes")?;
+        }
+        if let Some(t) = &raw.archive_total {
+            logs.archive_total = size(t, "logs.archive_total")?;
+            if logs.archive_total < logs.archive_bytes {
+                return Err(self.err(
+                    t.span(),
+                    "logs.archive_total",
+                    "archive_total is smaller than archive_bytes (one container's tail)",
+                ));
+            }
+        }
+        if let Some(i) = &raw.archive_interval {
+            logs.archive_interval = self.duration(i, "logs.archive_interval")?;
+        }
+        Ok(logs)
     }
 
     fn cluster(&self, i: usize, raw: RawCluster) -> Result<ClusterConfig, ConfigError> {

@@ -41,6 +41,8 @@ pub const CACHE_ENV: &str = "FLINKDECK_CACHE";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub ui: UiConfig,
+    /// `[logs]`: the archive of Kubernetes pod logs.
+    pub logs: LogsConfig,
     pub clusters: Vec<ClusterConfig>,
     /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
     pub flink: Vec<FlinkHome>,
@@ -90,6 +92,61 @@ impl Default for UiConfig {
             keymap: None,
         }
     }
+}
+
+/// `[logs]`: the archive that keeps the tail of every Kubernetes pod log flinkdeck has seen, so
+/// that it can still be read after the pod is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsConfig {
+    /// The last this many bytes of each container's log are kept. Default 1 MiB; 0 turns the
+    /// archive off.
+    pub archive_bytes: u64,
+    /// The whole archive stays under this many bytes: the oldest captures go first. Default
+    /// 64 MiB.
+    pub archive_total: u64,
+    /// How often the console refreshes the archived tail of a running pod (it is also captured
+    /// when the pod is seen terminating, failing or restarting). Default 5m.
+    pub archive_interval: Duration,
+}
+
+/// Default `[logs] archive_bytes`.
+pub const DEFAULT_ARCHIVE_BYTES: u64 = 1 << 20;
+/// Default `[logs] archive_total`.
+pub const DEFAULT_ARCHIVE_TOTAL: u64 = 64 << 20;
+/// Default `[logs] archive_interval`.
+pub const DEFAULT_ARCHIVE_INTERVAL: Duration = Duration::from_secs(300);
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        LogsConfig {
+            archive_bytes: DEFAULT_ARCHIVE_BYTES,
+            archive_total: DEFAULT_ARCHIVE_TOTAL,
+            archive_interval: DEFAULT_ARCHIVE_INTERVAL,
+        }
+    }
+}
+
+/// `1MiB`, `512 KiB`, `64MB`, `1000`: a byte size (binary `KiB/MiB/GiB`, decimal `KB/MB/GB`,
+/// `K/M/G` as binary). `None` when the text is not one.
+pub fn parse_byte_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return None,
+    };
+    let v = num * mult as f64;
+    (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
 }
 
 /// How flinkdeck reaches a cluster: a JobManager REST URL (`standalone`), or every Flink cluster
@@ -273,6 +330,7 @@ impl Config {
     pub fn default_local() -> Config {
         Config {
             ui: UiConfig::default(),
+            logs: LogsConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
             flink: Vec::new(),
             vars: BTreeMap::new(),

@@ -9,6 +9,12 @@ use std::fmt;
 pub enum LogSource {
     JobManager,
     TaskManager(String),
+    /// One container of a Kubernetes pod (JobManager or TaskManager pod), read through the API
+    /// server (`{"process":"pod","id":{"pod":...,"container":...}}`).
+    Pod {
+        pod: String,
+        container: String,
+    },
 }
 
 impl fmt::Display for LogSource {
@@ -16,17 +22,23 @@ impl fmt::Display for LogSource {
         match self {
             LogSource::JobManager => f.write_str("jobmanager"),
             LogSource::TaskManager(id) => write!(f, "taskmanager {id}"),
+            LogSource::Pod { pod, container } => write!(f, "pod {pod} [{container}]"),
         }
     }
 }
 
 /// Which file of a process: its main log, its stdout, or a named file from its log directory.
+/// For a pod's container: `Log` is the running instance, `Previous` the instance before the
+/// last restart (what an OOM-killed TaskManager printed before it died), `Archived` the tail
+/// flinkdeck kept of a pod that is gone (its capture time is the entry's `mtime`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "file", content = "name", rename_all = "snake_case")]
 pub enum LogName {
     Log,
     Stdout,
     File(String),
+    Previous,
+    Archived,
 }
 
 impl fmt::Display for LogName {
@@ -35,6 +47,8 @@ impl fmt::Display for LogName {
             LogName::Log => f.write_str("log"),
             LogName::Stdout => f.write_str("stdout"),
             LogName::File(n) => f.write_str(n),
+            LogName::Previous => f.write_str("previous"),
+            LogName::Archived => f.write_str("archived"),
         }
     }
 }
@@ -65,4 +79,7 @@ pub struct LogTail {
     pub total_bytes: u64,
     /// Whether the beginning was dropped to stay within the bound.
     pub truncated: bool,
+    /// For an archived log (of a pod that is gone): when it was captured (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at_ms: Option<i64>,
 }

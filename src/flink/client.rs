@@ -475,10 +475,13 @@ impl FlinkClient {
         Ok(out)
     }
 
-    fn log_url(&self, file: &LogFileRef) -> url::Url {
+    /// The REST URL of a log file; `None` for logs Flink's REST API does not serve (pods,
+    /// previous container instances, archives).
+    fn log_url(&self, file: &LogFileRef) -> Option<url::Url> {
         let mut segs: Vec<&str> = match &file.source {
             LogSource::JobManager => vec!["jobmanager"],
             LogSource::TaskManager(id) => vec!["taskmanagers", id.as_str()],
+            LogSource::Pod { .. } => return None,
         };
         match &file.name {
             LogName::Log => segs.push("log"),
@@ -487,8 +490,9 @@ impl FlinkClient {
                 segs.push("logs");
                 segs.push(name.as_str());
             }
+            LogName::Previous | LogName::Archived => return None,
         }
-        self.url(&segs, &[])
+        Some(self.url(&segs, &[]))
     }
 
     /// The last `max_bytes` of a log file. Flink has no Range support, so the whole file is
@@ -500,7 +504,12 @@ impl FlinkClient {
         file: &LogFileRef,
         max_bytes: usize,
     ) -> Result<LogTail, FlinkError> {
-        let url = self.log_url(file);
+        let Some(url) = self.log_url(file) else {
+            return Err(FlinkError::local(
+                self.inner.base_url.as_str(),
+                format!("{}: Flink's REST API does not serve this log", file.label()),
+            ));
+        };
         let shown = redact(&url);
         let timeout = self.inner.timeout;
         let rb = self

@@ -109,6 +109,45 @@ impl FlinkError {
         FlinkError::new(class, method, url, &reason, detail)
     }
 
+    /// Any failure of a Kubernetes API request (list, watch, get, logs): the API server's own
+    /// answer (`401 Unauthorized`, `403 Forbidden: pods is forbidden: ...`) or a transport
+    /// failure (`certificate verify failed: ...`, `connection refused`), see [`Self::from_kube`].
+    pub(crate) fn from_kube_request(
+        method: &str,
+        url: &str,
+        err: &kube::Error,
+        timeout: Duration,
+    ) -> Self {
+        let kube::Error::Api(status) = err else {
+            return FlinkError::from_kube(method, url, err, timeout);
+        };
+        let code = status.code;
+        let class = match code {
+            401 | 403 => FailureClass::Unauthorized { status: code },
+            500..=599 => FailureClass::ServerError { status: code },
+            _ => FailureClass::Http { status: code },
+        };
+        let text = match (status.reason.is_empty(), status.message.is_empty()) {
+            (false, false) if status.message != status.reason => {
+                format!("{}: {}", status.reason, status.message)
+            }
+            (false, _) => status.reason.clone(),
+            (true, false) => status.message.clone(),
+            (true, true) => status_reason(code).to_string(),
+        };
+        let reason = format!("{code} {}", one_line(&text, 200));
+        let detail = format!("{method} {url}: HTTP {code}: {text}");
+        FlinkError::new(class, method, url, &reason, detail)
+    }
+
+    /// The HTTP status of the API server's answer, when the failure is one.
+    pub(crate) fn kube_status(err: &kube::Error) -> Option<u16> {
+        match err {
+            kube::Error::Api(s) => Some(s.code),
+            _ => None,
+        }
+    }
+
     /// A non-2xx answer: the message carries Flink's first error line, the detail the whole body.
     pub(crate) fn from_status(method: &str, url: &str, status: u16, body: &str) -> Self {
         let class = match status {

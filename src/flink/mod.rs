@@ -22,6 +22,7 @@ use std::time::Duration;
 
 pub use actions::{new_trigger_id, TriggerStatus};
 pub use client::FlinkClient;
+pub(crate) use error::one_line;
 pub use error::FlinkError;
 pub use tail::{tail_of, TailBuffer};
 

@@ -61,6 +61,7 @@ impl TailBuffer {
             text: String::from_utf8_lossy(&bytes[start..]).into_owned(),
             total_bytes: self.total,
             truncated,
+            archived_at_ms: None,
         }
     }
 }

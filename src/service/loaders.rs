@@ -220,6 +220,143 @@ pub fn select_log_file(
         })
 }
 
+/// Finds which pod log a CLI selection means (Kubernetes clusters): the JobManager pod by
+/// default, or the pod named by `pod` (or a unique prefix of it); its main container
+/// (`flink-main-container`) unless `container` is given; the running instance, the `previous`
+/// one, or the archived tail of a pod that is gone. `pods` are the live pods with their roles.
+pub fn select_pod_log(
+    files: &[LogFileRef],
+    pods: &[crate::domain::PodInfo],
+    pod: Option<&str>,
+    container: Option<&str>,
+    previous: bool,
+) -> Result<LogFileRef, String> {
+    use crate::domain::PodRole;
+    let mut names: Vec<&str> = Vec::new();
+    for f in files {
+        if let LogSource::Pod { pod, .. } = &f.source {
+            if !names.contains(&pod.as_str()) {
+                names.push(pod);
+            }
+        }
+    }
+    let role = |name: &str| pods.iter().find(|p| p.name == name).map(|p| p.role);
+    let chosen: &str = match pod {
+        Some(want) => {
+            let exact = names.iter().find(|n| **n == want);
+            let matching: Vec<&str> = match exact {
+                Some(n) => vec![*n],
+                None => names
+                    .iter()
+                    .copied()
+                    .filter(|n| n.starts_with(want))
+                    .collect(),
+            };
+            match matching.as_slice() {
+                [one] => one,
+                [] => {
+                    return Err(format!(
+                        "no pod {want:?}; pods: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ))
+                }
+                many => {
+                    return Err(format!(
+                        "pod prefix {want:?} is ambiguous: {}",
+                        many.join(", ")
+                    ))
+                }
+            }
+        }
+        None => {
+            // A live JobManager pod first (the newest), else an archived one.
+            let live_jm = pods
+                .iter()
+                .filter(|p| p.role == PodRole::JobManager && names.contains(&p.name.as_str()))
+                .max_by_key(|p| p.created_ms.unwrap_or(0))
+                .map(|p| p.name.as_str());
+            let archived_jm = || {
+                names.iter().copied().find(|n| {
+                    role(n).is_none() && !n.contains("-taskmanager-") && {
+                        files.iter().any(|f| {
+                            f.name == LogName::Archived
+                                && matches!(&f.source, LogSource::Pod { pod, .. } if pod == n)
+                        })
+                    }
+                })
+            };
+            match live_jm.or_else(archived_jm) {
+                Some(n) => n,
+                None => {
+                    return Err(format!(
+                        "no JobManager pod; pick one with --taskmanager POD: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ))
+                }
+            }
+        }
+    };
+    let of_pod: Vec<&LogFileRef> = files
+        .iter()
+        .filter(|f| matches!(&f.source, LogSource::Pod { pod, .. } if pod == chosen))
+        .collect();
+    let containers: Vec<&str> = of_pod
+        .iter()
+        .filter_map(|f| match &f.source {
+            LogSource::Pod { container, .. } => Some(container.as_str()),
+            _ => None,
+        })
+        .fold(Vec::new(), |mut v, c| {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+            v
+        });
+    let container = match container {
+        Some(c) if containers.contains(&c) => c,
+        Some(c) => {
+            return Err(format!(
+                "pod {chosen} has no container {c:?}; containers: {}",
+                containers.join(", ")
+            ))
+        }
+        None if containers.contains(&"flink-main-container") => "flink-main-container",
+        None => containers.first().copied().unwrap_or_default(),
+    };
+    let of_container: Vec<&LogFileRef> = of_pod
+        .into_iter()
+        .filter(|f| matches!(&f.source, LogSource::Pod { container: c, .. } if c == container))
+        .collect();
+    let find = |name: &LogName| {
+        of_container
+            .iter()
+            .find(|f| &f.name == name)
+            .map(|f| (*f).clone())
+    };
+    if previous {
+        return find(&LogName::Previous).ok_or_else(|| {
+            if find(&LogName::Archived).is_some() {
+                format!("pod {chosen} is gone: only its archived log [{container}] is kept")
+            } else {
+                format!(
+                    "pod {chosen} [{container}] has no previous instance (it has not restarted)"
+                )
+            }
+        });
+    }
+    find(&LogName::Log)
+        .or_else(|| find(&LogName::Archived))
+        .ok_or_else(|| format!("pod {chosen} [{container}] has no log"))
+}
+
 /// Bytes of `now` that were not in `prev` when a file grew from `prev.total_bytes` to
 /// `now.total_bytes` (for following a log). A shrunk file (rotated) is shown whole.
 pub fn new_log_text<'a>(prev: Option<&LogTail>, now: &'a LogTail) -> &'a str {
@@ -291,11 +428,13 @@ mod tests {
             text: "l1\nl2\n".into(),
             total_bytes: 6,
             truncated: false,
+            archived_at_ms: None,
         };
         let b = LogTail {
             text: "l2\nl3\n".into(),
             total_bytes: 9,
             truncated: true,
+            archived_at_ms: None,
         };
         assert_eq!(new_log_text(None, &a), "l1\nl2\n");
         assert_eq!(new_log_text(Some(&a), &b), "l3\n");

@@ -270,11 +270,14 @@ pub(crate) fn sort_files(files: &mut [LogFileRef]) {
         let src = |f: &LogFileRef| match &f.source {
             LogSource::JobManager => (0, String::new()),
             LogSource::TaskManager(id) => (1, id.clone()),
+            LogSource::Pod { pod, container } => (2, format!("{pod}/{container}")),
         };
         let name = |f: &LogFileRef| match &f.name {
             LogName::Log => (0, String::new()),
             LogName::Stdout => (1, String::new()),
             LogName::File(n) => (2, n.clone()),
+            LogName::Previous => (3, String::new()),
+            LogName::Archived => (4, String::new()),
         };
         src(a).cmp(&src(b)).then_with(|| name(a).cmp(&name(b)))
     });
@@ -296,6 +299,7 @@ mod tests {
                 text: s.into(),
                 total_bytes: s.len() as u64,
                 truncated: false,
+                archived_at_ms: None,
             },
         )
     }
