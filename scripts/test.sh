@@ -19,6 +19,13 @@ ensure_java() {
   apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 }
 
+ensure_kubectl() {
+  command -v kubectl >/dev/null && return
+  log "installing kubectl (Debian's kubernetes-client: tests/kube_fake.rs runs the real kubectl against the fake API server)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null
+}
+
 PORT2=${FLINKDECK_TEST_PORT_2:-18081}
 PORT1=${FLINKDECK_TEST_PORT_1:-18082}
 PORT_OUTAGE=${FLINKDECK_TEST_PORT_OUTAGE:-18093}
@@ -33,6 +40,7 @@ stop_clusters() {
 }
 
 ensure_java
+ensure_kubectl
 trap stop_clusters EXIT
 mkdir -p target
 
