@@ -275,29 +275,16 @@ pub struct Deployer {
 }
 
 impl Deployer {
-    /// For the kubeconfig and context of a `kind = "kubernetes"` entry.
+    /// For the kubeconfig and context of a `kind = "kubernetes"` entry (the same credentials
+    /// discovery uses).
     pub async fn for_entry(config: &crate::config::ClusterConfig) -> Result<Deployer, String> {
-        let k = config.kubernetes.clone().unwrap_or_default();
-        let options = kube::config::KubeConfigOptions {
-            context: k.context.clone(),
-            ..Default::default()
-        };
-        let kc = match &k.kubeconfig {
-            Some(path) => {
-                let file = kube::config::Kubeconfig::read_from(path)
-                    .map_err(|e| format!("kubeconfig {}: {e}", path.display()))?;
-                kube::Config::from_custom_kubeconfig(file, &options)
-                    .await
-                    .map_err(|e| format!("kubeconfig {}: {e}", path.display()))?
-            }
-            None => kube::Config::from_kubeconfig(&options)
-                .await
-                .or_else(|_| kube::Config::incluster())
-                .map_err(|e| format!("no usable kubeconfig: {e}"))?,
-        };
-        let client = kube::Client::try_from(kc)
-            .map_err(|e| format!("cannot set up the Kubernetes client: {e}"))?;
-        Ok(Deployer { client })
+        let source = super::connect::load(config).map_err(|e| e.to_string())?;
+        let conn = super::connect::connect(&source, &config.name)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Deployer {
+            client: conn.client,
+        })
     }
 
     pub fn from_client(client: kube::Client) -> Deployer {

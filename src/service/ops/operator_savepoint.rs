@@ -31,9 +31,16 @@ pub(super) async fn savepoint(
             before.describe()
         ));
     }
-    let snapshots = match t.lc.snapshots_supported().await {
-        Ok(s) => s,
-        Err(e) => return failed(format!("cannot ask for the FlinkStateSnapshot CRD: {e}")),
+    // `FLINKDECK_OPERATOR_SNAPSHOTS=off`: trigger nonces even where the CRD exists (an operator
+    // with `kubernetes.operator.snapshot.resource.enabled: false` serves the CRD but ignores
+    // snapshot resources).
+    let snapshots = if std::env::var("FLINKDECK_OPERATOR_SNAPSHOTS").is_ok_and(|v| v == "off") {
+        false
+    } else {
+        match t.lc.snapshots_supported().await {
+            Ok(s) => s,
+            Err(e) => return failed(format!("cannot ask for the FlinkStateSnapshot CRD: {e}")),
+        }
     };
     if snapshots {
         by_snapshot(ctx, t, &before, progress).await
