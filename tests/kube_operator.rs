@@ -566,3 +566,76 @@ fn apply_creates_a_flink_deployment_by_server_side_apply_and_shows_the_diff() {
     );
     assert_eq!(env.fd(&name)["spec"]["job"]["parallelism"], 2);
 }
+
+#[test]
+fn native_clusters_use_the_proxied_rest_and_names_resolve_across_namespaces() {
+    let env = Env::new(V2);
+    env.k.set_crds_installed(true);
+    env.k.add_native_cluster(NS, "nat", &env.url, 1);
+    let native = format!("k8s/{NS}/nat");
+
+    // stop / savepoint / cancel of a native cluster's job by id, through the proxy.
+    let name = unique("native-job");
+    let job = submit_demo(V2, &env.url, "steady", &name);
+    env.wait_checkpoints(&job, 1);
+    let out = env.ok(&["savepoint", &job, "--cluster", &native, "--wait"]);
+    let sp = after(&out, "written: ").to_string();
+    assert!(local(&sp).join("_metadata").exists(), "{sp}");
+    let out = env.ok(&["stop", &job, "--cluster", &native, "--wait"]);
+    let sp = after(&out, "with savepoint ").to_string();
+    assert!(local(&sp).join("_metadata").exists(), "{sp}");
+    let job = submit_demo(V2, &env.url, "steady", &name);
+    wait_for("the job runs", Duration::from_secs(60), || {
+        let st = rt()
+            .block_on(client(&env.url).get_json(&format!("jobs/{job}")))
+            .ok()?;
+        (st["state"] == "RUNNING").then_some(())
+    });
+    let out = env.ok(&["cancel", &job, "--cluster", &native]);
+    assert!(out.contains("CANCELED"), "{out}");
+
+    // Starting an app on a native cluster is for the Flink CLI targets: exit 4.
+    let app = env.dir.path().join("native.app.toml");
+    std::fs::write(&app, demo_jar_app_spec("on-native", &native, V2)).expect("app");
+    env.ok(&["apply", "-f", app.to_str().expect("utf-8")]);
+    let out = env.run(&["start", "on-native"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("submitting to native Kubernetes clusters comes with Flink CLI targets"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The same resource name in two namespaces: ambiguous, named with the full cluster names;
+    // NAMESPACE/NAME picks one (read-only here, so nothing is sent).
+    let twin = unique("twin");
+    let spec = json!({"job": {"jarURI": "local:///x.jar", "state": "running", "upgradeMode": "savepoint"}});
+    env.k
+        .add_flink_deployment(NS, &twin, spec.clone(), &env.url);
+    env.k.add_flink_deployment("etl", &twin, spec, &env.url);
+    let two = env.dir.path().join("two.toml");
+    let text = std::fs::read_to_string(&env.config)
+        .expect("config")
+        .replace(&format!("[\"{NS}\"]"), &format!("[\"{NS}\", \"etl\"]"));
+    std::fs::write(&two, text).expect("config");
+    let out = cli(&two, env.dir.path(), &["stop", &twin]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("k8s/{NS}/{twin}")) && err.contains(&format!("k8s/etl/{twin}")),
+        "{err}"
+    );
+    let out = cli(
+        &two,
+        env.dir.path(),
+        &["--readonly", "stop", &format!("etl/{twin}")],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("cluster k8s/etl/{twin} is read-only"))
+            || stderr(&out).contains("read-only mode"),
+        "{}",
+        stderr(&out)
+    );
+}

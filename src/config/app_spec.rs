@@ -211,7 +211,7 @@ impl Cx<'_, '_> {
 
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
-        let cluster = self.name(&raw.cluster, "cluster", "cluster")?;
+        let cluster = self.cluster_name(&raw.cluster)?;
         if raw.kubernetes.is_some() {
             return self.kube_spec(raw, name, cluster);
         }
@@ -451,6 +451,16 @@ impl Cx<'_, '_> {
                 format!("`{key}` does not apply to an app with a [kubernetes] target{inside}"),
             ));
         }
+        if cluster.contains('/') {
+            return Err(self.err(
+                raw.cluster.span(),
+                "cluster",
+                format!(
+                    "with a [kubernetes] target, cluster names the kind = \"kubernetes\" entry (e.g. {:?}), not a discovered cluster",
+                    cluster.split('/').next().unwrap_or_default()
+                ),
+            ));
+        }
         if !is_dns_name(&name) {
             return Err(self.err(
                 raw.name.span(),
@@ -645,6 +655,16 @@ impl Cx<'_, '_> {
             out.replicas = u32::try_from(v).ok();
         }
         Ok(out)
+    }
+
+    /// A configured cluster (`prod-a`) or a discovered one (`k8s-prod/streaming/orders`).
+    fn cluster_name(&self, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let name = value.get_ref();
+        let parts: Vec<&str> = name.split('/').collect();
+        if parts.len() == 3 && parts.iter().all(|p| is_name(p)) {
+            return Ok(name.clone());
+        }
+        self.name(value, "cluster", "cluster")
     }
 
     fn name(&self, value: &Spanned<String>, key: &str, what: &str) -> Result<String, ConfigError> {
