@@ -74,6 +74,7 @@ fn example_config_parses() {
     assert!(b.readonly);
     assert_eq!(c.ui.theme, "default");
     assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
+    assert_eq!(c.logs, flinkdeck::config::LogsConfig::default());
 }
 
 #[test]
@@ -97,6 +98,12 @@ fn example_config_mentions_every_key() {
         "username",
         "password_env",
         "password_file",
+        "kubeconfig",
+        "context",
+        "namespaces",
+        "archive_bytes",
+        "archive_total",
+        "archive_interval",
     ] {
         assert!(
             text.contains(&format!("{key} = ")),

@@ -54,7 +54,24 @@ pub struct LogsArgs {
 /// Finds the cluster to read: `--cluster`, else the one whose job list has the job.
 async fn resolve_cluster(ctx: &Context, args: &LogsArgs) -> Result<ClusterHandle, Exit> {
     if let Some(name) = &args.cluster {
-        return super::select_clusters(ctx, Some(name)).map(|mut v| v.remove(0));
+        let mut found = super::select_clusters(ctx, Some(name))?;
+        return match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => {
+                super::report_discovery_problems(ctx, Some(name));
+                eprintln!("flinkdeck: no cluster found under {name:?}");
+                Err(Exit::Unreachable)
+            }
+            _ => {
+                let names: Vec<&str> = found.iter().map(|h| h.name()).collect();
+                eprintln!(
+                    "flinkdeck: {name:?} names {} clusters; pick one: {}",
+                    found.len(),
+                    names.join(", ")
+                );
+                Err(Exit::Usage)
+            }
+        };
     }
     let Some(job_id) = &args.job_id else {
         eprintln!("flinkdeck: logs needs a JOB_ID or --cluster NAME");

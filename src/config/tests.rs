@@ -361,3 +361,31 @@ fn missing_keys_name_the_table_that_lacks_them() {
     );
     assert_eq!(e.key.as_deref(), Some("flink[0].home"));
 }
+
+#[test]
+fn logs_archive_sizes() {
+    assert_eq!(parse_byte_size("1MiB"), Some(1 << 20));
+    assert_eq!(parse_byte_size("512 KiB"), Some(512 << 10));
+    assert_eq!(parse_byte_size("64M"), Some(64 << 20));
+    assert_eq!(parse_byte_size("1MB"), Some(1_000_000));
+    assert_eq!(parse_byte_size("1000"), Some(1000));
+    assert_eq!(parse_byte_size("1.5KiB"), Some(1536));
+    assert_eq!(parse_byte_size("lots"), None);
+    assert_eq!(parse_byte_size("1 parsec"), None);
+    let c = parse(
+        "[logs]\narchive_bytes = \"256KiB\"\narchive_total = \"8MiB\"\narchive_interval = \"1m\"\n\
+         [[clusters]]\nname = \"a\"\nurl = \"http://h:8081\"\n",
+    )
+    .expect("valid");
+    assert_eq!(c.logs.archive_bytes, 256 << 10);
+    assert_eq!(c.logs.archive_total, 8 << 20);
+    assert_eq!(c.logs.archive_interval, Duration::from_secs(60));
+    let e =
+        err("[logs]\narchive_bytes = \"big\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n");
+    assert_eq!(e.key.as_deref(), Some("logs.archive_bytes"));
+    assert_eq!((e.line, e.column), (Some(2), Some(17)));
+    let e = err("[logs]\narchive_bytes = \"2MiB\"\narchive_total = \"1MiB\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n");
+    assert_eq!(e.key.as_deref(), Some("logs.archive_total"));
+    let e = err("[logs]\narchive = \"1MiB\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n");
+    assert!(e.message.contains("archive"), "{e}");
+}

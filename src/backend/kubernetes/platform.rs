@@ -93,6 +93,21 @@ pub(crate) fn pod_reason(pod: &Pod) -> Option<String> {
     if pod.metadata.deletion_timestamp.is_some() {
         return Some("Terminating".to_string());
     }
+    // Not scheduled: the scheduler's reason says more than any container state.
+    let unscheduled = status
+        .conditions
+        .as_ref()
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"))
+        .filter(|c| c.status == "False");
+    if let Some(c) = unscheduled {
+        let why = c
+            .message
+            .as_deref()
+            .map(unschedulable_reason)
+            .or_else(|| c.reason.clone())
+            .unwrap_or_else(|| "Unschedulable".to_string());
+        return Some(format!("Pending: {why}"));
+    }
     let init = status.init_container_statuses.as_deref().unwrap_or(&[]);
     for c in init {
         let Some(state) = &c.state else { continue };
@@ -124,19 +139,6 @@ pub(crate) fn pod_reason(pod: &Pod) -> Option<String> {
         return Some(r.to_string());
     }
     if status.phase.as_deref() == Some("Pending") {
-        let scheduled = status
-            .conditions
-            .as_ref()
-            .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"));
-        if let Some(c) = scheduled.filter(|c| c.status == "False") {
-            let why = c
-                .message
-                .as_deref()
-                .map(unschedulable_reason)
-                .or_else(|| c.reason.clone())
-                .unwrap_or_else(|| "Unschedulable".to_string());
-            return Some(format!("Pending: {why}"));
-        }
         return Some("Pending".to_string());
     }
     None
