@@ -650,3 +650,62 @@ fn app_vars_are_plain_strings_and_secrets_belong_in_the_config() {
     );
     assert!(e.message.contains("in the flinkdeck config"), "{e}");
 }
+
+const KUBE_APP: &str = "name = \"orders\"\ncluster = \"k8s-prod\"\nnamespace = \"streaming\"\nowner = \"data-team\"\n\n[kubernetes]\nimage = \"flink:2.0\"\nflink_version = \"v2_0\"\njar_uri = \"local:///opt/flink/usrlib/orders.jar\"\nentry_class = \"com.example.Orders\"\nargs = [\"--topic\", \"orders\"]\nparallelism = 2\nservice_account = \"flink\"\n\n[kubernetes.flink_configuration]\n\"taskmanager.numberOfTaskSlots\" = 2\nexecution.checkpointing.interval = \"10s\"\n\n[kubernetes.jobmanager]\ncpu = 1\nmemory = \"2048m\"\n\n[kubernetes.taskmanager]\ncpu = 0.5\nmemory = \"2g\"\nreplicas = 2\n";
+
+#[test]
+fn a_kubernetes_target_parses() {
+    let (_f, spec) = load_ok(KUBE_APP, &[]);
+    assert_eq!(spec.kind, AppKind::Jar);
+    assert_eq!(spec.cluster, "k8s-prod");
+    let k = spec.kubernetes.expect("kubernetes target");
+    assert_eq!(k.namespace, "streaming");
+    assert_eq!(k.flink_version, "v2_0");
+    assert_eq!(k.upgrade_mode, "savepoint");
+    assert_eq!(k.parallelism, Some(2));
+    assert_eq!(k.args, ["--topic", "orders"]);
+    assert_eq!(
+        k.flink_configuration
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("execution.checkpointing.interval", "10s"),
+            ("taskmanager.numberOfTaskSlots", "2")
+        ]
+    );
+    assert_eq!(k.jobmanager.cpu, Some(1.0));
+    assert_eq!(k.taskmanager.memory.as_deref(), Some("2g"));
+    assert_eq!(k.taskmanager.replicas, Some(2));
+    assert_eq!(spec.jar_file, None);
+}
+
+#[test]
+fn kubernetes_target_mistakes_name_file_line_column_and_key() {
+    let bad = KUBE_APP.replace("\"v2_0\"", "\"2.0\"");
+    let e = load_err(&bad, &[], 8, 17, "kubernetes.flink_version");
+    assert!(e.message.contains("v<major>_<minor>"), "{e}");
+    let bad = KUBE_APP.replace("memory = \"2g\"", "memory = \"lots\"");
+    let e = load_err(&bad, &[], 25, 10, "kubernetes.taskmanager.memory");
+    assert!(e.message.contains("invalid memory size"), "{e}");
+    let bad = KUBE_APP.replace("namespace = \"streaming\"\n", "");
+    let e = load_err(&bad, &[], 5, 1, "namespace");
+    assert!(
+        e.message.contains("missing required key `namespace`"),
+        "{e}"
+    );
+    let bad = KUBE_APP.replace("jar_uri = \"local:", "jar_uri = \"");
+    load_err(&bad, &[], 9, 11, "kubernetes.jar_uri");
+    let bad = KUBE_APP.replace(
+        "[kubernetes.jobmanager]\ncpu = 1\n",
+        "[kubernetes.jobmanager]\ncpu = 1\nreplicas = 2\n",
+    );
+    load_err(&bad, &[], 21, 12, "kubernetes.jobmanager.replicas");
+    let bad = KUBE_APP.replace("parallelism = 2\n", "paralelism = 2\n");
+    let e = load_err(&bad, &[], 12, 1, "kubernetes.paralelism");
+    assert!(e.message.starts_with("unknown key `paralelism`"), "{e}");
+    let bad = format!("kind = \"sql\"\n{KUBE_APP}");
+    load_err(&bad, &[], 1, 8, "kind");
+    let bad = KUBE_APP.replace("name = \"orders\"", "name = \"Orders_1\"");
+    load_err(&bad, &[], 1, 8, "name");
+}

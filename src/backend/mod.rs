@@ -20,7 +20,10 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use crate::config::{ClusterConfig, ClusterKind};
-use crate::domain::{ClusterRef, LogFileRef, LogTail, PlatformStatus};
+use crate::domain::{
+    ClusterRef, JobPatch, LogFileRef, LogTail, OperatorRef, OperatorView, PlatformStatus,
+    SnapshotView,
+};
 use crate::flink::{FlinkClient, FlinkError};
 
 pub use registry::{Clusters, DiscoveryProblem};
@@ -84,10 +87,43 @@ pub enum Lifecycle {
 }
 
 /// What a Kubernetes operator resource can do: stop/resume/savepoint by changing the resource and
-/// waiting for the controller. Implemented in `kubernetes::operator`.
+/// waiting for the controller. Implemented in `kubernetes::operator`. The service layer decides
+/// what to change, journals it and waits; this trait only reads and writes the resource. Futures
+/// are boxed so that the trait stays object-safe.
 pub trait OperatorLifecycle: Send + Sync {
-    /// `<kind>/<namespace>/<name>` for messages.
+    /// `<kind> <namespace>/<name>` for messages.
     fn resource(&self) -> String;
+
+    /// Kind, namespace and name.
+    fn reference(&self) -> OperatorRef;
+
+    /// The resource now (generation, `spec.job`, status).
+    fn view(&self) -> BoxFuture<'_, Result<OperatorView, FlinkError>>;
+
+    /// Sends `patch` as a JSON merge patch of the resource; returns the resource as the API
+    /// server stored it (its new generation).
+    fn patch_job<'a>(
+        &'a self,
+        patch: &'a JobPatch,
+    ) -> BoxFuture<'a, Result<OperatorView, FlinkError>>;
+
+    /// Whether the `FlinkStateSnapshot` CRD is served (operator 1.10+).
+    fn snapshots_supported(&self) -> BoxFuture<'_, Result<bool, FlinkError>>;
+
+    /// Creates FlinkStateSnapshot `name` asking for a savepoint of this resource.
+    fn create_savepoint_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), FlinkError>>;
+
+    /// One FlinkStateSnapshot, if it exists.
+    fn snapshot<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SnapshotView>, FlinkError>>;
+
+    /// The FlinkStateSnapshots that refer to this resource (empty when the CRD is absent).
+    fn snapshots(&self) -> BoxFuture<'_, Result<Vec<SnapshotView>, FlinkError>>;
 }
 
 /// The capabilities of one cluster that differ between backends. Futures are boxed so that the

@@ -17,11 +17,19 @@ fn store_failed(e: impl std::fmt::Display) -> Exit {
     Exit::Failed
 }
 
+/// `apply` flags that only mean something for a `[kubernetes]` target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KubeFlags {
+    pub dry_run: bool,
+    pub force_conflicts: bool,
+}
+
 pub async fn apply(
     ctx: &Context,
     ops: &OpsContext,
     file: &std::path::Path,
     message: Option<&str>,
+    flags: KubeFlags,
 ) -> Exit {
     let spec = match load_app_spec(file) {
         Ok(s) => s,
@@ -30,6 +38,16 @@ pub async fn apply(
             return Exit::Usage;
         }
     };
+    if spec.kubernetes.is_some() {
+        return apply_kubernetes(ctx, ops, file, spec, message, flags).await;
+    }
+    if flags.dry_run || flags.force_conflicts {
+        eprintln!(
+            "flinkdeck: {}: --dry-run and --force-conflicts are for apps with a [kubernetes] target",
+            file.display()
+        );
+        return Exit::Usage;
+    }
     if ctx.clusters.get(&spec.cluster).is_none() {
         eprintln!(
             "flinkdeck: {}: cluster: {:?} is not configured (configured: {})",
@@ -68,6 +86,105 @@ pub async fn apply(
     Exit::Ok
 }
 
+/// Stores a version of the app (after its FlinkDeployment was applied or found unchanged).
+async fn store_version(
+    ops: &OpsContext,
+    spec: crate::domain::AppSpec,
+    message: Option<&str>,
+) -> Result<ApplyOutcome, String> {
+    let author = ops.actor.user.clone();
+    let msg = message.map(str::to_string);
+    ops.store
+        .call(move |s: &mut Store| {
+            s.apply_app(
+                &spec,
+                &author,
+                msg.as_deref(),
+                crate::domain::time::now_ms(),
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `apply -f` of an app with a `[kubernetes]` target: the diff, then server-side apply of its
+/// FlinkDeployment; the definition is stored as a version like any app.
+async fn apply_kubernetes(
+    ctx: &Context,
+    ops: &OpsContext,
+    file: &std::path::Path,
+    spec: crate::domain::AppSpec,
+    message: Option<&str>,
+    flags: KubeFlags,
+) -> Exit {
+    use crate::service::ops::{apply_to_kubernetes, KubeApplyOutcome};
+    let is_entry = ctx
+        .config
+        .clusters
+        .iter()
+        .any(|c| c.name == spec.cluster && c.kind == crate::config::ClusterKind::Kubernetes);
+    if !is_entry {
+        let entries: Vec<&str> = ctx
+            .config
+            .clusters
+            .iter()
+            .filter(|c| c.kind == crate::config::ClusterKind::Kubernetes)
+            .map(|c| c.name.as_str())
+            .collect();
+        eprintln!(
+            "flinkdeck: {}: cluster: {:?} is not a kind = \"kubernetes\" entry (kubernetes entries: {})",
+            file.display(),
+            spec.cluster,
+            if entries.is_empty() { "none".to_string() } else { entries.join(", ") }
+        );
+        return Exit::Usage;
+    }
+    let target = spec.kubernetes.clone().unwrap_or_else(|| unreachable!());
+    let resource = format!("FlinkDeployment {}/{}", target.namespace, spec.name);
+    let show = |d: &str| print!("{d}");
+    let res = apply_to_kubernetes(ops, &spec, flags.dry_run, flags.force_conflicts, &show).await;
+    let name = spec.name.clone();
+    match res {
+        Ok(KubeApplyOutcome::DryRun { diff, exists }) => {
+            print!("{diff}");
+            let what = match (diff.is_empty(), exists) {
+                (true, _) => "unchanged",
+                (false, true) => "would be updated",
+                (false, false) => "would be created",
+            };
+            println!("{name}: {resource} {what} (dry run; nothing sent)");
+            Exit::Ok
+        }
+        Ok(outcome) => {
+            let did = match &outcome {
+                KubeApplyOutcome::Unchanged => "unchanged".to_string(),
+                KubeApplyOutcome::Applied { created: true, .. } => {
+                    "created (server-side apply, field manager flinkdeck)".to_string()
+                }
+                _ => "updated (server-side apply, field manager flinkdeck)".to_string(),
+            };
+            let version = match store_version(ops, spec, message).await {
+                Ok(v) => v.version(),
+                Err(e) => return store_failed(e),
+            };
+            println!("{name}: {resource} {did}; version {version}");
+            Exit::Ok
+        }
+        Err(crate::domain::ActionOutcome::Refused { reason }) => {
+            eprintln!("flinkdeck: refused: {reason}");
+            Exit::Refused
+        }
+        Err(o) => {
+            let reason = match o {
+                crate::domain::ActionOutcome::Failed { reason } => reason,
+                other => format!("{other:?}"),
+            };
+            eprintln!("flinkdeck: {reason}");
+            Exit::Failed
+        }
+    }
+}
+
 /// Every app with its current job and that job's state (asked of the clusters; the last known
 /// state when a cluster does not answer).
 pub async fn summaries(ctx: &Context, ops: &OpsContext) -> Result<(Vec<AppSummary>, bool), String> {
@@ -100,6 +217,45 @@ pub async fn summaries(ctx: &Context, ops: &OpsContext) -> Result<(Vec<AppSummar
             _ => {}
         }
         out.push(app);
+    }
+    // Operator resources are applications without any apply (version 0: not a flinkdeck
+    // definition). A stored app of the same name wins, unless it is that resource's own.
+    let resources = crate::service::ops::operator_app_handles(ops);
+    let views = join_all(resources.iter().map(|(_, _, lc)| lc.view())).await;
+    for ((name, handle, lc), view) in resources.into_iter().zip(views) {
+        if let Some(stored) = out.iter_mut().find(|a| a.name == name) {
+            let own = stored.cluster.len() < handle.name().len()
+                && handle.name().starts_with(&format!("{}/", stored.cluster));
+            if own {
+                stored.cluster = handle.name().to_string();
+                if let Ok(v) = &view {
+                    stored.job_id = v.job_id.clone().or(stored.job_id.take());
+                    stored.state = v.job_state.as_deref().map(crate::domain::JobState::parse);
+                }
+            }
+            continue;
+        }
+        let (job_id, state) = match view {
+            Ok(v) => (
+                v.job_id,
+                v.job_state.as_deref().map(crate::domain::JobState::parse),
+            ),
+            Err(e) => {
+                unreachable = true;
+                super::report_unreachable(handle.name(), &format!("{}: {e}", lc.resource()));
+                (None, None)
+            }
+        };
+        out.push(AppSummary {
+            name,
+            cluster: handle.name().to_string(),
+            kind: crate::domain::AppKind::Jar,
+            version: 0,
+            owner: None,
+            tags: Vec::new(),
+            job_id,
+            state,
+        });
     }
     Ok((out, unreachable))
 }
@@ -290,13 +446,29 @@ pub async fn history(ops: &OpsContext, name: &str, json: bool) -> Exit {
         Ok(x) => x,
         Err(e) => return store_failed(e),
     };
-    if !exists {
-        eprintln!("flinkdeck: no managed app named {name:?}");
-        return Exit::Failed;
-    }
-    let (savepoints, checkpoints): (Vec<_>, Vec<_>) = points
-        .into_iter()
-        .partition(|p| p.kind == crate::domain::CheckpointKind::Savepoint);
+    let (savepoints, checkpoints): (Vec<_>, Vec<_>) = if exists {
+        points
+            .into_iter()
+            .partition(|p| p.kind == crate::domain::CheckpointKind::Savepoint)
+    } else {
+        // An operator resource: its savepoints are recorded under its cluster.
+        let Some((_, handle, _)) = crate::service::ops::operator_app_handles(ops)
+            .into_iter()
+            .find(|(n, h, _)| n == name || h.name() == name)
+        else {
+            eprintln!("flinkdeck: no managed app or operator resource named {name:?}");
+            return Exit::Failed;
+        };
+        let c = handle.name().to_string();
+        match ops
+            .store
+            .call(move |s: &mut Store| s.cluster_savepoints(&c, 1000))
+            .await
+        {
+            Ok(sps) => (sps, Vec::new()),
+            Err(e) => return store_failed(e),
+        }
+    };
     let h = History {
         app: name.to_string(),
         runs,

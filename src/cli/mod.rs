@@ -98,6 +98,12 @@ pub enum Command {
         /// A note stored with the new version.
         #[arg(long, short = 'm', value_name = "TEXT")]
         message: Option<String>,
+        /// With a [kubernetes] target: only show the diff of what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// With a [kubernetes] target: take over fields other field managers own.
+        #[arg(long)]
+        force_conflicts: bool,
     },
     /// List the managed applications with their current job and state.
     Apps {
@@ -343,7 +349,24 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         eprintln!("flinkdeck: {line}");
     }
     match command {
-        Command::Apply { file, message } => apps::apply(ctx, &ops, &file, message.as_deref()).await,
+        Command::Apply {
+            file,
+            message,
+            dry_run,
+            force_conflicts,
+        } => {
+            apps::apply(
+                ctx,
+                &ops,
+                &file,
+                message.as_deref(),
+                apps::KubeFlags {
+                    dry_run,
+                    force_conflicts,
+                },
+            )
+            .await
+        }
         Command::Apps { json } => apps::list(ctx, &ops, json).await,
         Command::App {
             command: AppCommand::Show { name, json },

@@ -36,14 +36,20 @@ use toml::Spanned;
 use super::diag::{Seg, TomlDoc};
 use super::load::{is_name, resolve_path};
 use super::ConfigError;
-use crate::domain::{AppKind, AppSpec};
+use std::collections::BTreeMap;
+
+use crate::domain::{AppKind, AppSpec, KubeResources, KubeTarget};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApp {
     name: Spanned<String>,
     cluster: Spanned<String>,
-    kind: Spanned<String>,
+    /// Required, except with a `[kubernetes]` target (which runs a jar).
+    kind: Option<Spanned<String>>,
+    /// The namespace of a `[kubernetes]` target.
+    namespace: Option<Spanned<String>>,
+    kubernetes: Option<Spanned<RawKube>>,
     sql_file: Option<Spanned<String>>,
     sql: Option<Spanned<String>>,
     jar_file: Option<Spanned<String>>,
@@ -61,6 +67,32 @@ struct RawApp {
     /// Only to say that secrets belong in the config.
     #[serde(rename = "secret_vars")]
     _secret_vars: Option<de::IgnoredAny>,
+}
+
+/// `[kubernetes]`: the FlinkDeployment that runs the app.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKube {
+    image: Spanned<String>,
+    flink_version: Spanned<String>,
+    jar_uri: Spanned<String>,
+    entry_class: Option<Spanned<String>>,
+    args: Option<Vec<String>>,
+    parallelism: Option<Spanned<i64>>,
+    upgrade_mode: Option<Spanned<String>>,
+    flink_configuration: Option<Spanned<OptionNode>>,
+    jobmanager: Option<RawResources>,
+    taskmanager: Option<RawResources>,
+    service_account: Option<Spanned<String>>,
+}
+
+/// `[kubernetes.jobmanager]` / `[kubernetes.taskmanager]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResources {
+    cpu: Option<Spanned<f64>>,
+    memory: Option<Spanned<String>>,
+    replicas: Option<Spanned<i64>>,
 }
 
 /// An `[options]` entry: a value (a string, integer, float or boolean, kept as a string), or a
@@ -179,19 +211,32 @@ impl Cx<'_, '_> {
 
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
-        let cluster = self.name(&raw.cluster, "cluster", "cluster")?;
-        let kind = match raw.kind.get_ref().as_str() {
+        let cluster = self.cluster_name(&raw.cluster)?;
+        if raw.kubernetes.is_some() {
+            return self.kube_spec(raw, name, cluster);
+        }
+        if let Some(ns) = &raw.namespace {
+            return Err(self.err_at_key(
+                "namespace",
+                ns.span(),
+                "`namespace` is only for apps with a [kubernetes] target",
+            ));
+        }
+        let Some(raw_kind) = &raw.kind else {
+            return Err(self.err(0..0, "kind", "missing required key `kind`"));
+        };
+        let kind = match raw_kind.get_ref().as_str() {
             "sql" => AppKind::Sql,
             "jar" => AppKind::Jar,
             other => {
                 return Err(self.err(
-                    raw.kind.span(),
+                    raw_kind.span(),
                     "kind",
                     format!("unknown app kind {other:?}; expected one of sql, jar"),
                 ))
             }
         };
-        let kind_span = raw.kind.span();
+        let kind_span = raw_kind.span();
 
         // Keys that belong to the other kind.
         let foreign: &[(&str, Option<Range<usize>>)] = match kind {
@@ -305,42 +350,321 @@ impl Cx<'_, '_> {
         }
 
         if let Some(options) = raw.options {
-            let span = options.span();
-            let entries = match options.into_inner() {
-                OptionNode::Table(t) => t,
-                OptionNode::Value(_) => {
-                    return Err(self.err(
-                        span,
-                        "options",
-                        "`options` must be a table ([options] with \"key\" = value lines)",
-                    ))
-                }
-            };
-            let mut flat = Vec::new();
-            flatten_options(&[], entries, &mut flat);
-            flat.sort_by_key(|(_, span, _)| span.start);
-            for (segments, span, value) in flat {
-                let name = segments.join(".");
-                let key = super::key_path(&[Seg::key("options"), Seg::Key(name.clone())]);
-                if segments.iter().any(|s| s.trim().is_empty()) {
-                    let path: Vec<Seg> = std::iter::once(Seg::key("options"))
-                        .chain(segments.iter().map(|s| Seg::key(s)))
-                        .collect();
-                    let at = self.doc.lookup(&path).map(|(k, _)| k).unwrap_or(span);
-                    return Err(self.doc.error_at(at, key, "option name is empty"));
-                }
-                if spec.options.contains_key(&name) {
-                    return Err(self.doc.error_at(
-                        span,
-                        key,
-                        format!("option `{name}` is set twice"),
-                    ));
-                }
-                spec.options.insert(name, value);
-            }
+            spec.options = self.option_table(&[Seg::key("options")], options)?;
         }
 
         Ok(spec)
+    }
+
+    /// A table of Flink options (`[options]`, `[kubernetes.flink_configuration]`): values kept as
+    /// strings, dotted keys flattened back into option names.
+    fn option_table(
+        &self,
+        at: &[Seg],
+        options: Spanned<OptionNode>,
+    ) -> Result<BTreeMap<String, String>, ConfigError> {
+        let table_key = super::key_path(at);
+        let span = options.span();
+        let entries = match options.into_inner() {
+            OptionNode::Table(t) => t,
+            OptionNode::Value(_) => {
+                return Err(self.doc.error_at(
+                    span,
+                    table_key.clone(),
+                    format!("`{table_key}` must be a table (\"key\" = value lines)"),
+                ))
+            }
+        };
+        let mut flat = Vec::new();
+        flatten_options(&[], entries, &mut flat);
+        flat.sort_by_key(|(_, span, _)| span.start);
+        let mut out = BTreeMap::new();
+        for (segments, span, value) in flat {
+            let name = segments.join(".");
+            let mut path = at.to_vec();
+            path.push(Seg::Key(name.clone()));
+            let key = super::key_path(&path);
+            if segments.iter().any(|s| s.trim().is_empty()) {
+                let full: Vec<Seg> = at
+                    .iter()
+                    .cloned()
+                    .chain(segments.iter().map(|s| Seg::key(s)))
+                    .collect();
+                let pos = self.doc.lookup(&full).map(|(k, _)| k).unwrap_or(span);
+                return Err(self.doc.error_at(pos, key, "option name is empty"));
+            }
+            if out.contains_key(&name) {
+                return Err(self
+                    .doc
+                    .error_at(span, key, format!("option `{name}` is set twice")));
+            }
+            out.insert(name, value);
+        }
+        Ok(out)
+    }
+
+    /// An app whose target is a FlinkDeployment (`[kubernetes]`): it runs `jar_uri` in the
+    /// image; SQL and local jar keys do not apply.
+    fn kube_spec(
+        &self,
+        raw: RawApp,
+        name: String,
+        cluster: String,
+    ) -> Result<AppSpec, ConfigError> {
+        let kube = raw.kubernetes.expect("checked by the caller");
+        let kube_span = kube.span();
+        let k = kube.into_inner();
+        let at = |key: &str| super::key_path(&[Seg::key("kubernetes"), Seg::key(key)]);
+        if let Some(kind) = &raw.kind {
+            if kind.get_ref() != "jar" {
+                return Err(self.err(
+                    kind.span(),
+                    "kind",
+                    format!(
+                        "apps with a [kubernetes] target run a jar (jar_uri): kind must be \"jar\" or left out, not {:?}",
+                        kind.get_ref()
+                    ),
+                ));
+            }
+        }
+        let foreign: [(&str, Option<Range<usize>>); 6] = [
+            ("sql_file", raw.sql_file.as_ref().map(Spanned::span)),
+            ("sql", raw.sql.as_ref().map(Spanned::span)),
+            ("jar_file", raw.jar_file.as_ref().map(Spanned::span)),
+            ("entry_class", raw.entry_class.as_ref().map(Spanned::span)),
+            ("args", raw.args.as_ref().map(Spanned::span)),
+            ("parallelism", raw.parallelism.as_ref().map(Spanned::span)),
+        ];
+        if let Some((key, span)) = foreign
+            .iter()
+            .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
+            .min_by_key(|(_, s)| s.start)
+        {
+            let inside = if matches!(key, "entry_class" | "args" | "parallelism") {
+                format!("; set it under [kubernetes] (kubernetes.{key})")
+            } else {
+                "; the FlinkDeployment runs kubernetes.jar_uri from its image".to_string()
+            };
+            return Err(self.err_at_key(
+                key,
+                span,
+                format!("`{key}` does not apply to an app with a [kubernetes] target{inside}"),
+            ));
+        }
+        if cluster.contains('/') {
+            return Err(self.err(
+                raw.cluster.span(),
+                "cluster",
+                format!(
+                    "with a [kubernetes] target, cluster names the kind = \"kubernetes\" entry (e.g. {:?}), not a discovered cluster",
+                    cluster.split('/').next().unwrap_or_default()
+                ),
+            ));
+        }
+        if !is_dns_name(&name) {
+            return Err(self.err(
+                raw.name.span(),
+                "name",
+                format!(
+                    "{name:?} cannot name a FlinkDeployment: use lower-case letters, digits and '-' (a Kubernetes DNS-1123 name)"
+                ),
+            ));
+        }
+        let Some(ns) = &raw.namespace else {
+            return Err(self.err(
+                kube_span,
+                "namespace",
+                "missing required key `namespace` (the Kubernetes namespace of the FlinkDeployment)",
+            ));
+        };
+        if !is_dns_label(ns.get_ref()) {
+            return Err(self.err(
+                ns.span(),
+                "namespace",
+                format!(
+                    "invalid namespace {:?}: use lower-case letters, digits and '-' (at most 63)",
+                    ns.get_ref()
+                ),
+            ));
+        }
+        let non_empty = |v: &Spanned<String>, key: &str, what: &str| {
+            let t = v.get_ref().trim();
+            if t.is_empty() || t.chars().any(char::is_whitespace) {
+                Err(self
+                    .doc
+                    .error_at(v.span(), at(key), format!("{what} is empty or has spaces")))
+            } else {
+                Ok(t.to_string())
+            }
+        };
+        let image = non_empty(&k.image, "image", "the image")?;
+        let flink_version = k.flink_version.get_ref().clone();
+        if !is_flink_version(&flink_version) {
+            return Err(self.doc.error_at(
+                k.flink_version.span(),
+                at("flink_version"),
+                format!(
+                    "invalid flink_version {flink_version:?}: the operator's spelling is v<major>_<minor>, e.g. v1_19, v1_20, v2_0, v2_1, v2_2"
+                ),
+            ));
+        }
+        let jar_uri = non_empty(&k.jar_uri, "jar_uri", "jar_uri")?;
+        if !jar_uri.contains("://") {
+            return Err(self.doc.error_at(
+                k.jar_uri.span(),
+                at("jar_uri"),
+                format!(
+                    "jar_uri {jar_uri:?} needs a scheme: local:///opt/flink/usrlib/app.jar (in the image), https://, s3://"
+                ),
+            ));
+        }
+        let entry_class = match &k.entry_class {
+            Some(c) => Some(non_empty(c, "entry_class", "the entry class")?),
+            None => None,
+        };
+        let parallelism = match &k.parallelism {
+            Some(p) => {
+                let n = *p.get_ref();
+                if !(1..=i64::from(i32::MAX)).contains(&n) {
+                    return Err(self.doc.error_at(
+                        p.span(),
+                        at("parallelism"),
+                        format!("parallelism must be between 1 and {} (got {n})", i32::MAX),
+                    ));
+                }
+                u32::try_from(n).ok()
+            }
+            None => None,
+        };
+        let upgrade_mode = match &k.upgrade_mode {
+            Some(m) => match m.get_ref().as_str() {
+                "savepoint" | "last-state" | "stateless" => m.get_ref().clone(),
+                other => {
+                    return Err(self.doc.error_at(
+                        m.span(),
+                        at("upgrade_mode"),
+                        format!(
+                            "unknown upgrade_mode {other:?}; expected one of savepoint, last-state, stateless"
+                        ),
+                    ))
+                }
+            },
+            None => "savepoint".to_string(),
+        };
+        let flink_configuration = match k.flink_configuration {
+            Some(c) => self.option_table(
+                &[Seg::key("kubernetes"), Seg::key("flink_configuration")],
+                c,
+            )?,
+            None => BTreeMap::new(),
+        };
+        let jobmanager = self.resources(k.jobmanager, "jobmanager")?;
+        let taskmanager = self.resources(k.taskmanager, "taskmanager")?;
+        let service_account = match &k.service_account {
+            Some(sa) => Some(non_empty(sa, "service_account", "service_account")?),
+            None => None,
+        };
+        let mut spec = AppSpec {
+            allow_non_restored_state: raw.allow_non_restored_state.unwrap_or(false),
+            kubernetes: Some(KubeTarget {
+                namespace: ns.get_ref().clone(),
+                image,
+                flink_version,
+                jar_uri,
+                entry_class,
+                args: k.args.unwrap_or_default(),
+                parallelism,
+                upgrade_mode,
+                flink_configuration,
+                jobmanager,
+                taskmanager,
+                service_account,
+            }),
+            ..AppSpec::new(name, cluster, AppKind::Jar)
+        };
+        if let Some(o) = &raw.owner {
+            if o.get_ref().trim().is_empty() {
+                return Err(self.err(o.span(), "owner", "owner is empty"));
+            }
+            spec.owner = Some(o.get_ref().clone());
+        }
+        for t in raw.tags.iter().flatten() {
+            spec.tags.push(t.get_ref().clone());
+        }
+        if let Some(options) = raw.options {
+            return Err(self.err_at_key(
+                "options",
+                options.span(),
+                "`options` does not apply to an app with a [kubernetes] target; use [kubernetes.flink_configuration]",
+            ));
+        }
+        Ok(spec)
+    }
+
+    fn resources(
+        &self,
+        raw: Option<RawResources>,
+        which: &str,
+    ) -> Result<KubeResources, ConfigError> {
+        let Some(r) = raw else {
+            return Ok(KubeResources::default());
+        };
+        let at =
+            |key: &str| super::key_path(&[Seg::key("kubernetes"), Seg::key(which), Seg::key(key)]);
+        let mut out = KubeResources::default();
+        if let Some(cpu) = &r.cpu {
+            let c = *cpu.get_ref();
+            if !(c > 0.0 && c.is_finite()) {
+                return Err(self.doc.error_at(
+                    cpu.span(),
+                    at("cpu"),
+                    format!("cpu must be a positive number of cores (got {c})"),
+                ));
+            }
+            out.cpu = Some(c);
+        }
+        if let Some(m) = &r.memory {
+            if !is_memory_size(m.get_ref()) {
+                return Err(self.doc.error_at(
+                    m.span(),
+                    at("memory"),
+                    format!(
+                        "invalid memory size {:?}: a number with a unit, e.g. \"2048m\" or \"2g\"",
+                        m.get_ref()
+                    ),
+                ));
+            }
+            out.memory = Some(m.get_ref().clone());
+        }
+        if let Some(n) = &r.replicas {
+            if which == "jobmanager" {
+                return Err(self.doc.error_at(
+                    n.span(),
+                    at("replicas"),
+                    "replicas is for the taskmanager (JobManager replicas need HA; set them on the resource)",
+                ));
+            }
+            let v = *n.get_ref();
+            if !(1..=10_000).contains(&v) {
+                return Err(self.doc.error_at(
+                    n.span(),
+                    at("replicas"),
+                    format!("replicas must be between 1 and 10000 (got {v})"),
+                ));
+            }
+            out.replicas = u32::try_from(v).ok();
+        }
+        Ok(out)
+    }
+
+    /// A configured cluster (`prod-a`) or a discovered one (`k8s-prod/streaming/orders`).
+    fn cluster_name(&self, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let name = value.get_ref();
+        let parts: Vec<&str> = name.split('/').collect();
+        if parts.len() == 3 && parts.iter().all(|p| is_name(p)) {
+            return Ok(name.clone());
+        }
+        self.name(value, "cluster", "cluster")
     }
 
     fn name(&self, value: &Spanned<String>, key: &str, what: &str) -> Result<String, ConfigError> {
@@ -437,6 +761,57 @@ impl Cx<'_, '_> {
             ))
         })
     }
+}
+
+/// A Kubernetes DNS-1123 label: lower-case alphanumerics and '-', at most 63, alphanumeric ends.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A Kubernetes resource name (DNS-1123 subdomain): labels joined by '.', at most 253.
+fn is_dns_name(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// `v1_20`, `v2_0`, ...
+fn is_flink_version(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('v') else {
+        return false;
+    };
+    let mut parts = rest.split('_');
+    let num =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    num(parts.next()) && num(parts.next()) && parts.next().is_none()
+}
+
+/// A Flink memory size: digits and an optional unit (`2048m`, `2g`, `1.5gb`, `512 mb`).
+fn is_memory_size(s: &str) -> bool {
+    let s = s.trim().to_ascii_lowercase();
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+    let unit = s[digits.len()..].trim();
+    !digits.is_empty()
+        && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+        && matches!(
+            unit,
+            "" | "b"
+                | "k"
+                | "kb"
+                | "kib"
+                | "m"
+                | "mb"
+                | "mib"
+                | "g"
+                | "gb"
+                | "gib"
+                | "t"
+                | "tb"
+                | "tib"
+        )
 }
 
 /// Whether a script has no statement: only whitespace, `;`, `-- line` and `/* block */`

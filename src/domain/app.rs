@@ -72,6 +72,49 @@ pub struct AppSpec {
     /// script is validated or run on fake data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jars: Vec<String>,
+    /// A Flink Kubernetes Operator target: the app is a FlinkDeployment named `name` in this
+    /// namespace, on the kubernetes entry `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubeTarget>,
+}
+
+/// Where and how a FlinkDeployment runs an app (`[kubernetes]` of an app spec).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeTarget {
+    pub namespace: String,
+    pub image: String,
+    /// The operator's `flinkVersion` enum value, e.g. `v1_20`, `v2_0`.
+    pub flink_version: String,
+    /// `spec.job.jarURI`, e.g. `local:///opt/flink/usrlib/app.jar`.
+    pub jar_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_class: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+    /// `spec.job.upgradeMode`: `savepoint` (default), `last-state` or `stateless`.
+    pub upgrade_mode: String,
+    #[serde(default)]
+    pub flink_configuration: BTreeMap<String, String>,
+    #[serde(default)]
+    pub jobmanager: KubeResources,
+    #[serde(default)]
+    pub taskmanager: KubeResources,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+}
+
+/// CPU, memory and replicas of the JobManager or the TaskManagers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct KubeResources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<f64>,
+    /// A Flink memory size, e.g. `2048m`, `2g`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
 }
 
 impl AppSpec {
@@ -93,6 +136,7 @@ impl AppSpec {
             tags: Vec::new(),
             vars: BTreeMap::new(),
             jars: Vec::new(),
+            kubernetes: None,
         }
     }
 }
@@ -218,6 +262,9 @@ pub enum OpKind {
     Stop,
     Savepoint,
     Cancel,
+    /// A change of a Flink Kubernetes Operator resource (stop, start, savepoint, cancel); its
+    /// params are an `OperatorOpParams`.
+    OperatorPatch,
 }
 
 impl OpKind {
@@ -227,6 +274,7 @@ impl OpKind {
             OpKind::Stop => "stop",
             OpKind::Savepoint => "savepoint",
             OpKind::Cancel => "cancel",
+            OpKind::OperatorPatch => "operator_patch",
         }
     }
     pub fn parse(s: &str) -> Option<OpKind> {
@@ -235,6 +283,7 @@ impl OpKind {
             "stop" => OpKind::Stop,
             "savepoint" => OpKind::Savepoint,
             "cancel" => OpKind::Cancel,
+            "operator_patch" => OpKind::OperatorPatch,
             _ => return None,
         })
     }

@@ -358,6 +358,38 @@ impl Store {
         Ok(out.into_iter().map(|(_, p)| p).collect())
     }
 
+    /// The completed savepoints recorded for every job of one cluster (an operator resource's
+    /// jobs come and go under one cluster name), newest first.
+    pub fn cluster_savepoints(
+        &self,
+        cluster: &str,
+        limit: usize,
+    ) -> Result<Vec<RestorePoint>, StoreError> {
+        let op = format!("read savepoints of cluster {cluster}");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT external_path, checkpoint_id, completed_at, job_id FROM checkpoints
+                 WHERE cluster = ?1 AND kind = 'savepoint' AND status = 'COMPLETED'
+                   AND external_path IS NOT NULL AND external_path <> ''
+                 ORDER BY COALESCE(completed_at, trigger_ts) DESC LIMIT ?2",
+            )
+            .map_err(self.err(&op))?;
+        let rows = stmt
+            .query_map(params![cluster, clamp_limit(limit)], |r| {
+                let id: i64 = r.get(1)?;
+                Ok(RestorePoint {
+                    path: r.get(0)?,
+                    kind: CheckpointKind::Savepoint,
+                    id: Some(id).filter(|i| *i >= 0),
+                    completed_at: r.get(2)?,
+                    job_id: Some(r.get(3)?),
+                })
+            })
+            .map_err(self.err(&op))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err(&op))
+    }
+
     /// Records a savepoint learned from a trigger result (stop with savepoint, savepoint), so
     /// [`Store::app_restore_points`] and [`Store::checkpoint_history`] see it at once, as kind
     /// savepoint. Its id is often unknown then: such a row gets a negative id (-1, -2, ... per

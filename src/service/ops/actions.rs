@@ -21,11 +21,11 @@ const SAVEPOINT_WAIT: Duration = Duration::from_secs(600);
 const START_WAIT: Duration = Duration::from_secs(180);
 /// How long a cancelled or stopped job may take to reach its final state.
 const END_WAIT: Duration = Duration::from_secs(120);
-const POLL: Duration = Duration::from_millis(500);
+pub(super) const POLL: Duration = Duration::from_millis(500);
 
 /// Test hook: `FLINKDECK_FAULT=exit-after-stop-request` ends the process right after the stop
 /// request went out (as a kill would), `exit-before-stop-request` right before it.
-fn fault(point: &str) {
+pub(super) fn fault(point: &str) {
     if std::env::var("FLINKDECK_FAULT").is_ok_and(|v| v == point) {
         eprintln!("flinkdeck: FLINKDECK_FAULT={point}: exiting now");
         std::process::exit(137);
@@ -51,9 +51,18 @@ pub async fn run_action(
     progress: Progress<'_>,
 ) -> ActionOutcome {
     let params = serde_json::to_string(action).unwrap_or_default();
-    let (app, cluster) = target_names(ctx, action).await;
-    let outcome = if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action) {
+    // An operator resource (FlinkDeployment / FlinkSessionJob) is changed through Kubernetes.
+    let operator_target = super::operator::target_of(ctx, action).await;
+    let (app, cluster) = match &operator_target {
+        Ok(Some(t)) => (Some(t.name.clone()), Some(t.handle.name().to_string())),
+        _ => target_names(ctx, action).await,
+    };
+    let outcome = if let Err(o) = &operator_target {
+        o.clone()
+    } else if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action) {
         refused(reason)
+    } else if let Ok(Some(t)) = &operator_target {
+        super::operator::run(ctx, t, action, progress).await
     } else {
         match action {
             ActionRequest::Start {
@@ -263,6 +272,16 @@ async fn start(
         Ok(h) => h.clone(),
         Err(o) => return o,
     };
+    if handle
+        .backend
+        .location()
+        .is_some_and(|l| l.flavor == crate::domain::ClusterFlavor::Native)
+    {
+        return refused(format!(
+            "cluster {} is a native Kubernetes cluster: submitting to native Kubernetes clusters comes with Flink CLI targets (stop, savepoint and cancel of its jobs work)",
+            handle.name()
+        ));
+    }
     // Duplicate guard, against the cluster itself.
     match active_jobs_of_app(ctx, &app, &handle).await {
         Ok(active) if !active.is_empty() => {
@@ -525,7 +544,7 @@ async fn submission(
 
 /// Calls `step` every `POLL` until it gives an answer (`Some`), at most `limit`; then the error
 /// `on_timeout` describes.
-async fn poll_until<T, F, Fut>(
+pub(super) async fn poll_until<T, F, Fut>(
     limit: Duration,
     on_timeout: impl FnOnce() -> String,
     mut step: F,
@@ -547,7 +566,7 @@ where
 }
 
 /// Waits until Flink reports the job restored; true if from `point`'s path.
-async fn verify_restore(
+pub(super) async fn verify_restore(
     client: &FlinkClient,
     job_id: &str,
     point: &RestorePoint,
@@ -581,7 +600,7 @@ async fn verify_restore(
     .await
 }
 
-async fn wait_running(
+pub(super) async fn wait_running(
     client: &FlinkClient,
     job_id: &str,
     progress: Progress<'_>,

@@ -10,11 +10,18 @@
 
 mod actions;
 mod audit;
+mod operator;
+mod operator_apply;
+mod operator_savepoint;
+mod operator_start;
+mod operator_stop;
 mod restore;
 mod resume;
 
 pub use actions::run_action;
 pub use audit::Actor;
+pub use operator::operator_app_handles;
+pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
 pub use resume::{reconcile_runs, resume_journal};
 

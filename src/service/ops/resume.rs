@@ -30,6 +30,9 @@ pub async fn resume_journal(ctx: &OpsContext) -> Vec<String> {
 }
 
 async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
+    if op.kind == OpKind::OperatorPatch {
+        return super::operator::resume(ctx, op).await;
+    }
     let handle = ctx.clusters.get(&op.cluster)?;
     let client = &handle.rest;
     match (op.kind, &op.job_id, &op.trigger_id) {
