@@ -17,10 +17,8 @@
 //! Numbers go to stdout; nothing is asserted on them.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../tests/fake_kube/mod.rs"]
-#[allow(dead_code)]
 mod fake_kube;
 
 use std::process::Command;
