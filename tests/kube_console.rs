@@ -5,7 +5,8 @@
 //! traffic goes through its service proxy to a real Flink 2.3.0 started by
 //! `scripts/flink-local.sh`, running a demo job.
 //!
-//! Checked: the job of a discovered native cluster is listed under `k8s/streaming/orders`, its
+//! Checked: the job of a discovered native cluster is listed under `k8s/streaming/orders`, a
+//! FlinkDeployment is listed as an application named like the resource, the job's
 //! detail has a Pods tab with the JobManager and TaskManager pods and the TaskManager's last
 //! termination (`OOMKilled`), `P` on the TaskManager opens what its previous (OOM-killed)
 //! container printed, the Clusters view shows the cluster as native, a cluster that appears
@@ -32,6 +33,19 @@ fn kubernetes_job_pods_tab_previous_log_and_clusters_view() {
     let fake = FakeKube::start_blocking();
     fake.add_namespace("streaming");
     fake.add_native_cluster("streaming", "orders", &url, 1);
+    // An operator application: listed as an app named like the resource, without any `apply`.
+    fake.add_flink_deployment(
+        "streaming",
+        "billing",
+        json!({
+            "image": "apache/flink:2.3.0",
+            "flinkVersion": "v2_3",
+            "job": {"jarURI": "local:///opt/flink/usrlib/demo.jar", "parallelism": 1,
+                    "state": "running", "upgradeMode": "savepoint"},
+            "taskManager": {"replicas": 1}
+        }),
+        &url,
+    );
     let tm = fake
         .pods_matching("streaming", "app=orders,component=taskmanager")
         .into_iter()
@@ -74,6 +88,12 @@ fn kubernetes_job_pods_tab_previous_log_and_clusters_view() {
         |s| s.contains(&job) && s.contains("k8s/streaming/orders") && s.contains("LIVE"),
     );
     assert!(s.contains("RUNNING"), "{s}");
+    // An app row names the app and its cluster (job rows of that cluster name it once).
+    app.wait_screen(
+        "the operator resource listed as an app",
+        Duration::from_secs(30),
+        |s| s.lines().any(|l| l.matches("billing").count() >= 2),
+    );
 
     // Open the job: filter to it, Enter.
     app.send("/");

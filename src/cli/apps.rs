@@ -218,45 +218,8 @@ pub async fn summaries(ctx: &Context, ops: &OpsContext) -> Result<(Vec<AppSummar
         }
         out.push(app);
     }
-    // Operator resources are applications without any apply (version 0: not a flinkdeck
-    // definition). A stored app of the same name wins, unless it is that resource's own.
-    let resources = crate::service::ops::operator_app_handles(ops);
-    let views = join_all(resources.iter().map(|(_, _, lc)| lc.view())).await;
-    for ((name, handle, lc), view) in resources.into_iter().zip(views) {
-        if let Some(stored) = out.iter_mut().find(|a| a.name == name) {
-            let own = stored.cluster.len() < handle.name().len()
-                && handle.name().starts_with(&format!("{}/", stored.cluster));
-            if own {
-                stored.cluster = handle.name().to_string();
-                if let Ok(v) = &view {
-                    stored.job_id = v.job_id.clone().or(stored.job_id.take());
-                    stored.state = v.job_state.as_deref().map(crate::domain::JobState::parse);
-                }
-            }
-            continue;
-        }
-        let (job_id, state) = match view {
-            Ok(v) => (
-                v.job_id,
-                v.job_state.as_deref().map(crate::domain::JobState::parse),
-            ),
-            Err(e) => {
-                unreachable = true;
-                super::report_unreachable(handle.name(), &format!("{}: {e}", lc.resource()));
-                (None, None)
-            }
-        };
-        out.push(AppSummary {
-            name,
-            cluster: handle.name().to_string(),
-            kind: crate::domain::AppKind::Jar,
-            version: 0,
-            owner: None,
-            tags: Vec::new(),
-            job_id,
-            state,
-        });
-    }
+    // Operator resources are applications without any apply.
+    crate::service::ops::add_operator_apps(ops, &mut out).await;
     Ok((out, unreachable))
 }
 

@@ -19,7 +19,8 @@ use crate::domain::{WorkerReply, WorkerRequest};
 use crate::store::{Store, StoreHandle};
 
 use super::ops::{
-    reconcile_runs, restore_points, resume_journal, run_action, stored_app_summaries, OpsContext,
+    add_operator_apps, reconcile_runs, restore_points, resume_journal, run_action,
+    stored_app_summaries, OpsContext,
 };
 
 /// Every this many refreshes, the journal and open runs are settled against the clusters.
@@ -50,7 +51,8 @@ async fn run_apps_publisher(
             })
             .await;
         match loaded {
-            Ok((apps, job_apps)) => {
+            Ok((mut apps, mut job_apps)) => {
+                job_apps.extend(add_operator_apps(&ops, &mut apps).await);
                 if replies
                     .send(WorkerReply::AppsLoaded { apps, job_apps })
                     .await

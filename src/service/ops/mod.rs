@@ -20,7 +20,7 @@ mod resume;
 
 pub use actions::run_action;
 pub use audit::Actor;
-pub use operator::operator_app_handles;
+pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
 pub use resume::{reconcile_runs, resume_journal};

@@ -74,6 +74,50 @@ fn operator_apps(
         .collect()
 }
 
+/// Adds every operator resource to `apps` as an application (version 0: not a flinkdeck
+/// definition; kind Jar), with its job and state from the platform's cached view (no request to
+/// the API server). A stored app of the same name wins, unless it is that resource's own (applied
+/// with a `[kubernetes]` target): then it gets the resource's full cluster name, job and state.
+/// Returns which job belongs to which of these apps.
+pub async fn add_operator_apps(
+    ctx: &OpsContext,
+    apps: &mut Vec<crate::domain::AppSummary>,
+) -> Vec<(JobKey, String)> {
+    let resources = operator_apps(ctx);
+    let statuses =
+        futures_util::future::join_all(resources.iter().map(|(h, ..)| h.backend.platform_status()))
+            .await;
+    let mut job_apps = Vec::new();
+    for ((handle, _, _, name), status) in resources.into_iter().zip(statuses) {
+        let op = status.and_then(|s| s.operator).unwrap_or_default();
+        let state = op.job_state.as_deref().map(crate::domain::JobState::parse);
+        if let Some(id) = &op.job_id {
+            job_apps.push((JobKey::new(handle.name(), id.clone()), name.clone()));
+        }
+        if let Some(stored) = apps.iter_mut().find(|a| a.name == name) {
+            let own = stored.cluster.len() < handle.name().len()
+                && handle.name().starts_with(&format!("{}/", stored.cluster));
+            if own {
+                stored.cluster = handle.name().to_string();
+                stored.job_id = op.job_id.or(stored.job_id.take());
+                stored.state = state;
+            }
+            continue;
+        }
+        apps.push(crate::domain::AppSummary {
+            name,
+            cluster: handle.name().to_string(),
+            kind: crate::domain::AppKind::Jar,
+            version: 0,
+            owner: None,
+            tags: Vec::new(),
+            job_id: op.job_id,
+            state,
+        });
+    }
+    job_apps
+}
+
 /// The operator resources as applications: (resource name, cluster name, lifecycle).
 pub fn operator_app_handles(
     ctx: &OpsContext,
