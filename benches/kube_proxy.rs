@@ -94,9 +94,11 @@ fn main() {
         });
     };
     let full_round = || {
-        rt.block_on(futures_util::future::join_all(handles.iter().map(|h| {
-            poll_cluster(&h.rest, h.name(), PollOptions::default(), None)
-        })))
+        rt.block_on(futures_util::future::join_all(
+            handles
+                .iter()
+                .map(|h| poll_cluster(h, PollOptions::default(), None)),
+        ))
         .into_iter()
         .for_each(|p| {
             p.jobs.expect("poll through the proxy");

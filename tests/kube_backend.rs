@@ -625,3 +625,69 @@ fn missing_kubeconfig_and_unknown_context_are_config_errors() {
     let err = stderr(&out);
     assert!(err.contains("broken") && err.contains("YAML"), "{err}");
 }
+
+/// A FlinkSessionJob shares its session cluster's REST API with the session's other jobs: only
+/// the job its status names is listed under it, while the session cluster lists them all.
+#[test]
+fn a_session_job_lists_only_its_own_job() {
+    let job = demo_job(V2);
+    let other = submit_demo(
+        V2,
+        &ensure_cluster(V2),
+        "steady",
+        &unique("k8s-session-other"),
+    );
+    let fake = FakeKube::start_blocking();
+    fake.add_namespace("streaming");
+    fake.add_flink_deployment(
+        "streaming",
+        "sessions",
+        json!({"image": "apache/flink:2.3.0", "flinkVersion": "v2_3",
+               "taskManager": {"replicas": 1}}),
+        &ensure_cluster(V2),
+    );
+    fake.add_session_job(
+        "streaming",
+        "enrich",
+        "sessions",
+        json!({"deploymentName": "sessions",
+               "job": {"jarURI": "https://repo/enrich.jar", "state": "running"}}),
+    );
+    // The operator's status names the session job's Flink job.
+    let mut sj = fake
+        .get_object(
+            "flink.apache.org/v1beta1",
+            "FlinkSessionJob",
+            "streaming",
+            "enrich",
+        )
+        .expect("session job stored");
+    sj["status"]["jobStatus"]["jobId"] = json!(job);
+    sj["status"]["jobStatus"]["state"] = json!("RUNNING");
+    fake.put_object(sj);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = fake.write_kubeconfig(dir.path(), &[("fake", "streaming")]);
+    let config = k8s_config(dir.path(), &kc, None, &[]);
+    let ids = |cluster: &str| -> Vec<String> {
+        let out = cli(
+            &config,
+            dir.path(),
+            &["jobs", "--json", "--cluster", cluster],
+        );
+        assert_eq!(out.status.code(), Some(0), "jobs: {}", stderr(&out));
+        json_out(&out, "jobs --json")
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|j| j["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(ids("k8s/streaming/enrich"), vec![job.clone()]);
+    let session = ids("k8s/streaming/sessions");
+    assert!(
+        session.contains(&job) && session.contains(&other),
+        "{session:?}"
+    );
+    let _ = rt().block_on(common::client(&ensure_cluster(V2)).cancel_job(&other));
+}

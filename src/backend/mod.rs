@@ -76,6 +76,24 @@ impl ClusterHandle {
     }
 }
 
+/// Which listed jobs belong to a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobScope {
+    /// Every job its REST API lists.
+    All,
+    /// Only this job (none while the id is not known yet).
+    Only(Option<String>),
+}
+
+impl JobScope {
+    pub fn includes(&self, job_id: &str) -> bool {
+        match self {
+            JobScope::All => true,
+            JobScope::Only(id) => id.as_deref() == Some(job_id),
+        }
+    }
+}
+
 /// How a cluster's lifecycle actions (stop, savepoint, cancel, start) are carried out.
 #[derive(Clone)]
 pub enum Lifecycle {
@@ -166,6 +184,12 @@ pub trait ClusterBackend: Send + Sync {
     /// is not serving). `None` when the backend has no platform of its own (standalone).
     fn platform_status(&self) -> BoxFuture<'_, Option<PlatformStatus>> {
         Box::pin(async { None })
+    }
+
+    /// Which of the jobs that the cluster's REST API lists belong to it. A FlinkSessionJob shares
+    /// its session cluster's REST API with the session's other jobs: only its own job is its.
+    fn job_scope(&self) -> JobScope {
+        JobScope::All
     }
 
     /// How lifecycle actions are carried out on this cluster.

@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
     let polls = join_all(
         handles
             .iter()
-            .map(|h| poll_cluster(&h.rest, h.name(), PollOptions::default(), None)),
+            .map(|h| poll_cluster(h, PollOptions::default(), None)),
     )
     .await;
     let mut exit = if report_discovery_problems(ctx, cluster) {

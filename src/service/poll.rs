@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::backend::ClusterHandle;
 use crate::domain::{CheckpointEntry, CheckpointRef, JobState, JobSummary};
-use crate::flink::{FlinkClient, FlinkError};
+use crate::flink::FlinkError;
 
 /// How many per-job requests run at once against one cluster.
 const PER_JOB_CONCURRENCY: usize = 16;
@@ -61,13 +62,14 @@ pub struct ClusterPoll {
     pub flink_version: Option<String>,
 }
 
-/// Polls one cluster once.
+/// Polls one cluster once: the jobs that belong to it (see `ClusterBackend::job_scope`).
 pub async fn poll_cluster(
-    client: &FlinkClient,
-    cluster: &str,
+    handle: &ClusterHandle,
     opts: PollOptions,
     cache: Option<&mut TerminalCache>,
 ) -> ClusterPoll {
+    let (client, cluster) = (&handle.rest, handle.name());
+    let scope = handle.backend.job_scope();
     let (jobs, version) = if opts.version {
         let (jobs, info) = tokio::join!(client.jobs_overview(cluster), client.cluster_info());
         (jobs, info.ok().and_then(|i| i.flink_version))
@@ -83,7 +85,10 @@ pub async fn poll_cluster(
         flink_version: version,
     };
     let mut jobs = match jobs {
-        Ok(j) => j,
+        Ok(mut j) => {
+            j.retain(|job| scope.includes(&job.id));
+            j
+        }
         Err(e) => {
             poll.jobs = Err(e);
             return poll;

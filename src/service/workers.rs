@@ -232,7 +232,7 @@ async fn run_poller(
             ..PollOptions::default()
         };
         let (poll, platform) = tokio::join!(
-            poll_cluster(&handle.rest, &name, opts, Some(&mut cache)),
+            poll_cluster(&handle, opts, Some(&mut cache)),
             handle.backend.platform_status()
         );
         let now = now_ms();

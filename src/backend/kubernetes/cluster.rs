@@ -3,6 +3,8 @@
 //! server, and how its lifecycle actions are carried out.
 
 use std::collections::BTreeSet;
+
+use crate::backend::JobScope;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -264,6 +266,17 @@ impl ClusterBackend for KubeCluster {
 
     fn platform_status(&self) -> BoxFuture<'_, Option<PlatformStatus>> {
         Box::pin(async move { Some(platform_status(&self.state, &self.found)) })
+    }
+
+    fn job_scope(&self) -> JobScope {
+        match &self.found.location.flavor {
+            ClusterFlavor::SessionJob { .. } => JobScope::Only(
+                platform_status(&self.state, &self.found)
+                    .operator
+                    .and_then(|o| o.job_id),
+            ),
+            _ => JobScope::All,
+        }
     }
 
     fn lifecycle(&self) -> Lifecycle {
