@@ -461,6 +461,46 @@ fn savepoints_chosen_restores_refusals_and_an_interrupted_stop() {
         .contains("never reached"));
     assert_eq!(env.fd(&name)["spec"]["job"]["state"], "running");
 
+    // A real kill -9 while `stop --wait` waits for the operator, right after its PATCH went out:
+    // the next process settles it from the resource's status, savepoint recorded.
+    let patches_before = env.patches().len();
+    let mut child = std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .args(["stop", &name, "--wait"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn stop --wait");
+    wait_for("the stop's PATCH sent", Duration::from_secs(60), || {
+        env.patches()[patches_before..]
+            .iter()
+            .any(|p| p.starts_with("PATCH") && p.contains(&format!("/flinkdeployments/{name}")))
+            .then_some(())
+    });
+    child.kill().expect("kill -9");
+    let status = child.wait().expect("wait");
+    assert!(!status.success(), "killed: {status:?}");
+    let h = wait_for("the killed stop settled", Duration::from_secs(120), || {
+        let h = env.json(&["history", &name, "--json"]);
+        let op = h["operations"].as_array()?.first()?.clone();
+        (op["status"] == "succeeded" && op["kind"] == "operator_patch").then_some(h)
+    });
+    let sp4 = h["operations"][0]["result"]
+        .as_str()
+        .expect("path")
+        .to_string();
+    assert!(local(&sp4).join("_metadata").exists(), "{sp4}");
+    assert!(h["savepoints"]
+        .as_array()
+        .expect("sps")
+        .iter()
+        .any(|p| p["path"] == sp4.as_str()));
+    assert_eq!(env.fd(&name)["status"]["lifecycleState"], "SUSPENDED");
+    env.ok(&["start", &name, "--from", "latest", "--wait"]);
+
     // The audit trail has the refusals and the actions.
     let audit = env.json(&["audit", "--app", &name, "--json"]);
     let actions: Vec<(String, bool)> = audit
