@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell as TableCell, Paragraph};
@@ -22,7 +22,8 @@ use super::fmt::{clean, first_line, short_age, truncate, truncate_start};
 use super::jobs::ClusterView;
 use super::keymap::{Action, KeyContext};
 use super::ui::{
-    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, SELECTED_MARK,
+    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, ListLayout,
+    SELECTED_MARK,
 };
 
 /// What the app should do after a key in the clusters view.
@@ -135,7 +136,7 @@ impl ClustersScreen {
 
     /// Rows of the table at this screen size (for page up/down).
     pub fn page(screen: Rect) -> usize {
-        table_inner(&layout(screen)).height.saturating_sub(1) as usize
+        layout(screen).table_inner().height.saturating_sub(1) as usize
     }
 
     pub fn draw(&self, app: &App, frame: &mut Frame, area: Rect) {
@@ -163,9 +164,9 @@ impl ClustersScreen {
         }
     }
 
-    fn draw_table(&self, app: &App, frame: &mut Frame, l: &ClustersLayout) {
+    fn draw_table(&self, app: &App, frame: &mut Frame, l: &ListLayout) {
         let t = &app.theme;
-        let inner = table_inner(l);
+        let inner = l.table_inner();
         if l.bordered {
             let title = format!(" Clusters ({}) ", app.clusters.len());
             frame.render_widget(panel(app, title, true), l.table);
@@ -317,39 +318,8 @@ const COLUMNS: [(&str, u8); 10] = [
     ("PODS", 2),
 ];
 
-struct ClustersLayout {
-    header: Rect,
-    table: Rect,
-    bordered: bool,
-    detail: Rect,
-    footer: Rect,
-}
-
-fn layout(area: Rect) -> ClustersLayout {
-    let h = area.height;
-    let detail = if h >= 14 { 2 } else { u16::from(h >= 8) };
-    let [header, table, detail, footer] = Layout::vertical([
-        Constraint::Length(u16::from(h >= 8)),
-        Constraint::Min(0),
-        Constraint::Length(detail),
-        Constraint::Length(u16::from(h >= 4)),
-    ])
-    .areas(area);
-    ClustersLayout {
-        header,
-        table,
-        bordered: table.height >= 6 && table.width >= 30,
-        detail,
-        footer,
-    }
-}
-
-fn table_inner(l: &ClustersLayout) -> Rect {
-    if l.bordered {
-        l.table.inner(Margin::new(1, 1))
-    } else {
-        l.table
-    }
+fn layout(area: Rect) -> ListLayout {
+    ListLayout::new(area, 8)
 }
 
 /// `flinkdeck  Clusters  5 clusters · 3 LIVE · 1 UNREACHABLE · 1 discovery problem`.

@@ -1,7 +1,7 @@
 //! The audit trail view: who did what, from where, and how it ended (newest first), with the
 //! whole result of the selected entry below the table.
 
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
@@ -15,42 +15,12 @@ use super::super::audit::{AuditState, AUDIT_LIMIT};
 use super::super::fmt::{clean, first_line, truncate, wrap_words};
 use super::super::keymap::{Action, KeyContext};
 use super::{
-    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, SELECTED_MARK,
+    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, ListLayout,
+    SELECTED_MARK,
 };
 
-struct AuditLayout {
-    header: Rect,
-    table: Rect,
-    bordered: bool,
-    detail: Rect,
-    footer: Rect,
-}
-
-fn layout(area: Rect) -> AuditLayout {
-    let h = area.height;
-    let detail = if h >= 14 { 2 } else { u16::from(h >= 6) };
-    let [header, table, detail, footer] = Layout::vertical([
-        Constraint::Length(u16::from(h >= 8)),
-        Constraint::Min(0),
-        Constraint::Length(detail),
-        Constraint::Length(u16::from(h >= 4)),
-    ])
-    .areas(area);
-    AuditLayout {
-        header,
-        table,
-        bordered: table.height >= 6 && table.width >= 30,
-        detail,
-        footer,
-    }
-}
-
-fn table_inner(l: &AuditLayout) -> Rect {
-    if l.bordered {
-        l.table.inner(Margin::new(1, 1))
-    } else {
-        l.table
-    }
+fn layout(area: Rect) -> ListLayout {
+    ListLayout::new(area, 6)
 }
 
 /// How many entries fit at the current size (for page up/down).
@@ -59,7 +29,7 @@ pub(crate) fn audit_visible_rows(app: &App, screen: Rect) -> usize {
         .audit
         .as_ref()
         .map_or(0, |a| usize::from(a.load.error.is_some()));
-    (table_inner(&layout(screen)).height as usize).saturating_sub(1 + errors)
+    (layout(screen).table_inner().height as usize).saturating_sub(1 + errors)
 }
 
 /// The whole entry, for the popup Enter opens.
@@ -158,9 +128,9 @@ fn footer(app: &App, a: &AuditState) -> Line<'static> {
 
 const RESULT_COL: usize = 7;
 
-fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &AuditLayout) {
+fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &ListLayout) {
     let t = &app.theme;
-    let mut inner = table_inner(l);
+    let mut inner = l.table_inner();
     let entries = a.entries();
     if l.bordered {
         let title = match a.load.data {

@@ -250,6 +250,52 @@ pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str
     frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
 }
 
+/// The layout of a full-screen list (audit trail, clusters): a header line, the table (bordered
+/// when there is room), a detail area under it (two lines from a height of 14) and a footer line.
+pub(crate) struct ListLayout {
+    pub header: Rect,
+    pub table: Rect,
+    pub bordered: bool,
+    pub detail: Rect,
+    pub footer: Rect,
+}
+
+impl ListLayout {
+    /// `detail_from`: the smallest height at which a one-line detail area is shown.
+    pub fn new(area: Rect, detail_from: u16) -> ListLayout {
+        use ratatui::layout::{Constraint, Layout};
+        let h = area.height;
+        let detail = if h >= 14 {
+            2
+        } else {
+            u16::from(h >= detail_from)
+        };
+        let [header, table, detail, footer] = Layout::vertical([
+            Constraint::Length(u16::from(h >= 8)),
+            Constraint::Min(0),
+            Constraint::Length(detail),
+            Constraint::Length(u16::from(h >= 4)),
+        ])
+        .areas(area);
+        ListLayout {
+            header,
+            table,
+            bordered: table.height >= 6 && table.width >= 30,
+            detail,
+            footer,
+        }
+    }
+
+    /// The table's area inside its border, if it has one.
+    pub fn table_inner(&self) -> Rect {
+        if self.bordered {
+            self.table.inner(ratatui::layout::Margin::new(1, 1))
+        } else {
+            self.table
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
