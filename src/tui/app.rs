@@ -1018,15 +1018,7 @@ impl App {
             a => {
                 let cur = top.unwrap_or(bottom).min(bottom);
                 let page = height.max(1);
-                let new = match a {
-                    Action::Up => Some(cur.saturating_sub(1)),
-                    Action::Down => Some(cur + 1),
-                    Action::PageUp => Some(cur.saturating_sub(page)),
-                    Action::PageDown => Some(cur + page),
-                    Action::Top => Some(0),
-                    Action::Bottom => Some(usize::MAX),
-                    _ => None,
-                };
+                let new = a.move_target(cur, page, usize::MAX);
                 if let Some(new) = new {
                     if new >= bottom {
                         logs.scroll = None;

@@ -89,15 +89,7 @@ impl ClustersScreen {
         let cur = self.index(clusters);
         let page = page.max(1);
         let len = clusters.len();
-        let target = match action {
-            Action::Up => Some(cur.saturating_sub(1)),
-            Action::Down => Some(cur + 1),
-            Action::PageUp => Some(cur.saturating_sub(page)),
-            Action::PageDown => Some(cur + page),
-            Action::Top => Some(0),
-            Action::Bottom => Some(len.saturating_sub(1)),
-            _ => None,
-        };
+        let target = action.move_target(cur, page, len.saturating_sub(1));
         if let Some(i) = target {
             self.select(i, clusters);
             return Outcome::None;

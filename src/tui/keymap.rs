@@ -28,6 +28,20 @@ macro_rules! actions {
         }
 
         impl Action {
+    /// Where a movement key takes a selection at `cur` (`page` rows a page, `last` the bottom);
+    /// `None` for an action that is not a movement.
+    pub fn move_target(self, cur: usize, page: usize, last: usize) -> Option<usize> {
+        match self {
+            Action::Up => Some(cur.saturating_sub(1)),
+            Action::Down => Some(cur + 1),
+            Action::PageUp => Some(cur.saturating_sub(page)),
+            Action::PageDown => Some(cur + page),
+            Action::Top => Some(0),
+            Action::Bottom => Some(last),
+            _ => None,
+        }
+    }
+
             pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
 
             /// The name used in keymap files (`page_up`, `show_error`...).

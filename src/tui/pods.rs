@@ -119,15 +119,7 @@ impl PodsTab {
             return Outcome::None;
         }
         let cur = self.index(pods);
-        let target = match action {
-            Action::Up => Some(cur.saturating_sub(1)),
-            Action::Down => Some(cur + 1),
-            Action::PageUp => Some(cur.saturating_sub(page)),
-            Action::PageDown => Some(cur + page),
-            Action::Top => Some(0),
-            Action::Bottom => Some(usize::MAX),
-            _ => None,
-        };
+        let target = action.move_target(cur, page, usize::MAX);
         if let Some(i) = target {
             self.select(i, pods);
             return Outcome::None;
