@@ -273,9 +273,11 @@ fn invalid_cluster_name() {
 }
 
 #[test]
-fn no_clusters() {
-    let e = load_err("[ui]\ntheme = \"light\"\n", 1, 1, "clusters");
-    assert!(e.message.starts_with("no clusters configured"), "{e}");
+fn no_clusters_is_valid() {
+    let f = write_config("[ui]\ntheme = \"light\"\n");
+    let c = Config::load(&f.path).expect("a config without clusters is valid");
+    assert!(c.clusters.is_empty());
+    assert_eq!(c.ui.theme, "light");
 }
 
 #[test]

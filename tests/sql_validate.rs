@@ -938,3 +938,47 @@ fn editor_validation_uses_the_apps_dependency_jars() {
         "{scratch:#?}"
     );
 }
+
+/// A config that lists only `[[flink]]` homes (no cluster at all) is valid: commands that need no
+/// cluster work, and those that list clusters list none.
+#[test]
+fn a_config_without_clusters_serves_commands_that_need_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("[ui]\nrefresh = \"2s\"\n");
+    for v in VERSIONS {
+        text.push_str(&format!(
+            "\n[[flink]]\nversion = \"{v}\"\nhome = \"{}\"\n",
+            flink_home(v).display()
+        ));
+    }
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).expect("write config");
+    let env = Env {
+        dir,
+        config: config.clone(),
+    };
+    let file = env.script("bad.sql", "SELECT amout FROM (VALUES (1)) AS t(amount);\n");
+    let out = env.validate(&file, &["--flink", V2, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("amout"), "{}", stdout(&out));
+
+    let data = env.dir.path().join("data");
+    for (args, want) in [
+        (&["jobs", "--json"][..], "[]"),
+        (&["clusters", "--json"][..], "[]"),
+        (&["apps", "--json"][..], "[]"),
+        (&["audit", "--json"][..], "[]"),
+    ] {
+        let out = Command::new(bin())
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("FLINKDECK_CONFIG")
+            .output()
+            .expect("run flinkdeck");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), want, "{args:?}");
+    }
+}

@@ -92,6 +92,7 @@ fn opts() -> AppOptions {
         notice: None,
         readonly: false,
         start_in_editor: None,
+        no_clusters: None,
     }
 }
 
@@ -3862,6 +3863,28 @@ fn only_discovery_problems_say_so() {
         None,
     ));
     insta::assert_snapshot!("k8s_only_discovery_problem", render(&app, 80, 10));
+}
+
+/// A config without any cluster: the empty jobs table says how to add one.
+#[test]
+fn no_clusters_configured_says_where_to_add_one() {
+    let app = new_app(
+        &[],
+        Theme::plain(),
+        AppOptions {
+            no_clusters: Some(
+                "no clusters configured: add a [[clusters]] table to /home/u/.config/flinkdeck/config.toml"
+                    .into(),
+            ),
+            ..opts()
+        },
+    );
+    let s = render(&app, 120, 12);
+    assert!(
+        s.contains("no clusters configured: add a [[clusters]] table to /home/u/.config/flinkdeck/config.toml"),
+        "{s}"
+    );
+    assert!(!s.contains("waiting for the first poll"), "{s}");
 }
 
 #[test]

@@ -183,11 +183,19 @@ pub async fn run_tui_with(
         .as_ref()
         .and_then(|s| ctx.ops_with(s.clone(), readonly, true).ok());
     let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh, ops);
+    let no_clusters = ctx.config.clusters.is_empty().then(|| match &ctx.config.source {
+        ConfigSource::File(path) => format!(
+            "no clusters configured: add a [[clusters]] table to {} (see config/flinkdeck.example.toml)",
+            path.display()
+        ),
+        ConfigSource::DefaultLocal => "no clusters configured".to_string(),
+    });
     let opts = AppOptions {
         refresh: ctx.config.ui.refresh,
         notice,
         readonly,
         start_in_editor,
+        no_clusters,
     };
     let app = App::new(
         ctx.clusters.refs(),

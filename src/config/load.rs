@@ -94,19 +94,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => LogsConfig::default(),
     };
 
+    // No clusters is valid: commands that need none (`sql validate --flink`, `apps`, `history`,
+    // `audit`) work, and the console says how to add one.
     let raw_clusters = raw.clusters.unwrap_or_default();
-    if raw_clusters.is_empty() {
-        let span = doc
-            .lookup(&[Seg::key("clusters")])
-            .map(|(k, _)| k)
-            .unwrap_or(0..0);
-        return Err(doc.error_at(
-            span,
-            "clusters",
-            "no clusters configured; add at least one [[clusters]] table \
-             (see config/flinkdeck.example.toml)",
-        ));
-    }
 
     let mut clusters: Vec<ClusterConfig> = Vec::with_capacity(raw_clusters.len());
     let mut first_line: HashMap<String, usize> = HashMap::new();

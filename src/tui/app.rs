@@ -37,6 +37,9 @@ pub struct AppOptions {
     /// Open the SQL editor at start (`flinkdeck edit NAME`, the scratch buffer of
     /// `flinkdeck sql`); closing it shows the jobs view.
     pub start_in_editor: Option<EditorTarget>,
+    /// Shown in the empty jobs table when the config lists no cluster at all (with the path of
+    /// the file to add one to).
+    pub no_clusters: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -46,6 +49,7 @@ impl Default for AppOptions {
             notice: None,
             readonly: false,
             start_in_editor: None,
+            no_clusters: None,
         }
     }
 }

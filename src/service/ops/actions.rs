@@ -24,13 +24,20 @@ const END_WAIT: Duration = Duration::from_secs(120);
 pub(super) const POLL: Duration = Duration::from_millis(500);
 
 /// Test hook: `FLINKDECK_FAULT=exit-after-stop-request` ends the process right after the stop
-/// request went out (as a kill would), `exit-before-stop-request` right before it.
+/// request went out (as a kill would), `exit-before-stop-request` right before it. Compiled into
+/// debug builds only (the test suite's); a release build has no such hook.
+#[cfg(debug_assertions)]
 pub(super) fn fault(point: &str) {
     if std::env::var("FLINKDECK_FAULT").is_ok_and(|v| v == point) {
         eprintln!("flinkdeck: FLINKDECK_FAULT={point}: exiting now");
         std::process::exit(137);
     }
 }
+
+/// Release builds: no fault hook.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub(super) fn fault(_point: &str) {}
 
 fn failed(reason: impl Into<String>) -> ActionOutcome {
     ActionOutcome::Failed {

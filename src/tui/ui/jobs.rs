@@ -437,6 +437,13 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
         let no_cluster: String;
         let msg = if app.jobs.total(&app.clusters) > 0 {
             "no job matches filter"
+        } else if let Some(m) = app
+            .opts
+            .no_clusters
+            .as_deref()
+            .filter(|_| app.clusters.is_empty())
+        {
+            m
         } else if !app.clusters.is_empty() && app.clusters.iter().all(|c| c.problem) {
             no_cluster = match app.keymap.hint(KeyContext::Jobs, Action::ShowError) {
                 Some(k) => format!("no Flink cluster discovered: {k} shows why"),
