@@ -51,6 +51,7 @@ struct RawUi {
     theme: Option<Spanned<String>>,
     readonly: Option<bool>,
     keymap: Option<Spanned<String>>,
+    action_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +187,9 @@ impl Cx<'_, '_> {
         }
         if let Some(k) = raw.keymap {
             ui.keymap = Some(self.path(&k, "ui.keymap")?);
+        }
+        if let Some(t) = raw.action_timeout {
+            ui.action_timeout = self.duration(&t, "ui.action_timeout")?;
         }
         Ok(ui)
     }

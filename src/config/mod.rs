@@ -26,6 +26,9 @@ pub(crate) use load::is_name;
 
 /// Default `[ui] refresh`.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(2);
+/// How long a console action (start, stop, savepoint, cancel) may run before it is reported as
+/// timed out (its journal entry stays for settlement).
+pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Default per-cluster request `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The smallest `refresh` (and `timeout`) accepted.
@@ -81,6 +84,8 @@ pub struct UiConfig {
     pub readonly: bool,
     /// A user keymap file that overrides the built-in bindings.
     pub keymap: Option<PathBuf>,
+    /// How long a console action may run before the panel reports it timed out.
+    pub action_timeout: Duration,
 }
 
 impl Default for UiConfig {
@@ -90,6 +95,7 @@ impl Default for UiConfig {
             theme: "default".to_string(),
             readonly: false,
             keymap: None,
+            action_timeout: DEFAULT_ACTION_TIMEOUT,
         }
     }
 }

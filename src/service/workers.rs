@@ -336,7 +336,18 @@ async fn run_dispatcher(
                             let _ = progress_tx
                                 .try_send(WorkerReply::ActionProgress { request, message });
                         };
-                        run_action(ops, &action, &progress).await
+                        let limit = ops.config.ui.action_timeout;
+                        match tokio::time::timeout(limit, run_action(ops, &action, &progress)).await
+                        {
+                            Ok(outcome) => outcome,
+                            Err(_) => ActionOutcome::Failed {
+                                reason: format!(
+                                    "timed out after {} ([ui] action_timeout); whatever it sent \
+                                     is journaled and is settled by the next refreshes",
+                                    humantime::format_duration(limit)
+                                ),
+                            },
+                        }
                     }
                     None => ActionOutcome::Failed {
                         reason: "actions need the local database, which could not be opened".into(),

@@ -2,6 +2,7 @@
 //! hook), crossterm's event stream, a 1 s tick, worker replies; draws only when dirty and at most
 //! ~60 times a second.
 
+use std::collections::VecDeque;
 use std::io::{self, Stdout};
 use std::sync::Once;
 use std::time::Duration;
@@ -83,14 +84,33 @@ fn to_msg(event: Event) -> Option<Msg> {
     }
 }
 
-/// Applies effects; returns `true` when the app asked to quit.
-fn apply(effects: Vec<Effect>, requests: &Sender<WorkerRequest>) -> bool {
+/// Requests the user confirmed or that save work: never dropped when the channel is full.
+fn must_deliver(req: &WorkerRequest) -> bool {
+    matches!(
+        req,
+        WorkerRequest::RunAction { .. } | WorkerRequest::SaveAppVersion { .. }
+    )
+}
+
+/// Applies effects; returns `true` when the app asked to quit. A request that must be delivered
+/// and finds the channel full waits in `pending` (sent, in order, as soon as there is room).
+fn apply(
+    effects: Vec<Effect>,
+    requests: &Sender<WorkerRequest>,
+    pending: &mut VecDeque<WorkerRequest>,
+) -> bool {
     let mut quit = false;
     for fx in effects {
         match fx {
             Effect::Quit => quit = true,
+            Effect::Worker(req) if must_deliver(&req) && !pending.is_empty() => {
+                pending.push_back(req);
+            }
             Effect::Worker(req) => match requests.try_send(req) {
                 Ok(()) => {}
+                Err(TrySendError::Full(req)) if must_deliver(&req) => {
+                    pending.push_back(req);
+                }
                 // Full: drop it and stay responsive (RefreshAll is idempotent; detail loads are
                 // re-sent when found lost).
                 Err(TrySendError::Full(req)) => {
@@ -117,8 +137,17 @@ pub async fn run(
         Terminal::new(CrosstermBackend::new(io::stdout())).context("opening the terminal")?;
     terminal.clear()?;
     let size = terminal.size()?;
-    let mut quit = apply(app.update(Msg::Resize(size.width, size.height)), &requests);
-    quit |= apply(app.update(Msg::Tick { now_ms: now_ms() }), &requests);
+    let mut pending: VecDeque<WorkerRequest> = VecDeque::new();
+    let mut quit = apply(
+        app.update(Msg::Resize(size.width, size.height)),
+        &requests,
+        &mut pending,
+    );
+    quit |= apply(
+        app.update(Msg::Tick { now_ms: now_ms() }),
+        &requests,
+        &mut pending,
+    );
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
@@ -153,12 +182,18 @@ pub async fn run(
                     None
                 }
             },
+            permit = requests.reserve(), if !pending.is_empty() => {
+                if let (Ok(permit), Some(req)) = (permit, pending.pop_front()) {
+                    permit.send(req);
+                }
+                None
+            }
             _ = tick.tick() => Some(Msg::Tick { now_ms: now_ms() }),
             _ = tokio::time::sleep_until(frame_deadline.unwrap_or_else(Instant::now)),
                 if frame_deadline.is_some() => None,
         };
         if let Some(msg) = msg {
-            quit |= apply(app.update(msg), &requests);
+            quit |= apply(app.update(msg), &requests, &mut pending);
         }
         // Drain what the workers already sent before drawing.
         for _ in 0..MAX_DRAIN {
@@ -166,7 +201,7 @@ pub async fn run(
                 break;
             }
             match replies.try_recv() {
-                Ok(r) => quit |= apply(app.update(Msg::Worker(r)), &requests),
+                Ok(r) => quit |= apply(app.update(Msg::Worker(r)), &requests, &mut pending),
                 Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
                 Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
                     replies_open = false;
@@ -176,4 +211,45 @@ pub async fn run(
     }
     terminal.show_cursor().ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ActionRequest, ActionTarget, JobKey};
+
+    fn action(request: u64) -> WorkerRequest {
+        WorkerRequest::RunAction {
+            action: ActionRequest::Cancel {
+                target: ActionTarget::Job(JobKey::new("c", "j")),
+            },
+            request,
+        }
+    }
+
+    /// A full channel drops an idempotent refresh but keeps confirmed actions, in order, until
+    /// there is room.
+    #[test]
+    fn confirmed_actions_wait_instead_of_being_dropped() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let mut pending = VecDeque::new();
+        let quit = apply(
+            vec![
+                Effect::Worker(WorkerRequest::RefreshAll),
+                Effect::Worker(WorkerRequest::RefreshAll),
+                Effect::Worker(action(1)),
+                Effect::Worker(action(2)),
+            ],
+            &tx,
+            &mut pending,
+        );
+        assert!(!quit);
+        assert_eq!(pending, VecDeque::from([action(1), action(2)]));
+        assert_eq!(rx.try_recv().ok(), Some(WorkerRequest::RefreshAll));
+        assert!(rx.try_recv().is_err(), "the second refresh was dropped");
+        // A later action queues behind the waiting ones even when there is room now.
+        apply(vec![Effect::Worker(action(3))], &tx, &mut pending);
+        assert_eq!(pending.len(), 3);
+        assert!(rx.try_recv().is_err());
+    }
 }
