@@ -90,7 +90,7 @@ fn unknown_ui_key() {
         err("[ui]\nrefresh = \"2s\"\n\ncolour = 1\n[[clusters]]\nname=\"a\"\nurl=\"http://h\"\n");
     assert_eq!(
         e.to_string(),
-        "/etc/fd.toml:4:1: ui.colour: unknown key `colour`; expected one of refresh, theme, readonly, keymap"
+        "/etc/fd.toml:4:1: ui.colour: unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout"
     );
 }
 
@@ -166,7 +166,7 @@ fn no_clusters_is_valid() {
     let c = parse("").expect("an empty config is valid");
     assert!(c.clusters.is_empty());
     let c =
-        parse("[ui]\nreadonly = true\nclusters = []\n").expect("an empty cluster list is valid");
+        parse("clusters = []\n[ui]\nreadonly = true\n").expect("an empty cluster list is valid");
     assert!(c.clusters.is_empty() && c.ui.readonly);
 }
 
