@@ -10,7 +10,7 @@ pub mod app_spec;
 mod diag;
 mod error;
 mod load;
-mod secret;
+pub mod secret;
 mod vars;
 
 use std::collections::BTreeMap;
@@ -238,9 +238,14 @@ impl ClusterConfig {
                     SecretSource::Env(_) => "password_env",
                     SecretSource::File(_) => "password_file",
                 };
+                let password = password.resolve_for(&key(field))?;
+                // A server that reflects the Authorization header shows the encoded pair.
+                secret::register(&secret::base64(
+                    format!("{username}:{}", password.expose()).as_bytes(),
+                ));
                 Ok(ResolvedAuth::Basic {
                     username: username.clone(),
-                    password: password.resolve_for(&key(field))?,
+                    password,
                 })
             }
         }
