@@ -49,7 +49,8 @@ impl Context {
             .as_ref()
             .ok_or("no data directory: pass --data-dir")?;
         let path = dir.join("flinkdeck.db");
-        let store = Store::open(&path).map_err(|e| e.to_string())?;
+        let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+        store.set_policy((&self.config.store).into());
         Ok(StoreHandle::spawn(store))
     }
 

@@ -43,6 +43,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// `[logs]`: the archive of Kubernetes pod logs.
     pub logs: LogsConfig,
+    /// `[store]`: what the local SQLite store keeps, and for how long.
+    pub store: StoreConfig,
     pub clusters: Vec<ClusterConfig>,
     /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
     pub flink: Vec<FlinkHome>,
@@ -122,6 +124,46 @@ impl Default for LogsConfig {
             archive_bytes: DEFAULT_ARCHIVE_BYTES,
             archive_total: DEFAULT_ARCHIVE_TOTAL,
             archive_interval: DEFAULT_ARCHIVE_INTERVAL,
+        }
+    }
+}
+
+/// `[store]`: retention of the local store. An age of `"0"` keeps forever. Never pruned,
+/// whatever the ages: a run's restore point and final savepoint, the savepoints of an app's jobs,
+/// the jobs of runs, unsettled journal entries and the journal of apps that are not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Completed checkpoints (and, separately, savepoints) kept per job. Default 100.
+    pub checkpoints_per_job: usize,
+    /// Checkpoint history older than this is deleted. Default 30 days.
+    pub checkpoint_max_age: Duration,
+    /// Cluster health events older than this are deleted (the latest per cluster stays).
+    /// Default 30 days.
+    pub health_max_age: Duration,
+    /// Jobs no longer listed by their cluster for this long are forgotten. Default 30 days.
+    pub gone_jobs_max_age: Duration,
+    /// Settled journal entries (of deleted apps, or of none) older than this are deleted.
+    /// Default 90 days.
+    pub journal_max_age: Duration,
+    /// How often retention runs (also once at start). Default 1 hour.
+    pub retention_interval: Duration,
+    /// Most rows one retention run deletes per rule (the rest waits for the next run).
+    /// Default 10000.
+    pub retention_batch: usize,
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            checkpoints_per_job: 100,
+            checkpoint_max_age: 30 * DAY,
+            health_max_age: 30 * DAY,
+            gone_jobs_max_age: 30 * DAY,
+            journal_max_age: 90 * DAY,
+            retention_interval: Duration::from_secs(3600),
+            retention_batch: 10_000,
         }
     }
 }
@@ -336,6 +378,7 @@ impl Config {
         Config {
             ui: UiConfig::default(),
             logs: LogsConfig::default(),
+            store: StoreConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
             flink: Vec::new(),
             vars: BTreeMap::new(),

@@ -62,6 +62,20 @@ impl Default for RetentionPolicy {
     }
 }
 
+impl From<&crate::config::StoreConfig> for RetentionPolicy {
+    fn from(c: &crate::config::StoreConfig) -> Self {
+        RetentionPolicy {
+            checkpoints_per_job: c.checkpoints_per_job.max(1),
+            checkpoint_max_age: c.checkpoint_max_age,
+            health_max_age: c.health_max_age,
+            gone_jobs_max_age: c.gone_jobs_max_age,
+            journal_max_age: c.journal_max_age,
+            interval: c.retention_interval,
+            max_rows_per_run: c.retention_batch.max(1),
+        }
+    }
+}
+
 /// What one retention run deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RetentionReport {
