@@ -192,6 +192,25 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// A writer that masks known secrets in what goes through it (the log file). Each `write` is
+/// masked on its own: tracing writes one whole event per call.
+pub struct MaskingWriter<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        match mask(&text) {
+            Cow::Borrowed(_) => self.0.write_all(buf)?,
+            Cow::Owned(masked) => self.0.write_all(masked.as_bytes())?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Whether `text` contains a registered secret (tests and assertions).
 pub fn contains_secret(text: &str) -> bool {
     matches!(mask(text), Cow::Owned(_))
@@ -214,6 +233,19 @@ mod tests {
         let mut s = String::from("Bearer tok-registry-abcdef");
         mask_in_place(&mut s);
         assert_eq!(s, "Bearer ***");
+    }
+
+    #[test]
+    fn masking_writer_masks_whole_writes() {
+        use std::io::Write;
+        register("writer-secret-5150");
+        let mut w = MaskingWriter(Vec::new());
+        w.write_all(b"event token=writer-secret-5150 done\n")
+            .expect("write");
+        assert_eq!(
+            String::from_utf8(w.0).expect("utf8"),
+            "event token=*** done\n"
+        );
     }
 
     #[test]
