@@ -74,7 +74,8 @@ impl StoreHandle {
     /// Moves the store onto a thread named `flinkdeck-store`.
     ///
     /// The thread also writes the poll rounds queued by [`record_round`](Self::record_round)
-    /// and applies the store's retention policy at start and every `policy().interval`.
+    /// and applies the store's retention policy at start (once no call is waiting) and every
+    /// `policy().interval`.
     pub fn spawn(store: Store) -> StoreHandle {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
         let rounds = Arc::new(Mutex::new(Rounds::default()));
@@ -83,15 +84,10 @@ impl StoreHandle {
             .name("flinkdeck-store".into())
             .spawn(move || {
                 let mut store = store;
+                // Retention runs when it is due and nothing is queued: calls waiting (a CLI's
+                // first read) go first.
                 let mut next_retention = Instant::now();
                 loop {
-                    if Instant::now() >= next_retention {
-                        retain(&mut store);
-                        let every = store.policy().interval.max(Duration::from_secs(1));
-                        next_retention = Instant::now()
-                            .checked_add(every)
-                            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
-                    }
                     let wait = next_retention.saturating_duration_since(Instant::now());
                     match rx.recv_timeout(wait) {
                         Ok(job) => {
@@ -101,7 +97,13 @@ impl StoreHandle {
                                 tracing::error!(store = %store.path(), "a store call panicked");
                             }
                         }
-                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Timeout) => {
+                            retain(&mut store);
+                            let every = store.policy().interval.max(Duration::from_secs(1));
+                            next_retention = Instant::now()
+                                .checked_add(every)
+                                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+                        }
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                     write_rounds(&mut store, &pending);

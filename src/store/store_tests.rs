@@ -521,3 +521,34 @@ fn stored_messages_are_masked() {
         Some("500: Authorization: Bearer ***")
     );
 }
+
+#[tokio::test]
+async fn the_store_thread_runs_retention_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    {
+        let mut s = Store::open(&db).expect("open");
+        s.record_health("c1", &health(HealthStatus::Live, 1))
+            .expect("1");
+        s.record_health("c1", &health(HealthStatus::Unreachable, 2))
+            .expect("2");
+    }
+    let mut s = Store::open(&db).expect("reopen");
+    s.set_policy(policy());
+    let handle = StoreHandle::spawn(s);
+    let start = std::time::Instant::now();
+    loop {
+        let n = handle
+            .call(|s| s.health_events("c1", 10).map(|e| e.len()))
+            .await
+            .expect("read");
+        if n == 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "retention never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
