@@ -75,6 +75,8 @@ fn example_config_parses() {
     assert_eq!(c.ui.theme, "default");
     assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
     assert_eq!(c.logs, flinkdeck::config::LogsConfig::default());
+    // [store] shows the defaults.
+    assert_eq!(c.store, flinkdeck::config::StoreConfig::default());
 }
 
 #[test]
@@ -104,6 +106,13 @@ fn example_config_mentions_every_key() {
         "archive_bytes",
         "archive_total",
         "archive_interval",
+        "checkpoints_per_job",
+        "checkpoint_max_age",
+        "health_max_age",
+        "gone_jobs_max_age",
+        "journal_max_age",
+        "retention_interval",
+        "retention_batch",
     ] {
         assert!(
             text.contains(&format!("{key} = ")),

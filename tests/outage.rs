@@ -119,10 +119,22 @@ fn stopped_cluster_goes_unreachable_other_stays_live_and_it_recovers() {
         |l| status(l, "victim") == Some(HealthStatus::Live),
     );
 
-    // The store saw LIVE -> (STALE) -> UNREACHABLE -> LIVE for the victim.
+    // The store saw LIVE -> (STALE) -> UNREACHABLE -> LIVE for the victim. It is written after
+    // the poll reaches the screen, so the last change may land a moment after the reply.
     let store = Store::open(&db).expect("reopen store");
-    let events = store.health_events("victim", 50).expect("events");
-    let statuses: Vec<HealthStatus> = events.iter().map(|e| e.1).collect();
+    let start = Instant::now();
+    let statuses: Vec<HealthStatus> = loop {
+        let events = store.health_events("victim", 50).expect("events");
+        let statuses: Vec<HealthStatus> = events.iter().map(|e| e.1).collect();
+        let lives = statuses
+            .iter()
+            .filter(|s| **s == HealthStatus::Live)
+            .count();
+        if lives >= 2 || start.elapsed() > Duration::from_secs(10) {
+            break statuses;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(
         statuses.contains(&HealthStatus::Unreachable),
         "{statuses:?}"

@@ -24,6 +24,7 @@ impl Context {
     /// `local`), builds a client per cluster and sets up the tracing log in the data dir.
     pub fn load(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Context, ConfigError> {
         let config = Config::load_or_default(config)?;
+        config.register_secrets();
         let data_dir = data_dir
             .map(Path::to_path_buf)
             .or_else(crate::config::default_data_dir);
@@ -49,7 +50,8 @@ impl Context {
             .as_ref()
             .ok_or("no data directory: pass --data-dir")?;
         let path = dir.join("flinkdeck.db");
-        let store = Store::open(&path).map_err(|e| e.to_string())?;
+        let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+        store.set_policy((&self.config.store).into());
         Ok(StoreHandle::spawn(store))
     }
 
@@ -119,8 +121,37 @@ fn init_tracing(dir: &Path) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(Mutex::new(file))
+        // Every log line goes through the secret mask.
+        .with_writer(MaskedLog(Mutex::new(file)))
         .try_init();
+}
+
+/// The log file behind the secret mask.
+struct MaskedLog(Mutex<std::fs::File>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedLog {
+    type Writer = crate::config::secret::MaskingWriter<LockedLog<'a>>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        let guard = match self.0.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        crate::config::secret::MaskingWriter(LockedLog(guard))
+    }
+}
+
+/// The log file, locked for one event.
+struct LockedLog<'a>(std::sync::MutexGuard<'a, std::fs::File>);
+
+impl std::io::Write for LockedLog<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The tokio runtime: two workers for the TUI, a current-thread one for quick CLI commands.

@@ -12,7 +12,8 @@ use toml::Spanned;
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
     AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
-    KubernetesConfig, LogsConfig, SecretSource, UiConfig, DEFAULT_TIMEOUT, MIN_INTERVAL,
+    KubernetesConfig, LogsConfig, SecretSource, StoreConfig, UiConfig, DEFAULT_TIMEOUT,
+    MIN_INTERVAL,
 };
 
 #[derive(Debug, Deserialize)]
@@ -20,6 +21,7 @@ use super::{
 struct RawConfig {
     ui: Option<RawUi>,
     logs: Option<RawLogs>,
+    store: Option<RawStore>,
     clusters: Option<Vec<RawCluster>>,
     flink: Option<Vec<RawFlink>>,
     /// `[vars]` and `[secret_vars]` are read from the document (see [`super::vars`]).
@@ -42,6 +44,18 @@ struct RawLogs {
     archive_bytes: Option<Spanned<String>>,
     archive_total: Option<Spanned<String>>,
     archive_interval: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    checkpoints_per_job: Option<Spanned<i64>>,
+    checkpoint_max_age: Option<Spanned<String>>,
+    health_max_age: Option<Spanned<String>>,
+    gone_jobs_max_age: Option<Spanned<String>>,
+    journal_max_age: Option<Spanned<String>>,
+    retention_interval: Option<Spanned<String>>,
+    retention_batch: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +109,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => LogsConfig::default(),
     };
 
+    let store = match raw.store {
+        Some(st) => cx.store(st)?,
+        None => StoreConfig::default(),
+    };
+
     // No clusters is valid: commands that need none (`sql validate --flink`, `apps`, `history`,
     // `audit`) work, and the console says how to add one.
     let raw_clusters = raw.clusters.unwrap_or_default();
@@ -145,6 +164,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         ui,
         logs,
+        store,
         clusters,
         flink,
         vars,
@@ -225,6 +245,54 @@ impl Cx<'_, '_> {
             logs.archive_interval = self.duration(i, "logs.archive_interval")?;
         }
         Ok(logs)
+    }
+
+    fn store(&self, raw: RawStore) -> Result<StoreConfig, ConfigError> {
+        let mut st = StoreConfig::default();
+        let count = |v: &Spanned<i64>, key: &str| {
+            usize::try_from(*v.get_ref())
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| self.err(v.span(), key, "must be a whole number of at least 1"))
+        };
+        let age = |v: &Spanned<String>, key: &str| {
+            let text = v.get_ref().trim();
+            if text == "0" {
+                return Ok(Duration::ZERO);
+            }
+            humantime::parse_duration(text).map_err(|e| {
+                self.err(
+                    v.span(),
+                    key,
+                    format!(
+                        "invalid age {text:?}: {e} (examples: \"30d\", \"12h\"; \"0\" keeps \
+                         forever)"
+                    ),
+                )
+            })
+        };
+        if let Some(v) = &raw.checkpoints_per_job {
+            st.checkpoints_per_job = count(v, "store.checkpoints_per_job")?;
+        }
+        if let Some(v) = &raw.checkpoint_max_age {
+            st.checkpoint_max_age = age(v, "store.checkpoint_max_age")?;
+        }
+        if let Some(v) = &raw.health_max_age {
+            st.health_max_age = age(v, "store.health_max_age")?;
+        }
+        if let Some(v) = &raw.gone_jobs_max_age {
+            st.gone_jobs_max_age = age(v, "store.gone_jobs_max_age")?;
+        }
+        if let Some(v) = &raw.journal_max_age {
+            st.journal_max_age = age(v, "store.journal_max_age")?;
+        }
+        if let Some(v) = &raw.retention_interval {
+            st.retention_interval = self.duration(v, "store.retention_interval")?;
+        }
+        if let Some(v) = &raw.retention_batch {
+            st.retention_batch = count(v, "store.retention_batch")?;
+        }
+        Ok(st)
     }
 
     fn cluster(&self, i: usize, raw: RawCluster) -> Result<ClusterConfig, ConfigError> {

@@ -10,7 +10,7 @@ pub mod app_spec;
 mod diag;
 mod error;
 mod load;
-mod secret;
+pub mod secret;
 mod vars;
 
 use std::collections::BTreeMap;
@@ -46,6 +46,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// `[logs]`: the archive of Kubernetes pod logs.
     pub logs: LogsConfig,
+    /// `[store]`: what the local SQLite store keeps, and for how long.
+    pub store: StoreConfig,
     pub clusters: Vec<ClusterConfig>,
     /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
     pub flink: Vec<FlinkHome>,
@@ -128,6 +130,46 @@ impl Default for LogsConfig {
             archive_bytes: DEFAULT_ARCHIVE_BYTES,
             archive_total: DEFAULT_ARCHIVE_TOTAL,
             archive_interval: DEFAULT_ARCHIVE_INTERVAL,
+        }
+    }
+}
+
+/// `[store]`: retention of the local store. An age of `"0"` keeps forever. Never pruned,
+/// whatever the ages: a run's restore point and final savepoint, the savepoints of an app's jobs,
+/// the jobs of runs, unsettled journal entries and the journal of apps that are not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Completed checkpoints (and, separately, savepoints) kept per job. Default 100.
+    pub checkpoints_per_job: usize,
+    /// Checkpoint history older than this is deleted. Default 30 days.
+    pub checkpoint_max_age: Duration,
+    /// Cluster health events older than this are deleted (the latest per cluster stays).
+    /// Default 30 days.
+    pub health_max_age: Duration,
+    /// Jobs no longer listed by their cluster for this long are forgotten. Default 30 days.
+    pub gone_jobs_max_age: Duration,
+    /// Settled journal entries (of deleted apps, or of none) older than this are deleted.
+    /// Default 90 days.
+    pub journal_max_age: Duration,
+    /// How often retention runs (also once at start). Default 1 hour.
+    pub retention_interval: Duration,
+    /// Most rows one retention run deletes per rule (the rest waits for the next run).
+    /// Default 10000.
+    pub retention_batch: usize,
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            checkpoints_per_job: 100,
+            checkpoint_max_age: 30 * DAY,
+            health_max_age: 30 * DAY,
+            gone_jobs_max_age: 30 * DAY,
+            journal_max_age: 90 * DAY,
+            retention_interval: Duration::from_secs(3600),
+            retention_batch: 10_000,
         }
     }
 }
@@ -244,9 +286,14 @@ impl ClusterConfig {
                     SecretSource::Env(_) => "password_env",
                     SecretSource::File(_) => "password_file",
                 };
+                let password = password.resolve_for(&key(field))?;
+                // A server that reflects the Authorization header shows the encoded pair.
+                secret::register(&secret::base64(
+                    format!("{username}:{}", password.expose()).as_bytes(),
+                ));
                 Ok(ResolvedAuth::Basic {
                     username: username.clone(),
-                    password: password.resolve_for(&key(field))?,
+                    password,
                 })
             }
         }
@@ -337,6 +384,7 @@ impl Config {
         Config {
             ui: UiConfig::default(),
             logs: LogsConfig::default(),
+            store: StoreConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
             flink: Vec::new(),
             vars: BTreeMap::new(),

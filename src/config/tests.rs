@@ -390,3 +390,40 @@ fn logs_archive_sizes() {
     let e = err("[logs]\narchive = \"1MiB\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n");
     assert!(e.message.contains("archive"), "{e}");
 }
+
+#[test]
+fn store_section_sets_retention_and_rejects_bad_values() {
+    let base = "[[clusters]]\nname = \"a\"\nurl = \"http://a:8081\"\n";
+    let c = Config::from_str_named(
+        &format!(
+            "[store]\ncheckpoints_per_job = 7\ncheckpoint_max_age = \"2d\"\n\
+             health_max_age = \"0\"\ngone_jobs_max_age = \"12h\"\njournal_max_age = \"365d\"\n\
+             retention_interval = \"10m\"\nretention_batch = 50\n{base}"
+        ),
+        Path::new("/etc/fd.toml"),
+    )
+    .expect("valid");
+    let day = Duration::from_secs(86_400);
+    assert_eq!(
+        c.store,
+        StoreConfig {
+            checkpoints_per_job: 7,
+            checkpoint_max_age: 2 * day,
+            health_max_age: Duration::ZERO,
+            gone_jobs_max_age: Duration::from_secs(12 * 3600),
+            journal_max_age: 365 * day,
+            retention_interval: Duration::from_secs(600),
+            retention_batch: 50,
+        }
+    );
+    for (bad, key) in [
+        ("checkpoints_per_job = 0", "store.checkpoints_per_job"),
+        ("checkpoint_max_age = \"soon\"", "store.checkpoint_max_age"),
+        ("retention_interval = \"0\"", "store.retention_interval"),
+        ("keep = 1", "keep"),
+    ] {
+        let e = Config::from_str_named(&format!("[store]\n{bad}\n{base}"), Path::new("/x.toml"))
+            .expect_err(bad);
+        assert!(e.to_string().contains(key), "{bad}: {e}");
+    }
+}

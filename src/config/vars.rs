@@ -282,6 +282,19 @@ impl Config {
         self.resolve_vars_where(app, |name| script.contains(&format!("${{{name}}}")))
     }
 
+    /// Reads every secret of the config once, best effort (an unset variable or a missing file
+    /// is skipped here and reported where the secret is used), so that [`super::secret::mask`]
+    /// knows them all from the start: a `[secret_vars]` value in a job's exception or a token
+    /// echoed by a proxy is masked even in a process that never uses that secret itself.
+    pub fn register_secrets(&self) {
+        for source in self.secret_vars.values() {
+            let _ = source.resolve();
+        }
+        for c in &self.clusters {
+            let _ = c.resolve_auth();
+        }
+    }
+
     fn resolve_vars_where(
         &self,
         app: Option<&AppSpec>,

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use crate::config::secret::mask;
 use crate::domain::FailureClass;
 
 /// A failed request to a Flink REST endpoint.
@@ -37,21 +38,24 @@ impl FlinkError {
         reason: &str,
         detail: String,
     ) -> Self {
-        let reason = one_line(reason, 300);
+        // Masked before it is cut to one line, so no part of a secret survives the cut. A body
+        // that echoes the Authorization header (some gateways do) shows `***`.
+        let reason = one_line(&mask(reason), 300);
+        let url = mask(url);
         FlinkError {
             class,
             url: url.to_string(),
             message: format!("{method} {url}: {reason}"),
-            detail,
+            detail: mask(&detail).into_owned(),
         }
     }
 
     /// A failure that happened before any request was sent (bad input, unreadable file...).
     pub(crate) fn local(url: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+        let message = mask(&message.into()).into_owned();
         FlinkError {
             class: FailureClass::Other,
-            url: url.to_string(),
+            url: mask(url).into_owned(),
             detail: message.clone(),
             message: one_line(&message, 300),
         }

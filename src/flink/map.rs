@@ -1,5 +1,6 @@
 //! Wire types → domain types, in one place.
 
+use crate::config::secret::{mask, mask_in_place};
 use crate::domain::{
     CheckpointCounts, CheckpointEntry, CheckpointKind, CheckpointStats, CheckpointStatus,
     ExceptionEntry, JobDetail, JobExceptions, JobState, JobSummary, LogFileRef, LogName, LogSource,
@@ -172,7 +173,10 @@ pub(crate) fn checkpoint_entry(e: wire::CheckpointEntry) -> Option<CheckpointEnt
         external_path: e
             .external_path
             .filter(|p| !p.is_empty() && p != "<checkpoint-not-externally-addressable>"),
-        failure_message: e.failure_message.filter(|m| !m.is_empty()),
+        failure_message: e
+            .failure_message
+            .filter(|m| !m.is_empty())
+            .map(|m| mask(&m).into_owned()),
         num_subtasks: e.num_subtasks,
         num_acknowledged: e.num_acknowledged_subtasks,
     })
@@ -299,11 +303,29 @@ pub(crate) fn exceptions(x: wire::Exceptions) -> JobExceptions {
         ),
         None => history.first().cloned(),
     };
+    // Exception texts are the job's own words: a connector that prints its configuration (a
+    // password from [secret_vars]) must not carry it to the screen, the output or the store.
     JobExceptions {
-        root,
-        history,
+        root: root.map(mask_exception),
+        history: history.into_iter().map(mask_exception).collect(),
         truncated: hist_truncated || x.truncated.unwrap_or(false),
     }
+}
+
+/// An exception entry with every known secret masked.
+fn mask_exception(mut e: ExceptionEntry) -> ExceptionEntry {
+    mask_in_place(&mut e.name);
+    mask_in_place(&mut e.stacktrace);
+    for text in [&mut e.task, &mut e.location, &mut e.taskmanager_id]
+        .into_iter()
+        .flatten()
+    {
+        mask_in_place(text);
+    }
+    for (_, v) in &mut e.failure_labels {
+        mask_in_place(v);
+    }
+    e
 }
 
 pub(crate) fn log_files(source: &LogSource, list: wire::LogList) -> Vec<LogFileRef> {

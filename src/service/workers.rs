@@ -16,7 +16,7 @@ use crate::domain::health_rules::HealthTracker;
 use crate::domain::time::now_ms;
 use crate::domain::ActionOutcome;
 use crate::domain::{WorkerReply, WorkerRequest};
-use crate::store::{Store, StoreHandle};
+use crate::store::{PollRound, Store, StoreHandle};
 
 use super::ops::{
     add_operator_apps, reconcile_runs, restore_points, resume_journal, run_action,
@@ -255,25 +255,19 @@ async fn run_poller(
             debug!(cluster = %name, status = %health.status, reason = ?health.reason, "cluster health");
             last_status = Some(health.status);
         }
-        if let Some(store) = &store {
-            let (cluster, h, js, cps) =
-                (name.clone(), health.clone(), jobs.clone(), poll.checkpoints);
-            let res = store
-                .call(move |s: &mut Store| {
-                    s.record_health(&cluster, &h)?;
-                    if let Some(js) = &js {
-                        s.record_jobs(&cluster, js, now)?;
-                    }
-                    for c in &cps {
-                        s.record_checkpoints(&cluster, &c.job_id, &c.job_name, &c.entries)?;
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = res {
-                warn!(cluster = %name, error = %e, "cannot record poll in the store");
-            }
-        }
+        // The poll goes to the screen first; the store writes it later on its own thread,
+        // without holding up this poller (a newer round replaces an unwritten older one).
+        let round = store.as_ref().map(|_| PollRound {
+            cluster: name.clone(),
+            seen_at_ms: now,
+            health: vec![health.clone()],
+            jobs: jobs.clone(),
+            checkpoints: poll
+                .checkpoints
+                .into_iter()
+                .map(|c| (c.job_id, c.job_name, c.entries))
+                .collect(),
+        });
         let reply = WorkerReply::ClusterPolled {
             cluster: name.clone(),
             generation,
@@ -283,6 +277,9 @@ async fn run_poller(
         };
         if replies.send(reply).await.is_err() {
             return; // the UI is gone
+        }
+        if let (Some(store), Some(round)) = (&store, round) {
+            store.record_round(round);
         }
         tokio::select! {
             _ = tokio::time::sleep(refresh) => {}

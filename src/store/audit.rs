@@ -1,6 +1,7 @@
 //! The audit trail: every action with time, OS user, SSH origin, app, cluster, parameters and
 //! result. Append-only.
 
+use crate::config::secret::mask;
 use rusqlite::{params, Row};
 
 use super::{clamp_limit, Store, StoreError};
@@ -40,8 +41,8 @@ impl Store {
                     entry.app,
                     entry.cluster,
                     entry.action,
-                    entry.params,
-                    entry.result,
+                    mask(&entry.params),
+                    mask(&entry.result),
                     entry.ok,
                 ],
             )

@@ -1,21 +1,67 @@
 //! The store on its own thread: async callers send closures and await the result.
 
+use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::time::Duration;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use super::{Store, StoreError};
+use super::{PollRound, Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
 /// How many calls may wait for the store thread before callers back off.
 const QUEUE: usize = 256;
 
+/// Most clusters with an unwritten poll round; beyond it the oldest unwritten round is dropped
+/// (with a warning). One pending round per cluster, so this is only reached with more clusters.
+const MAX_PENDING_ROUNDS: usize = 1024;
+
+/// Poll rounds waiting for the store thread: at most one per cluster (a newer round of the same
+/// cluster is merged into the unwritten one), oldest cluster first.
+#[derive(Default)]
+struct Rounds {
+    order: VecDeque<String>,
+    by_cluster: HashMap<String, PollRound>,
+    dropped: u64,
+}
+
+impl Rounds {
+    fn push(&mut self, round: PollRound) {
+        if let Some(pending) = self.by_cluster.get_mut(&round.cluster) {
+            pending.absorb(round);
+            return;
+        }
+        if self.order.len() >= MAX_PENDING_ROUNDS {
+            if let Some(old) = self.order.pop_front() {
+                self.by_cluster.remove(&old);
+                self.dropped += 1;
+                tracing::warn!(cluster = %old, "store behind: an unwritten poll round dropped");
+            }
+        }
+        self.order.push_back(round.cluster.clone());
+        self.by_cluster.insert(round.cluster.clone(), round);
+    }
+
+    fn pop(&mut self) -> Option<PollRound> {
+        let cluster = self.order.pop_front()?;
+        self.by_cluster.remove(&cluster)
+    }
+}
+
+fn lock(m: &Mutex<Rounds>) -> MutexGuard<'_, Rounds> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 /// A cheap, cloneable handle to the store thread. The thread ends when the last handle is
 /// dropped.
 #[derive(Clone)]
 pub struct StoreHandle {
     tx: SyncSender<Job>,
+    rounds: Arc<Mutex<Rounds>>,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -26,26 +72,75 @@ impl std::fmt::Debug for StoreHandle {
 
 impl StoreHandle {
     /// Moves the store onto a thread named `flinkdeck-store`.
+    ///
+    /// The thread also writes the poll rounds queued by [`record_round`](Self::record_round)
+    /// and applies the store's retention policy at start (once no call is waiting) and every
+    /// `policy().interval`.
     pub fn spawn(store: Store) -> StoreHandle {
         let (tx, rx) = sync_channel::<Job>(QUEUE);
+        let rounds = Arc::new(Mutex::new(Rounds::default()));
+        let pending = rounds.clone();
         let spawned = std::thread::Builder::new()
             .name("flinkdeck-store".into())
             .spawn(move || {
                 let mut store = store;
-                for job in rx {
-                    // A panicking call must not take the store down for everyone else; its
-                    // transaction (if any) rolls back as it unwinds.
-                    if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
-                        tracing::error!(store = %store.path(), "a store call panicked");
+                // Retention runs when it is due and nothing is queued: calls waiting (a CLI's
+                // first read) go first.
+                let mut next_retention = Instant::now();
+                loop {
+                    let wait = next_retention.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(job) => {
+                            // A panicking call must not take the store down for everyone
+                            // else; its transaction (if any) rolls back as it unwinds.
+                            if catch_unwind(AssertUnwindSafe(|| job(&mut store))).is_err() {
+                                tracing::error!(store = %store.path(), "a store call panicked");
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => {
+                            retain(&mut store);
+                            let every = store.policy().interval.max(Duration::from_secs(1));
+                            next_retention = Instant::now()
+                                .checked_add(every)
+                                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
+                    write_rounds(&mut store, &pending);
                 }
+                write_rounds(&mut store, &pending);
                 tracing::debug!(store = %store.path(), "store thread stopped");
             });
         if let Err(e) = spawned {
             // The receiver is gone with the closure: every call reports `Closed`.
             tracing::error!(error = %e, "cannot start the store thread");
         }
-        StoreHandle { tx }
+        StoreHandle { tx, rounds }
+    }
+
+    /// Queues a poll round for writing and returns at once (never waits for the disk). A newer
+    /// round of a cluster whose previous round is still unwritten is merged into it, so the
+    /// queue holds at most one round per cluster.
+    pub fn record_round(&self, round: PollRound) {
+        lock(&self.rounds).push(round);
+        // Wake the thread; when its queue is full it is busy and writes the rounds after the
+        // call at hand anyway.
+        let _ = self.tx.try_send(Box::new(|_: &mut Store| {}));
+    }
+
+    /// Poll rounds not written yet (clusters waiting).
+    pub fn pending_rounds(&self) -> usize {
+        lock(&self.rounds).order.len()
+    }
+
+    /// Waits until the rounds queued so far are written.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let rounds = self.rounds.clone();
+        self.call(move |s| {
+            write_rounds(s, &rounds);
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `f` on the store thread and returns its result.
@@ -74,5 +169,34 @@ impl StoreHandle {
         }
         orx.await
             .map_err(|_| StoreError::Closed("the store call was dropped (did it panic?)".into()))?
+    }
+}
+
+/// Writes every queued poll round, each in its own transaction.
+fn write_rounds(store: &mut Store, pending: &Mutex<Rounds>) {
+    loop {
+        // Take one at a time: a poller queuing meanwhile is never blocked for a whole batch.
+        let Some(round) = lock(pending).pop() else {
+            return;
+        };
+        let written = catch_unwind(AssertUnwindSafe(|| store.record_round(&round)));
+        match written {
+            Ok(Ok(stats)) => {
+                tracing::trace!(cluster = %round.cluster, ?stats, "poll round recorded");
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(cluster = %round.cluster, error = %e, "cannot record poll in the store")
+            }
+            Err(_) => tracing::error!(cluster = %round.cluster, "recording a poll round panicked"),
+        }
+    }
+}
+
+/// One bounded retention run.
+fn retain(store: &mut Store) {
+    match store.run_retention(crate::domain::time::now_ms()) {
+        Ok(r) if r.total() > 0 => tracing::debug!(?r, "store retention"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "store retention failed"),
     }
 }

@@ -2,6 +2,7 @@
 //! with `synchronous=FULL`) before it is sent, gets Flink's trigger id as soon as Flink answers,
 //! and is settled once. Unsettled operations are what a new flinkdeck process resumes.
 
+use crate::config::secret::mask;
 use rusqlite::{params, Row};
 
 use super::{clamp_limit, Store, StoreError};
@@ -176,7 +177,7 @@ impl Store {
                 .execute(
                     "UPDATE operations SET status = ?2, result = ?3, updated_at = ?4
                      WHERE id = ?1 AND status IN ('pending', 'requested')",
-                    params![id, status.as_str(), result, now_ms],
+                    params![id, status.as_str(), mask(result), now_ms],
                 )
                 .map_err(s.err(&op))?;
             if n > 0 {

@@ -9,29 +9,36 @@ mod apps;
 mod audit;
 mod handle;
 mod journal;
+mod record;
+mod retention;
 mod runs;
 mod schema;
 
 #[cfg(test)]
 mod app_tests;
 #[cfg(test)]
+mod store_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, Row, TransactionBehavior};
 
 use crate::domain::{
-    CheckpointEntry, CheckpointKind, CheckpointRef, CheckpointStatus, ClusterHealth, HealthStatus,
-    JobState, JobSummary,
+    CheckpointEntry, CheckpointKind, CheckpointRef, CheckpointStatus, HealthStatus, JobState,
+    JobSummary,
 };
 
 pub use apps::ApplyOutcome;
 pub use handle::StoreHandle;
+pub use record::{PollRound, RoundStats};
+pub use retention::{RetentionPolicy, RetentionReport};
 pub use schema::SCHEMA_VERSION;
 
-/// Completed checkpoints (and, separately, savepoints) kept per job by default.
-pub const DEFAULT_RETENTION: usize = 500;
+/// Completed checkpoints (and, separately, savepoints) kept per job by default (`[store]
+/// checkpoints_per_job`).
+pub const DEFAULT_RETENTION: usize = 100;
 /// Health events kept per cluster.
 const HEALTH_RETENTION: usize = 2000;
 
@@ -85,6 +92,7 @@ pub struct Store {
     conn: Connection,
     path: String,
     retention: usize,
+    policy: RetentionPolicy,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,6 +138,7 @@ impl Store {
             conn,
             path,
             retention: DEFAULT_RETENTION,
+            policy: RetentionPolicy::default(),
         };
         store.configure()?;
         store.migrate()?;
@@ -217,6 +226,7 @@ impl Store {
     /// How many completed checkpoints (and, separately, savepoints) to keep per job.
     pub fn set_retention(&mut self, n: usize) {
         self.retention = n.max(1);
+        self.policy.checkpoints_per_job = self.retention;
     }
 
     /// The SQLite journal mode in effect (`wal` for files).
@@ -229,93 +239,7 @@ impl Store {
     // -----------------------------------------------------------------------------------------
     // Jobs
 
-    /// Upserts the jobs of one poll. `first_seen` is kept; a `None` restart count or last
-    /// checkpoint keeps the previously known value.
-    pub fn record_jobs(
-        &mut self,
-        cluster: &str,
-        jobs: &[JobSummary],
-        seen_at_ms: i64,
-    ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let op = format!("record jobs of cluster {cluster}");
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            op: op.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sq)?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO jobs_seen (cluster, job_id, name, state, start_time, end_time,
-                        duration_ms, last_modification, tasks_running, tasks_total, restarts,
-                        last_cp_id, last_cp_status, last_cp_completed_at, last_cp_path,
-                        last_cp_is_savepoint, first_seen, last_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                        ?16, ?17, ?17)
-                     ON CONFLICT (cluster, job_id) DO UPDATE SET
-                        name = excluded.name,
-                        state = excluded.state,
-                        start_time = excluded.start_time,
-                        end_time = excluded.end_time,
-                        duration_ms = excluded.duration_ms,
-                        last_modification = excluded.last_modification,
-                        tasks_running = excluded.tasks_running,
-                        tasks_total = excluded.tasks_total,
-                        restarts = COALESCE(excluded.restarts, jobs_seen.restarts),
-                        last_cp_id = COALESCE(excluded.last_cp_id, jobs_seen.last_cp_id),
-                        last_cp_status = CASE WHEN excluded.last_cp_id IS NULL
-                            THEN jobs_seen.last_cp_status ELSE excluded.last_cp_status END,
-                        last_cp_completed_at = CASE WHEN excluded.last_cp_id IS NULL
-                            THEN jobs_seen.last_cp_completed_at
-                            ELSE excluded.last_cp_completed_at END,
-                        last_cp_path = CASE WHEN excluded.last_cp_id IS NULL
-                            THEN jobs_seen.last_cp_path ELSE excluded.last_cp_path END,
-                        last_cp_is_savepoint = CASE WHEN excluded.last_cp_id IS NULL
-                            THEN jobs_seen.last_cp_is_savepoint
-                            ELSE excluded.last_cp_is_savepoint END,
-                        last_seen = MAX(jobs_seen.last_seen, excluded.last_seen)",
-                )
-                .map_err(sq)?;
-            for j in jobs {
-                let cp = j.last_checkpoint.as_ref();
-                stmt.execute(params![
-                    cluster,
-                    j.id,
-                    j.name,
-                    j.state.as_str(),
-                    j.start_time,
-                    j.end_time,
-                    j.duration_ms,
-                    j.last_modification,
-                    j.tasks_running,
-                    j.tasks_total,
-                    j.restarts.map(|r| r.min(i64::MAX as u64) as i64),
-                    cp.map(|c| c.id),
-                    cp.map(|c| c.status.as_str()),
-                    cp.and_then(|c| c.completed_at),
-                    cp.and_then(|c| c.external_path.clone()),
-                    cp.map(|c| c.is_savepoint),
-                    seen_at_ms,
-                ])
-                .map_err(sq)?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO clusters_seen (cluster, last_jobs_at, job_count) VALUES (?1, ?2, ?3)
-             ON CONFLICT (cluster) DO UPDATE SET
-                job_count = CASE WHEN excluded.last_jobs_at >= clusters_seen.last_jobs_at
-                    THEN excluded.job_count ELSE clusters_seen.job_count END,
-                last_jobs_at = MAX(clusters_seen.last_jobs_at, excluded.last_jobs_at)",
-            params![cluster, seen_at_ms, jobs.len() as i64],
-        )
-        .map_err(sq)?;
-        tx.commit().map_err(sq)?;
-        Ok(())
-    }
-
-    /// The jobs of the cluster's most recent recorded poll, marked `stale`, newest first: what
+    /// The jobs of the cluster's most recent recorded poll (those not marked gone), marked `stale`, newest first: what
     /// to show before the cluster answers.
     pub fn known_jobs(&self, cluster: &str) -> Result<Vec<JobSummary>, StoreError> {
         let op = format!("read known jobs of cluster {cluster}");
@@ -326,8 +250,7 @@ impl Store {
                     last_modification, tasks_running, tasks_total, restarts, last_cp_id,
                     last_cp_status, last_cp_completed_at, last_cp_path, last_cp_is_savepoint
                  FROM jobs_seen
-                 WHERE cluster = ?1
-                   AND last_seen = (SELECT last_jobs_at FROM clusters_seen WHERE cluster = ?1)
+                 WHERE cluster = ?1 AND gone_at IS NULL
                  ORDER BY start_time DESC, job_id",
             )
             .map_err(self.err(&op))?;
@@ -339,109 +262,6 @@ impl Store {
 
     // -----------------------------------------------------------------------------------------
     // Checkpoints
-
-    /// Records the COMPLETED entries (checkpoints and savepoints); others are ignored. Returns
-    /// how many rows were new. Afterwards keeps only the newest `retention` checkpoints and,
-    /// separately, the newest `retention` savepoints of the job (savepoints are what restores
-    /// need, so a busy checkpoint stream must not push them out).
-    ///
-    /// An entry whose path was recorded earlier by [`Store::record_savepoint`] without an id
-    /// replaces that row (it is not counted as new).
-    pub fn record_checkpoints(
-        &mut self,
-        cluster: &str,
-        job_id: &str,
-        job_name: &str,
-        entries: &[CheckpointEntry],
-    ) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let op = format!("record checkpoints of job {job_id} on cluster {cluster}");
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            op: op.clone(),
-            source,
-        };
-        let retention = self.retention.min(i64::MAX as usize) as i64;
-        let now = crate::domain::time::now_ms();
-        let name = Some(job_name).filter(|n| !n.is_empty());
-        let tx = self.conn.transaction().map_err(sq)?;
-        let mut inserted = 0usize;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO checkpoints (cluster, job_id, job_name, checkpoint_id,
-                        kind, status, checkpoint_type, trigger_ts, completed_at, duration_ms,
-                        size_bytes, state_size_bytes, external_path, failure_message,
-                        num_subtasks, num_acknowledged, recorded_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                        ?16, ?17)",
-                )
-                .map_err(sq)?;
-            let mut replace = tx
-                .prepare_cached(
-                    "DELETE FROM checkpoints WHERE cluster = ?1 AND job_id = ?2
-                        AND external_path = ?3 AND checkpoint_id < 0",
-                )
-                .map_err(sq)?;
-            for e in entries
-                .iter()
-                .filter(|e| e.status == CheckpointStatus::Completed)
-            {
-                let mut replaced = 0usize;
-                if let Some(p) = e.external_path.as_deref().filter(|_| e.id >= 0) {
-                    replaced = replace.execute(params![cluster, job_id, p]).map_err(sq)?;
-                }
-                let added = stmt
-                    .execute(params![
-                        cluster,
-                        job_id,
-                        name,
-                        e.id,
-                        e.kind.as_str(),
-                        e.status.as_str(),
-                        e.checkpoint_type,
-                        e.trigger_timestamp,
-                        e.completed_at,
-                        e.duration_ms,
-                        e.size_bytes,
-                        e.state_size_bytes,
-                        e.external_path,
-                        e.failure_message,
-                        e.num_subtasks,
-                        e.num_acknowledged,
-                        now,
-                    ])
-                    .map_err(sq)?;
-                inserted += added.saturating_sub(replaced);
-            }
-            if let Some(n) = name {
-                tx.execute(
-                    "UPDATE checkpoints SET job_name = ?3
-                     WHERE cluster = ?1 AND job_id = ?2 AND job_name IS NULL",
-                    params![cluster, job_id, n],
-                )
-                .map_err(sq)?;
-            }
-            // Savepoints recorded without an id (negative ids) are not counted: they are few,
-            // and Flink replaces them with the real entry once it reports them.
-            if inserted > 0 {
-                tx.execute(
-                    "DELETE FROM checkpoints
-                     WHERE cluster = ?1 AND job_id = ?2 AND rowid IN (
-                        SELECT rowid FROM (
-                            SELECT rowid, ROW_NUMBER() OVER (
-                                PARTITION BY kind ORDER BY checkpoint_id DESC) AS rn
-                            FROM checkpoints
-                            WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0)
-                        WHERE rn > ?3)",
-                    params![cluster, job_id, retention],
-                )
-                .map_err(sq)?;
-            }
-        }
-        tx.commit().map_err(sq)?;
-        Ok(inserted)
-    }
 
     /// Stored history of one job, newest first. Savepoints recorded without an id (see
     /// [`Store::record_savepoint`]; their `id` is negative) come first, newest first: they are
@@ -509,56 +329,6 @@ impl Store {
 
     // -----------------------------------------------------------------------------------------
     // Health
-
-    /// Appends a health event when the status differs from the cluster's last one. Returns
-    /// whether it wrote.
-    pub fn record_health(
-        &mut self,
-        cluster: &str,
-        health: &ClusterHealth,
-    ) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let op = format!("record health of cluster {cluster}");
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            op: op.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sq)?;
-        let last: Option<String> = tx
-            .query_row(
-                "SELECT status FROM health_events WHERE cluster = ?1 ORDER BY id DESC LIMIT 1",
-                params![cluster],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sq)?;
-        if last.as_deref() == Some(health.status.as_str()) {
-            return Ok(false);
-        }
-        tx.execute(
-            "INSERT INTO health_events (cluster, at_ms, status, reason, detail, flink_version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                cluster,
-                health.checked_at_ms,
-                health.status.as_str(),
-                health.reason,
-                health.detail,
-                health.flink_version,
-            ],
-        )
-        .map_err(sq)?;
-        tx.execute(
-            "DELETE FROM health_events WHERE cluster = ?1 AND id <= (
-                SELECT id FROM health_events WHERE cluster = ?1
-                ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-            params![cluster, HEALTH_RETENTION as i64],
-        )
-        .map_err(sq)?;
-        tx.commit().map_err(sq)?;
-        Ok(true)
-    }
 
     /// The cluster's health changes, newest first.
     pub fn health_events(

@@ -151,6 +151,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         ok          INTEGER NOT NULL
     );
     CREATE INDEX audit_by_app ON audit (app, id);",
+    // 3: only changes are written. A job that is no longer listed by its cluster is marked
+    // `gone_at` (instead of every listed job's `last_seen` moving every poll); retention uses it
+    // and the timestamps below.
+    "ALTER TABLE jobs_seen ADD COLUMN gone_at INTEGER;
+    UPDATE jobs_seen SET gone_at = last_seen
+        WHERE last_seen < (SELECT last_jobs_at FROM clusters_seen c
+                           WHERE c.cluster = jobs_seen.cluster);
+    CREATE INDEX jobs_seen_by_gone_at ON jobs_seen (gone_at) WHERE gone_at IS NOT NULL;
+    CREATE INDEX checkpoints_by_recorded ON checkpoints (recorded_at);
+    CREATE INDEX health_events_by_at ON health_events (at_ms);
+    CREATE INDEX operations_by_updated ON operations (updated_at);",
 ];
 
 /// The newest schema version this binary knows.
