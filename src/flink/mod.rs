@@ -8,6 +8,8 @@
 mod actions;
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod jsonpath;
 mod map;
 mod tail;

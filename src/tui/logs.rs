@@ -98,6 +98,101 @@ pub(crate) fn match_ranges(line: &str, needle: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The characters of a log line as the view draws them, with their byte offsets: terminal escape
+/// sequences (CSI such as colours and cursor moves, OSC such as window titles, two-character
+/// escapes, and the 8-bit CSI) are skipped whole, so nothing from a log ever drives the terminal.
+/// Other control characters are left to `char_width`, which gives them no width (never drawn).
+pub(crate) struct Visible<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
+
+pub(crate) fn visible(line: &str) -> Visible<'_> {
+    Visible {
+        chars: line.char_indices().peekable(),
+    }
+}
+
+impl Visible<'_> {
+    /// Skips a CSI's parameter and intermediate bytes and its final byte.
+    fn skip_csi(&mut self) {
+        while let Some(&(_, c)) = self.chars.peek() {
+            match c {
+                '\u{30}'..='\u{3f}' | '\u{20}'..='\u{2f}' => {
+                    self.chars.next();
+                }
+                '\u{40}'..='\u{7e}' => {
+                    self.chars.next();
+                    return;
+                }
+                // Anything else ends a malformed sequence; it is drawn (or dropped) itself.
+                _ => return,
+            }
+        }
+    }
+
+    /// Skips an OSC's text up to BEL or ST (ESC \\).
+    fn skip_osc(&mut self) {
+        while let Some((_, c)) = self.chars.next() {
+            match c {
+                '\u{7}' | '\u{9c}' => return,
+                '\u{1b}' => {
+                    if self.chars.peek().is_some_and(|&(_, c)| c == '\\') {
+                        self.chars.next();
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Iterator for Visible<'_> {
+    type Item = (usize, char);
+
+    fn next(&mut self) -> Option<(usize, char)> {
+        loop {
+            let (i, c) = self.chars.next()?;
+            match c {
+                '\u{1b}' => match self.chars.peek().map(|&(_, c)| c) {
+                    Some('[') => {
+                        self.chars.next();
+                        self.skip_csi();
+                    }
+                    Some(']') => {
+                        self.chars.next();
+                        self.skip_osc();
+                    }
+                    Some('\u{20}'..='\u{2f}') => {
+                        // nF: intermediates, then one final character.
+                        while self
+                            .chars
+                            .peek()
+                            .is_some_and(|&(_, c)| ('\u{20}'..='\u{2f}').contains(&c))
+                        {
+                            self.chars.next();
+                        }
+                        if self
+                            .chars
+                            .peek()
+                            .is_some_and(|&(_, c)| ('\u{30}'..='\u{7e}').contains(&c))
+                        {
+                            self.chars.next();
+                        }
+                    }
+                    Some('\u{30}'..='\u{7e}') => {
+                        self.chars.next();
+                    }
+                    _ => {}
+                },
+                '\u{9b}' => self.skip_csi(),
+                '\u{9d}' => self.skip_osc(),
+                _ => return Some((i, c)),
+            }
+        }
+    }
+}
+
 /// Display width of one character as the log view draws it (tabs become 4 spaces, other control
 /// characters are dropped).
 fn char_width(c: char) -> usize {
@@ -120,7 +215,7 @@ pub(crate) fn wrapped_rows(line: &str, width: usize, cap: usize) -> usize {
     }
     let mut rows = 1;
     let mut col = 0;
-    for c in line.chars() {
+    for (_, c) in visible(line) {
         let w = char_width(c);
         if w == 0 {
             continue;
@@ -161,12 +256,18 @@ pub(crate) fn render_line(
             spans.push(Span::styled(std::mem::take(run), style));
         }
     };
-    for (i, c) in line.char_indices() {
+    // Matches are sorted and disjoint: walk them alongside the characters (a 1 MB line with a
+    // match every few bytes stays linear).
+    let mut m = 0;
+    for (i, c) in visible(line) {
         let w = char_width(c);
         if w == 0 {
             continue;
         }
-        let style = if matches.iter().any(|(s, e)| i >= *s && i < *e) {
+        while matches.get(m).is_some_and(|(_, e)| *e <= i) {
+            m += 1;
+        }
+        let style = if matches.get(m).is_some_and(|(s, e)| i >= *s && i < *e) {
             hl
         } else {
             base
@@ -315,6 +416,55 @@ mod tests {
         assert_eq!(text("").line_count(), 0);
         assert_eq!(text("x").line_count(), 1);
         assert_eq!(find_ci("é-ÉRROR", "érror", 0), None);
+    }
+
+    fn shown(line: &str) -> String {
+        visible(line).map(|(_, c)| c).collect()
+    }
+
+    #[test]
+    fn escape_sequences_are_skipped_whole() {
+        assert_eq!(shown("\x1b[31mERROR\x1b[0m done"), "ERROR done");
+        assert_eq!(shown("a\x1b[?1049lb\x1b[2J\x1b[Hc"), "abc");
+        assert_eq!(shown("\x1b]0;title\x07x\x1b]8;;http://a\x1b\\y"), "xy");
+        assert_eq!(shown("\x1b(Bz\x1b7w"), "zw");
+        assert_eq!(shown("\u{9b}1;2Hq"), "q");
+        // A lone or cut ESC is dropped by the width rule (control), never drawn.
+        assert_eq!(shown("x\x1b"), "x");
+        assert_eq!(shown("x\x1b["), "x");
+        let rows = render_line(
+            "\x1b[1mbold\x1b[0m",
+            &match_ranges("\x1b[1mbold\x1b[0m", "old"),
+            Style::default(),
+            Style::default(),
+            80,
+            false,
+            1,
+        );
+        let text: String = rows[0].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "bold");
+        assert_eq!(wrapped_rows("\x1b[31m1234\x1b[0m", 4, 10), 1);
+    }
+
+    #[test]
+    fn a_1mb_line_full_of_matches_renders_quickly() {
+        let line = "a".repeat(1 << 20);
+        let ranges = match_ranges(&line, "a");
+        assert_eq!(ranges.len(), 1 << 20);
+        let start = std::time::Instant::now();
+        let rows = render_line(
+            &line,
+            &ranges,
+            Style::default(),
+            Style::default(),
+            200,
+            true,
+            60,
+        );
+        assert_eq!(rows.len(), 60);
+        assert_eq!(wrapped_rows(&line, 200, 1000), 1000);
+        // Linear: far below a second even in a debug build (quadratic took minutes).
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
