@@ -426,6 +426,8 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadExceptions { request, .. }
         | WorkerRequest::LoadLogList { request, .. }
         | WorkerRequest::LoadLog { request, .. }
+        | WorkerRequest::SearchLog { request, .. }
+        | WorkerRequest::LoadLogWindow { request, .. }
         | WorkerRequest::RunAction { request, .. }
         | WorkerRequest::LoadRestorePoints { request, .. }
         | WorkerRequest::LoadAudit { request, .. }
@@ -789,6 +791,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::LoadAppVersions { .. }
             | WorkerRequest::SaveAppVersion { .. }
             | WorkerRequest::ValidateSql { .. }
+            | WorkerRequest::SearchLog { .. }
+            | WorkerRequest::LoadLogWindow { .. }
             | WorkerRequest::DebugSql { .. } => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));

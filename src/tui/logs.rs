@@ -6,19 +6,62 @@ use std::cell::Cell;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::domain::{LogFileRef, LogName, LogSource, LogTail};
+use crate::domain::{LogFileRef, LogMatch, LogName, LogSource, LogTail, LogWindow};
 
 use super::detail::Load;
 
-/// The tail of one file with the byte offset of each line.
+/// The tail of one file (or a window of it around a search match) with the byte offset of each
+/// line.
 #[derive(Debug, Clone)]
 pub(crate) struct LogText {
     pub file: LogFileRef,
     pub tail: LogTail,
     starts: Vec<usize>,
+    /// Byte offset of the text's start in the file (for a tail: its size less the text's).
+    pub start_offset: u64,
+    /// For a window: the line number (0-based) of its first line.
+    pub first_line: Option<u64>,
 }
 
 impl LogText {
+    /// A window of the file around a search match.
+    pub fn window(file: LogFileRef, w: LogWindow) -> Self {
+        let mut t = LogText::new(
+            file,
+            LogTail {
+                total_bytes: w.scanned,
+                truncated: true,
+                text: w.text,
+                archived_at_ms: None,
+            },
+        );
+        t.start_offset = w.start_offset;
+        t.first_line = Some(w.first_line);
+        t
+    }
+
+    /// The line of this text that starts at (or holds) byte `offset` of the file.
+    pub fn line_at_offset(&self, offset: u64) -> Option<usize> {
+        let rel = usize::try_from(offset.checked_sub(self.start_offset)?).ok()?;
+        if rel >= self.tail.text.len() || self.starts.is_empty() {
+            return None;
+        }
+        Some(match self.starts.binary_search(&rel) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        })
+    }
+
+    /// Byte offset in the file of line `i`'s start (the text's end past the last line).
+    pub fn line_offset(&self, i: usize) -> u64 {
+        self.start_offset + self.starts.get(i).copied().unwrap_or(self.tail.text.len()) as u64
+    }
+
+    /// The number shown in the gutter for line `i` (1-based; absolute in a window).
+    pub fn line_number(&self, i: usize) -> u64 {
+        self.first_line.unwrap_or(0) + i as u64 + 1
+    }
+
     pub fn new(file: LogFileRef, tail: LogTail) -> Self {
         let mut starts = vec![0];
         for (i, b) in tail.text.bytes().enumerate() {
@@ -33,7 +76,14 @@ impl LogText {
         if tail.text.is_empty() {
             starts.clear();
         }
-        LogText { file, tail, starts }
+        let start_offset = tail.total_bytes.saturating_sub(tail.text.len() as u64);
+        LogText {
+            file,
+            tail,
+            starts,
+            start_offset,
+            first_line: None,
+        }
     }
 
     pub fn line_count(&self) -> usize {
@@ -299,6 +349,32 @@ pub(crate) fn render_line(
     rows
 }
 
+/// A search over the whole file (streamed through by a worker), for files larger than the tail.
+#[derive(Debug, Default)]
+pub(crate) struct DeepSearch {
+    /// The search's request id; 0 = none.
+    pub request: u64,
+    pub pattern: String,
+    pub matches: Vec<LogMatch>,
+    pub scanned: u64,
+    /// `(lines, matching lines, capped)` once the whole file was read.
+    pub done: Option<(u64, u64, bool)>,
+    pub error: Option<String>,
+    /// Index into `matches` of the match jumped to last.
+    pub current: Option<usize>,
+    /// The window load in flight for a jump, and the match it is for.
+    pub jump: Option<(u64, LogMatch)>,
+}
+
+/// Whole-file matches the viewer keeps at most (the worker stops reporting there as well).
+pub(crate) const MAX_DEEP_MATCHES: usize = 10_000;
+
+impl DeepSearch {
+    pub fn active_for(&self, query: &str) -> bool {
+        self.request != 0 && self.pattern == query
+    }
+}
+
 /// Which pane of the logs tab has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LogFocus {
@@ -326,6 +402,7 @@ pub(crate) struct LogsState {
     pub matches: Vec<usize>,
     /// Index into `matches` of the current match.
     pub current: Option<usize>,
+    pub deep: DeepSearch,
 }
 
 impl Default for LogsState {
@@ -344,6 +421,7 @@ impl Default for LogsState {
             typing: false,
             matches: Vec::new(),
             current: None,
+            deep: DeepSearch::default(),
         }
     }
 }

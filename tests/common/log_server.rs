@@ -1,0 +1,55 @@
+//! A tiny HTTP/1.1 server that serves one file as a Flink JobManager log (`GET /jobmanager/log`
+//! and `GET /jobmanager/logs/<name>`), the whole file every time, ignoring `Range` like Flink.
+//! Std only, one thread per connection, `Connection: close`. Used by tests and `benches/logs.rs`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+
+/// Serves `file` on 127.0.0.1 (a free port) until the process ends; returns the base URL.
+pub fn serve_log_file(file: PathBuf) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                let _ = answer(conn, &file);
+            });
+        }
+    });
+    url
+}
+
+fn answer(mut conn: TcpStream, file: &PathBuf) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    if path == "/jobmanager/log" || path.starts_with("/jobmanager/logs/") {
+        let mut f = std::fs::File::open(file)?;
+        let len = f.metadata()?.len();
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut conn);
+        std::io::copy(&mut f, &mut w)?;
+        w.flush()?;
+    } else {
+        let body = r#"{"errors":["Not found."]}"#;
+        write!(
+            conn,
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+    }
+    Ok(())
+}
