@@ -9,20 +9,28 @@ use std::path::PathBuf;
 
 /// Serves `file` on 127.0.0.1 (a free port) until the process ends; returns the base URL.
 pub fn serve_log_file(file: PathBuf) -> String {
+    serve(file, Vec::new())
+}
+
+/// Serves `file` as the JobManager log and each `(path, json)` as a JSON answer (exact path,
+/// query ignored); everything else is 404.
+pub fn serve(file: PathBuf, json: Vec<(String, String)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let json = std::sync::Arc::new(json);
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let file = file.clone();
+            let json = json.clone();
             std::thread::spawn(move || {
-                let _ = answer(conn, &file);
+                let _ = answer(conn, &file, &json);
             });
         }
     });
     url
 }
 
-fn answer(mut conn: TcpStream, file: &PathBuf) -> std::io::Result<()> {
+fn answer(mut conn: TcpStream, file: &PathBuf, json: &[(String, String)]) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -33,7 +41,14 @@ fn answer(mut conn: TcpStream, file: &PathBuf) -> std::io::Result<()> {
         }
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    if path == "/jobmanager/log" || path.starts_with("/jobmanager/logs/") {
+    let path = path.split('?').next().unwrap_or(path);
+    if let Some((_, body)) = json.iter().find(|(p, _)| p == path) {
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+    } else if path == "/jobmanager/log" || path.starts_with("/jobmanager/logs/") {
         let mut f = std::fs::File::open(file)?;
         let len = f.metadata()?.len();
         write!(
