@@ -179,6 +179,7 @@ pub async fn search_log<F, Fut>(
     };
     let mut last_report = std::time::Instant::now();
     let mut pending: Vec<crate::domain::LogMatch> = Vec::new();
+    let mut reported_any = false;
     loop {
         match body.chunk().await {
             Err(e) => {
@@ -191,7 +192,10 @@ pub async fn search_log<F, Fut>(
                 pending.extend(searcher.take_found());
             }
         }
-        if last_report.elapsed() >= SEARCH_REPORT_EVERY || pending.len() >= SEARCH_BATCH {
+        // The first match goes out at once (the user may jump to it while the rest is read).
+        let first = !pending.is_empty() && !reported_any;
+        if first || last_report.elapsed() >= SEARCH_REPORT_EVERY || pending.len() >= SEARCH_BATCH {
+            reported_any |= !pending.is_empty();
             last_report = std::time::Instant::now();
             while !pending.is_empty() {
                 let batch: Vec<_> = pending.drain(..pending.len().min(SEARCH_BATCH)).collect();

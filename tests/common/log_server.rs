@@ -55,9 +55,8 @@ fn answer(mut conn: TcpStream, file: &PathBuf, json: &[(String, String)]) -> std
             conn,
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
         )?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut conn);
-        std::io::copy(&mut f, &mut w)?;
-        w.flush()?;
+        // File to socket directly: std uses sendfile/splice on Linux (the server costs little CPU).
+        std::io::copy(&mut f, &mut conn)?;
     } else {
         let body = r#"{"errors":["Not found."]}"#;
         write!(
