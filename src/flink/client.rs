@@ -542,7 +542,7 @@ impl FlinkClient {
         let mut body = self.open_log(file).await?;
         let mut tail = TailBuffer::new(max_bytes);
         while let Some(chunk) = body.chunk().await? {
-            tail.push(&chunk);
+            tail.push_bytes(chunk);
         }
         Ok(tail.finish())
     }

@@ -8,11 +8,21 @@ use memchr::memmem;
 
 use crate::domain::{LogMatch, LogTail, LogWindow};
 
-/// Collects a stream chunk by chunk, keeping at most `max` bytes in memory.
+/// Small pieces are gathered into blocks of this size before they join the kept chunks.
+const BLOCK: usize = 64 * 1024;
+
+/// Collects a stream chunk by chunk, keeping at most `max` bytes in memory (plus up to two chunks
+/// or 64 KiB blocks).
+/// Large chunks are kept as they arrived (shared, not copied): a chunk is only dropped once the
+/// newer ones hold `max` bytes, so a 1 GB stream costs no copy beyond the final tail.
 #[derive(Debug)]
 pub struct TailBuffer {
     max: usize,
-    buf: VecDeque<u8>,
+    chunks: VecDeque<bytes::Bytes>,
+    /// Recent small pieces, after every chunk in `chunks`.
+    small: Vec<u8>,
+    /// Bytes in `chunks` and `small`.
+    kept: usize,
     total: u64,
 }
 
@@ -20,38 +30,102 @@ impl TailBuffer {
     pub fn new(max: usize) -> Self {
         TailBuffer {
             max,
-            buf: VecDeque::with_capacity(max.min(1 << 20)),
+            chunks: VecDeque::new(),
+            small: Vec::new(),
+            kept: 0,
             total: 0,
         }
     }
 
+    /// Takes a chunk by copying it (small pieces are gathered into blocks).
     pub fn push(&mut self, chunk: &[u8]) {
         self.total += chunk.len() as u64;
         if self.max == 0 {
             return;
         }
         if chunk.len() >= self.max {
-            self.buf.clear();
-            self.buf.extend(&chunk[chunk.len() - self.max..]);
+            self.chunks.clear();
+            self.small.clear();
+            self.chunks.push_back(bytes::Bytes::copy_from_slice(
+                &chunk[chunk.len() - self.max..],
+            ));
+            self.kept = self.max;
             return;
         }
-        let overflow = (self.buf.len() + chunk.len()).saturating_sub(self.max);
-        if overflow > 0 {
-            self.buf.drain(..overflow);
+        self.small.extend_from_slice(chunk);
+        self.kept += chunk.len();
+        if self.small.len() >= BLOCK {
+            let block = bytes::Bytes::from(std::mem::take(&mut self.small));
+            self.chunks.push_back(block);
         }
-        self.buf.extend(chunk);
+        self.trim();
+    }
+
+    /// Takes a chunk without copying it (the stream's own buffers).
+    pub fn push_bytes(&mut self, chunk: bytes::Bytes) {
+        if chunk.len() < BLOCK.min(self.max.max(1)) {
+            self.push(&chunk);
+            return;
+        }
+        self.total += chunk.len() as u64;
+        if self.max == 0 {
+            return;
+        }
+        if chunk.len() >= self.max {
+            self.chunks.clear();
+            self.small.clear();
+            self.chunks.push_back(chunk.slice(chunk.len() - self.max..));
+            self.kept = self.max;
+            return;
+        }
+        if !self.small.is_empty() {
+            let block = bytes::Bytes::from(std::mem::take(&mut self.small));
+            self.chunks.push_back(block);
+        }
+        self.kept += chunk.len();
+        self.chunks.push_back(chunk);
+        self.trim();
+    }
+
+    /// Drops the oldest chunks the newer ones make unneeded.
+    fn trim(&mut self) {
+        while let Some(front) = self.chunks.front() {
+            if self.kept - front.len() >= self.max {
+                self.kept -= front.len();
+                self.chunks.pop_front();
+            } else {
+                break;
+            }
+        }
     }
 
     pub fn total_bytes(&self) -> u64 {
         self.total
     }
 
+    /// Bytes held now.
+    pub fn held(&self) -> usize {
+        self.kept
+    }
+
+    /// The last `max` bytes and the total.
+    fn into_kept(self) -> (Vec<u8>, u64) {
+        let mut out = Vec::with_capacity(self.kept.min(self.max));
+        let mut skip = self.kept.saturating_sub(self.max);
+        for c in self.chunks.iter().map(|c| &c[..]).chain([&self.small[..]]) {
+            let from = skip.min(c.len());
+            skip -= from;
+            out.extend_from_slice(&c[from..]);
+        }
+        (out, self.total)
+    }
+
     /// The kept bytes as text. When the beginning was dropped, the text starts after the first
     /// `'\n'` so it never begins in the middle of a line (or a UTF-8 sequence); a tail without any
     /// newline is kept whole. Invalid UTF-8 is replaced.
-    pub fn finish(mut self) -> LogTail {
-        let truncated = self.total > self.buf.len() as u64;
-        let bytes = self.buf.make_contiguous();
+    pub fn finish(self) -> LogTail {
+        let (bytes, total) = self.into_kept();
+        let truncated = total > bytes.len() as u64;
         let start = if truncated {
             bytes
                 .iter()
@@ -63,7 +137,7 @@ impl TailBuffer {
         };
         LogTail {
             text: String::from_utf8_lossy(&bytes[start..]).into_owned(),
-            total_bytes: self.total,
+            total_bytes: total,
             truncated,
             archived_at_ms: None,
         }
@@ -250,9 +324,9 @@ impl WindowBuffer {
 
     /// The window; `at_end` when the stream ended before the window was full.
     pub fn finish(self, at_end: bool) -> LogWindow {
-        let before_len = self.before.buf.len();
-        let truncated_before = self.before.total > before_len as u64;
-        let before_bytes: Vec<u8> = self.before.buf.into_iter().collect();
+        let (before_bytes, before_total) = self.before.into_kept();
+        let before_len = before_bytes.len();
+        let truncated_before = before_total > before_len as u64;
         // Start at a line start: after the first newline when the beginning was dropped.
         let start = if truncated_before {
             before_bytes
@@ -276,7 +350,7 @@ impl WindowBuffer {
         bytes.extend_from_slice(after);
         LogWindow {
             text: String::from_utf8_lossy(&bytes).into_owned(),
-            start_offset: self.offset.min(self.before.total) - before.len() as u64,
+            start_offset: self.offset.min(before_total) - before.len() as u64,
             first_line: self.line.saturating_sub(newlines_before),
             scanned: self.seen,
             at_end,
@@ -331,7 +405,10 @@ mod tests {
             let mut tb = TailBuffer::new(max);
             for c in data.chunks(chunk) {
                 tb.push(c);
-                assert!(tb.buf.len() <= max, "buffer must stay bounded");
+                assert!(
+                    tb.held() <= max + 2 * chunk.max(BLOCK),
+                    "buffer must stay bounded"
+                );
             }
             let t = tb.finish();
             assert!(t.truncated);
@@ -419,6 +496,26 @@ mod tests {
         assert_eq!((win.first_line, win.start_offset), (0, 0));
         assert_eq!(win.text.lines().count(), 10);
         assert!(win.at_end);
+    }
+
+    #[test]
+    fn shared_chunks_give_the_same_tail() {
+        let data = big_log(50_000);
+        for chunk in [100usize, 70_000, 300_000] {
+            for max in [1000usize, 100_000, 1 << 20] {
+                let mut a = TailBuffer::new(max);
+                let mut b = TailBuffer::new(max);
+                for c in data.chunks(chunk) {
+                    a.push(c);
+                    b.push_bytes(bytes::Bytes::copy_from_slice(c));
+                    assert!(b.held() <= max + 2 * chunk.max(BLOCK));
+                }
+                let (a, b) = (a.finish(), b.finish());
+                assert_eq!(a, b, "chunk {chunk} max {max}");
+                assert!(b.text.len() <= max);
+                assert!(b.text.ends_with("line 00049999 some text é\n"));
+            }
+        }
     }
 
     #[test]
