@@ -10,6 +10,8 @@ use crate::domain::{LogMatch, LogTail, LogWindow};
 
 /// Small pieces are gathered into blocks of this size before they join the kept chunks.
 const BLOCK: usize = 64 * 1024;
+/// Chunks at least this large are kept as they are, shared.
+const SHARED_MIN: usize = 1024;
 
 /// Collects a stream chunk by chunk, keeping at most `max` bytes in memory (plus up to two chunks
 /// or 64 KiB blocks).
@@ -52,6 +54,9 @@ impl TailBuffer {
             self.kept = self.max;
             return;
         }
+        if self.small.capacity() == 0 {
+            self.small.reserve(BLOCK);
+        }
         self.small.extend_from_slice(chunk);
         self.kept += chunk.len();
         if self.small.len() >= BLOCK {
@@ -63,7 +68,8 @@ impl TailBuffer {
 
     /// Takes a chunk without copying it (the stream's own buffers).
     pub fn push_bytes(&mut self, chunk: bytes::Bytes) {
-        if chunk.len() < BLOCK.min(self.max.max(1)) {
+        // Tiny pieces are gathered (a deque of one-byte chunks would cost more than the bytes).
+        if chunk.len() < SHARED_MIN {
             self.push(&chunk);
             return;
         }
