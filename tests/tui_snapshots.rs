@@ -427,6 +427,8 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadExceptions { request, .. }
         | WorkerRequest::LoadLogList { request, .. }
         | WorkerRequest::LoadLog { request, .. }
+        | WorkerRequest::SearchLog { request, .. }
+        | WorkerRequest::LoadLogWindow { request, .. }
         | WorkerRequest::RunAction { request, .. }
         | WorkerRequest::LoadRestorePoints { request, .. }
         | WorkerRequest::LoadAudit { request, .. }
@@ -790,6 +792,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::LoadAppVersions { .. }
             | WorkerRequest::SaveAppVersion { .. }
             | WorkerRequest::ValidateSql { .. }
+            | WorkerRequest::SearchLog { .. }
+            | WorkerRequest::LoadLogWindow { .. }
             | WorkerRequest::DebugSql { .. } => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
@@ -4110,4 +4114,263 @@ fn pods_tab_only_for_platform_clusters_and_no_panic() {
     assert!(render(&app, 120, 20).contains(" Pods "));
     app.update(code(KeyCode::Esc));
     assert!(render(&app, 120, 20).contains("Jobs ("));
+}
+
+// ---- every screen and dialog at every size, resized while in use ----------------------------
+
+/// Sizes from nothing through 20×5 to large, and odd ones in between.
+const SWEEP_W: &[u16] = &[
+    0, 1, 2, 3, 5, 8, 12, 19, 20, 21, 27, 33, 40, 52, 64, 80, 101, 132, 200,
+];
+const SWEEP_H: &[u16] = &[0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 16, 24, 37, 60];
+
+/// Renders at every size (a resize before each), then leaves the app at 20×5.
+fn sweep(app: &mut App, what: &str) {
+    for &w in SWEEP_W {
+        for &h in SWEEP_H {
+            app.update(Msg::Resize(w, h));
+            let _ = render(app, w, h);
+        }
+    }
+    app.update(Msg::Resize(20, 5));
+    let s = render(app, 20, 5);
+    assert_eq!(s.lines().count(), 5, "{what} at 20×5:\n{s}");
+}
+
+/// Applies `msgs` one by one at a size that changes with every message (20×5 among them),
+/// answering what they ask for, and renders after each.
+fn drive(app: &mut App, msgs: Vec<Msg>) {
+    let sizes = [(20u16, 5u16), (80, 24), (21, 6), (3, 2), (120, 40), (20, 5)];
+    for (i, m) in msgs.into_iter().enumerate() {
+        let (w, h) = sizes[i % sizes.len()];
+        app.update(Msg::Resize(w, h));
+        let reqs = requests(&app.update(m));
+        for r in reqs {
+            match r {
+                WorkerRequest::LoadRestorePoints { app: a, request } => {
+                    app.update(Msg::Worker(WorkerReply::RestorePointsLoaded {
+                        app: a,
+                        request,
+                        result: Ok(restore_points()),
+                    }));
+                }
+                WorkerRequest::LoadAudit { request, .. } => {
+                    app.update(audit_loaded(request, Ok(audit_entries())));
+                }
+                WorkerRequest::SearchLog { request, .. } => {
+                    app.update(Msg::Worker(WorkerReply::LogSearch {
+                        request,
+                        event: LogSearchEvent::Found(vec![LogMatch {
+                            line: 2,
+                            offset: 10,
+                            text: "a match early in the file".into(),
+                        }]),
+                    }));
+                }
+                WorkerRequest::LoadLogWindow {
+                    cluster,
+                    file,
+                    request,
+                    ..
+                } => {
+                    app.update(Msg::Worker(WorkerReply::LogWindowLoaded {
+                        cluster,
+                        file,
+                        request,
+                        result: Ok(LogWindow {
+                            text: "zero\none\na match early in the file\nthree\n".into(),
+                            start_offset: 0,
+                            first_line: 0,
+                            scanned: 40,
+                            at_end: false,
+                        }),
+                    }));
+                }
+                other => answer(app, vec![other]),
+            }
+        }
+        let _ = render(app, w, h);
+    }
+}
+
+/// Every view and dialog, reached through `Msg`/`Effect` only while the terminal is resized,
+/// then drawn at every size down to nothing: no panic, and 20×5 always draws five rows.
+#[test]
+fn every_screen_and_dialog_at_every_size_and_resize() {
+    type Scenario = (&'static str, fn() -> App, Vec<Msg>);
+    let plain = || two_clusters(Theme::default(), opts());
+    let managed = || managed_app(opts());
+    fn unreachable() -> App {
+        let mut app = two_clusters(Theme::default(), opts());
+        app.update(polled(
+            "staging",
+            2,
+            health(
+                HealthStatus::Unreachable,
+                Some("HTTP 503 server error"),
+                Some(
+                    "GET http://staging-jobmanager:8081/jobs/overview: HTTP 503\ncaused by: reset",
+                ),
+                Some(3 * M),
+            ),
+            None,
+        ));
+        app
+    }
+    let scenarios: Vec<Scenario> = vec![
+        ("jobs", plain, vec![]),
+        (
+            "jobs filter typing",
+            plain,
+            vec![key('/'), key('o'), key('r')],
+        ),
+        (
+            "jobs sorted and filtered",
+            plain,
+            vec![key('o'), key('O'), key('c'), key('t')],
+        ),
+        ("help", plain, vec![key('?'), key('j'), key('G')]),
+        ("cluster error", unreachable, vec![key('e'), key('j')]),
+        ("clusters view", plain, vec![key('K'), key('j')]),
+        (
+            "clusters view error",
+            plain,
+            vec![key('K'), key('j'), key('e')],
+        ),
+        ("audit", plain, vec![key('A'), key('j')]),
+        (
+            "audit entry",
+            plain,
+            vec![key('A'), key('j'), code(KeyCode::Enter)],
+        ),
+        ("detail overview", plain, vec![code(KeyCode::Enter)]),
+        (
+            "detail checkpoints",
+            plain,
+            vec![code(KeyCode::Enter), code(KeyCode::Tab), key('j')],
+        ),
+        (
+            "detail exception stack trace",
+            plain,
+            vec![
+                code(KeyCode::Enter),
+                code(KeyCode::Tab),
+                code(KeyCode::Tab),
+                code(KeyCode::Enter),
+            ],
+        ),
+        (
+            "logs list",
+            plain,
+            vec![
+                code(KeyCode::Enter),
+                code(KeyCode::BackTab),
+                key('h'),
+                key('j'),
+            ],
+        ),
+        (
+            "logs content wrapped",
+            plain,
+            vec![
+                code(KeyCode::Enter),
+                code(KeyCode::BackTab),
+                key('w'),
+                key('k'),
+            ],
+        ),
+        (
+            "logs search typing",
+            plain,
+            vec![
+                code(KeyCode::Enter),
+                code(KeyCode::BackTab),
+                key('/'),
+                key('e'),
+            ],
+        ),
+        (
+            "logs whole-file search and jump",
+            plain,
+            vec![
+                code(KeyCode::Enter),
+                code(KeyCode::BackTab),
+                key('/'),
+                key('m'),
+                code(KeyCode::Enter),
+                key('n'),
+            ],
+        ),
+        ("managed apps", managed, vec![key('j'), key('o')]),
+        (
+            "start dialog",
+            managed,
+            vec![
+                key('/'),
+                key('o'),
+                key('r'),
+                key('d'),
+                code(KeyCode::Enter),
+                key('s'),
+                key('j'),
+            ],
+        ),
+        (
+            "stop confirm",
+            managed,
+            vec![
+                key('/'),
+                key('o'),
+                key('r'),
+                key('d'),
+                code(KeyCode::Enter),
+                key('S'),
+            ],
+        ),
+        (
+            "cancel confirm",
+            managed,
+            vec![key('/'), key('f'), key('r'), code(KeyCode::Enter), key('C')],
+        ),
+        (
+            "savepoint",
+            managed,
+            vec![key('/'), key('f'), key('r'), code(KeyCode::Enter), key('p')],
+        ),
+        ("adopt prompt", managed, {
+            let mut m = vec![key('/')];
+            m.extend("fraud-detector".chars().map(key));
+            m.extend([code(KeyCode::Enter), key('a'), key('z')]);
+            m
+        }),
+        (
+            "detail stop confirm",
+            managed,
+            vec![
+                key('/'),
+                key('o'),
+                key('r'),
+                key('d'),
+                code(KeyCode::Enter),
+                code(KeyCode::Enter),
+                key('S'),
+            ],
+        ),
+    ];
+    for (what, make, msgs) in scenarios {
+        let mut app = make();
+        app.update(Msg::Resize(20, 5));
+        drive(&mut app, msgs);
+        sweep(&mut app, what);
+    }
+    // The actions panel, with actions running, done and failed.
+    let mut app = managed_app(opts());
+    with_actions(&mut app);
+    sweep(&mut app, "actions panel");
+    // The SQL editor, validated, with its problems listed.
+    let mut app = editor_app(Theme::default(), 20, 5);
+    let _ = render(&app, 20, 5);
+    app.update(Msg::Resize(100, 30));
+    validate(&mut app);
+    sweep(&mut app, "editor");
 }

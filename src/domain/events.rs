@@ -9,7 +9,7 @@ use super::app::{
 use super::checkpoint::{CheckpointEntry, CheckpointStats};
 use super::health::ClusterHealth;
 use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
-use super::logs::{LogFileRef, LogTail};
+use super::logs::{LogFileRef, LogSearchEvent, LogTail, LogWindow};
 use super::sql::SqlDebugEvent;
 use super::sql::SqlProblem;
 
@@ -39,6 +39,24 @@ pub enum WorkerRequest {
     LoadLog {
         cluster: String,
         file: LogFileRef,
+        max_bytes: usize,
+        request: u64,
+    },
+    /// Search the whole file for `pattern` (ASCII case-insensitive), streaming it through:
+    /// `LogSearch` replies with the same `request` (progress, matches in bounded batches, done).
+    /// A newer search replaces a running one (only the latest runs).
+    SearchLog {
+        cluster: String,
+        file: LogFileRef,
+        pattern: String,
+        request: u64,
+    },
+    /// The lines around byte `offset` (the start of line `line`) of a file: at most `max_bytes`.
+    LoadLogWindow {
+        cluster: String,
+        file: LogFileRef,
+        offset: u64,
+        line: u64,
         max_bytes: usize,
         request: u64,
     },
@@ -141,6 +159,16 @@ pub enum WorkerReply {
         file: LogFileRef,
         request: u64,
         result: Result<LogTail, String>,
+    },
+    LogSearch {
+        request: u64,
+        event: LogSearchEvent,
+    },
+    LogWindowLoaded {
+        cluster: String,
+        file: LogFileRef,
+        request: u64,
+        result: Result<LogWindow, String>,
     },
     /// The managed apps, and which job belongs to which app (sent after every poll round).
     AppsLoaded {

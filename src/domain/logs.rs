@@ -84,6 +84,53 @@ pub struct LogTail {
     pub archived_at_ms: Option<i64>,
 }
 
+/// One line of a log file that matched a whole-file search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMatch {
+    /// Line number, 0-based.
+    pub line: u64,
+    /// Byte offset of the line's start in the file.
+    pub offset: u64,
+    /// Some text around the (first) match on the line, lossily decoded, at most a few hundred
+    /// bytes.
+    pub text: String,
+}
+
+/// What a whole-file search reports while it streams the file through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSearchEvent {
+    /// Bytes read so far.
+    Progress {
+        scanned: u64,
+    },
+    /// Matching lines found since the last report, in file order.
+    Found(Vec<LogMatch>),
+    /// The end of the file: how much was read, how many lines it has, how many lines matched
+    /// (also those past the reported cap).
+    Done {
+        scanned: u64,
+        lines: u64,
+        matching_lines: u64,
+        capped: bool,
+    },
+    Failed(String),
+}
+
+/// A window of a log file around a byte offset (a search match to jump to).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogWindow {
+    /// Whole lines, lossily decoded.
+    pub text: String,
+    /// Byte offset of the window's first line in the file.
+    pub start_offset: u64,
+    /// Line number (0-based) of the window's first line.
+    pub first_line: u64,
+    /// Bytes read (the whole file when the window reaches its end).
+    pub scanned: u64,
+    /// Whether the window reaches the end of the file.
+    pub at_end: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,6 +86,43 @@ struct JobStatusAnswer {
     status: String,
 }
 
+fn trigger_status(s: AsyncStatus) -> TriggerStatus {
+    if s.status.id != "COMPLETED" {
+        return TriggerStatus::InProgress;
+    }
+    let op = s.operation.unwrap_or_default();
+    match (op.location, op.failure_cause) {
+        (Some(location), _) if !location.is_empty() => TriggerStatus::Completed { location },
+        (_, Some(cause)) => TriggerStatus::Failed {
+            cause: cause_line(&cause),
+        },
+        _ => TriggerStatus::Failed {
+            cause: "Flink reported neither a location nor a failure".into(),
+        },
+    }
+}
+
+/// Runs the action answers' decoders and their mappings on one body (property tests): how many
+/// decoded.
+pub(crate) fn decode_action_answers(body: &[u8]) -> usize {
+    let mut ok = 0;
+    if let Ok(a) = serde_json::from_slice::<TriggerAnswer>(body) {
+        ok += usize::from(a.request_id.is_some());
+    }
+    if let Ok(s) = serde_json::from_slice::<AsyncStatus>(body) {
+        let _ = trigger_status(s);
+        ok += 1;
+    }
+    if let Ok(s) = serde_json::from_slice::<JobStatusAnswer>(body) {
+        let _ = JobState::parse(&s.status);
+        ok += 1;
+    }
+    if let Ok(l) = serde_json::from_slice::<JarList>(body) {
+        ok += l.files.len().min(1);
+    }
+    ok
+}
+
 /// The first line of a serialized throwable's stack trace (its class and message).
 fn cause_line(v: &serde_json::Value) -> String {
     let trace = v
@@ -157,19 +194,7 @@ impl FlinkClient {
     ) -> Result<TriggerStatus, FlinkError> {
         let url = self.url(&["jobs", job_id, "savepoints", trigger_id], &[]);
         let s: AsyncStatus = self.get(&url).await?;
-        if s.status.id != "COMPLETED" {
-            return Ok(TriggerStatus::InProgress);
-        }
-        let op = s.operation.unwrap_or_default();
-        Ok(match (op.location, op.failure_cause) {
-            (Some(location), _) if !location.is_empty() => TriggerStatus::Completed { location },
-            (_, Some(cause)) => TriggerStatus::Failed {
-                cause: cause_line(&cause),
-            },
-            _ => TriggerStatus::Failed {
-                cause: "Flink reported neither a location nor a failure".into(),
-            },
-        })
+        Ok(trigger_status(s))
     }
 
     /// `GET /jobs/:id/status`.

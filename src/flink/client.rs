@@ -495,15 +495,10 @@ impl FlinkClient {
         Some(self.url(&segs, &[]))
     }
 
-    /// The last `max_bytes` of a log file. Flink has no Range support, so the whole file is
-    /// streamed and only the tail is kept; memory stays bounded by `max_bytes`. The endpoint
-    /// timeout applies to the answer's start and to every pause between chunks, not to the
-    /// whole download.
-    pub async fn log_tail(
-        &self,
-        file: &LogFileRef,
-        max_bytes: usize,
-    ) -> Result<LogTail, FlinkError> {
+    /// Opens a log file for reading as a stream of chunks. Flink has no Range support: every
+    /// read starts at the file's beginning. The endpoint timeout applies to the answer's start and
+    /// to every pause between chunks, not to the whole download.
+    pub async fn open_log(&self, file: &LogFileRef) -> Result<LogBody, FlinkError> {
         let Some(url) = self.log_url(file) else {
             return Err(FlinkError::local(
                 self.inner.base_url.as_str(),
@@ -515,7 +510,7 @@ impl FlinkClient {
         let rb = self
             .request(Method::GET, &url)
             .header(ACCEPT, "text/plain, */*");
-        let mut resp =
+        let resp =
             match tokio::time::timeout(timeout, self.dispatch(rb, "GET", &shown, timeout)).await {
                 Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
                 Ok(r) => r?,
@@ -530,14 +525,24 @@ impl FlinkClient {
                 &body,
             ));
         }
+        Ok(LogBody {
+            resp,
+            shown,
+            timeout,
+        })
+    }
+
+    /// The last `max_bytes` of a log file: the whole file is streamed and only the tail is kept;
+    /// memory stays bounded by `max_bytes`.
+    pub async fn log_tail(
+        &self,
+        file: &LogFileRef,
+        max_bytes: usize,
+    ) -> Result<LogTail, FlinkError> {
+        let mut body = self.open_log(file).await?;
         let mut tail = TailBuffer::new(max_bytes);
-        loop {
-            match tokio::time::timeout(timeout, resp.chunk()).await {
-                Err(_) => return Err(FlinkError::timeout("GET", &shown, timeout)),
-                Ok(Err(e)) => return Err(FlinkError::from_reqwest("GET", &shown, e, timeout)),
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => tail.push(&chunk),
-            }
+        while let Some(chunk) = body.chunk().await? {
+            tail.push_bytes(chunk);
         }
         Ok(tail.finish())
     }
@@ -674,5 +679,29 @@ impl FlinkClient {
     /// The per-request timeout of this endpoint.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+}
+
+/// An open log file: its chunks as they arrive (see [`FlinkClient::open_log`]). Dropping it
+/// closes the connection.
+pub struct LogBody {
+    resp: reqwest::Response,
+    shown: String,
+    timeout: Duration,
+}
+
+impl LogBody {
+    /// The next chunk; `None` at the end of the file.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, FlinkError> {
+        match tokio::time::timeout(self.timeout, self.resp.chunk()).await {
+            Err(_) => Err(FlinkError::timeout("GET", &self.shown, self.timeout)),
+            Ok(Err(e)) => Err(FlinkError::from_reqwest(
+                "GET",
+                &self.shown,
+                e,
+                self.timeout,
+            )),
+            Ok(Ok(c)) => Ok(c),
+        }
     }
 }

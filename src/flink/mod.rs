@@ -8,6 +8,8 @@
 mod actions;
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod jsonpath;
 mod map;
 mod tail;
@@ -21,10 +23,10 @@ use std::fmt;
 use std::time::Duration;
 
 pub use actions::{new_trigger_id, TriggerStatus};
-pub use client::FlinkClient;
+pub use client::{FlinkClient, LogBody};
 pub(crate) use error::one_line;
 pub use error::FlinkError;
-pub use tail::{tail_of, TailBuffer};
+pub use tail::{search_in, tail_of, LogSearcher, TailBuffer, WindowBuffer};
 
 /// Where a Flink REST API is and how to talk to it.
 #[derive(Clone)]

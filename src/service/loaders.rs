@@ -2,9 +2,10 @@
 
 use crate::backend::Clusters;
 use crate::domain::{
-    CheckpointEntry, CheckpointStats, JobKey, LogFileRef, LogName, LogSource, LogTail, WorkerReply,
-    WorkerRequest,
+    CheckpointEntry, CheckpointStats, JobKey, LogFileRef, LogName, LogSearchEvent, LogSource,
+    LogTail, LogWindow, WorkerReply, WorkerRequest,
 };
+use crate::flink::{LogSearcher, WindowBuffer};
 use crate::store::{Store, StoreHandle};
 
 /// How many stored checkpoints the detail tab shows.
@@ -32,7 +33,27 @@ pub async fn answer(
         | WorkerRequest::LoadAppVersions { .. }
         | WorkerRequest::SaveAppVersion { .. }
         | WorkerRequest::ValidateSql { .. }
+        | WorkerRequest::SearchLog { .. }
         | WorkerRequest::DebugSql { .. } => return None,
+        WorkerRequest::LoadLogWindow {
+            cluster,
+            file,
+            offset,
+            line,
+            max_bytes,
+            request,
+        } => {
+            let result = match clusters.get(&cluster) {
+                Some(h) => log_window(&h.rest, &file, offset, line, max_bytes).await,
+                None => Err(unknown_cluster(&cluster)),
+            };
+            WorkerReply::LogWindowLoaded {
+                cluster,
+                file,
+                request,
+                result,
+            }
+        }
         WorkerRequest::LoadJobDetail { key, request } => {
             let result = match clusters.get(&key.cluster) {
                 Some(h) => h.rest.job_detail(&key.id).await.map_err(|e| e.to_string()),
@@ -105,6 +126,124 @@ pub async fn answer(
         }
     };
     Some(reply)
+}
+
+/// Matching lines a whole-file search reports at most (the rest are counted).
+pub const MAX_SEARCH_MATCHES: usize = 10_000;
+/// How often a search reports progress (and the matches found since).
+const SEARCH_REPORT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Matches per `Found` report at most.
+const SEARCH_BATCH: usize = 500;
+
+/// Streams a whole log file through a [`LogSearcher`] and reports to `emit` (progress and
+/// matches about every 200 ms, in batches of at most 500, then `Done` or `Failed`). Memory is one
+/// chunk plus at most [`MAX_SEARCH_MATCHES`] matches. Flink REST files only: a pod's log comes
+/// from the Kubernetes API as a bounded tail, which the viewer already searches.
+pub async fn search_log<F, Fut>(
+    clusters: &Clusters,
+    cluster: &str,
+    file: &LogFileRef,
+    pattern: &str,
+    mut emit: F,
+) where
+    F: FnMut(LogSearchEvent) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let Some(h) = clusters.get(cluster) else {
+        emit(LogSearchEvent::Failed(unknown_cluster(cluster))).await;
+        return;
+    };
+    if matches!(file.source, LogSource::Pod { .. }) {
+        emit(LogSearchEvent::Failed(
+            "a pod's log is searched in the loaded tail only (the Kubernetes API serves no whole-file stream here)".into(),
+        ))
+        .await;
+        return;
+    }
+    let Some(mut searcher) = LogSearcher::new(pattern, MAX_SEARCH_MATCHES) else {
+        emit(LogSearchEvent::Done {
+            scanned: 0,
+            lines: 0,
+            matching_lines: 0,
+            capped: false,
+        })
+        .await;
+        return;
+    };
+    let mut body = match h.rest.open_log(file).await {
+        Ok(b) => b,
+        Err(e) => {
+            emit(LogSearchEvent::Failed(e.to_string())).await;
+            return;
+        }
+    };
+    let mut last_report = std::time::Instant::now();
+    let mut pending: Vec<crate::domain::LogMatch> = Vec::new();
+    let mut reported_any = false;
+    loop {
+        match body.chunk().await {
+            Err(e) => {
+                emit(LogSearchEvent::Failed(e.to_string())).await;
+                return;
+            }
+            Ok(None) => break,
+            Ok(Some(chunk)) => {
+                searcher.push(&chunk);
+                pending.extend(searcher.take_found());
+            }
+        }
+        // The first match goes out at once (the user may jump to it while the rest is read).
+        let first = !pending.is_empty() && !reported_any;
+        if first || last_report.elapsed() >= SEARCH_REPORT_EVERY || pending.len() >= SEARCH_BATCH {
+            reported_any |= !pending.is_empty();
+            last_report = std::time::Instant::now();
+            while !pending.is_empty() {
+                let batch: Vec<_> = pending.drain(..pending.len().min(SEARCH_BATCH)).collect();
+                if !emit(LogSearchEvent::Found(batch)).await {
+                    return;
+                }
+            }
+            if !emit(LogSearchEvent::Progress {
+                scanned: searcher.scanned(),
+            })
+            .await
+            {
+                return;
+            }
+        }
+    }
+    while !pending.is_empty() {
+        let batch: Vec<_> = pending.drain(..pending.len().min(SEARCH_BATCH)).collect();
+        if !emit(LogSearchEvent::Found(batch)).await {
+            return;
+        }
+    }
+    emit(LogSearchEvent::Done {
+        scanned: searcher.scanned(),
+        lines: searcher.lines(),
+        matching_lines: searcher.matching_lines(),
+        capped: searcher.capped(),
+    })
+    .await;
+}
+
+/// The lines around byte `offset` (the start of line `line`) of a Flink REST log file: the file
+/// is read from its start up to the window's end, keeping at most `max_bytes`.
+pub async fn log_window(
+    rest: &crate::flink::FlinkClient,
+    file: &LogFileRef,
+    offset: u64,
+    line: u64,
+    max_bytes: usize,
+) -> Result<LogWindow, String> {
+    let mut body = rest.open_log(file).await.map_err(|e| e.to_string())?;
+    let mut window = WindowBuffer::new(offset, line, max_bytes.max(2));
+    while let Some(chunk) = body.chunk().await.map_err(|e| e.to_string())? {
+        if window.push(&chunk) {
+            return Ok(window.finish(false));
+        }
+    }
+    Ok(window.finish(true))
 }
 
 /// Live checkpoint statistics plus the stored history; completed entries are recorded first, so

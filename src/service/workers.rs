@@ -314,7 +314,38 @@ async fn run_dispatcher(
     let sql = ops
         .as_ref()
         .map(|o| super::sql_worker::spawn_sql_worker(o.clone(), replies.clone()));
+    // The running whole-file log search: a newer one replaces it (latest wins).
+    let mut search: Option<tokio::task::AbortHandle> = None;
     while let Some(req) = requests.recv().await {
+        if let WorkerRequest::SearchLog {
+            cluster,
+            file,
+            pattern,
+            request,
+        } = req
+        {
+            if let Some(old) = search.take() {
+                old.abort();
+            }
+            if pattern.is_empty() {
+                continue;
+            }
+            let (clusters, replies) = (clusters.clone(), replies.clone());
+            let task = tokio::spawn(async move {
+                loaders::search_log(&clusters, &cluster, &file, &pattern, |event| {
+                    let replies = replies.clone();
+                    async move {
+                        replies
+                            .send(WorkerReply::LogSearch { request, event })
+                            .await
+                            .is_ok()
+                    }
+                })
+                .await;
+            });
+            search = Some(task.abort_handle());
+            continue;
+        }
         if let WorkerRequest::RefreshAll = req {
             for w in lock(&wakers).values() {
                 w.notify_one();

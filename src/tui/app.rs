@@ -7,7 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::domain::{ClusterRef, JobKey, LogFileRef, WorkerReply, WorkerRequest};
+use crate::domain::{
+    ClusterRef, JobKey, LogFileRef, LogSearchEvent, LogSource, WorkerReply, WorkerRequest,
+};
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
 use super::audit::{AuditState, AUDIT_LIMIT};
@@ -16,13 +18,15 @@ use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
 use super::editor::{EditorState, EditorTarget};
 use super::jobs::{ClusterView, JobsState, Managed, SortColumn};
 use super::keymap::{Action, KeyContext, KeySpec, Keymap};
-use super::logs::{sort_files, LogFocus, LogText};
+use super::logs::{sort_files, DeepSearch, LogFocus, LogText, MAX_DEEP_MATCHES};
 use super::pods;
 use super::theme::Theme;
 use super::ui;
 
 /// Largest log tail requested (the TUI keeps only the latest one).
 pub(crate) const LOG_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes of a log loaded around a whole-file search match to jump to.
+pub(crate) const LOG_WINDOW_BYTES: usize = 1024 * 1024;
 
 /// How the app behaves, from the command line and the config.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,7 +267,7 @@ impl App {
         } else if self.jobs.typing && self.detail.is_none() {
             self.on_filter_typing(key);
         } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
-            self.on_search_typing(key);
+            self.on_search_typing(key, fx);
         } else if self.detail.is_some() {
             self.on_detail_key(key, fx);
         } else {
@@ -355,7 +359,7 @@ impl App {
         self.rebuild_jobs();
     }
 
-    fn on_search_typing(&mut self, key: KeyEvent) {
+    fn on_search_typing(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
         let Some(d) = self.detail.as_mut() else {
             return;
         };
@@ -363,11 +367,13 @@ impl App {
         match key.code {
             KeyCode::Enter => {
                 logs.typing = false;
+                self.start_deep_search(fx);
                 return;
             }
             KeyCode::Esc => {
                 logs.typing = false;
                 logs.query.clear();
+                self.cancel_deep_search(fx);
             }
             KeyCode::Backspace => {
                 logs.query.pop();
@@ -385,6 +391,129 @@ impl App {
             _ => return,
         }
         self.search_changed();
+    }
+
+    /// The query was confirmed: when only the tail (or a window) of the file is loaded, search
+    /// the whole file in a worker too (Flink REST files; a pod's log is its loaded tail).
+    fn start_deep_search(&mut self, fx: &mut Vec<Effect>) {
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        let logs = &d.logs;
+        let partial = logs
+            .content
+            .data
+            .as_ref()
+            .filter(|t| !matches!(t.file.source, LogSource::Pod { .. }))
+            .is_some_and(|t| t.tail.truncated || t.first_line.is_some());
+        if logs.query.is_empty() || !partial {
+            self.cancel_deep_search(fx);
+            return;
+        }
+        if logs.deep.active_for(&logs.query) {
+            return;
+        }
+        let id = self.next_id();
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let Some(file) = d.logs.file.clone() else {
+            return;
+        };
+        d.logs.deep = DeepSearch {
+            request: id,
+            pattern: d.logs.query.clone(),
+            ..DeepSearch::default()
+        };
+        fx.push(Effect::Worker(WorkerRequest::SearchLog {
+            cluster: d.key.cluster.clone(),
+            file,
+            pattern: d.logs.query.clone(),
+            request: id,
+        }));
+    }
+
+    /// Forgets the whole-file search; a running one is stopped (an empty pattern replaces it).
+    fn cancel_deep_search(&mut self, fx: &mut Vec<Effect>) {
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let deep = std::mem::take(&mut d.logs.deep);
+        let running = deep.request != 0 && deep.done.is_none() && deep.error.is_none();
+        if let (true, Some(file)) = (running, d.logs.file.clone()) {
+            fx.push(Effect::Worker(WorkerRequest::SearchLog {
+                cluster: d.key.cluster.clone(),
+                file,
+                pattern: String::new(),
+                request: deep.request,
+            }));
+        }
+    }
+
+    /// `n`/`N` through the whole-file matches; `false` when there are none (the loaded text's
+    /// matches are used then).
+    fn deep_step(&mut self, forward: bool, fx: &mut Vec<Effect>) -> bool {
+        let (width, height) = self.log_view_size();
+        let bottom = self.log_bottom_top(width, height);
+        let top = self.log_top().unwrap_or(bottom).min(bottom);
+        let id = self.next_id();
+        let Some(d) = self.detail.as_mut() else {
+            return false;
+        };
+        let logs = &mut d.logs;
+        if !logs.deep.active_for(&logs.query) || logs.deep.matches.is_empty() {
+            return false;
+        }
+        let Some(text) = logs.content.data.as_ref() else {
+            return false;
+        };
+        let deep = &mut logs.deep;
+        let n = deep.matches.len();
+        let next = match deep.current {
+            Some(c) if forward => (c + 1) % n,
+            Some(c) => (c + n - 1) % n,
+            None => {
+                let top_offset = text.line_offset(top);
+                if forward {
+                    deep.matches
+                        .iter()
+                        .position(|m| m.offset >= top_offset)
+                        .unwrap_or(0)
+                } else {
+                    deep.matches
+                        .iter()
+                        .rposition(|m| m.offset < top_offset)
+                        .unwrap_or(n - 1)
+                }
+            }
+        };
+        deep.current = Some(next);
+        let m = deep.matches[next].clone();
+        match text.line_at_offset(m.offset) {
+            Some(line) => {
+                logs.current = logs.matches.iter().position(|&l| l == line);
+                if line < top || line >= top + height {
+                    logs.scroll = Some(line.saturating_sub(height / 3).min(bottom));
+                    logs.follow = false;
+                }
+            }
+            None => {
+                let Some(file) = logs.file.clone() else {
+                    return true;
+                };
+                deep.jump = Some((id, m.clone()));
+                logs.follow = false;
+                fx.push(Effect::Worker(WorkerRequest::LoadLogWindow {
+                    cluster: d.key.cluster.clone(),
+                    file,
+                    offset: m.offset,
+                    line: m.line,
+                    max_bytes: LOG_WINDOW_BYTES,
+                    request: id,
+                }));
+            }
+        }
+        true
     }
 
     /// The query changed: find the matching lines and jump to the first one from the current
@@ -595,6 +724,17 @@ impl App {
             d.logs.scroll = None;
             d.logs.matches.clear();
             d.logs.current = None;
+            let deep = std::mem::take(&mut d.logs.deep);
+            if deep.request != 0 && deep.done.is_none() && deep.error.is_none() {
+                if let Some(old) = d.logs.file.clone() {
+                    fx.push(Effect::Worker(WorkerRequest::SearchLog {
+                        cluster: d.key.cluster.clone(),
+                        file: old,
+                        pattern: String::new(),
+                        request: deep.request,
+                    }));
+                }
+            }
         }
         d.logs.file = Some(file.clone());
         d.logs.content.start(id, now);
@@ -948,6 +1088,26 @@ impl App {
     }
 
     fn logs_key(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        let content_focus = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.logs.focus == LogFocus::Content || d.logs.content.data.is_some());
+        match action {
+            Action::SearchNext | Action::SearchPrev
+                if content_focus && self.deep_step(action == Action::SearchNext, fx) =>
+            {
+                return;
+            }
+            Action::Back
+                if self
+                    .detail
+                    .as_ref()
+                    .is_some_and(|d| !d.logs.query.is_empty()) =>
+            {
+                self.cancel_deep_search(fx);
+            }
+            _ => {}
+        }
         let (width, height) = self.log_view_size();
         let top = self.log_top();
         let bottom = self.log_bottom_top(width, height);
@@ -1218,6 +1378,73 @@ impl App {
                     d.logs.scroll = None;
                 }
                 d.logs.rerun_search();
+                self.dirty = true;
+            }
+            WorkerReply::LogSearch { request, event } => {
+                let Some(d) = self.detail.as_mut() else {
+                    return;
+                };
+                let deep = &mut d.logs.deep;
+                if deep.request != request || deep.request == 0 {
+                    return;
+                }
+                match event {
+                    LogSearchEvent::Progress { scanned } => deep.scanned = scanned,
+                    LogSearchEvent::Found(found) => {
+                        let room = MAX_DEEP_MATCHES.saturating_sub(deep.matches.len());
+                        deep.matches.extend(found.into_iter().take(room));
+                    }
+                    LogSearchEvent::Done {
+                        scanned,
+                        lines,
+                        matching_lines,
+                        capped,
+                    } => {
+                        deep.scanned = scanned;
+                        deep.done = Some((lines, matching_lines, capped));
+                    }
+                    LogSearchEvent::Failed(e) => deep.error = Some(e),
+                }
+                self.dirty = true;
+            }
+            WorkerReply::LogWindowLoaded {
+                cluster,
+                file,
+                request,
+                result,
+            } => {
+                let Some(d) = self.detail.as_mut() else {
+                    return;
+                };
+                if d.key.cluster != cluster || d.logs.file.as_ref() != Some(&file) {
+                    return;
+                }
+                let Some((_, m)) = d.logs.deep.jump.take_if(|(id, _)| *id == request) else {
+                    return;
+                };
+                match result {
+                    Ok(w) => {
+                        d.logs.content.data = Some(LogText::window(file, w));
+                        d.logs.content.error = None;
+                        d.logs.follow = false;
+                        d.logs.rerun_search();
+                        let (width, height) = self.log_view_size();
+                        let bottom = self.log_bottom_top(width, height);
+                        let Some(d) = self.detail.as_mut() else {
+                            return;
+                        };
+                        let line = d
+                            .logs
+                            .content
+                            .data
+                            .as_ref()
+                            .and_then(|t| t.line_at_offset(m.offset))
+                            .unwrap_or(0);
+                        d.logs.scroll = Some(line.saturating_sub(height / 3).min(bottom));
+                        d.logs.current = d.logs.matches.iter().position(|&l| l == line);
+                    }
+                    Err(e) => d.logs.deep.error = Some(format!("jump: {e}")),
+                }
                 self.dirty = true;
             }
             WorkerReply::AppsLoaded { apps, job_apps } => {

@@ -6,19 +6,62 @@ use std::cell::Cell;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::domain::{LogFileRef, LogName, LogSource, LogTail};
+use crate::domain::{LogFileRef, LogMatch, LogName, LogSource, LogTail, LogWindow};
 
 use super::detail::Load;
 
-/// The tail of one file with the byte offset of each line.
+/// The tail of one file (or a window of it around a search match) with the byte offset of each
+/// line.
 #[derive(Debug, Clone)]
 pub(crate) struct LogText {
     pub file: LogFileRef,
     pub tail: LogTail,
     starts: Vec<usize>,
+    /// Byte offset of the text's start in the file (for a tail: its size less the text's).
+    pub start_offset: u64,
+    /// For a window: the line number (0-based) of its first line.
+    pub first_line: Option<u64>,
 }
 
 impl LogText {
+    /// A window of the file around a search match.
+    pub fn window(file: LogFileRef, w: LogWindow) -> Self {
+        let mut t = LogText::new(
+            file,
+            LogTail {
+                total_bytes: w.scanned,
+                truncated: true,
+                text: w.text,
+                archived_at_ms: None,
+            },
+        );
+        t.start_offset = w.start_offset;
+        t.first_line = Some(w.first_line);
+        t
+    }
+
+    /// The line of this text that starts at (or holds) byte `offset` of the file.
+    pub fn line_at_offset(&self, offset: u64) -> Option<usize> {
+        let rel = usize::try_from(offset.checked_sub(self.start_offset)?).ok()?;
+        if rel >= self.tail.text.len() || self.starts.is_empty() {
+            return None;
+        }
+        Some(match self.starts.binary_search(&rel) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        })
+    }
+
+    /// Byte offset in the file of line `i`'s start (the text's end past the last line).
+    pub fn line_offset(&self, i: usize) -> u64 {
+        self.start_offset + self.starts.get(i).copied().unwrap_or(self.tail.text.len()) as u64
+    }
+
+    /// The number shown in the gutter for line `i` (1-based; absolute in a window).
+    pub fn line_number(&self, i: usize) -> u64 {
+        self.first_line.unwrap_or(0) + i as u64 + 1
+    }
+
     pub fn new(file: LogFileRef, tail: LogTail) -> Self {
         let mut starts = vec![0];
         for (i, b) in tail.text.bytes().enumerate() {
@@ -33,7 +76,14 @@ impl LogText {
         if tail.text.is_empty() {
             starts.clear();
         }
-        LogText { file, tail, starts }
+        let start_offset = tail.total_bytes.saturating_sub(tail.text.len() as u64);
+        LogText {
+            file,
+            tail,
+            starts,
+            start_offset,
+            first_line: None,
+        }
     }
 
     pub fn line_count(&self) -> usize {
@@ -98,6 +148,101 @@ pub(crate) fn match_ranges(line: &str, needle: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The characters of a log line as the view draws them, with their byte offsets: terminal escape
+/// sequences (CSI such as colours and cursor moves, OSC such as window titles, two-character
+/// escapes, and the 8-bit CSI) are skipped whole, so nothing from a log ever drives the terminal.
+/// Other control characters are left to `char_width`, which gives them no width (never drawn).
+pub(crate) struct Visible<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
+
+pub(crate) fn visible(line: &str) -> Visible<'_> {
+    Visible {
+        chars: line.char_indices().peekable(),
+    }
+}
+
+impl Visible<'_> {
+    /// Skips a CSI's parameter and intermediate bytes and its final byte.
+    fn skip_csi(&mut self) {
+        while let Some(&(_, c)) = self.chars.peek() {
+            match c {
+                '\u{30}'..='\u{3f}' | '\u{20}'..='\u{2f}' => {
+                    self.chars.next();
+                }
+                '\u{40}'..='\u{7e}' => {
+                    self.chars.next();
+                    return;
+                }
+                // Anything else ends a malformed sequence; it is drawn (or dropped) itself.
+                _ => return,
+            }
+        }
+    }
+
+    /// Skips an OSC's text up to BEL or ST (ESC \\).
+    fn skip_osc(&mut self) {
+        while let Some((_, c)) = self.chars.next() {
+            match c {
+                '\u{7}' | '\u{9c}' => return,
+                '\u{1b}' => {
+                    if self.chars.peek().is_some_and(|&(_, c)| c == '\\') {
+                        self.chars.next();
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Iterator for Visible<'_> {
+    type Item = (usize, char);
+
+    fn next(&mut self) -> Option<(usize, char)> {
+        loop {
+            let (i, c) = self.chars.next()?;
+            match c {
+                '\u{1b}' => match self.chars.peek().map(|&(_, c)| c) {
+                    Some('[') => {
+                        self.chars.next();
+                        self.skip_csi();
+                    }
+                    Some(']') => {
+                        self.chars.next();
+                        self.skip_osc();
+                    }
+                    Some('\u{20}'..='\u{2f}') => {
+                        // nF: intermediates, then one final character.
+                        while self
+                            .chars
+                            .peek()
+                            .is_some_and(|&(_, c)| ('\u{20}'..='\u{2f}').contains(&c))
+                        {
+                            self.chars.next();
+                        }
+                        if self
+                            .chars
+                            .peek()
+                            .is_some_and(|&(_, c)| ('\u{30}'..='\u{7e}').contains(&c))
+                        {
+                            self.chars.next();
+                        }
+                    }
+                    Some('\u{30}'..='\u{7e}') => {
+                        self.chars.next();
+                    }
+                    _ => {}
+                },
+                '\u{9b}' => self.skip_csi(),
+                '\u{9d}' => self.skip_osc(),
+                _ => return Some((i, c)),
+            }
+        }
+    }
+}
+
 /// Display width of one character as the log view draws it (tabs become 4 spaces, other control
 /// characters are dropped).
 fn char_width(c: char) -> usize {
@@ -120,7 +265,7 @@ pub(crate) fn wrapped_rows(line: &str, width: usize, cap: usize) -> usize {
     }
     let mut rows = 1;
     let mut col = 0;
-    for c in line.chars() {
+    for (_, c) in visible(line) {
         let w = char_width(c);
         if w == 0 {
             continue;
@@ -161,12 +306,18 @@ pub(crate) fn render_line(
             spans.push(Span::styled(std::mem::take(run), style));
         }
     };
-    for (i, c) in line.char_indices() {
+    // Matches are sorted and disjoint: walk them alongside the characters (a 1 MB line with a
+    // match every few bytes stays linear).
+    let mut m = 0;
+    for (i, c) in visible(line) {
         let w = char_width(c);
         if w == 0 {
             continue;
         }
-        let style = if matches.iter().any(|(s, e)| i >= *s && i < *e) {
+        while matches.get(m).is_some_and(|(_, e)| *e <= i) {
+            m += 1;
+        }
+        let style = if matches.get(m).is_some_and(|(s, e)| i >= *s && i < *e) {
             hl
         } else {
             base
@@ -198,6 +349,32 @@ pub(crate) fn render_line(
     rows
 }
 
+/// A search over the whole file (streamed through by a worker), for files larger than the tail.
+#[derive(Debug, Default)]
+pub(crate) struct DeepSearch {
+    /// The search's request id; 0 = none.
+    pub request: u64,
+    pub pattern: String,
+    pub matches: Vec<LogMatch>,
+    pub scanned: u64,
+    /// `(lines, matching lines, capped)` once the whole file was read.
+    pub done: Option<(u64, u64, bool)>,
+    pub error: Option<String>,
+    /// Index into `matches` of the match jumped to last.
+    pub current: Option<usize>,
+    /// The window load in flight for a jump, and the match it is for.
+    pub jump: Option<(u64, LogMatch)>,
+}
+
+/// Whole-file matches the viewer keeps at most (the worker stops reporting there as well).
+pub(crate) const MAX_DEEP_MATCHES: usize = 10_000;
+
+impl DeepSearch {
+    pub fn active_for(&self, query: &str) -> bool {
+        self.request != 0 && self.pattern == query
+    }
+}
+
 /// Which pane of the logs tab has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LogFocus {
@@ -225,6 +402,7 @@ pub(crate) struct LogsState {
     pub matches: Vec<usize>,
     /// Index into `matches` of the current match.
     pub current: Option<usize>,
+    pub deep: DeepSearch,
 }
 
 impl Default for LogsState {
@@ -243,6 +421,7 @@ impl Default for LogsState {
             typing: false,
             matches: Vec::new(),
             current: None,
+            deep: DeepSearch::default(),
         }
     }
 }
@@ -315,6 +494,55 @@ mod tests {
         assert_eq!(text("").line_count(), 0);
         assert_eq!(text("x").line_count(), 1);
         assert_eq!(find_ci("é-ÉRROR", "érror", 0), None);
+    }
+
+    fn shown(line: &str) -> String {
+        visible(line).map(|(_, c)| c).collect()
+    }
+
+    #[test]
+    fn escape_sequences_are_skipped_whole() {
+        assert_eq!(shown("\x1b[31mERROR\x1b[0m done"), "ERROR done");
+        assert_eq!(shown("a\x1b[?1049lb\x1b[2J\x1b[Hc"), "abc");
+        assert_eq!(shown("\x1b]0;title\x07x\x1b]8;;http://a\x1b\\y"), "xy");
+        assert_eq!(shown("\x1b(Bz\x1b7w"), "zw");
+        assert_eq!(shown("\u{9b}1;2Hq"), "q");
+        // A lone or cut ESC is dropped by the width rule (control), never drawn.
+        assert_eq!(shown("x\x1b"), "x");
+        assert_eq!(shown("x\x1b["), "x");
+        let rows = render_line(
+            "\x1b[1mbold\x1b[0m",
+            &match_ranges("\x1b[1mbold\x1b[0m", "old"),
+            Style::default(),
+            Style::default(),
+            80,
+            false,
+            1,
+        );
+        let text: String = rows[0].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "bold");
+        assert_eq!(wrapped_rows("\x1b[31m1234\x1b[0m", 4, 10), 1);
+    }
+
+    #[test]
+    fn a_1mb_line_full_of_matches_renders_quickly() {
+        let line = "a".repeat(1 << 20);
+        let ranges = match_ranges(&line, "a");
+        assert_eq!(ranges.len(), 1 << 20);
+        let start = std::time::Instant::now();
+        let rows = render_line(
+            &line,
+            &ranges,
+            Style::default(),
+            Style::default(),
+            200,
+            true,
+            60,
+        );
+        assert_eq!(rows.len(), 60);
+        assert_eq!(wrapped_rows(&line, 200, 1000), 1000);
+        // Linear: far below a second even in a debug build (quadratic took minutes).
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The terminal loop: raw mode + alternate screen (restored on exit, on error and by a panic
 //! hook), crossterm's event stream, a 1 s tick, worker replies; draws only when dirty and at most
-//! ~60 times a second.
+//! ~60 times a second. SIGTERM and SIGHUP (an SSH link that drops) end the loop like a quit, so
+//! the guard restores the terminal before the process exits.
 
 use std::collections::VecDeque;
 use std::io::{self, Stdout};
@@ -125,6 +126,59 @@ fn apply(
     quit
 }
 
+/// SIGTERM and SIGHUP, when they can be installed (never on other platforms).
+struct StopSignals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let install = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot handle {name}");
+                    None
+                }
+            };
+            StopSignals {
+                term: install(SignalKind::terminate(), "SIGTERM"),
+                hup: install(SignalKind::hangup(), "SIGHUP"),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    /// Resolves with the signal's name when one arrives; never when none can.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        if s.recv().await.is_none() {
+                            std::future::pending::<()>().await
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = one(&mut self.term) => "SIGTERM",
+                _ = one(&mut self.hup) => "SIGHUP",
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<&'static str>().await
+    }
+}
+
 /// Runs the console until the user quits. `requests` goes to the workers; `replies` comes back
 /// from them. The terminal is restored on every exit path.
 pub async fn run(
@@ -154,6 +208,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut replies_open = true;
     let mut last_draw: Option<Instant> = None;
+    let mut stop = StopSignals::new();
 
     while !quit {
         if app.is_dirty() {
@@ -187,6 +242,10 @@ pub async fn run(
                     permit.send(req);
                 }
                 None
+            }
+            sig = stop.recv() => {
+                tracing::info!(signal = sig, "terminating on signal");
+                break;
             }
             _ = tick.tick() => Some(Msg::Tick { now_ms: now_ms() }),
             _ = tokio::time::sleep_until(frame_deadline.unwrap_or_else(Instant::now)),

@@ -118,6 +118,18 @@ impl PtyApp {
         }
     }
 
+    /// Sends a signal (`"TERM"`, `"HUP"`, …) to the program with kill(1).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.process_id().expect("child pid");
+        let ok = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{name} {pid}");
+    }
+
     /// Waits for the program to exit; returns its exit code.
     pub fn wait_exit(&mut self, limit: Duration) -> u32 {
         let start = Instant::now();

@@ -24,17 +24,10 @@ pub(crate) struct LogsAreas {
 }
 
 fn gutter_width(logs: &LogsState) -> u16 {
-    let n = logs
-        .content
-        .data
-        .as_ref()
-        .map(|t| t.line_count())
-        .unwrap_or(0);
-    if n == 0 {
-        0
-    } else {
-        n.to_string().len() as u16 + 1
-    }
+    let Some(t) = logs.content.data.as_ref().filter(|t| t.line_count() > 0) else {
+        return 0;
+    };
+    t.line_number(t.line_count() - 1).to_string().len() as u16 + 1
 }
 
 pub(crate) fn areas(_app: &App, d: &DetailState, body: Rect) -> LogsAreas {
@@ -242,7 +235,21 @@ fn content_title(app: &App, logs: &LogsState) -> Line<'static> {
         None => spans.push(Span::styled("Log", t.title)),
         Some(f) => spans.push(Span::styled(clean(&f.label()), t.title)),
     }
-    if let Some(text) = &logs.content.data {
+    if let Some(text) = logs
+        .content
+        .data
+        .as_ref()
+        .filter(|t| t.first_line.is_some())
+    {
+        spans.push(Span::styled(
+            format!(
+                " · lines {}–{} around a match (f follows the end)",
+                text.line_number(0),
+                text.line_number(text.line_count().saturating_sub(1))
+            ),
+            t.dim,
+        ));
+    } else if let Some(text) = &logs.content.data {
         let mut info = format!(" · {}", format_bytes(text.tail.total_bytes as i64));
         if text.tail.truncated {
             info.push_str(&format!(
@@ -344,7 +351,7 @@ fn draw_content(app: &App, d: &DetailState, frame: &mut Frame, a: &LogsAreas) {
             let num = if k == 0 {
                 format!(
                     "{:>w$} ",
-                    i + 1,
+                    text.line_number(i),
                     w = (a.gutter.width as usize).saturating_sub(1)
                 )
             } else {
@@ -387,6 +394,31 @@ fn draw_search(app: &App, logs: &LogsState, frame: &mut Frame, area: Rect) {
             Span::styled(format!("  match {cur}/{} lines", logs.matches.len()), t.dim)
         };
         spans.push(info);
+    }
+    let deep = &logs.deep;
+    if deep.active_for(&logs.query) {
+        let found = deep.matches.len();
+        let cur = deep
+            .current
+            .map(|c| format!("{}/", c + 1))
+            .unwrap_or_default();
+        let text = match (&deep.error, deep.done) {
+            (Some(e), _) => format!("  · file: {}", clean(first_line(e))),
+            (None, Some((_, matching, capped))) => format!(
+                "  · file: {cur}{matching} lines{} (n/N)",
+                if capped {
+                    format!(", first {found} listed")
+                } else {
+                    String::new()
+                }
+            ),
+            (None, None) => format!(
+                "  · file: {cur}{found} so far, {} read…",
+                format_bytes(deep.scanned as i64)
+            ),
+        };
+        let style = if deep.error.is_some() { t.error } else { t.dim };
+        spans.push(Span::styled(text, style));
     }
     if logs.typing {
         spans.push(Span::styled("  enter keep · esc cancel", t.dim));
