@@ -130,7 +130,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, detail_budget"
     );
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::config::{Config, ConfigError, ConfigSource};
-use crate::service::{spawn_workers, Clusters};
+use crate::service::{spawn_workers, Clusters, PollSettings};
 use crate::store::{Store, StoreHandle};
 
 use super::Exit;
@@ -182,7 +182,11 @@ pub async fn run_tui_with(
     let ops = store
         .as_ref()
         .and_then(|s| ctx.ops_with(s.clone(), readonly, true).ok());
-    let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh, ops);
+    let settings = PollSettings {
+        refresh: ctx.config.ui.refresh,
+        detail_budget: ctx.config.ui.detail_budget,
+    };
+    let workers = spawn_workers(&ctx.clusters, store, settings, ops);
     let opts = AppOptions {
         refresh: ctx.config.ui.refresh,
         notice,
