@@ -88,6 +88,7 @@ impl Counts {
 struct Forced {
     state: &'static str,
     since: i64,
+    restarts: u64,
 }
 
 struct Cluster {
@@ -208,13 +209,19 @@ impl FlinkSim {
         }
     }
 
-    /// Forces a job's state from now on (`"RESTARTING"`, `"FINISHED"`, ...).
+    /// Forces a job's state from now on (`"RESTARTING"`, `"FINISHED"`, ...): its
+    /// `last-modification` becomes now and its `numRestarts` stays what it is (one more for
+    /// `RESTARTING`), so a flaky job forced to `RUNNING` holds still.
     pub fn set_state(&self, cluster: usize, job: usize, state: &'static str) {
-        lock(&self.clusters[cluster].forced).insert(
+        let c = &self.clusters[cluster];
+        let now = now_ms();
+        let restarts = c.job(job, now).restarts + u64::from(state == "RESTARTING");
+        lock(&c.forced).insert(
             job,
             Forced {
                 state,
-                since: now_ms(),
+                since: now,
+                restarts,
             },
         );
     }
@@ -273,7 +280,7 @@ impl Cluster {
             first_cp_at,
         };
         let mut frozen_at = None;
-        if j % 10 == 0 {
+        if j.is_multiple_of(10) {
             s.state = ["FINISHED", "CANCELED", "FAILED"][(j / 10) % 3];
             let end = self.t0 - 600_000 - j as i64;
             (s.end, s.last_mod) = (Some(end), end);
@@ -296,9 +303,7 @@ impl Cluster {
         if let Some(f) = lock(&self.forced).get(&j) {
             s.state = f.state;
             s.last_mod = f.since;
-            if f.state == "RESTARTING" {
-                s.restarts += 1;
-            }
+            s.restarts = f.restarts;
             if is_terminal(f.state) {
                 s.end = Some(f.since);
                 frozen_at = Some(f.since);
@@ -353,7 +358,8 @@ impl Cluster {
     fn checkpoints(&self, j: &JobNow) -> Value {
         let mut v = self.templates.checkpoints.clone();
         let n = j.last_cp;
-        v["counts"] = json!({"restored": 0, "total": n, "in_progress": 0, "completed": n, "failed": 0});
+        v["counts"] =
+            json!({"restored": 0, "total": n, "in_progress": 0, "completed": n, "failed": 0});
         v["latest"]["completed"] = if n > 0 {
             self.checkpoint_entry(j, n)
         } else {
@@ -486,7 +492,9 @@ impl Cluster {
                     .get("agg")
                     .map(|a| a.split(',').map(str::to_string).collect())
                     .unwrap_or_else(|| {
-                        ["min", "max", "avg", "sum", "skew"].map(String::from).to_vec()
+                        ["min", "max", "avg", "sum", "skew"]
+                            .map(String::from)
+                            .to_vec()
                     });
                 let mut out = Vec::new();
                 for m in metric_names() {
@@ -515,9 +523,7 @@ impl Cluster {
             ["jobs", id, rest @ ..] => {
                 let Some(j) = job_index(self.index, id).filter(|&j| j < self.jobs) else {
                     self.count("/jobs/:id (unknown)", None);
-                    return not_found(&format!(
-                        "Job {id} not found"
-                    ));
+                    return not_found(&format!("Job {id} not found"));
                 };
                 let job = self.job(j, now);
                 match rest {
