@@ -80,17 +80,19 @@ impl DetailCache {
     }
 
     /// Seeds the cache from jobs recorded earlier (the store's last poll of the cluster): a
-    /// job recorded in a terminal state is final and will not be asked again; the others give
-    /// last known values (their checkpoints are still fetched).
+    /// job recorded in a terminal state is final and will not be asked again. For the others
+    /// only the restart count is kept (to be confirmed by the aggregated request); their
+    /// checkpoints are fetched, since the time they were recorded is not known.
     pub fn seed(&mut self, jobs: &[JobSummary]) {
         for j in jobs {
+            let terminal = j.state.is_terminal();
             self.known.entry(j.id.clone()).or_insert_with(|| Known {
                 state: j.state.clone(),
                 last_modification: j.last_modification,
-                last: j.last_checkpoint.clone(),
+                last: j.last_checkpoint.clone().filter(|_| terminal),
                 restarts: j.restarts,
-                at_ms: j.detail_at_ms,
-                final_detail: j.state.is_terminal(),
+                at_ms: None,
+                final_detail: terminal,
             });
         }
     }
@@ -184,7 +186,9 @@ pub async fn poll_cluster(
         .collect();
     let mut restarts_confirmed = !opts.restarts;
     let mut restarts_all_zero = false;
-    if opts.restarts && !active.is_empty() && matches!(scope, JobScope::All) && budget > 0 {
+    // Only when the budget leaves room for a job with its restarts after it (else the sum
+    // would eat a small budget every poll and no job would ever get detail).
+    if opts.restarts && !active.is_empty() && matches!(scope, JobScope::All) && budget >= 3 {
         budget -= 1;
         poll.requests += 1;
         match client.restarts_sum().await {

@@ -242,7 +242,7 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// is running is never started twice: wake-ups during a poll collapse into one follow-up poll.
 ///
 /// Per-job detail is spent from a token bucket: `detail_budget` requests per second, holding at
-/// most one refresh's worth (so a wake-up right after a poll finds little to spend).
+/// most one refresh's worth (at least 3; so a wake-up right after a poll finds little to spend).
 async fn run_poller(
     handle: ClusterHandle,
     store: Option<StoreHandle>,
@@ -255,13 +255,31 @@ async fn run_poller(
     let name = handle.name().to_string();
     let mut tracker = HealthTracker::new(now_ms());
     let mut cache = DetailCache::default();
+    // What the store knows: finished jobs are never asked again, restart counts are confirmed
+    // by one request instead of one per job.
+    if let Some(store) = &store {
+        let cluster = name.clone();
+        match store
+            .call(move |s: &mut Store| s.known_jobs(&cluster))
+            .await
+        {
+            Ok(known) => cache.seed(&known),
+            Err(e) => warn!(cluster = %name, error = %e, "cannot read the known jobs"),
+        }
+    }
     let rate = f64::from(
         handle
             .config
             .detail_budget
             .unwrap_or(settings.detail_budget),
     );
-    let capacity = (rate * refresh.as_secs_f64()).max(rate.min(1.0));
+    // One refresh's worth, and at least what the restarts sum plus one job costs (3), so a
+    // small budget still makes progress (at its rate, over several refreshes).
+    let capacity = if rate > 0.0 {
+        (rate * refresh.as_secs_f64()).max(3.0)
+    } else {
+        0.0
+    };
     let mut tokens = capacity;
     let mut filled_at = std::time::Instant::now();
     let mut generation: u64 = 0;
