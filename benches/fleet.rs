@@ -228,7 +228,7 @@ fn main() {
         let mut app = common::console(&config_path, &data, &[], 160, 50);
         let t0 = Instant::now();
         app.wait_screen("jobs on screen", Duration::from_secs(60), |s| {
-            s.contains("sim-0-job-")
+            s.contains("-job-0")
         });
         let pid = app.pid().expect("pid");
         println!("4. console (pty 160x50), no keys pressed");
