@@ -139,7 +139,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget"
     );
 }
 

@@ -232,6 +232,7 @@ fn tail_app() -> App {
             last_checkpoint: None,
             restarts: None,
             stale: false,
+            detail_at_ms: None,
         }]),
         platform: None,
     }));

@@ -416,6 +416,7 @@ fn log_app(tail: LogTail, w: u16, h: u16) -> App {
             last_checkpoint: None,
             restarts: None,
             stale: false,
+            detail_at_ms: None,
         }]),
         platform: None,
     }));

@@ -158,6 +158,7 @@ fn job(
         last_checkpoint,
         restarts,
         stale: false,
+        detail_at_ms: None,
     }
 }
 
@@ -410,9 +411,12 @@ fn type_str(app: &mut App, s: &str) {
     }
 }
 
+/// The loads and actions asked for (`FocusJobs`, which only tells the pollers what is on
+/// screen, is left out; see `focus_of`).
 fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
     fx.iter()
         .filter_map(|e| match e {
+            Effect::Worker(WorkerRequest::FocusJobs { .. }) => None,
             Effect::Worker(r) => Some(r.clone()),
             Effect::Quit => None,
         })
@@ -421,7 +425,7 @@ fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
 
 fn request_id(r: &WorkerRequest) -> u64 {
     match r {
-        WorkerRequest::RefreshAll => 0,
+        WorkerRequest::RefreshAll | WorkerRequest::FocusJobs { .. } => 0,
         WorkerRequest::LoadJobDetail { request, .. }
         | WorkerRequest::LoadCheckpoints { request, .. }
         | WorkerRequest::LoadExceptions { request, .. }
@@ -787,6 +791,7 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                 }
             }
             WorkerRequest::RefreshAll
+            | WorkerRequest::FocusJobs { .. }
             | WorkerRequest::RunAction { .. }
             | WorkerRequest::LoadRestorePoints { .. }
             | WorkerRequest::LoadAppVersions { .. }
@@ -1282,8 +1287,11 @@ fn r_emits_refresh_all_and_q_quits() {
         ))),
         vec![Effect::Quit]
     );
-    // While typing, `q` is text, not quit.
-    assert_eq!(app.update(key('q')), vec![]);
+    // While typing, `q` is text, not quit (the rows it filters out are no longer on screen,
+    // which the pollers are told).
+    let fx = app.update(key('q'));
+    assert!(!fx.contains(&Effect::Quit), "{fx:?}");
+    assert_eq!(requests(&fx), vec![]);
 }
 
 #[test]
@@ -4373,4 +4381,73 @@ fn every_screen_and_dialog_at_every_size_and_resize() {
     app.update(Msg::Resize(100, 30));
     validate(&mut app);
     sweep(&mut app, "editor");
+}
+
+/// Per-job detail is fetched within a budget: a row whose detail is older than one refresh shows
+/// its age, dimmed, after the checkpoint (`·45s`); fresh detail shows nothing more.
+#[test]
+fn detail_age_shown_when_older_than_a_refresh() {
+    let mut app = new_app(&["prod"], Theme::plain(), opts());
+    let mut jobs = prod_jobs();
+    jobs[0].detail_at_ms = Some(NOW - 45 * S); // older than the 5 s refresh
+    jobs[1].detail_at_ms = Some(NOW - 2 * S); // fresh
+    jobs[2].detail_at_ms = Some(NOW - 3 * M);
+    app.update(polled("prod", 1, live(0), Some(jobs)));
+    let screen = render(&app, 110, 14);
+    insta::assert_snapshot!(screen);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not on screen:\n{screen}"))
+            .to_string()
+    };
+    assert!(line("orders-enrichment").contains("8s ok ·45s"), "{screen}");
+    assert!(!line("payments-aggregation").contains('·'), "{screen}");
+    assert!(line("fraud-detector").contains("·3m"), "{screen}");
+    // Dimmed: drawn with the theme's dim style.
+    let buf = draw(&app, 110, 14);
+    let dim = app_theme_dim();
+    let row = (0..buf.area.height)
+        .find(|&y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .contains("orders-enrichment")
+        })
+        .expect("row");
+    let dot = (0..buf.area.width)
+        .find(|&x| buf[(x, row)].symbol() == "·")
+        .expect("the age mark");
+    assert_eq!(buf[(dot, row)].modifier, dim.add_modifier, "dimmed");
+}
+
+fn app_theme_dim() -> ratatui::style::Style {
+    Theme::plain().dim
+}
+
+/// The console tells the pollers which jobs are on screen (selected first) whenever that
+/// changes, and only then.
+#[test]
+fn focus_jobs_follow_the_screen() {
+    let mut app = new_app(&["prod"], Theme::plain(), opts());
+    let fx = app.update(polled("prod", 1, live(0), Some(prod_jobs())));
+    let focus = |fx: &[Effect]| -> Option<Vec<String>> {
+        fx.iter().find_map(|e| match e {
+            Effect::Worker(WorkerRequest::FocusJobs { keys }) => {
+                Some(keys.iter().map(|k| k.id.clone()).collect())
+            }
+            _ => None,
+        })
+    };
+    let first = focus(&fx).expect("focus after the first poll");
+    assert_eq!(first.len(), prod_jobs().len(), "{first:?}");
+    render(&app, 110, 30);
+    // Same screen: nothing new to say.
+    assert_eq!(focus(&app.update(Msg::Tick { now_ms: NOW + S })), None);
+    // Moving the selection puts the new row first.
+    let fx = app.update(key('j'));
+    let moved = focus(&fx).expect("focus after a move");
+    assert_ne!(moved[0], first[0]);
+    assert!(moved.contains(&first[0]));
 }

@@ -6,9 +6,11 @@ use super::setup::Context;
 use super::{
     print_json, report_discovery_problems, report_unreachable, select_clusters, table, Exit,
 };
+use crate::backend::ClusterHandle;
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
-use crate::service::{poll_cluster, PollOptions};
+use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
+use crate::store::{Store, StoreHandle};
 
 /// A `--state` filter: one Flink state, or every active one.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,12 +57,16 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
         Ok(h) => h,
         Err(e) => return e,
     };
-    let polls = join_all(
-        handles
-            .iter()
-            .map(|h| poll_cluster(h, PollOptions::default(), None)),
-    )
-    .await;
+    // With a data directory, the store gives the final detail of finished jobs (never fetched
+    // again) and known restart counts (confirmed by one aggregated request), and keeps what
+    // this poll learns. Active jobs' checkpoints are always fetched: a one-shot command has no
+    // budget (see README, "Speed").
+    let store = ctx
+        .data_dir
+        .as_ref()
+        .filter(|d| d.is_dir())
+        .and_then(|_| ctx.open_store().ok());
+    let polls = join_all(handles.iter().map(|h| poll_one(h, store.as_ref()))).await;
     let mut exit = if report_discovery_problems(ctx, cluster) {
         Exit::Unreachable
     } else {
@@ -90,6 +96,38 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
         print!("{}", human(&jobs, now_ms()));
     }
     exit
+}
+
+/// Polls one cluster with what the store knows, and records the result.
+async fn poll_one(handle: &ClusterHandle, store: Option<&StoreHandle>) -> ClusterPoll {
+    let mut cache = DetailCache::default();
+    let name = handle.name().to_string();
+    if let Some(store) = store {
+        let cluster = name.clone();
+        if let Ok(known) = store
+            .call(move |s: &mut Store| s.known_jobs(&cluster))
+            .await
+        {
+            cache.seed(&known);
+        }
+    }
+    let mut poll = poll_cluster(handle, PollOptions::default(), Some(&mut cache)).await;
+    if let (Some(store), Ok(jobs)) = (store, &poll.jobs) {
+        let (jobs, cps) = (jobs.clone(), std::mem::take(&mut poll.checkpoints));
+        let res = store
+            .call(move |s: &mut Store| {
+                s.record_jobs(&name, &jobs, now_ms())?;
+                for c in &cps {
+                    s.record_checkpoints(&name, &c.job_id, &c.job_name, &c.entries)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(cluster = %handle.name(), error = %e, "cannot record jobs in the store");
+        }
+    }
+    poll
 }
 
 fn human(jobs: &[JobSummary], now: i64) -> String {

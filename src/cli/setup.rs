@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::config::{Config, ConfigError, ConfigSource};
-use crate::service::{spawn_workers, Clusters};
+use crate::service::{spawn_workers, Clusters, PollSettings};
 use crate::store::{Store, StoreHandle};
 
 use super::Exit;
@@ -213,7 +213,6 @@ pub async fn run_tui_with(
     let ops = store
         .as_ref()
         .and_then(|s| ctx.ops_with(s.clone(), readonly, true).ok());
-    let workers = spawn_workers(&ctx.clusters, store, ctx.config.ui.refresh, ops);
     let no_clusters = ctx.config.clusters.is_empty().then(|| match &ctx.config.source {
         ConfigSource::File(path) => format!(
             "no clusters configured: add a [[clusters]] table to {} (see config/flinkdeck.example.toml)",
@@ -221,6 +220,11 @@ pub async fn run_tui_with(
         ),
         ConfigSource::DefaultLocal => "no clusters configured".to_string(),
     });
+    let settings = PollSettings {
+        refresh: ctx.config.ui.refresh,
+        detail_budget: ctx.config.ui.detail_budget,
+    };
+    let workers = spawn_workers(&ctx.clusters, store, settings, ops);
     let opts = AppOptions {
         refresh: ctx.config.ui.refresh,
         notice,

@@ -66,6 +66,7 @@ struct RawUi {
     readonly: Option<bool>,
     keymap: Option<Spanned<String>>,
     action_timeout: Option<Spanned<String>>,
+    detail_budget: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +77,7 @@ struct RawCluster {
     url: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     readonly: Option<bool>,
+    detail_budget: Option<Spanned<i64>>,
     web_url: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
@@ -211,7 +213,25 @@ impl Cx<'_, '_> {
         if let Some(t) = raw.action_timeout {
             ui.action_timeout = self.duration(&t, "ui.action_timeout")?;
         }
+        if let Some(b) = &raw.detail_budget {
+            ui.detail_budget = self.budget(b, "ui.detail_budget")?;
+        }
         Ok(ui)
+    }
+
+    /// A `detail_budget`: requests per second, 0..=10000.
+    fn budget(&self, b: &Spanned<i64>, key: &str) -> Result<u32, ConfigError> {
+        match u32::try_from(*b.get_ref()) {
+            Ok(n) if n <= 10_000 => Ok(n),
+            _ => Err(self.err(
+                b.span(),
+                key,
+                format!(
+                    "invalid detail budget {}: use a number of requests per second from 0 to 10000",
+                    b.get_ref()
+                ),
+            )),
+        }
     }
 
     fn logs(&self, raw: RawLogs) -> Result<LogsConfig, ConfigError> {
@@ -376,8 +396,14 @@ impl Cx<'_, '_> {
             None => None,
         };
 
+        let detail_budget = match &raw.detail_budget {
+            Some(b) => Some(self.budget(b, &key("detail_budget"))?),
+            None => None,
+        };
+
         Ok(ClusterConfig {
             name: raw.name.get_ref().clone(),
+            detail_budget,
             kind,
             url,
             kubernetes,

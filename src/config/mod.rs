@@ -88,7 +88,14 @@ pub struct UiConfig {
     pub keymap: Option<PathBuf>,
     /// How long a console action may run before the panel reports it timed out.
     pub action_timeout: Duration,
+    /// Requests per second the console may spend on per-job detail (checkpoints, restarts) of
+    /// one cluster, on top of one job list per refresh. Default 10; a cluster's own
+    /// `detail_budget` overrides it.
+    pub detail_budget: u32,
 }
+
+/// Default `[ui] detail_budget` (requests per second per cluster).
+pub const DEFAULT_DETAIL_BUDGET: u32 = 10;
 
 impl Default for UiConfig {
     fn default() -> Self {
@@ -98,6 +105,7 @@ impl Default for UiConfig {
             readonly: false,
             keymap: None,
             action_timeout: DEFAULT_ACTION_TIMEOUT,
+            detail_budget: DEFAULT_DETAIL_BUDGET,
         }
     }
 }
@@ -247,11 +255,19 @@ pub struct ClusterConfig {
     pub insecure_skip_verify: bool,
     /// Read-only: no action that changes a job is offered for this cluster.
     pub readonly: bool,
+    /// This cluster's `detail_budget` (requests per second), overriding `[ui] detail_budget`.
+    pub detail_budget: Option<u32>,
     /// Link to the Flink Web UI shown to the user (when it differs from `url`).
     pub web_url: Option<url::Url>,
 }
 
 impl ClusterConfig {
+    /// Requests per second for per-job detail on this cluster: its own `detail_budget`, else
+    /// `[ui] detail_budget`.
+    pub fn detail_budget(&self, ui: &UiConfig) -> u32 {
+        self.detail_budget.unwrap_or(ui.detail_budget)
+    }
+
     /// A standalone cluster at `url` with every other setting at its default.
     pub fn new(name: impl Into<String>, url: url::Url) -> Self {
         ClusterConfig {
@@ -264,6 +280,7 @@ impl ClusterConfig {
             ca_cert: None,
             insecure_skip_verify: false,
             readonly: false,
+            detail_budget: None,
             web_url: None,
         }
     }

@@ -18,6 +18,11 @@ use super::sql::SqlProblem;
 pub enum WorkerRequest {
     /// Poll every cluster now instead of waiting for the next tick.
     RefreshAll,
+    /// The jobs the console shows now, the selected one first: the pollers spend their
+    /// per-job detail budget on these first. Replaces the previous set.
+    FocusJobs {
+        keys: Vec<JobKey>,
+    },
     LoadJobDetail {
         key: JobKey,
         request: u64,

@@ -140,6 +140,10 @@ pub struct JobSummary {
     /// Set when the cluster did not answer the last poll: the values are the last known ones.
     #[serde(default)]
     pub stale: bool,
+    /// When `last_checkpoint` and `restarts` were fetched (epoch ms): per-job detail is spent
+    /// from a budget, so it may be older than the job list. `None`: never fetched.
+    #[serde(default)]
+    pub detail_at_ms: Option<i64>,
 }
 
 /// Identifies a job across clusters.

@@ -375,6 +375,24 @@ impl FlinkClient {
         Ok(map::num_restarts(&m))
     }
 
+    /// `GET /jobs/metrics?get=numRestarts&agg=sum`: the sum of `numRestarts` over every job in
+    /// the JobManager's metric store (its active jobs). Flink aggregates across jobs here and
+    /// offers no per-job values, so this one request can only *confirm* known counts (restart
+    /// counts never decrease while a job id is active). `None` when no job reports the metric.
+    pub async fn restarts_sum(&self) -> Result<Option<u64>, FlinkError> {
+        let m: Vec<wire::AggregatedMetric> = self
+            .get(&self.url(
+                &["jobs", "metrics"],
+                &[("get", "numRestarts"), ("agg", "sum")],
+            ))
+            .await?;
+        Ok(m.iter()
+            .find(|m| m.id == "numRestarts")
+            .and_then(|m| m.sum)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| s.round() as u64))
+    }
+
     /// `GET /jobs/:id/checkpoints`. A job without checkpointing yields empty statistics.
     pub async fn checkpoints(&self, job_id: &str) -> Result<CheckpointStats, FlinkError> {
         let url = self.url(&["jobs", job_id, "checkpoints"], &[]);

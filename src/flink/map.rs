@@ -69,6 +69,7 @@ pub(crate) fn jobs_overview(cluster: &str, ov: wire::JobsOverview) -> Vec<JobSum
                 last_checkpoint: None,
                 restarts: None,
                 stale: false,
+                detail_at_ms: None,
                 id,
             })
         })

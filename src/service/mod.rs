@@ -8,8 +8,8 @@ pub mod sql_worker;
 pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};
-pub use poll::{poll_cluster, ClusterPoll, PollOptions};
-pub use workers::{spawn_workers, Workers};
+pub use poll::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
+pub use workers::{spawn_workers, PollSettings, Workers};
 
 use crate::domain::health_rules::PollFailure;
 use crate::flink::FlinkError;

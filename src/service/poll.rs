@@ -1,11 +1,23 @@
-//! One poll of one cluster: the job list, then each job's last checkpoint and restart count,
-//! fetched concurrently. Used by `flinkdeck jobs` and by the TUI's pollers alike.
+//! One poll of one cluster: the job list (one request), then per-job detail (last checkpoint,
+//! restart count) spent from a budget in priority order. Used by `flinkdeck jobs` and by the
+//! TUI's pollers alike.
+//!
+//! Priorities, highest first: the focused jobs (the rows the console shows, the selected one
+//! first), jobs new to the poller or whose state or `last-modification` changed since their
+//! detail was fetched, failing/restarting jobs, then a rotation over the rest (oldest detail
+//! first). A terminal job's detail is fetched once and then kept ([`DetailCache`]).
+//!
+//! Restart counts: Flink only aggregates `numRestarts` across jobs (`/jobs/metrics` gives
+//! min/max/sum/avg, never per-job values), so one `agg=sum` request per poll *confirms* the
+//! known counts (they never decrease while a job runs); only when the sum differs or some count
+//! is unknown are per-job `numRestarts` requests spent, for the jobs that get detail.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::backend::ClusterHandle;
+use crate::backend::{ClusterHandle, JobScope};
+use crate::domain::time::now_ms;
 use crate::domain::{CheckpointEntry, CheckpointRef, JobState, JobSummary};
 use crate::flink::FlinkError;
 
@@ -21,6 +33,9 @@ pub struct PollOptions {
     pub restarts: bool,
     /// Fetch the cluster's Flink version too.
     pub version: bool,
+    /// At most this many per-job detail requests (including the restarts sum); `None`: no
+    /// limit (a one-shot command that must show every job's detail).
+    pub budget: Option<usize>,
 }
 
 impl Default for PollOptions {
@@ -29,15 +44,63 @@ impl Default for PollOptions {
             checkpoints: true,
             restarts: true,
             version: false,
+            budget: None,
         }
     }
 }
 
-/// Per-job data that cannot change any more (the job reached a terminal state), kept between
-/// polls so finished jobs cost no requests.
+/// The last detail fetched for one job.
+#[derive(Debug, Clone)]
+struct Known {
+    /// State and `last-modification` when the detail was fetched.
+    state: JobState,
+    last_modification: i64,
+    last: Option<CheckpointRef>,
+    restarts: Option<u64>,
+    /// When the checkpoints were fetched (`None`: taken from the store, time unknown).
+    at_ms: Option<i64>,
+    /// Fetched after the job reached a terminal state: it never changes, never asked again.
+    final_detail: bool,
+}
+
+/// Per-job detail kept between polls: the last known values of every job (shown while a job
+/// waits for its turn in the budget), terminal jobs' final values (never fetched again), and the
+/// jobs the console wants first.
 #[derive(Debug, Default, Clone)]
-pub struct TerminalCache {
-    entries: HashMap<String, (Option<CheckpointRef>, Option<u64>)>,
+pub struct DetailCache {
+    known: HashMap<String, Known>,
+    focus: Vec<String>,
+}
+
+impl DetailCache {
+    /// The jobs to refresh first, most important first (e.g. the selected row, then the other
+    /// visible rows).
+    pub fn set_focus(&mut self, job_ids: Vec<String>) {
+        self.focus = job_ids;
+    }
+
+    /// Seeds the cache from jobs recorded earlier (the store's last poll of the cluster): a
+    /// job recorded in a terminal state is final and will not be asked again. For the others
+    /// only the restart count is kept (to be confirmed by the aggregated request); their
+    /// checkpoints are fetched, since the time they were recorded is not known.
+    pub fn seed(&mut self, jobs: &[JobSummary]) {
+        for j in jobs {
+            let terminal = j.state.is_terminal();
+            self.known.entry(j.id.clone()).or_insert_with(|| Known {
+                state: j.state.clone(),
+                last_modification: j.last_modification,
+                last: j.last_checkpoint.clone().filter(|_| terminal),
+                restarts: j.restarts,
+                at_ms: None,
+                final_detail: terminal,
+            });
+        }
+    }
+
+    /// How many jobs have final (terminal, never re-fetched) detail.
+    pub fn final_jobs(&self) -> usize {
+        self.known.values().filter(|k| k.final_detail).count()
+    }
 }
 
 /// Completed checkpoints and savepoints seen for one job during a poll (to persist).
@@ -56,17 +119,35 @@ pub struct ClusterPoll {
     pub jobs: Result<Vec<JobSummary>, FlinkError>,
     /// Per-job requests that failed (the cluster answered, but not fully).
     pub partial: Vec<FlinkError>,
-    /// Per-job requests made.
+    /// Per-job requests made (the detail spent from the budget).
     pub requests: usize,
     pub checkpoints: Vec<SeenCheckpoints>,
     pub flink_version: Option<String>,
+}
+
+/// Priority class of a job's detail (lower first).
+fn priority(job: &JobSummary, known: Option<&Known>, focus: &HashMap<&str, usize>) -> (u8, usize) {
+    if let Some(&i) = focus.get(job.id.as_str()) {
+        return (0, i);
+    }
+    let changed = match known {
+        None => true,
+        Some(k) => k.state != job.state || k.last_modification != job.last_modification,
+    };
+    if changed {
+        return (1, 0);
+    }
+    if matches!(job.state, JobState::Failing | JobState::Restarting) {
+        return (2, 0);
+    }
+    (3, 0)
 }
 
 /// Polls one cluster once: the jobs that belong to it (see `ClusterBackend::job_scope`).
 pub async fn poll_cluster(
     handle: &ClusterHandle,
     opts: PollOptions,
-    cache: Option<&mut TerminalCache>,
+    cache: Option<&mut DetailCache>,
 ) -> ClusterPoll {
     let (client, cluster) = (&handle.rest, handle.name());
     let scope = handle.backend.job_scope();
@@ -94,17 +175,83 @@ pub async fn poll_cluster(
             return poll;
         }
     };
-    let mut empty = TerminalCache::default();
+    let mut empty = DetailCache::default();
     let cache = cache.unwrap_or(&mut empty);
+    let mut budget = opts.budget.unwrap_or(usize::MAX);
+    let now = now_ms();
 
-    let todo: Vec<(usize, String, String, JobState)> = jobs
+    // Restart counts: one aggregated request confirms every known count at once.
+    let active: Vec<usize> = (0..jobs.len())
+        .filter(|&i| !jobs[i].state.is_terminal())
+        .collect();
+    let mut restarts_confirmed = !opts.restarts;
+    let mut restarts_all_zero = false;
+    // Only when the budget leaves room for a job with its restarts after it (else the sum
+    // would eat a small budget every poll and no job would ever get detail).
+    if opts.restarts && !active.is_empty() && matches!(scope, JobScope::All) && budget >= 3 {
+        budget -= 1;
+        poll.requests += 1;
+        match client.restarts_sum().await {
+            Ok(Some(0)) => {
+                restarts_confirmed = true;
+                restarts_all_zero = true;
+            }
+            Ok(Some(sum)) => {
+                let known: Option<u64> = active
+                    .iter()
+                    .map(|&i| cache.known.get(&jobs[i].id).and_then(|k| k.restarts))
+                    .sum();
+                restarts_confirmed = known == Some(sum);
+            }
+            Ok(None) => {}
+            Err(e) => poll.partial.push(e),
+        }
+    }
+
+    // Which jobs get detail this poll, in priority order, within the budget.
+    let focus: HashMap<&str, usize> = cache
+        .focus
         .iter()
         .enumerate()
-        .filter(|(_, j)| !(j.state.is_terminal() && cache.entries.contains_key(&j.id)))
-        .map(|(i, j)| (i, j.id.clone(), j.name.clone(), j.state.clone()))
+        .map(|(i, id)| (id.as_str(), i))
         .collect();
+    let mut candidates: Vec<(u8, usize, i64, usize)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, j)| {
+            let known = cache.known.get(&j.id);
+            if known.is_some_and(|k| k.final_detail) {
+                return None;
+            }
+            let (class, order) = priority(j, known, &focus);
+            let age_key = known.and_then(|k| k.at_ms).unwrap_or(i64::MIN);
+            Some((class, order, age_key, i))
+        })
+        .collect();
+    candidates.sort_by_key(|&(class, order, age, i)| (class, order, age, i));
+    let mut todo: Vec<(usize, String, String, JobState, bool)> = Vec::new();
+    for (_, _, _, i) in candidates {
+        let j = &jobs[i];
+        let want_restarts = opts.restarts && !j.state.is_terminal() && !restarts_confirmed;
+        let cost = usize::from(opts.checkpoints) + usize::from(want_restarts);
+        if cost == 0 {
+            continue;
+        }
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        todo.push((
+            i,
+            j.id.clone(),
+            j.name.clone(),
+            j.state.clone(),
+            want_restarts,
+        ));
+    }
+
     let results: Vec<_> = stream::iter(todo)
-        .map(|(i, id, name, state)| async move {
+        .map(|(i, id, name, state, want_restarts)| async move {
             let cps = async {
                 if opts.checkpoints {
                     Some(client.checkpoints(&id).await)
@@ -113,7 +260,7 @@ pub async fn poll_cluster(
                 }
             };
             let restarts = async {
-                if opts.restarts && !state.is_terminal() {
+                if want_restarts {
                     Some(client.num_restarts(&id).await)
                 } else {
                     None
@@ -127,14 +274,23 @@ pub async fn poll_cluster(
         .await;
 
     for (i, id, name, state, cps, restarts) in results {
-        let mut last = None;
-        let mut n_restarts = None;
+        let Some(job) = jobs.get(i) else { continue };
+        let prev = cache.known.get(&id).cloned();
+        let mut known = Known {
+            state: state.clone(),
+            last_modification: job.last_modification,
+            last: prev.as_ref().and_then(|k| k.last.clone()),
+            restarts: prev.as_ref().and_then(|k| k.restarts),
+            at_ms: prev.as_ref().and_then(|k| k.at_ms),
+            final_detail: false,
+        };
         let mut complete = true;
         if let Some(cps) = cps {
             poll.requests += 1;
             match cps {
                 Ok(stats) => {
-                    last = stats.last().map(CheckpointEntry::to_ref);
+                    known.last = stats.last().map(CheckpointEntry::to_ref);
+                    known.at_ms = Some(now);
                     let entries = stats.completed_entries();
                     if !entries.is_empty() {
                         poll.checkpoints.push(SeenCheckpoints {
@@ -146,6 +302,13 @@ pub async fn poll_cluster(
                 }
                 Err(e) => {
                     complete = false;
+                    // Not fetched: keep it "changed" so it comes first again.
+                    if let Some(p) = &prev {
+                        known.state = p.state.clone();
+                        known.last_modification = p.last_modification;
+                    } else {
+                        known.state = JobState::Unknown(String::new());
+                    }
                     poll.partial.push(e)
                 }
             }
@@ -153,30 +316,32 @@ pub async fn poll_cluster(
         if let Some(r) = restarts {
             poll.requests += 1;
             match r {
-                Ok(n) => n_restarts = n,
+                Ok(n) => known.restarts = n,
                 Err(e) => poll.partial.push(e),
             }
         }
-        if let Some(job) = jobs.get_mut(i) {
-            job.last_checkpoint = last.clone();
-            job.restarts = n_restarts;
-        }
-        if state.is_terminal() && complete {
-            cache.entries.insert(id, (last, n_restarts));
-        }
+        known.final_detail = state.is_terminal() && complete;
+        cache.known.insert(id, known);
     }
+
+    // Every row gets the last known detail and its age.
     for job in jobs.iter_mut() {
-        if job.state.is_terminal() {
-            if let Some((last, restarts)) = cache.entries.get(&job.id) {
-                job.last_checkpoint = last.clone();
-                job.restarts = job.restarts.or(*restarts);
+        if restarts_all_zero && !job.state.is_terminal() {
+            if let Some(k) = cache.known.get_mut(&job.id) {
+                k.restarts = Some(0);
             }
+            job.restarts = Some(0);
+        }
+        if let Some(k) = cache.known.get(&job.id) {
+            job.last_checkpoint = k.last.clone();
+            job.restarts = job.restarts.or(k.restarts);
+            // Final detail is current by definition.
+            job.detail_at_ms = if k.final_detail { Some(now) } else { k.at_ms };
         }
     }
-    // Forget cached jobs the cluster no longer lists.
-    cache
-        .entries
-        .retain(|id, _| jobs.iter().any(|j| &j.id == id));
+    // Forget jobs the cluster no longer lists.
+    let listed: HashSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    cache.known.retain(|id, _| listed.contains(id.as_str()));
     sort_jobs(&mut jobs);
     poll.jobs = Ok(jobs);
     poll

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tracing::{debug, warn};
 
 use super::loaders;
-use super::poll::{poll_cluster, PollOptions, TerminalCache};
+use super::poll::{poll_cluster, DetailCache, PollOptions};
 use super::to_failure;
 use crate::backend::{ClusterHandle, Clusters};
 use crate::domain::health_rules::HealthTracker;
@@ -82,17 +82,21 @@ pub struct Workers {
 pub fn spawn_workers(
     clusters: &Clusters,
     store: Option<StoreHandle>,
-    refresh: Duration,
+    settings: impl Into<PollSettings>,
     ops: Option<OpsContext>,
 ) -> Workers {
+    let settings = settings.into();
+    let refresh = settings.refresh;
     let (req_tx, req_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (reply_tx, reply_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let wakers = Wakers::default();
+    let focus = Focus::default();
     tokio::spawn(run_supervisor(
         clusters.clone(),
         store.clone(),
-        refresh,
+        settings,
         wakers.clone(),
+        focus.clone(),
         reply_tx.clone(),
     ));
     if let Some(ops) = &ops {
@@ -103,6 +107,7 @@ pub fn spawn_workers(
         store,
         ops,
         wakers,
+        focus,
         req_rx,
         reply_tx,
     ));
@@ -115,14 +120,35 @@ pub fn spawn_workers(
 /// The wake-up handles of the running pollers, by cluster name.
 type Wakers = Arc<std::sync::Mutex<HashMap<String, Arc<Notify>>>>;
 
+/// The jobs the console shows, by cluster (selected first): their detail is fetched first.
+type Focus = Arc<std::sync::Mutex<HashMap<String, Vec<String>>>>;
+
+/// Per-cluster settings of the pollers.
+#[derive(Debug, Clone, Copy)]
+pub struct PollSettings {
+    pub refresh: Duration,
+    /// `[ui] detail_budget`: per-job detail requests per second (a cluster may override it).
+    pub detail_budget: u32,
+}
+
+impl From<Duration> for PollSettings {
+    fn from(refresh: Duration) -> Self {
+        PollSettings {
+            refresh,
+            detail_budget: crate::config::DEFAULT_DETAIL_BUDGET,
+        }
+    }
+}
+
 /// Keeps one poller per known cluster: starts pollers for clusters that discovery finds, stops
 /// those of clusters that vanished (telling the UI), and reports what discovery could not read
 /// as an unreachable pseudo-cluster named after the entry or namespace.
 async fn run_supervisor(
     clusters: Clusters,
     store: Option<StoreHandle>,
-    refresh: Duration,
+    settings: PollSettings,
     wakers: Wakers,
+    focus: Focus,
     replies: mpsc::Sender<WorkerReply>,
 ) {
     let mut changes = clusters.subscribe();
@@ -148,8 +174,9 @@ async fn run_supervisor(
                 let task = tokio::spawn(run_poller(
                     h.clone(),
                     store.clone(),
-                    refresh,
+                    settings,
                     wake,
+                    focus.clone(),
                     replies.clone(),
                 ));
                 pollers.insert(h.name().to_string(), task);
@@ -213,28 +240,68 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Polls one cluster every `refresh` (or at once when woken) until the UI goes away. A poll that
 /// is running is never started twice: wake-ups during a poll collapse into one follow-up poll.
+///
+/// Per-job detail is spent from a token bucket: `detail_budget` requests per second, holding at
+/// most one refresh's worth (at least 3; so a wake-up right after a poll finds little to spend).
 async fn run_poller(
     handle: ClusterHandle,
     store: Option<StoreHandle>,
-    refresh: Duration,
+    settings: PollSettings,
     wake: Arc<Notify>,
+    focus: Focus,
     replies: mpsc::Sender<WorkerReply>,
 ) {
+    let refresh = settings.refresh;
     let name = handle.name().to_string();
     let mut tracker = HealthTracker::new(now_ms());
-    let mut cache = TerminalCache::default();
+    let mut cache = DetailCache::default();
+    // What the store knows: finished jobs are never asked again, restart counts are confirmed
+    // by one request instead of one per job.
+    if let Some(store) = &store {
+        let cluster = name.clone();
+        match store
+            .call(move |s: &mut Store| s.known_jobs(&cluster))
+            .await
+        {
+            Ok(known) => cache.seed(&known),
+            Err(e) => warn!(cluster = %name, error = %e, "cannot read the known jobs"),
+        }
+    }
+    let rate = f64::from(
+        handle
+            .config
+            .detail_budget
+            .unwrap_or(settings.detail_budget),
+    );
+    // One refresh's worth, and at least what the restarts sum plus one job costs (3), so a
+    // small budget still makes progress (at its rate, over several refreshes).
+    let capacity = if rate > 0.0 {
+        (rate * refresh.as_secs_f64()).max(3.0)
+    } else {
+        0.0
+    };
+    let mut tokens = capacity;
+    let mut filled_at = std::time::Instant::now();
     let mut generation: u64 = 0;
     let mut last_status = None;
     loop {
         generation += 1;
+        let elapsed = filled_at.elapsed().as_secs_f64();
+        filled_at = std::time::Instant::now();
+        tokens = (tokens + rate * elapsed).min(capacity);
+        if let Some(ids) = lock(&focus).get(&name) {
+            cache.set_focus(ids.clone());
+        }
         let opts = PollOptions {
             version: tracker.current().flink_version.is_none(),
+            budget: Some(tokens.max(0.0).floor() as usize),
             ..PollOptions::default()
         };
         let (poll, platform) = tokio::join!(
             poll_cluster(&handle, opts, Some(&mut cache)),
             handle.backend.platform_status()
         );
+        tokens -= poll.requests as f64;
         let now = now_ms();
         let failures: Vec<_> = poll.partial.iter().map(to_failure).collect();
         let poll_jobs = match poll.jobs {
@@ -307,6 +374,7 @@ async fn run_dispatcher(
     store: Option<StoreHandle>,
     ops: Option<OpsContext>,
     wakers: Wakers,
+    focus: Focus,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
 ) {
@@ -350,6 +418,14 @@ async fn run_dispatcher(
             for w in lock(&wakers).values() {
                 w.notify_one();
             }
+            continue;
+        }
+        if let WorkerRequest::FocusJobs { keys } = req {
+            let mut by_cluster: HashMap<String, Vec<String>> = HashMap::new();
+            for k in keys {
+                by_cluster.entry(k.cluster).or_default().push(k.id);
+            }
+            *lock(&focus) = by_cluster;
             continue;
         }
         if let WorkerRequest::RunAction { action, request } = req {

@@ -348,6 +348,7 @@ fn savepoints_from_trigger_results_are_recorded_once() {
             last_checkpoint: None,
             restarts: None,
             stale: false,
+            detail_at_ms: None,
         }],
         150,
     )

@@ -446,6 +446,7 @@ fn job_row(cluster: &str, r: &Row<'_>) -> rusqlite::Result<JobSummary> {
         restarts: r.get::<_, Option<i64>>(9)?.map(|n| n.max(0) as u64),
         last_checkpoint,
         stale: true,
+        detail_at_ms: None,
     })
 }
 

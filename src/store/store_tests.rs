@@ -23,6 +23,7 @@ fn job(id: &str, state: JobState) -> JobSummary {
         last_checkpoint: None,
         restarts: Some(0),
         stale: false,
+        detail_at_ms: None,
     }
 }
 

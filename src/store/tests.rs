@@ -16,6 +16,7 @@ fn job(id: &str, name: &str, state: JobState) -> JobSummary {
         last_checkpoint: None,
         restarts: None,
         stale: false,
+        detail_at_ms: None,
     }
 }
 
@@ -143,6 +144,7 @@ fn known_jobs_roundtrip_keeps_last_known_values() {
     assert_eq!(
         JobSummary {
             stale: false,
+            detail_at_ms: None,
             ..k1.clone()
         },
         j1

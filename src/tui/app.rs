@@ -121,6 +121,8 @@ pub struct App {
     pub(crate) flash: Option<Flash>,
     next_request: u64,
     dirty: bool,
+    /// The jobs last reported to the workers as on screen (see `WorkerRequest::FocusJobs`).
+    focus: Vec<JobKey>,
 }
 
 impl App {
@@ -159,6 +161,7 @@ impl App {
             flash: None,
             next_request: 1,
             dirty: true,
+            focus: Vec::new(),
         }
     }
 
@@ -201,7 +204,18 @@ impl App {
             }
             Msg::Worker(reply) => self.on_reply(reply, &mut fx),
         }
+        self.focus_due(&mut fx);
         fx
+    }
+
+    /// Tells the workers which jobs are on screen when that changed (their detail goes first).
+    fn focus_due(&mut self, fx: &mut Vec<Effect>) {
+        let height = usize::from(self.size.1);
+        let keys = self.jobs.focus_keys(&self.clusters, height);
+        if keys != self.focus {
+            self.focus = keys.clone();
+            fx.push(Effect::Worker(WorkerRequest::FocusJobs { keys }));
+        }
     }
 
     pub(super) fn refresh_ms(&self) -> i64 {

@@ -383,6 +383,7 @@ fn app_row(app: &AppSummary, clusters: &[ClusterView]) -> JobSummary {
         last_checkpoint: None,
         restarts: None,
         stale: stale && app.state.is_some(),
+        detail_at_ms: None,
     }
 }
 
@@ -444,6 +445,21 @@ impl JobsState {
         self.selected_row()
             .filter(|r| r.is_job())
             .map(|r| self.summary(clusters, r))
+    }
+
+    /// The jobs on screen, the selected one first: the pollers fetch their detail first. The
+    /// window is the last drawn one (`offset`), `height` rows tall at most.
+    pub fn focus_keys(&self, clusters: &[ClusterView], height: usize) -> Vec<JobKey> {
+        let selected = self.selected_job(clusters).map(JobSummary::key);
+        let mut keys: Vec<JobKey> = selected.iter().cloned().collect();
+        for row in self.rows.iter().skip(self.offset.get()).take(height) {
+            if let RowKey::Job(k) = self.row_key(clusters, row) {
+                if selected.as_ref() != Some(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        keys
     }
 
     fn row_key(&self, clusters: &[ClusterView], row: &JobRow) -> RowKey {

@@ -72,6 +72,11 @@ impl PtyApp {
         }
     }
 
+    /// The child's process id (to read `/proc/<pid>/...`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+
     /// The screen's text now.
     pub fn screen(&self) -> String {
         self.parser

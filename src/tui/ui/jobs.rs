@@ -11,7 +11,7 @@ use crate::domain::{CheckpointStatus, JobState};
 
 use super::super::actions::Dialog;
 use super::super::app::App;
-use super::super::fmt::{checkpoint_cell, clean, truncate, truncate_start};
+use super::super::fmt::{checkpoint_cell, clean, short_age, truncate, truncate_start};
 use super::super::jobs::{uptime_ms, JobsState, SortColumn, NO_STATE};
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
@@ -332,6 +332,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     app.jobs.offset.set(offset);
 
     let now = app.now_ms;
+    let refresh_ms = app.refresh_ms();
     // Long discovered names (`k8s-prod/streaming/orders`) keep their tail, the cluster id.
     let cluster_cap = (inner.width as usize / 3).clamp(16, 40);
     let mut rows = Vec::new();
@@ -350,6 +351,13 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             t.state(&j.state)
         };
         let cp = checkpoint_cell(j.last_checkpoint.as_ref(), now);
+        // Per-job detail is fetched within a budget: say how old it is once it is older than
+        // one refresh (` ·45s`, dimmed).
+        let detail_age = j
+            .detail_at_ms
+            .filter(|at| !j.stale && row.is_job() && now - at > refresh_ms)
+            .map(|at| format!(" ·{}", short_age(now - at)));
+        let age_len = detail_age.as_deref().map_or(0, |a| Span::raw(a).width());
         let cp_style = match j.last_checkpoint.as_ref().map(|c| c.status) {
             Some(CheckpointStatus::Failed) if !j.stale => t.error,
             _ => Style::default(),
@@ -377,8 +385,9 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             cp,
             restarts,
         ];
-        for (w, s) in widths.iter_mut().zip(texts.iter()) {
-            *w = (*w).max(Span::raw(s.as_str()).width());
+        for (i, (w, s)) in widths.iter_mut().zip(texts.iter()).enumerate() {
+            let extra = if i == 6 { age_len } else { 0 };
+            *w = (*w).max(Span::raw(s.as_str()).width() + extra);
         }
         let [c0, c1, c2, c3, c4, c5, c6, c7] = texts;
         let cells = vec![
@@ -388,7 +397,10 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
             Cell::from(Span::styled(c3, state_style)),
             Cell::from(c4),
             Cell::from(c5),
-            Cell::from(Span::styled(c6, cp_style)),
+            Cell::from(Line::from(match detail_age {
+                Some(age) => vec![Span::styled(c6, cp_style), Span::styled(age, t.dim)],
+                None => vec![Span::styled(c6, cp_style)],
+            })),
             Cell::from(Span::styled(c7, restarts_style)),
         ];
         let row_style = if j.stale { t.dim } else { Style::default() };
