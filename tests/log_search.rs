@@ -6,6 +6,10 @@
 #[path = "common/log_server.rs"]
 mod log_server;
 
+#[path = "common/one_job_console.rs"]
+mod one_job_console;
+
+use one_job_console::one_job_console;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -14,9 +18,8 @@ use flinkdeck::backend::Clusters;
 use flinkdeck::config::Config;
 use flinkdeck::domain::*;
 use flinkdeck::service::loaders;
-use flinkdeck::tui::keymap::Keymap;
 use flinkdeck::tui::theme::Theme;
-use flinkdeck::tui::{App, AppOptions, Effect, Msg};
+use flinkdeck::tui::{App, Effect, Msg};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -187,55 +190,7 @@ fn render(app: &App, w: u16, h: u16) -> String {
 
 /// The logs tab of one job showing the tail (lines 900,000 to 900,099) of a large file.
 fn tail_app() -> App {
-    let mut app = App::new(
-        vec![ClusterRef {
-            name: "c".into(),
-            kind: "standalone".into(),
-            url: "http://c:8081".into(),
-            location: None,
-        }],
-        Theme::plain(),
-        Keymap::builtin(),
-        AppOptions {
-            refresh: std::time::Duration::from_secs(5),
-            notice: None,
-            readonly: false,
-            start_in_editor: None,
-            no_clusters: None,
-        },
-        NOW,
-    );
-    app.update(Msg::Resize(120, 30));
-    app.update(Msg::Worker(WorkerReply::ClusterPolled {
-        cluster: "c".into(),
-        generation: 1,
-        health: ClusterHealth {
-            status: HealthStatus::Live,
-            reason: None,
-            detail: None,
-            last_ok_ms: Some(NOW),
-            checked_at_ms: NOW,
-            flink_version: None,
-            failures: 0,
-        },
-        jobs: Some(vec![JobSummary {
-            cluster: "c".into(),
-            id: "a1".into(),
-            name: "job".into(),
-            state: JobState::Running,
-            start_time: NOW - 1000,
-            end_time: None,
-            duration_ms: 1000,
-            last_modification: NOW,
-            tasks_running: 1,
-            tasks_total: 1,
-            last_checkpoint: None,
-            restarts: None,
-            stale: false,
-            detail_at_ms: None,
-        }]),
-        platform: None,
-    }));
+    let mut app = one_job_console(Theme::plain(), NOW, 120, 30);
     app.update(code(KeyCode::Enter));
     let reqs = requests(&app.update(code(KeyCode::BackTab)));
     let Some(WorkerRequest::LoadLogList { request, .. }) = reqs.first().cloned() else {

@@ -2,13 +2,16 @@
 //! decoder (with its mapping to domain types) and the log viewer's renderer. Case counts are
 //! bounded so the file runs in seconds.
 
+#[path = "common/one_job_console.rs"]
+mod one_job_console;
+
+use one_job_console::one_job_console;
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::domain::*;
-use flinkdeck::tui::keymap::Keymap;
 use flinkdeck::tui::theme::Theme;
-use flinkdeck::tui::{App, AppOptions, Effect, Msg};
+use flinkdeck::tui::{App, Effect, Msg};
 use proptest::prelude::*;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -371,55 +374,7 @@ fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
 
 /// A console on one job's log tab showing `tail`.
 fn log_app(tail: LogTail, w: u16, h: u16) -> App {
-    let mut app = App::new(
-        vec![ClusterRef {
-            name: "c".into(),
-            kind: "standalone".into(),
-            url: "http://c:8081".into(),
-            location: None,
-        }],
-        Theme::default(),
-        Keymap::builtin(),
-        AppOptions {
-            refresh: std::time::Duration::from_secs(5),
-            notice: None,
-            readonly: false,
-            start_in_editor: None,
-            no_clusters: None,
-        },
-        NOW,
-    );
-    app.update(Msg::Resize(w, h));
-    app.update(Msg::Worker(WorkerReply::ClusterPolled {
-        cluster: "c".into(),
-        generation: 1,
-        health: ClusterHealth {
-            status: HealthStatus::Live,
-            reason: None,
-            detail: None,
-            last_ok_ms: Some(NOW),
-            checked_at_ms: NOW,
-            flink_version: Some("2.3.0".into()),
-            failures: 0,
-        },
-        jobs: Some(vec![JobSummary {
-            cluster: "c".into(),
-            id: "a1".into(),
-            name: "job".into(),
-            state: JobState::Running,
-            start_time: NOW - 1000,
-            end_time: None,
-            duration_ms: 1000,
-            last_modification: NOW,
-            tasks_running: 1,
-            tasks_total: 1,
-            last_checkpoint: None,
-            restarts: None,
-            stale: false,
-            detail_at_ms: None,
-        }]),
-        platform: None,
-    }));
+    let mut app = one_job_console(Theme::default(), NOW, w, h);
     app.update(code(KeyCode::Enter));
     let mut pending = requests(&app.update(code(KeyCode::BackTab)));
     let mut tail = Some(tail);
