@@ -1,0 +1,173 @@
+//! `cargo bench --bench jobs_view`: the jobs view with 10 clusters × 1,000 jobs (10,000 rows):
+//! drawing one frame (160×50 `TestBackend`), one filter keystroke (`App::update` + the frame),
+//! and one poll of one cluster arriving (`update` + frame). Median, 95th percentile and maximum
+//! over `FLINKDECK_BENCH_FRAMES` repetitions (default 200). Targets (issue 8): a frame ≤ 4 ms, a
+//! filter keystroke ≤ 16 ms.
+//!
+//! Numbers go to stdout; no assertion on them (speed goals live in benchmarks, not tests).
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flinkdeck::domain::*;
+use flinkdeck::tui::keymap::Keymap;
+use flinkdeck::tui::theme::Theme;
+use flinkdeck::tui::{App, AppOptions, Msg};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const CLUSTERS: usize = 10;
+const JOBS: usize = 1_000;
+const W: u16 = 160;
+const H: u16 = 50;
+const NOW: i64 = 1_790_000_000_000;
+
+fn jobs(cluster: &str, round: i64) -> Vec<JobSummary> {
+    (0..JOBS)
+        .map(|j| {
+            let state = match j % 50 {
+                0 => JobState::Restarting,
+                1 | 2 => JobState::Finished,
+                3 => JobState::Failed,
+                _ => JobState::Running,
+            };
+            JobSummary {
+                cluster: cluster.to_string(),
+                id: format!("{:032x}", (j as u128) << 8 | round as u128 & 0xff),
+                name: format!("orders-enrichment-{cluster}-{j:04}"),
+                state,
+                start_time: NOW - 3_600_000 - j as i64 * 1000,
+                end_time: None,
+                duration_ms: 3_600_000,
+                last_modification: NOW - round,
+                tasks_running: 4,
+                tasks_total: 4,
+                last_checkpoint: Some(CheckpointRef {
+                    id: 100 + round,
+                    status: CheckpointStatus::Completed,
+                    completed_at: Some(NOW - 5_000),
+                    external_path: None,
+                    is_savepoint: false,
+                }),
+                restarts: Some((j % 7) as u64),
+                stale: false,
+                detail_at_ms: Some(NOW - 45_000),
+            }
+        })
+        .collect()
+}
+
+fn polled(cluster: &str, generation: u64) -> Msg {
+    Msg::Worker(WorkerReply::ClusterPolled {
+        cluster: cluster.to_string(),
+        generation,
+        health: ClusterHealth {
+            status: HealthStatus::Live,
+            reason: None,
+            detail: None,
+            last_ok_ms: Some(NOW),
+            checked_at_ms: NOW,
+            flink_version: Some("2.3.0".into()),
+            failures: 0,
+        },
+        jobs: Some(jobs(cluster, generation as i64)),
+        platform: None,
+    })
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn stats(label: &str, mut v: Vec<Duration>) {
+    v.sort();
+    let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    println!(
+        "  {label:<34} median {:>9.3?}  p95 {:>9.3?}  max {:>9.3?}",
+        p(0.5),
+        p(0.95),
+        v[v.len() - 1]
+    );
+}
+
+fn main() {
+    let reps: usize = std::env::var("FLINKDECK_BENCH_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let names: Vec<String> = (0..CLUSTERS).map(|c| format!("prod-{c}")).collect();
+    let refs = names
+        .iter()
+        .map(|n| ClusterRef {
+            name: n.clone(),
+            kind: "standalone".into(),
+            url: format!("http://{n}:8081"),
+            location: None,
+        })
+        .collect();
+    let mut app = App::new(
+        refs,
+        Theme::default(),
+        Keymap::builtin(),
+        AppOptions::default(),
+        NOW,
+    );
+    let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    app.update(Msg::Resize(W, H));
+    for (i, n) in names.iter().enumerate() {
+        app.update(polled(n, 1 + i as u64));
+    }
+    let mut draw = |app: &App| -> String {
+        let frame = term.draw(|f| app.draw(f)).expect("draw");
+        frame
+            .buffer
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect::<String>()
+    };
+    draw(&app);
+    println!("jobs view, {CLUSTERS} clusters x {JOBS} jobs, {W}x{H}, {reps} repetitions");
+
+    let frames: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            draw(&app);
+            t.elapsed()
+        })
+        .collect();
+    stats("frame (draw only)", frames);
+
+    // Filter keystrokes: type "enrichment-prod-3-0" one key at a time, then clear, repeatedly.
+    let text = "enrichment-prod-3-0";
+    let mut keys = Vec::new();
+    while keys.len() < reps {
+        app.update(key('/'));
+        let mut screen = String::new();
+        for c in text.chars() {
+            let t = Instant::now();
+            app.update(key(c));
+            screen = draw(&app);
+            keys.push(t.elapsed());
+        }
+        // The filter really narrowed the list to one cluster's jobs.
+        assert!(screen.contains("orders-enrichment-prod-3-0"), "{screen}");
+        assert!(!screen.contains("orders-enrichment-prod-4-"), "{screen}");
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+    stats("filter keystroke (update + frame)", keys);
+
+    let mut generation = 100;
+    let polls: Vec<Duration> = (0..reps)
+        .map(|i| {
+            generation += 1;
+            let msg = polled(&names[i % CLUSTERS], generation);
+            let t = Instant::now();
+            app.update(msg);
+            draw(&app);
+            t.elapsed()
+        })
+        .collect();
+    stats("one cluster's poll (update + frame)", polls);
+}
