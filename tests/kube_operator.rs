@@ -63,32 +63,15 @@ impl Env {
     }
 
     fn run_env(&self, env: (&str, &str), args: &[&str]) -> Output {
-        std::process::Command::new(bin())
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .args(args)
-            .env(env.0, env.1)
-            .output()
-            .expect("run flinkdeck")
+        cli_env(&self.config, self.dir.path(), env, args)
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        stdout(&out)
+        ok_stdout(args, &self.run(args))
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let s = self.ok(args);
-        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{args:?} not JSON ({e}): {s}"))
+        json_of(args, &self.ok(args))
     }
 
     fn fd(&self, name: &str) -> Value {

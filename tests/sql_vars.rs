@@ -58,15 +58,7 @@ impl Env {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        stdout(&out)
+        ok_stdout(args, &self.run(args))
     }
 
     /// The cluster's jobs called `name`, in any state.

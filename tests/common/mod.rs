@@ -202,6 +202,37 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_flinkdeck"))
 }
 
+/// Runs the CLI with `--config` and `--data-dir` set and one extra environment variable.
+pub fn cli_env(config: &Path, data_dir: &Path, env: (&str, &str), args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("FLINKDECK_CONFIG")
+        .env(env.0, env.1)
+        .output()
+        .expect("run flinkdeck")
+}
+
+/// The stdout of a command that must exit 0 (the panic shows both streams).
+pub fn ok_stdout(args: &[&str], out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// A command's stdout parsed as JSON.
+pub fn json_of(args: &[&str], text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{args:?} not JSON ({e}): {text}"))
+}
+
 /// Runs the CLI with `--config` and `--data-dir` set.
 pub fn cli(config: &Path, data_dir: &Path, args: &[&str]) -> Output {
     Command::new(bin())
