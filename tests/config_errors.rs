@@ -238,11 +238,12 @@ fn duration_too_short() {
 
 #[test]
 fn unknown_kind() {
-    let text = TWO_CLUSTERS.replace("name = \"a\"", "name = \"a\"\nkind = \"yarn\"");
+    let text = TWO_CLUSTERS.replace("name = \"a\"", "name = \"a\"\nkind = \"mesos\"");
     let e = load_err(&text, 6, 8, "clusters[0].kind");
     assert!(
-        e.message
-            .starts_with("unknown cluster kind \"yarn\"; expected one of standalone, kubernetes"),
+        e.message.starts_with(
+            "unknown cluster kind \"mesos\"; expected one of standalone, kubernetes, yarn"
+        ),
         "{e}"
     );
 }
