@@ -167,6 +167,7 @@ impl FakeYarn {
     /// Starts an RM in `ha` state on its own small runtime (it keeps serving while a test
     /// blocks on a child process).
     pub fn start(ha: Ha) -> FakeYarn {
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("local addr").port();
