@@ -959,6 +959,23 @@ impl App {
                     scroll: 0,
                 })
             }
+            clusters::Outcome::Flash(text) => self.flash(FlashLevel::Warning, text),
+            clusters::Outcome::Kill(name) => {
+                if self.opts.readonly {
+                    self.flash(
+                        FlashLevel::Warning,
+                        format!("read-only: {} is disabled", Action::KillCluster.name()),
+                    );
+                    return;
+                }
+                self.dialog = Some(Dialog::Confirm(super::actions::ConfirmDialog {
+                    title: "Kill YARN application".into(),
+                    prompt: format!("Kill {name}? Every job on it ends without a savepoint. y/N"),
+                    label: format!("kill {name}"),
+                    action: crate::domain::ActionRequest::KillCluster { cluster: name },
+                    then: None,
+                }));
+            }
         }
     }
 

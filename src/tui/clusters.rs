@@ -42,6 +42,10 @@ pub(crate) enum Outcome {
         title: String,
         body: String,
     },
+    /// Ask to kill this cluster (a YARN application).
+    Kill(String),
+    /// A one-line message.
+    Flash(String),
 }
 
 /// The clusters view's state: the selection, which follows the cluster by name.
@@ -110,6 +114,14 @@ impl ClustersScreen {
                 Some(c) => popup(c, now_ms, refresh_ms),
                 None => Outcome::None,
             },
+            Action::KillCluster => match selected {
+                Some(c) if is_yarn(c) && !c.problem => Outcome::Kill(c.name().to_string()),
+                Some(c) => Outcome::Flash(format!(
+                    "{} is not a YARN application: only those can be killed from here",
+                    c.name()
+                )),
+                None => Outcome::None,
+            },
             _ => Outcome::None,
         }
     }
@@ -119,7 +131,12 @@ impl ClustersScreen {
         let mut items = vec![(Action::Help, "help"), (Action::Back, "back")];
         match clusters.get(self.index(clusters)) {
             Some(c) if c.problem => items.push((Action::Open, "details")),
-            Some(_) => items.extend([(Action::Open, "jobs"), (Action::ShowError, "details")]),
+            Some(c) => {
+                items.extend([(Action::Open, "jobs"), (Action::ShowError, "details")]);
+                if is_yarn(c) {
+                    items.push((Action::KillCluster, "kill"));
+                }
+            }
             None => {}
         }
         items.extend([(Action::Refresh, "refresh"), (Action::Quit, "quit")]);
@@ -184,7 +201,13 @@ impl ClustersScreen {
                         clean(state)
                     }
                 }
-                None => "-".into(),
+                None => match c.platform.as_ref().and_then(|p| p.yarn.as_ref()) {
+                    Some(y) => match y.final_status.as_deref() {
+                        Some(f) if y.ended() => format!("YARN {}/{}", clean(&y.state), clean(f)),
+                        _ => format!("YARN {}", clean(&y.state)),
+                    },
+                    None => "-".into(),
+                },
             };
             let jm = operator
                 .and_then(|o| o.jm_deployment_status.as_deref())
@@ -362,7 +385,22 @@ fn header(app: &App) -> Line<'static> {
 fn detail_lines(app: &App, c: &ClusterView, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut where_ = vec![Span::styled(clean(c.name()), t.title)];
-    if let Some(l) = &c.cref.location {
+    if let Some(l) = c.cref.location.as_ref().filter(|l| l.flavor.is_yarn()) {
+        let yarn = c.platform.as_ref().and_then(|p| p.yarn.as_ref());
+        where_.push(Span::styled(
+            format!(
+                "  entry {} · queue {} · application {} · {}",
+                clean(&l.entry),
+                clean(&l.namespace),
+                clean(&l.cluster_id),
+                yarn.map_or_else(
+                    || "YARN state unknown".to_string(),
+                    |y| format!("YARN {} ({})", clean(&y.state), clean(&y.name))
+                )
+            ),
+            t.dim,
+        ));
+    } else if let Some(l) = &c.cref.location {
         where_.push(Span::styled(
             format!(
                 "  entry {} · namespace {} · cluster id {}",
@@ -422,6 +460,11 @@ fn problem_line(c: &ClusterView) -> Option<String> {
                 .filter(|_| !healthy)
                 .map(|r| format!("{}: {}", c.health.status, first_line(r)))
         })
+}
+
+/// Whether the cluster is a YARN application.
+fn is_yarn(c: &ClusterView) -> bool {
+    c.cref.location.as_ref().is_some_and(|l| l.flavor.is_yarn())
 }
 
 fn kind(c: &ClusterView) -> String {
@@ -523,6 +566,26 @@ pub(crate) fn cluster_report(c: &ClusterView, now_ms: i64, refresh_ms: i64) -> S
             .or(c.health.reason.as_deref())
             .unwrap_or("no error details"),
     );
+    if let Some(y) = c.platform.as_ref().and_then(|p| p.yarn.as_ref()) {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        body.push_str(&format!(
+            "\n\nyarn: application {} ({}), queue {}, user {}, state {}, final status {}, JobManager {}",
+            y.id,
+            y.name,
+            opt(&y.queue),
+            opt(&y.user),
+            y.state,
+            opt(&y.final_status),
+            opt(&y.am_address)
+        ));
+        if let Some(d) = &y.diagnostics {
+            body.push_str(&format!("\nyarn diagnostics: {d}"));
+        }
+        if let Some(e) = &y.rm_error {
+            body.push_str(&format!("\nresourcemanager: {e}"));
+        }
+        return body;
+    }
     if let Some(l) = &c.cref.location {
         body.push_str(&format!(
             "\n\nkubernetes: entry {}, namespace {}, cluster id {}, {}",

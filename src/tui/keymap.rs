@@ -132,6 +132,7 @@ actions! {
     Clusters => "clusters", "Clusters view";
     PodLog => "pod_log", "Open the pod's log";
     PreviousLog => "previous_log", "Open the previous container's log";
+    KillCluster => "kill_cluster", "Kill the cluster (a YARN application)";
 }
 
 impl Action {
@@ -146,6 +147,7 @@ impl Action {
                 | Action::Adopt
                 | Action::Save
                 | Action::Submit
+                | Action::KillCluster
         )
     }
 }
