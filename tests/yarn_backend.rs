@@ -374,6 +374,51 @@ fn standby_redirect_is_followed_for_resource_manager_calls() {
     );
 }
 
+/// A console keeps its cluster handles across RM failover: once the RM it discovered the
+/// application through is gone and a standby has taken over, the same handle's Flink reads go
+/// through the new active RM's proxy (the registry and the transport share which RM is active).
+#[test]
+fn reads_of_a_discovered_application_follow_an_rm_failover() {
+    let first = FakeYarn::start(Ha::Active);
+    let id = app_id(22);
+    let flink = ensure_cluster(V2);
+    first.add_app(FakeApp::running(&id, SESSION, &flink));
+    let second = FakeYarn::start(Ha::Standby {
+        active: Some(first.url()),
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = yarn_config(dir.path(), &first.url(), &[&second.url()]);
+    let config = flinkdeck::config::Config::load(&path).expect("load config");
+    let clusters = flinkdeck::backend::Clusters::from_config(&config).expect("clusters");
+    common::rt().block_on(clusters.discover());
+    let name = format!("yarn/{id}");
+    let handle = clusters.get(&name).expect("discovered application");
+    common::rt()
+        .block_on(handle.rest.jobs_overview(&name))
+        .expect("jobs through the first RM's proxy");
+    // The first RM goes away; the second one becomes active and knows the application.
+    drop(first);
+    second.set_ha(Ha::Active);
+    second.add_app(FakeApp::running(&id, SESSION, &flink));
+    // A poll asks YARN for the application's state, which finds the active RM.
+    let platform = common::rt().block_on(handle.backend.platform_status());
+    let yarn = platform.and_then(|p| p.yarn).expect("YARN status");
+    assert_eq!(yarn.rm_error, None, "{yarn:?}");
+    common::rt()
+        .block_on(handle.rest.jobs_overview(&name))
+        .expect("jobs through the second RM's proxy");
+    let proxied: Vec<String> = second
+        .requests()
+        .into_iter()
+        .filter(|(m, p)| m == "GET" && p.starts_with(&format!("/proxy/{id}/")))
+        .map(|(_, p)| p)
+        .collect();
+    assert!(
+        proxied.iter().any(|p| p.contains("jobs/overview")),
+        "the second RM's proxy saw {proxied:?}"
+    );
+}
+
 /// A fresh steady job on `version`'s cluster and its YARN application on a fake RM.
 fn yarn_job(version: &str, app: FakeApp) -> (FakeYarn, String) {
     let url = ensure_cluster(version);

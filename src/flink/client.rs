@@ -298,6 +298,18 @@ impl FlinkClient {
             .build()
             .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout))?;
         if proxied(req.method()) {
+            // Through the proxy of the RM that is active now (the handle was made with the one
+            // that was active at discovery).
+            if let Some(active) = route.active_proxy() {
+                let base = self.inner.base_url.as_str();
+                if active.as_str() != base {
+                    if let Some(rest) = req.url().as_str().strip_prefix(base) {
+                        if let Ok(u) = active.join(rest) {
+                            *req.url_mut() = u;
+                        }
+                    }
+                }
+            }
             let resp = self
                 .http
                 .execute(req)

@@ -4,7 +4,29 @@
 //! REST address: `amRPCAddress` as YARN reports it (Flink registers its REST port there) or,
 //! failing that, `rest.address`/`rest.port` read through the proxy from `/jobmanager/config`.
 
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The ResourceManagers of one yarn entry and the index of the one that was active last, shared
+/// with the entry's RM client: proxied reads go to the proxy of the RM that is active now, so a
+/// long-running console follows an RM failover without rediscovering its clusters.
+#[derive(Debug, Clone)]
+pub struct ActiveRm {
+    urls: Vec<url::Url>,
+    active: Arc<AtomicUsize>,
+}
+
+impl ActiveRm {
+    pub fn new(urls: Vec<url::Url>, active: Arc<AtomicUsize>) -> ActiveRm {
+        ActiveRm { urls, active }
+    }
+
+    /// The RM that was active last (`None` without RMs).
+    pub fn current(&self) -> Option<&url::Url> {
+        let i = self.active.load(Ordering::Relaxed);
+        self.urls.get(i).or_else(|| self.urls.first())
+    }
+}
 
 /// Where one YARN application's JobManager REST API is, for the YARN transport.
 #[derive(Debug)]
@@ -15,6 +37,8 @@ pub struct YarnRoute {
     am_rest: RwLock<Option<url::Url>>,
     /// Where `am_rest` came from (`amRPCAddress`, `rest.address/rest.port`), for messages.
     source: RwLock<&'static str>,
+    /// The entry's ResourceManagers: proxied requests go to the active one's proxy.
+    rms: Option<ActiveRm>,
 }
 
 impl YarnRoute {
@@ -26,7 +50,20 @@ impl YarnRoute {
             app_id: app_id.into(),
             source: RwLock::new(if am.is_some() { "amRPCAddress" } else { "" }),
             am_rest: RwLock::new(am),
+            rms: None,
         }
+    }
+
+    /// Proxied requests follow the entry's active ResourceManager.
+    pub fn with_rms(mut self, rms: ActiveRm) -> YarnRoute {
+        self.rms = Some(rms);
+        self
+    }
+
+    /// `<active rm>/proxy/<application id>/`, when it is known.
+    pub fn active_proxy(&self) -> Option<url::Url> {
+        let rm = self.rms.as_ref()?.current()?;
+        rm.join(&format!("proxy/{}/", self.app_id)).ok()
     }
 
     /// The JobManager REST base URL, if known.

@@ -59,7 +59,10 @@ impl YarnDiscovery {
             .ca_cert
             .as_ref()
             .and_then(|p| std::fs::read(p).ok());
-        let route = Arc::new(YarnRoute::new(app.id.clone(), status.am_address.as_deref()));
+        let route = Arc::new(
+            YarnRoute::new(app.id.clone(), status.am_address.as_deref())
+                .with_rms(self.rm.active_rm()),
+        );
         let rest = FlinkClient::via_yarn_proxy(
             Endpoint {
                 base_url: base,

@@ -7,7 +7,8 @@
 //!   with `307` and `Location` on the active RM (followed once), or without `Location` when it
 //!   knows no active RM. The last active RM is remembered and tried first.
 
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -16,6 +17,7 @@ use serde::de::DeserializeOwned;
 use super::wire::{self, App};
 use crate::config::{ClusterConfig, ConfigError, ResolvedAuth};
 use crate::domain::{FailureClass, KillAnswer};
+use crate::flink::yarn::ActiveRm;
 use crate::flink::FlinkError;
 
 /// The Flink application type YARN lists (`yarn.application.type` can change it).
@@ -29,8 +31,9 @@ pub struct RmClient {
     user: Option<String>,
     auth: ResolvedAuth,
     timeout: Duration,
-    /// Index in `urls` of the RM that was active last.
-    active: RwLock<usize>,
+    /// Index in `urls` of the RM that was active last, shared with the YARN transport of every
+    /// application's Flink client so that proxied reads follow a failover.
+    active: Arc<AtomicUsize>,
 }
 
 impl RmClient {
@@ -81,7 +84,7 @@ impl RmClient {
             user: yarn.user,
             auth: c.resolve_auth()?,
             timeout: c.timeout,
-            active: RwLock::new(0),
+            active: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -90,18 +93,17 @@ impl RmClient {
         &self.urls
     }
 
+    /// The ResourceManagers with the shared index of the active one, for the YARN transport.
+    pub fn active_rm(&self) -> ActiveRm {
+        ActiveRm::new(self.urls.clone(), self.active.clone())
+    }
+
     fn remembered(&self) -> usize {
-        match self.active.read() {
-            Ok(g) => *g,
-            Err(p) => *p.into_inner(),
-        }
+        self.active.load(Ordering::Relaxed)
     }
 
     fn remember(&self, i: usize) {
-        match self.active.write() {
-            Ok(mut g) => *g = i,
-            Err(p) => *p.into_inner() = i,
-        }
+        self.active.store(i, Ordering::Relaxed);
     }
 
     /// `<rm>/<path>?<query>&user.name=<user>`.
