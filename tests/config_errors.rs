@@ -106,6 +106,7 @@ fn example_config_mentions_every_key() {
         "archive_bytes",
         "archive_total",
         "archive_interval",
+        "archive_max_age",
         "checkpoints_per_job",
         "checkpoint_max_age",
         "health_max_age",

@@ -44,6 +44,7 @@ struct RawLogs {
     archive_bytes: Option<Spanned<String>>,
     archive_total: Option<Spanned<String>>,
     archive_interval: Option<Spanned<String>>,
+    archive_max_age: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,7 +268,28 @@ impl Cx<'_, '_> {
         if let Some(i) = &raw.archive_interval {
             logs.archive_interval = self.duration(i, "logs.archive_interval")?;
         }
+        if let Some(a) = &raw.archive_max_age {
+            logs.archive_max_age = self.age(a, "logs.archive_max_age")?;
+        }
         Ok(logs)
+    }
+
+    /// A retention age: a duration, or `"0"` (zero: keep forever).
+    fn age(&self, v: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
+        let text = v.get_ref().trim();
+        if text == "0" {
+            return Ok(Duration::ZERO);
+        }
+        humantime::parse_duration(text).map_err(|e| {
+            self.err(
+                v.span(),
+                key,
+                format!(
+                    "invalid age {text:?}: {e} (examples: \"30d\", \"12h\"; \"0\" keeps \
+                     forever)"
+                ),
+            )
+        })
     }
 
     fn store(&self, raw: RawStore) -> Result<StoreConfig, ConfigError> {
@@ -278,22 +300,7 @@ impl Cx<'_, '_> {
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| self.err(v.span(), key, "must be a whole number of at least 1"))
         };
-        let age = |v: &Spanned<String>, key: &str| {
-            let text = v.get_ref().trim();
-            if text == "0" {
-                return Ok(Duration::ZERO);
-            }
-            humantime::parse_duration(text).map_err(|e| {
-                self.err(
-                    v.span(),
-                    key,
-                    format!(
-                        "invalid age {text:?}: {e} (examples: \"30d\", \"12h\"; \"0\" keeps \
-                         forever)"
-                    ),
-                )
-            })
-        };
+        let age = |v: &Spanned<String>, key: &str| self.age(v, key);
         if let Some(v) = &raw.checkpoints_per_job {
             st.checkpoints_per_job = count(v, "store.checkpoints_per_job")?;
         }

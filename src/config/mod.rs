@@ -123,6 +123,9 @@ pub struct LogsConfig {
     /// How often the console refreshes the archived tail of a running pod (it is also captured
     /// when the pod is seen terminating, failing or restarting). Default 5m.
     pub archive_interval: Duration,
+    /// Archived logs captured longer ago than this are deleted (whatever the total). Default
+    /// 30d; zero keeps them until `archive_total` pushes them out.
+    pub archive_max_age: Duration,
 }
 
 /// Default `[logs] archive_bytes`.
@@ -131,6 +134,8 @@ pub const DEFAULT_ARCHIVE_BYTES: u64 = 1 << 20;
 pub const DEFAULT_ARCHIVE_TOTAL: u64 = 64 << 20;
 /// Default `[logs] archive_interval`.
 pub const DEFAULT_ARCHIVE_INTERVAL: Duration = Duration::from_secs(300);
+/// Default `[logs] archive_max_age`.
+pub const DEFAULT_ARCHIVE_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl Default for LogsConfig {
     fn default() -> Self {
@@ -138,6 +143,7 @@ impl Default for LogsConfig {
             archive_bytes: DEFAULT_ARCHIVE_BYTES,
             archive_total: DEFAULT_ARCHIVE_TOTAL,
             archive_interval: DEFAULT_ARCHIVE_INTERVAL,
+            archive_max_age: DEFAULT_ARCHIVE_MAX_AGE,
         }
     }
 }

@@ -376,12 +376,22 @@ fn logs_archive_sizes() {
     assert_eq!(parse_byte_size("1 parsec"), None);
     let c = parse(
         "[logs]\narchive_bytes = \"256KiB\"\narchive_total = \"8MiB\"\narchive_interval = \"1m\"\n\
-         [[clusters]]\nname = \"a\"\nurl = \"http://h:8081\"\n",
+         archive_max_age = \"7d\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h:8081\"\n",
     )
     .expect("valid");
     assert_eq!(c.logs.archive_bytes, 256 << 10);
     assert_eq!(c.logs.archive_total, 8 << 20);
     assert_eq!(c.logs.archive_interval, Duration::from_secs(60));
+    assert_eq!(c.logs.archive_max_age, Duration::from_secs(7 * 24 * 3600));
+    let c = parse("[logs]\narchive_max_age = \"0\"\n").expect("valid");
+    assert_eq!(c.logs.archive_max_age, Duration::ZERO);
+    assert_eq!(
+        parse("").expect("valid").logs.archive_max_age,
+        Duration::from_secs(30 * 24 * 3600)
+    );
+    let e = err("[logs]\narchive_max_age = \"a month\"\n");
+    assert_eq!(e.key.as_deref(), Some("logs.archive_max_age"));
+    assert_eq!((e.line, e.column), (Some(2), Some(19)));
     let e =
         err("[logs]\narchive_bytes = \"big\"\n[[clusters]]\nname = \"a\"\nurl = \"http://h\"\n");
     assert_eq!(e.key.as_deref(), Some("logs.archive_bytes"));

@@ -5,7 +5,9 @@
 //! Layout: `<data dir>/log-archive/<entry>/<namespace>/<pod>/<container>.log` plus
 //! `<container>.meta.json` (capture time, cluster id, role). Each file holds at most
 //! `[logs] archive_bytes`; the whole archive stays under `[logs] archive_total`, the oldest
-//! captures going first. All disk I/O runs on tokio's blocking pool, never on the UI thread.
+//! captures going first, and captures older than `[logs] archive_max_age` are deleted (on every
+//! capture and every listing). All disk I/O runs on tokio's blocking pool, never on the UI
+//! thread.
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,8 @@ pub(crate) struct Archive {
     /// Per container log.
     pub per_container: u64,
     total: u64,
+    /// Captures older than this go (zero: no age limit).
+    max_age: std::time::Duration,
 }
 
 /// A path component from a Kubernetes name (they are DNS labels; anything else is replaced).
@@ -69,6 +73,7 @@ impl Archive {
         entry: &str,
         per_container: u64,
         total: u64,
+        max_age: std::time::Duration,
     ) -> Option<Archive> {
         let dir = data_dir?;
         (per_container > 0).then(|| Archive {
@@ -76,6 +81,7 @@ impl Archive {
             entry: entry.to_string(),
             per_container,
             total: total.max(per_container),
+            max_age,
         })
     }
 
@@ -104,7 +110,7 @@ impl Archive {
         write_atomic(&log, tail.text.as_bytes())?;
         let json = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
         write_atomic(&meta_path, &json)?;
-        evict(&self.base, self.total)?;
+        evict(&self.base, self.total, self.max_age)?;
         Ok(())
     }
 
@@ -115,9 +121,15 @@ impl Archive {
             .join(component(&self.entry))
             .join(component(namespace));
         let cluster_id = cluster_id.to_string();
-        run_blocking(move || Ok(list_blocking(&dir, &cluster_id)))
-            .await
-            .unwrap_or_default()
+        let (base, total, max_age) = (self.base.clone(), self.total, self.max_age);
+        run_blocking(move || {
+            if let Err(e) = evict(&base, total, max_age) {
+                tracing::debug!(error = %e, "log archive retention");
+            }
+            Ok(list_blocking(&dir, &cluster_id))
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// The archived tail of one container (its last `max_bytes`), with its capture time.
@@ -191,18 +203,23 @@ fn list_blocking(ns_dir: &Path, cluster_id: &str) -> Vec<ArchivedLog> {
     out
 }
 
-/// Deletes the oldest archived logs (by modification time, i.e. capture time) until the `.log`
-/// files under `base` take at most `total` bytes; empty directories go too.
-pub(crate) fn evict(base: &Path, total: u64) -> std::io::Result<()> {
+/// Deletes archived logs captured longer ago than `max_age` (unless it is zero), then the oldest
+/// ones (by modification time, i.e. capture time) until the `.log` files under `base` take at
+/// most `total` bytes; empty directories go too.
+pub(crate) fn evict(base: &Path, total: u64, max_age: std::time::Duration) -> std::io::Result<()> {
     let mut logs: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
     collect_logs(base, &mut logs);
     let mut used: u64 = logs.iter().map(|(_, n, _)| n).sum();
-    if used <= total {
+    let cutoff = (!max_age.is_zero())
+        .then(|| std::time::SystemTime::now().checked_sub(max_age))
+        .flatten();
+    let expired = |at: std::time::SystemTime| cutoff.is_some_and(|c| at < c);
+    if used <= total && !logs.iter().any(|l| expired(l.0)) {
         return Ok(());
     }
     logs.sort_by_key(|l| l.0);
-    for (_, size, path) in logs {
-        if used <= total {
+    for (at, size, path) in logs {
+        if used <= total && !expired(at) {
             break;
         }
         let _ = std::fs::remove_file(&path);
@@ -243,6 +260,7 @@ fn collect_logs(dir: &Path, out: &mut Vec<(std::time::SystemTime, u64, PathBuf)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn meta(pod: &str, at: i64) -> ArchivedLog {
         ArchivedLog {
@@ -259,7 +277,7 @@ mod tests {
     #[tokio::test]
     async fn stores_lists_reads_and_evicts_oldest_first() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let a = Archive::new(Some(dir.path()), "k8s", 100, 250).expect("archive");
+        let a = Archive::new(Some(dir.path()), "k8s", 100, 250, Duration::ZERO).expect("archive");
         let line = "0123456789\n".repeat(20); // 220 bytes: kept as the last <= 100
         a.store(meta("tm-1", 1), line.clone())
             .await
@@ -291,6 +309,43 @@ mod tests {
             .expect("read")
             .is_none());
         assert!(a.list("streaming", "other").await.is_empty());
+    }
+
+    /// A capture older than `archive_max_age` goes even though the archive is far under its
+    /// total; a recent one stays; a zero age keeps both.
+    #[tokio::test]
+    async fn captures_older_than_the_max_age_are_deleted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let day = Duration::from_secs(24 * 3600);
+        let keep =
+            Archive::new(Some(dir.path()), "k8s", 100, 1 << 20, Duration::ZERO).expect("archive");
+        keep.store(meta("tm-old", 1), "old\n".into())
+            .await
+            .expect("store");
+        let old = dir
+            .path()
+            .join(ARCHIVE_DIR)
+            .join("k8s/streaming/tm-old/flink-main-container.log");
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .expect("open")
+            .set_modified(std::time::SystemTime::now() - 40 * day)
+            .expect("set mtime");
+        keep.store(meta("tm-new", 2), "new\n".into())
+            .await
+            .expect("store");
+        assert_eq!(keep.list("streaming", "orders").await.len(), 2);
+        let aged = Archive::new(Some(dir.path()), "k8s", 100, 1 << 20, 30 * day).expect("archive");
+        let listed: Vec<String> = aged
+            .list("streaming", "orders")
+            .await
+            .into_iter()
+            .map(|m| m.pod)
+            .collect();
+        assert_eq!(listed, ["tm-new"]);
+        assert!(!old.exists());
+        assert!(!old.parent().expect("pod dir").exists());
     }
 
     #[test]

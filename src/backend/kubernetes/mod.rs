@@ -39,6 +39,7 @@ pub fn discovery(
         &config.name,
         env.logs.archive_bytes,
         env.logs.archive_total,
+        env.logs.archive_max_age,
     );
     Ok(Arc::new(discovery::KubeDiscovery::new(
         config,
