@@ -238,11 +238,12 @@ fn duration_too_short() {
 
 #[test]
 fn unknown_kind() {
-    let text = TWO_CLUSTERS.replace("name = \"a\"", "name = \"a\"\nkind = \"yarn\"");
+    let text = TWO_CLUSTERS.replace("name = \"a\"", "name = \"a\"\nkind = \"mesos\"");
     let e = load_err(&text, 6, 8, "clusters[0].kind");
     assert!(
-        e.message
-            .starts_with("unknown cluster kind \"yarn\"; expected one of standalone, kubernetes"),
+        e.message.starts_with(
+            "unknown cluster kind \"mesos\"; expected one of standalone, kubernetes, yarn"
+        ),
         "{e}"
     );
 }
@@ -544,4 +545,86 @@ fn bad_vars_point_at_the_key() {
     assert!(e.message.contains("defined in [vars] too"), "{e}");
     let e = load_err(&format!("{head}[secret_var]\n"), 12, 2, "secret_var");
     assert!(e.message.contains("unknown key `secret_var`"), "{e}");
+}
+
+const YARN: &str = r#"[[clusters]]
+name = "yarn-prod"
+kind = "yarn"
+url = "http://rm1:8088"
+standby_urls = ["http://rm2:8088"]
+user = "flink"
+"#;
+
+#[test]
+fn yarn_entry_parses_with_defaults() {
+    let f = write_config(YARN);
+    let c = Config::load(&f.path).expect("a yarn entry is valid");
+    let y = &c.clusters[0];
+    assert_eq!(y.kind, ClusterKind::Yarn);
+    assert_eq!(y.url.as_ref().map(|u| u.as_str()), Some("http://rm1:8088/"));
+    let yarn = y.yarn.as_ref().expect("yarn keys");
+    let standby: Vec<&str> = yarn.standby_urls.iter().map(|u| u.as_str()).collect();
+    assert_eq!(standby, ["http://rm2:8088/"]);
+    assert_eq!(yarn.user.as_deref(), Some("flink"));
+    assert_eq!(yarn.ended_window, std::time::Duration::from_secs(6 * 3600));
+    let f = write_config(&format!("{YARN}ended_window = \"2h\"\n"));
+    let c = Config::load(&f.path).expect("valid");
+    assert_eq!(
+        c.clusters[0].yarn.as_ref().map(|y| y.ended_window),
+        Some(std::time::Duration::from_secs(2 * 3600))
+    );
+}
+
+#[test]
+fn yarn_unknown_key_and_wrong_types_say_where() {
+    let e = load_err(
+        &format!("{YARN}standby_url = \"x\"\n"),
+        7,
+        1,
+        "clusters[0].standby_url",
+    );
+    assert!(e.message.starts_with("unknown key `standby_url`"), "{e}");
+    assert!(e.message.contains("standby_urls"), "{e}");
+    let text = YARN.replace(
+        "standby_urls = [\"http://rm2:8088\"]",
+        "standby_urls = \"http://rm2:8088\"",
+    );
+    let e = load_err(&text, 5, 16, "clusters[0].standby_urls");
+    assert!(e.message.starts_with("invalid type: string"), "{e}");
+    let text = YARN.replace("user = \"flink\"", "user = 7");
+    let e = load_err(&text, 6, 8, "clusters[0].user");
+    assert_eq!(e.message, "invalid type: integer `7`, expected a string");
+    let e = load_err(
+        &format!("{YARN}ended_window = \"soon\"\n"),
+        7,
+        16,
+        "clusters[0].ended_window",
+    );
+    assert!(e.message.starts_with("invalid duration \"soon\""), "{e}");
+}
+
+#[test]
+fn yarn_values_are_checked() {
+    let text = YARN.replace("http://rm2:8088", "ftp://rm2");
+    let e = load_err(&text, 5, 17, "clusters[0].standby_urls");
+    assert!(e.message.contains("unsupported URL scheme `ftp`"), "{e}");
+    let text = YARN.replace("http://rm2:8088", "http://rm1:8088");
+    let e = load_err(&text, 5, 17, "clusters[0].standby_urls");
+    assert!(e.message.contains("listed twice"), "{e}");
+    let text = YARN.replace("user = \"flink\"", "user = \"fl ink\"");
+    let e = load_err(&text, 6, 8, "clusters[0].user");
+    assert!(e.message.starts_with("invalid YARN user \"fl ink\""), "{e}");
+    let text = YARN.replace("url = \"http://rm1:8088\"\n", "");
+    let e = load_err(&text, 2, 8, "clusters[0].url");
+    assert!(e.message.contains("ResourceManager web address"), "{e}");
+    let e = load_err(
+        &format!("{YARN}context = \"prod\"\n"),
+        7,
+        11,
+        "clusters[0].context",
+    );
+    assert_eq!(e.message, "`context` applies to kind = \"kubernetes\" only");
+    let text = format!("{TWO_CLUSTERS}user = \"flink\"\n");
+    let e = load_err(&text, 11, 8, "clusters[1].user");
+    assert_eq!(e.message, "`user` applies to kind = \"yarn\" only");
 }

@@ -3628,6 +3628,7 @@ fn orders_platform() -> PlatformStatus {
         ],
         operator: None,
         jobmanager_problem: None,
+        yarn: None,
     }
 }
 
@@ -3667,6 +3668,7 @@ fn payments_platform() -> PlatformStatus {
             flink_version: Some("v1_20".into()),
         }),
         jobmanager_problem: None,
+        yarn: None,
     }
 }
 
@@ -3699,6 +3701,7 @@ fn crashloop_platform() -> PlatformStatus {
         jobmanager_problem: Some(
             "CrashLoopBackOff: pod enrichment-pipeline-5c9d8-qq7zt (7 restarts)".into(),
         ),
+        yarn: None,
     }
 }
 

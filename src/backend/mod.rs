@@ -1,12 +1,13 @@
 //! Backends: how flinkdeck finds Flink clusters and reaches them. Every configured entry is served
 //! by one backend module (`standalone`: one JobManager REST URL; `kubernetes`: every native Flink
-//! cluster and Flink Kubernetes Operator resource a kubeconfig context can see). The CLI, the
+//! cluster and Flink Kubernetes Operator resource a kubeconfig context can see; `yarn`: every
+//! Flink application of a ResourceManager). The CLI, the
 //! workers and the TUI see only [`ClusterHandle`]s from the [`Clusters`] registry and the
 //! capability traits below; none of them knows which backend it talks to.
 //!
 //! Capabilities (in the spirit of k9s' `Lister`/`Loggable`/...):
 //! - Flink REST: every handle has a [`FlinkClient`], whatever carries it (direct URL, Kubernetes
-//!   API server service proxy, later the YARN RM proxy);
+//!   API server service proxy, YARN RM proxy);
 //! - [`ClusterBackend`]: log sources and tails, what the platform says about the cluster (pods,
 //!   why a JobManager is not serving) and how lifecycle actions are carried out;
 //! - [`Discovery`]: entries that expand into many clusters, kept up to date in the registry.
@@ -14,6 +15,7 @@
 pub mod kubernetes;
 mod registry;
 pub mod standalone;
+pub mod yarn;
 
 use std::sync::Arc;
 
@@ -21,8 +23,8 @@ use futures_util::future::BoxFuture;
 
 use crate::config::{ClusterConfig, ClusterKind};
 use crate::domain::{
-    ClusterRef, JobPatch, LogFileRef, LogTail, OperatorRef, OperatorView, PlatformStatus,
-    SnapshotView,
+    ClusterRef, JobPatch, KillAnswer, LogFileRef, LogTail, OperatorRef, OperatorView,
+    PlatformStatus, SnapshotView,
 };
 use crate::flink::{FlinkClient, FlinkError};
 
@@ -195,6 +197,12 @@ pub trait ClusterBackend: Send + Sync {
     /// How lifecycle actions are carried out on this cluster.
     fn lifecycle(&self) -> Lifecycle {
         Lifecycle::Rest
+    }
+
+    /// Asks the platform once to kill the whole cluster (a YARN application): `Accepted` while
+    /// it is under way, `Done` with the final state. `None` when the backend cannot.
+    fn kill(&self) -> Option<BoxFuture<'_, Result<KillAnswer, FlinkError>>> {
+        None
     }
 }
 

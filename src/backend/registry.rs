@@ -1,5 +1,5 @@
 //! `Clusters`: the registry of every cluster flinkdeck knows now. Configured URLs are fixed;
-//! entries that expand at run time (kubernetes) are filled by their [`Discovery`], once per CLI
+//! entries that expand at run time (kubernetes, yarn) are filled by their [`Discovery`], once per CLI
 //! command (`discover`) or continuously for the console (`follow`).
 
 use std::collections::BTreeMap;
@@ -84,6 +84,7 @@ impl Clusters {
             entries.push(match c.kind {
                 ClusterKind::Standalone => Entry::Fixed(super::standalone::handle(c)?),
                 ClusterKind::Kubernetes => Entry::Discovered(super::kubernetes::discovery(c, env)?),
+                ClusterKind::Yarn => Entry::Discovered(super::yarn::discovery(c)?),
             });
         }
         Ok(Clusters::from_parts(entries))

@@ -29,9 +29,24 @@ pub struct ClusterRow {
     /// The operator's `lifecycleState`, `jobManagerDeploymentStatus` and `status.error`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator: Option<OperatorStatus>,
-    /// Why the JobManager is not serving, from the platform (e.g. `CrashLoopBackOff: ...`).
+    /// Why the JobManager is not serving, from the platform (e.g. `CrashLoopBackOff: ...`,
+    /// `YARN ACCEPTED: waiting for resources: ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_problem: Option<String>,
+    /// YARN applications: the application's name, queue, user and state (`ACCEPTED`,
+    /// `RUNNING`, `FINISHED`, `FAILED`, `KILLED`), final status and diagnostics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yarn_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<String>,
 }
 
 impl ClusterRow {
@@ -51,7 +66,24 @@ impl ClusterRow {
             flavor: None,
             operator: None,
             platform_problem: None,
+            app_name: None,
+            queue: None,
+            user: None,
+            yarn_state: None,
+            final_status: None,
+            diagnostics: None,
         }
+    }
+
+    /// Fills the YARN fields (and drops the namespace: a YARN location's is the queue).
+    fn set_yarn(&mut self, y: crate::domain::YarnAppStatus) {
+        self.namespace = None;
+        self.app_name = Some(y.name);
+        self.queue = y.queue;
+        self.user = y.user;
+        self.yarn_state = Some(y.state);
+        self.final_status = y.final_status;
+        self.diagnostics = y.diagnostics;
     }
 }
 
@@ -76,6 +108,12 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
                 flavor: None,
                 operator: None,
                 platform_problem: None,
+                app_name: None,
+                queue: None,
+                user: None,
+                yarn_state: None,
+                final_status: None,
+                diagnostics: None,
             },
             Err(e) => ClusterRow::unreachable(r.name, r.kind, r.url, e.to_string()),
         };
@@ -94,32 +132,54 @@ pub async fn run(ctx: &Context, json: bool) -> Exit {
             }
             row.platform_problem = p.jobmanager_problem;
             row.operator = p.operator;
+            if let Some(y) = p.yarn {
+                row.set_yarn(y);
+            }
         }
         row
     }))
     .await;
     for p in ctx.clusters.problems() {
+        let entry = p.name.split('/').next().unwrap_or_default();
+        let kind = ctx
+            .config
+            .clusters
+            .iter()
+            .find(|c| c.name == entry)
+            .map_or(crate::config::ClusterKind::Kubernetes, |c| c.kind);
         let mut row = ClusterRow::unreachable(
             p.name.clone(),
-            "kubernetes".to_string(),
+            kind.to_string(),
             p.error.url.clone(),
             p.error.to_string(),
         );
         // `<entry>/<namespace>`: a namespace that could not be read.
-        row.namespace = p.name.split_once('/').map(|(_, ns)| ns.to_string());
+        if kind == crate::config::ClusterKind::Kubernetes {
+            row.namespace = p.name.split_once('/').map(|(_, ns)| ns.to_string());
+        }
         rows.push(row);
     }
     let mut exit = Exit::Ok;
     for r in &rows {
         if let Some(e) = &r.error {
             report_unreachable(&r.name, e);
-            exit = Exit::Unreachable;
+            // A YARN application that YARN says has ended is listed for post-mortems: its
+            // JobManager is gone by design, which is not an unreachable cluster.
+            let ended = matches!(
+                r.yarn_state.as_deref(),
+                Some("FINISHED" | "FAILED" | "KILLED")
+            );
+            if !ended {
+                exit = Exit::Unreachable;
+            }
         }
     }
     if json {
         if print_json(&rows) == Exit::Failed {
             return Exit::Failed;
         }
+    } else if rows.iter().any(|r| r.yarn_state.is_some()) {
+        print!("{}", yarn_table(&rows));
     } else if rows.iter().any(|r| r.namespace.is_some()) {
         print!("{}", platform_table(&rows));
     } else {
@@ -213,6 +273,47 @@ fn platform_table(rows: &[ClusterRow]) -> String {
             "TMS",
             "RUNNING",
             "LIFECYCLE",
+            "PROBLEM",
+        ],
+        &body,
+    )
+}
+
+/// The table when some clusters are YARN applications: application, queue, user, YARN state and
+/// what is wrong (YARN's diagnostics first).
+fn yarn_table(rows: &[ClusterRow]) -> String {
+    let dash = || "-".to_string();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let state = match (&r.yarn_state, &r.final_status) {
+                (Some(s), Some(f)) if f != "UNDEFINED" => format!("{s}/{f}"),
+                (Some(s), _) => s.clone(),
+                (None, _) => dash(),
+            };
+            vec![
+                r.name.clone(),
+                r.kind.clone(),
+                r.app_name.clone().unwrap_or_else(dash),
+                r.queue
+                    .clone()
+                    .or_else(|| r.namespace.clone())
+                    .unwrap_or_else(dash),
+                r.user.clone().unwrap_or_else(dash),
+                state,
+                r.status.to_string(),
+                r.flink_version.clone().unwrap_or_else(dash),
+                r.jobs_running.map_or_else(dash, |n| n.to_string()),
+                r.platform_problem
+                    .clone()
+                    .or_else(|| r.error.clone())
+                    .unwrap_or_else(dash),
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "NAME", "KIND", "APP", "QUEUE", "USER", "YARN", "STATUS", "VERSION", "RUNNING",
             "PROBLEM",
         ],
         &body,

@@ -204,10 +204,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Act on a whole cluster (e.g. kill a YARN session cluster).
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
     /// Open the console in the SQL editor on a managed SQL app (its current version).
     Edit {
         /// The app's name.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Kill a YARN application (e.g. a session cluster): every job on it ends without a
+    /// savepoint. Asks for confirmation unless --yes; refused in read-only mode; audited.
+    Kill {
+        /// The cluster's full name, `<entry>/<application id>`.
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -474,6 +494,28 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             let job = JobKey::new(target.cluster, target.id);
             actions::run(&ops, ActionRequest::Adopt { job, app }, false).await
         }
+        Command::Cluster {
+            command: ClusterCommand::Kill { name, yes, json },
+        } => {
+            if ctx.clusters.get(&name).is_none() {
+                report_discovery_problems(ctx, Some(&name));
+                eprintln!(
+                    "flinkdeck: unknown cluster {name:?}; known: {}",
+                    ctx.clusters.names().join(", ")
+                );
+                return Exit::Usage;
+            }
+            if !yes
+                && !readonly
+                && !confirm(&format!(
+                    "Kill {name}? Every job on it ends without a savepoint. [y/N] "
+                ))
+            {
+                eprintln!("flinkdeck: not killed (confirm, or pass --yes)");
+                return Exit::Usage;
+            }
+            actions::run(&ops, ActionRequest::KillCluster { cluster: name }, json).await
+        }
         Command::Clusters { .. }
         | Command::Jobs { .. }
         | Command::Checkpoints { .. }
@@ -481,6 +523,21 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         | Command::Sql { .. }
         | Command::Edit { .. } => Exit::Usage,
     }
+}
+
+/// Asks a yes/no question on the terminal; `false` without a terminal (use `--yes` there).
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
 }
 
 /// Prints `v` as pretty JSON on stdout.

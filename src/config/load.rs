@@ -12,8 +12,8 @@ use toml::Spanned;
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
     AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
-    KubernetesConfig, LogsConfig, SecretSource, StoreConfig, UiConfig, DEFAULT_TIMEOUT,
-    MIN_INTERVAL,
+    KubernetesConfig, LogsConfig, SecretSource, StoreConfig, UiConfig, YarnConfig, DEFAULT_TIMEOUT,
+    DEFAULT_YARN_ENDED_WINDOW, MIN_INTERVAL,
 };
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +89,9 @@ struct RawCluster {
     kubeconfig: Option<Spanned<String>>,
     context: Option<Spanned<String>>,
     namespaces: Option<Spanned<Vec<Spanned<String>>>>,
+    standby_urls: Option<Spanned<Vec<Spanned<String>>>>,
+    user: Option<Spanned<String>>,
+    ended_window: Option<Spanned<String>>,
 }
 
 /// Parses and validates a config file's text; `path` is used in errors and as the base of
@@ -336,7 +339,7 @@ impl Cx<'_, '_> {
                     k.span(),
                     &key("kind"),
                     format!(
-                        "unknown cluster kind {:?}; expected {} (yarn is not supported yet)",
+                        "unknown cluster kind {:?}; expected {}",
                         k.get_ref(),
                         super::expected_list(&allowed)
                     ),
@@ -344,7 +347,23 @@ impl Cx<'_, '_> {
             })?,
         };
 
-        let (url, kubernetes) = match kind {
+        if kind != ClusterKind::Yarn {
+            for (field, span) in [
+                ("standby_urls", raw.standby_urls.as_ref().map(|v| v.span())),
+                ("user", raw.user.as_ref().map(|v| v.span())),
+                ("ended_window", raw.ended_window.as_ref().map(|v| v.span())),
+            ] {
+                if let Some(span) = span {
+                    return Err(self.err(
+                        span,
+                        &key(field),
+                        format!("`{field}` applies to kind = \"yarn\" only"),
+                    ));
+                }
+            }
+        }
+
+        let (url, kubernetes, yarn) = match kind {
             ClusterKind::Standalone => {
                 let Some(raw_url) = &raw.url else {
                     return Err(self.err(
@@ -374,9 +393,13 @@ impl Cx<'_, '_> {
                     let p = format!("{}/", url.path());
                     url.set_path(&p);
                 }
-                (Some(url), None)
+                (Some(url), None, None)
             }
-            ClusterKind::Kubernetes => (None, Some(self.kubernetes(&raw, &key)?)),
+            ClusterKind::Kubernetes => (None, Some(self.kubernetes(&raw, &key)?), None),
+            ClusterKind::Yarn => {
+                let (url, yarn) = self.yarn(&raw, &key)?;
+                (Some(url), None, Some(yarn))
+            }
         };
 
         let timeout = match &raw.timeout {
@@ -407,6 +430,7 @@ impl Cx<'_, '_> {
             kind,
             url,
             kubernetes,
+            yarn,
             timeout,
             auth,
             ca_cert,
@@ -494,6 +518,93 @@ impl Cx<'_, '_> {
             context,
             namespaces,
         })
+    }
+
+    /// The keys of a `kind = "yarn"` entry: the ResourceManager `url` (required), `standby_urls`,
+    /// `user` and `ended_window`. The kubeconfig keys are refused; the auth keys apply to the
+    /// ResourceManager (credentials from env or file only).
+    fn yarn(
+        &self,
+        raw: &RawCluster,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<(url::Url, YarnConfig), ConfigError> {
+        for (field, span) in [
+            ("kubeconfig", raw.kubeconfig.as_ref().map(|v| v.span())),
+            ("context", raw.context.as_ref().map(|v| v.span())),
+            ("namespaces", raw.namespaces.as_ref().map(|v| v.span())),
+        ] {
+            if let Some(span) = span {
+                return Err(self.err(
+                    span,
+                    &key(field),
+                    format!("`{field}` applies to kind = \"kubernetes\" only"),
+                ));
+            }
+        }
+        let Some(raw_url) = &raw.url else {
+            return Err(self.err(
+                raw.name.span(),
+                &key("url"),
+                format!(
+                    "cluster {:?} has no `url`: a yarn entry needs the ResourceManager web \
+                     address (e.g. url = \"http://rm1:8088\")",
+                    raw.name.get_ref()
+                ),
+            ));
+        };
+        let with_slash = |mut u: url::Url| {
+            if !u.path().ends_with('/') {
+                let p = format!("{}/", u.path());
+                u.set_path(&p);
+            }
+            u
+        };
+        let url = with_slash(self.http_url(raw_url, &key("url"), true)?);
+        let mut standby_urls = Vec::new();
+        if let Some(list) = &raw.standby_urls {
+            for u in list.get_ref() {
+                let parsed = with_slash(self.http_url(u, &key("standby_urls"), true)?);
+                if parsed == url || standby_urls.contains(&parsed) {
+                    return Err(self.err(
+                        u.span(),
+                        &key("standby_urls"),
+                        format!("{:?} is listed twice (url and standby_urls)", u.get_ref()),
+                    ));
+                }
+                standby_urls.push(parsed);
+            }
+        }
+        let user = match &raw.user {
+            Some(u) => {
+                let name = u.get_ref().trim();
+                if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '&') {
+                    return Err(self.err(
+                        u.span(),
+                        &key("user"),
+                        format!(
+                            "invalid YARN user {:?}: a user name without spaces (sent as \
+                             user.name=<user>; passwords and tokens go in password_env / \
+                             token_env / *_file)",
+                            u.get_ref()
+                        ),
+                    ));
+                }
+                Some(name.to_string())
+            }
+            None => None,
+        };
+        let ended_window = match &raw.ended_window {
+            Some(w) => self.duration(w, &key("ended_window"))?,
+            None => DEFAULT_YARN_ENDED_WINDOW,
+        };
+        Ok((
+            url,
+            YarnConfig {
+                standby_urls,
+                user,
+                ended_window,
+            },
+        ))
     }
 
     /// One `[[flink]]` entry; that `home` has a `lib/` is checked when it is used.

@@ -205,21 +205,28 @@ pub fn parse_byte_size(text: &str) -> Option<u64> {
     (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
 }
 
-/// How flinkdeck reaches a cluster: a JobManager REST URL (`standalone`), or every Flink cluster
-/// a kubeconfig context can see (`kubernetes`: native clusters and the operator's resources).
+/// How flinkdeck reaches a cluster: a JobManager REST URL (`standalone`), every Flink cluster
+/// a kubeconfig context can see (`kubernetes`: native clusters and the operator's resources), or
+/// every Flink application of a YARN ResourceManager (`yarn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClusterKind {
     Standalone,
     Kubernetes,
+    Yarn,
 }
 
 impl ClusterKind {
-    pub const ALL: [ClusterKind; 2] = [ClusterKind::Standalone, ClusterKind::Kubernetes];
+    pub const ALL: [ClusterKind; 3] = [
+        ClusterKind::Standalone,
+        ClusterKind::Kubernetes,
+        ClusterKind::Yarn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ClusterKind::Standalone => "standalone",
             ClusterKind::Kubernetes => "kubernetes",
+            ClusterKind::Yarn => "yarn",
         }
     }
 
@@ -240,12 +247,14 @@ pub struct ClusterConfig {
     /// Unique, `[A-Za-z0-9._-]+`.
     pub name: String,
     pub kind: ClusterKind,
-    /// REST endpoint of a standalone cluster, http or https. Its path always ends with `/`, so
-    /// `url.join("jobs/overview")` keeps a path prefix such as `https://proxy/flink/`. `None` for
-    /// kinds whose clusters are discovered (kubernetes).
+    /// REST endpoint of a standalone cluster, or the ResourceManager web address of a yarn
+    /// entry; http or https. Its path always ends with `/`, so `url.join("jobs/overview")` keeps
+    /// a path prefix such as `https://proxy/flink/`. `None` for kubernetes.
     pub url: Option<url::Url>,
     /// Where and what to discover, for `kind = "kubernetes"`.
     pub kubernetes: Option<KubernetesConfig>,
+    /// The ResourceManager HA addresses, user and window, for `kind = "yarn"`.
+    pub yarn: Option<YarnConfig>,
     /// Per-request timeout. Default 5s.
     pub timeout: Duration,
     pub auth: AuthConfig,
@@ -275,6 +284,7 @@ impl ClusterConfig {
             kind: ClusterKind::Standalone,
             url: Some(url),
             kubernetes: None,
+            yarn: None,
             timeout: DEFAULT_TIMEOUT,
             auth: AuthConfig::None,
             ca_cert: None,
@@ -337,6 +347,33 @@ impl KubernetesConfig {
     /// Whether every namespace is watched (`namespaces = ["*"]`).
     pub fn all_namespaces(&self) -> bool {
         self.namespaces.iter().any(|n| n == "*")
+    }
+}
+
+/// Default `ended_window` of a yarn entry: applications that ended this long ago or later are
+/// still listed (for post-mortems).
+pub const DEFAULT_YARN_ENDED_WINDOW: Duration = Duration::from_secs(6 * 3600);
+
+/// The keys of a `kind = "yarn"` entry (besides `url`, the ResourceManager web address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YarnConfig {
+    /// Other ResourceManagers of an HA pair (`standby_urls`), tried in order when `url` is down,
+    /// in standby or points elsewhere.
+    pub standby_urls: Vec<url::Url>,
+    /// Simple auth: sent as `user.name=<user>` on ResourceManager REST calls. Credentials (token,
+    /// password) come only from the auth keys (env or file).
+    pub user: Option<String>,
+    /// Applications that ended (FINISHED, FAILED, KILLED) at most this long ago are listed too.
+    pub ended_window: Duration,
+}
+
+impl Default for YarnConfig {
+    fn default() -> Self {
+        YarnConfig {
+            standby_urls: Vec::new(),
+            user: None,
+            ended_window: DEFAULT_YARN_ENDED_WINDOW,
+        }
     }
 }
 

@@ -408,6 +408,11 @@ pub enum ActionRequest {
         job: JobKey,
         app: String,
     },
+    /// Kill a whole cluster through its platform (a YARN application, e.g. a session cluster):
+    /// every job on it ends without a savepoint.
+    KillCluster {
+        cluster: String,
+    },
 }
 
 impl ActionRequest {
@@ -418,6 +423,7 @@ impl ActionRequest {
             ActionRequest::Savepoint { .. } => "savepoint",
             ActionRequest::Cancel { .. } => "cancel",
             ActionRequest::Adopt { .. } => "adopt",
+            ActionRequest::KillCluster { .. } => "kill",
         }
     }
 }

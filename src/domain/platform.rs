@@ -1,5 +1,6 @@
-//! What a platform (Kubernetes today) says about a Flink cluster beyond Flink's own REST API:
-//! where the cluster lives, its pods and why one is not serving, and the operator's view.
+//! What a platform (Kubernetes, YARN) says about a Flink cluster beyond Flink's own REST API:
+//! where the cluster lives, its pods and why one is not serving, the operator's view, and the
+//! YARN application's state.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,10 @@ use serde::{Deserialize, Serialize};
 pub struct ClusterLocation {
     /// The configured entry it was found through.
     pub entry: String,
+    /// The Kubernetes namespace, or the YARN queue.
     pub namespace: String,
-    /// The Flink cluster id (`kubernetes.cluster-id`, the operator resource's name).
+    /// The Flink cluster id (`kubernetes.cluster-id`, the operator resource's name, the YARN
+    /// application id).
     pub cluster_id: String,
     pub flavor: ClusterFlavor,
 }
@@ -26,6 +29,10 @@ pub enum ClusterFlavor {
     OperatorSession,
     /// A `FlinkSessionJob` running on the session cluster `deployment`.
     SessionJob { deployment: String },
+    /// A YARN application running a Flink session cluster.
+    YarnSession,
+    /// A YARN application running one Flink application (or a 1.x per-job cluster).
+    YarnApplication,
 }
 
 impl ClusterFlavor {
@@ -35,7 +42,17 @@ impl ClusterFlavor {
             ClusterFlavor::OperatorApplication => "operator-app",
             ClusterFlavor::OperatorSession => "operator-session",
             ClusterFlavor::SessionJob { .. } => "session-job",
+            ClusterFlavor::YarnSession => "yarn-session",
+            ClusterFlavor::YarnApplication => "yarn-app",
         }
+    }
+
+    /// Whether the cluster is a YARN application.
+    pub fn is_yarn(&self) -> bool {
+        matches!(
+            self,
+            ClusterFlavor::YarnSession | ClusterFlavor::YarnApplication
+        )
     }
 }
 
@@ -97,4 +114,74 @@ pub struct PlatformStatus {
     /// One line on why the JobManager is not serving, from the platform itself
     /// (`CrashLoopBackOff: pod orders-5c9 (7 restarts)`), when that is the case.
     pub jobmanager_problem: Option<String>,
+    /// The YARN application, for clusters on YARN.
+    #[serde(default)]
+    pub yarn: Option<YarnAppStatus>,
+}
+
+/// A YARN application as the ResourceManager reports it (`/ws/v1/cluster/apps/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct YarnAppStatus {
+    pub id: String,
+    /// The application name (`Flink session cluster`, `Flink Application Cluster`, or
+    /// `yarn.application.name`).
+    pub name: String,
+    pub queue: Option<String>,
+    pub user: Option<String>,
+    /// `NEW`, `NEW_SAVING`, `SUBMITTED`, `ACCEPTED`, `RUNNING`, `FINISHED`, `FAILED`, `KILLED`.
+    pub state: String,
+    /// `UNDEFINED`, `SUCCEEDED`, `FAILED`, `KILLED`.
+    pub final_status: Option<String>,
+    /// YARN's diagnostics (why it waits, why it failed), on one line.
+    pub diagnostics: Option<String>,
+    /// The JobManager REST address YARN reports (`amRPCAddress`, `host:port`).
+    pub am_address: Option<String>,
+    pub tracking_url: Option<String>,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    /// Set when the ResourceManager could not be asked just now (the rest is the last answer).
+    pub rm_error: Option<String>,
+}
+
+impl YarnAppStatus {
+    /// Whether YARN says the application has ended (FINISHED, FAILED or KILLED).
+    pub fn ended(&self) -> bool {
+        matches!(self.state.as_str(), "FINISHED" | "FAILED" | "KILLED")
+    }
+
+    /// Why the JobManager is not serving, from YARN: waiting for resources, or ended (with the
+    /// final status and diagnostics). `None` while the application runs.
+    pub fn problem(&self) -> Option<String> {
+        let diag = self
+            .diagnostics
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        let with_diag = |head: String| match diag {
+            Some(d) => format!("{head}: {d}"),
+            None => head,
+        };
+        match self.state.as_str() {
+            "RUNNING" => None,
+            "ACCEPTED" => Some(with_diag(
+                "YARN ACCEPTED: waiting for resources".to_string(),
+            )),
+            "NEW" | "NEW_SAVING" | "SUBMITTED" => {
+                Some(with_diag(format!("YARN {}: not started yet", self.state)))
+            }
+            state => Some(with_diag(format!(
+                "YARN {state} (final status {})",
+                self.final_status.as_deref().unwrap_or("UNDEFINED")
+            ))),
+        }
+    }
+}
+
+/// One answer of the ResourceManager to a kill request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KillAnswer {
+    /// 202: the kill is under way; ask again.
+    Accepted,
+    /// 200: the application is in this state now (KILLED, or it had ended before).
+    Done { state: String },
 }

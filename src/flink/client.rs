@@ -17,6 +17,7 @@ use crate::domain::{
 
 use super::error::FlinkError;
 use super::tail::TailBuffer;
+use super::yarn::{proxied, rest_address_from_config, YarnRoute};
 use super::{map, wire, Auth, ClusterInfo, Endpoint, RunJarRequest, TaskManagerInfo};
 
 /// How many per-vertex metric requests (or per-TaskManager log listings) run at once.
@@ -46,6 +47,13 @@ enum Transport {
         /// client adds itself.
         api_path_len: usize,
     },
+    /// Through a YARN ResourceManager's web proxy (`base_url` is `<rm>/proxy/<appId>/`) for GET
+    /// and PUT; every other method straight to the JobManager REST address (see
+    /// [`super::yarn`]). Redirects are not followed: the proxy redirects once an application
+    /// has ended, which is reported as such.
+    Yarn {
+        route: Arc<YarnRoute>,
+    },
 }
 
 impl fmt::Debug for FlinkClient {
@@ -71,48 +79,7 @@ fn redact(url: &url::Url) -> String {
 
 impl FlinkClient {
     pub fn new(ep: Endpoint) -> Result<Self, FlinkError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let shown = redact(&ep.base_url);
-        if !matches!(ep.base_url.scheme(), "http" | "https") || ep.base_url.cannot_be_a_base() {
-            return Err(FlinkError::local(
-                &shown,
-                format!("{shown}: a Flink REST URL must start with http:// or https://"),
-            ));
-        }
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut builder = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("flinkdeck/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(ep.timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_keepalive(Duration::from_secs(30));
-        if let Some(pem) = &ep.ca_cert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                FlinkError::local(
-                    &shown,
-                    format!("{shown}: cannot read the CA certificate: {e}"),
-                )
-            })?;
-            if certs.is_empty() {
-                return Err(FlinkError::local(
-                    &shown,
-                    format!("{shown}: the CA certificate file holds no PEM certificate"),
-                ));
-            }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
-        }
-        if ep.insecure_skip_verify {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        let http = builder.build().map_err(|e| {
-            FlinkError::local(
-                &shown,
-                format!("{shown}: cannot set up the HTTP client: {e}"),
-            )
-        })?;
+        let http = build_http(&ep, true)?;
         Ok(FlinkClient {
             http,
             inner: Arc::new(Inner {
@@ -124,6 +91,82 @@ impl FlinkClient {
         })
     }
 
+    /// A client for the Flink REST API of a YARN application: `ep.base_url` is
+    /// `<rm>/proxy/<application id>/` and `ep`'s auth goes to the ResourceManager only; writes go
+    /// to the JobManager REST address in `route`, without the ResourceManager's credentials.
+    pub fn via_yarn_proxy(ep: Endpoint, route: Arc<YarnRoute>) -> Result<Self, FlinkError> {
+        let http = build_http(&ep, false)?;
+        Ok(FlinkClient {
+            http,
+            inner: Arc::new(Inner {
+                base_url: ep.base_url,
+                timeout: ep.timeout,
+                auth: ep.auth,
+                transport: Transport::Yarn { route },
+            }),
+        })
+    }
+
+    /// The YARN route of this client, when it goes through a ResourceManager's proxy.
+    pub fn yarn_route(&self) -> Option<&Arc<YarnRoute>> {
+        match &self.inner.transport {
+            Transport::Yarn { route } => Some(route),
+            _ => None,
+        }
+    }
+}
+
+/// The reqwest client of one endpoint (keep-alive pool, CA, timeouts); `redirects: false` for the
+/// YARN proxy, whose redirects mean "this application has ended".
+fn build_http(ep: &Endpoint, redirects: bool) -> Result<reqwest::Client, FlinkError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let shown = redact(&ep.base_url);
+    if !matches!(ep.base_url.scheme(), "http" | "https") || ep.base_url.cannot_be_a_base() {
+        return Err(FlinkError::local(
+            &shown,
+            format!("{shown}: a Flink REST URL must start with http:// or https://"),
+        ));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut builder = reqwest::Client::builder()
+        .default_headers(headers)
+        .user_agent(concat!("flinkdeck/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(ep.timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_keepalive(Duration::from_secs(30));
+    if !redirects {
+        builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if let Some(pem) = &ep.ca_cert_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            FlinkError::local(
+                &shown,
+                format!("{shown}: cannot read the CA certificate: {e}"),
+            )
+        })?;
+        if certs.is_empty() {
+            return Err(FlinkError::local(
+                &shown,
+                format!("{shown}: the CA certificate file holds no PEM certificate"),
+            ));
+        }
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+    }
+    if ep.insecure_skip_verify {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| {
+        FlinkError::local(
+            &shown,
+            format!("{shown}: cannot set up the HTTP client: {e}"),
+        )
+    })
+}
+
+impl FlinkClient {
     /// A client for the Flink REST API behind a Kubernetes Service, reached through the API
     /// server's service proxy: `base_url` is the API server URL plus
     /// `api/v1/namespaces/<ns>/services/<service>:<port>/proxy/`. Requests carry the kube
@@ -190,11 +233,17 @@ impl FlinkClient {
         shown: &str,
         timeout: Duration,
     ) -> Result<Response, FlinkError> {
-        let Transport::KubeProxy { kube, api_path_len } = &self.inner.transport else {
-            return rb
-                .send()
-                .await
-                .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout));
+        let (kube, api_path_len) = match &self.inner.transport {
+            Transport::Direct => {
+                return rb
+                    .send()
+                    .await
+                    .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout))
+            }
+            Transport::Yarn { route } => {
+                return self.dispatch_yarn(route, rb, method, shown, timeout).await
+            }
+            Transport::KubeProxy { kube, api_path_len } => (kube, api_path_len),
         };
         let req = rb
             .build()
@@ -233,6 +282,122 @@ impl FlinkClient {
             parts,
             reqwest::Body::wrap_stream(stream),
         )))
+    }
+
+    /// The YARN transport: GET and PUT through the ResourceManager's proxy (a redirect there
+    /// means the application has ended), everything else to the JobManager REST address.
+    async fn dispatch_yarn(
+        &self,
+        route: &YarnRoute,
+        rb: RequestBuilder,
+        method: &str,
+        shown: &str,
+        timeout: Duration,
+    ) -> Result<Response, FlinkError> {
+        let mut req = rb
+            .build()
+            .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout))?;
+        if proxied(req.method()) {
+            let resp = self
+                .http
+                .execute(req)
+                .await
+                .map_err(|e| FlinkError::from_reqwest(method, shown, e, timeout))?;
+            if resp.status().is_redirection() {
+                return Err(proxy_redirect(route, method, shown, &resp));
+            }
+            return Ok(resp);
+        }
+        let am = match route.am_rest() {
+            Some(u) => u,
+            None => self.resolve_am(route, timeout).await?,
+        };
+        let base = self.inner.base_url.as_str();
+        let Some(rest) = req.url().as_str().strip_prefix(base) else {
+            return Err(FlinkError::local(
+                shown,
+                format!("{method} {shown}: not below the proxy URL {base}"),
+            ));
+        };
+        let direct = am.join(rest).map_err(|e| {
+            FlinkError::local(
+                shown,
+                format!("{method} {shown}: invalid JobManager URL: {e}"),
+            )
+        })?;
+        let direct_shown = redact(&direct);
+        *req.url_mut() = direct;
+        // The ResourceManager's credentials are not the JobManager's.
+        req.headers_mut().remove(reqwest::header::AUTHORIZATION);
+        match self.http.execute(req).await {
+            Ok(resp) => Ok(resp),
+            Err(e) => {
+                let mut err = FlinkError::from_reqwest(method, &direct_shown, e, timeout);
+                let why = format!(
+                    "the JobManager REST address {} ({} of {}) is not reachable from this host; \
+                     the ResourceManager proxy forwards only GET and PUT, so {method} must go \
+                     to the JobManager directly",
+                    am.host_str().map_or_else(
+                        || am.to_string(),
+                        |h| format!("{h}:{}", am.port_or_known_default().unwrap_or(0))
+                    ),
+                    route.source(),
+                    route.app_id
+                );
+                err.message = format!("{}: {why}", err.message);
+                err.detail = format!("{why}\n{}", err.detail);
+                Err(err)
+            }
+        }
+    }
+
+    /// The JobManager REST address from `rest.address`/`rest.port` of `/jobmanager/config`
+    /// (read through the proxy), when YARN reports no `amRPCAddress`.
+    async fn resolve_am(
+        &self,
+        route: &YarnRoute,
+        timeout: Duration,
+    ) -> Result<url::Url, FlinkError> {
+        let url = self.url(&["jobmanager", "config"], &[]);
+        let shown = redact(&url);
+        let req = self
+            .request(Method::GET, &url)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| FlinkError::from_reqwest("GET", &shown, e, timeout))?;
+        let resp = self
+            .http
+            .execute(req)
+            .await
+            .map_err(|e| FlinkError::from_reqwest("GET", &shown, e, timeout))?;
+        if resp.status().is_redirection() {
+            return Err(proxy_redirect(route, "GET", &shown, &resp));
+        }
+        let status = resp.status();
+        let body = read_bounded(resp, 1 << 20, timeout).await;
+        if !status.is_success() {
+            return Err(FlinkError::from_status(
+                "GET",
+                &shown,
+                status.as_u16(),
+                &body,
+            ));
+        }
+        let config: serde_json::Value = serde_json::from_str(&body)
+            .map_err(|e| FlinkError::bad_json("GET", &shown, &e, body.as_bytes()))?;
+        let Some(am) = rest_address_from_config(&config) else {
+            return Err(FlinkError::local(
+                &shown,
+                format!(
+                    "YARN reports no amRPCAddress for {} and its JobManager config has no \
+                     usable rest.address/rest.port: writes cannot be sent (the ResourceManager \
+                     proxy forwards only GET and PUT)",
+                    route.app_id
+                ),
+            ));
+        };
+        route.set(am.clone(), "rest.address/rest.port");
+        Ok(am)
     }
 
     /// Sends a request; transport errors and non-2xx answers become `FlinkError`s.
@@ -654,6 +819,30 @@ impl FlinkClient {
             .map_err(|e| FlinkError::local(&joined, format!("{joined}: invalid URL: {e}")))?;
         self.get(&url).await
     }
+}
+
+/// The ResourceManager proxy redirected instead of proxying: the application has ended (the
+/// proxy sends finished applications to their history or tracking page).
+fn proxy_redirect(route: &YarnRoute, method: &str, shown: &str, resp: &Response) -> FlinkError {
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let reason = format!(
+        "the ResourceManager proxy redirects to {location} instead of reaching Flink: application \
+         {} has ended (or its JobManager is gone)",
+        route.app_id
+    );
+    FlinkError::new(
+        FailureClass::Http { status },
+        method,
+        shown,
+        &reason,
+        format!("{method} {shown}: HTTP {status}: {reason}"),
+    )
 }
 
 /// Whether the server answered (an HTTP status), as opposed to a transport failure.

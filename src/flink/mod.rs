@@ -14,6 +14,7 @@ mod jsonpath;
 mod map;
 mod tail;
 mod wire;
+pub mod yarn;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub use client::{FlinkClient, LogBody};
 pub(crate) use error::one_line;
 pub use error::FlinkError;
 pub use tail::{search_in, tail_of, LogSearcher, TailBuffer, WindowBuffer};
+pub use yarn::YarnRoute;
 
 /// Where a Flink REST API is and how to talk to it.
 #[derive(Clone)]

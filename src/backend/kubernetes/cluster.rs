@@ -331,6 +331,7 @@ pub(crate) fn platform_status(state: &EntryState, found: &Found) -> PlatformStat
             pods,
             operator,
             jobmanager_problem,
+            yarn: None,
         }
     })
 }

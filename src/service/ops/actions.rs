@@ -95,6 +95,9 @@ pub async fn run_action(
             }
             ActionRequest::Cancel { target } => cancel(ctx, target, progress).await,
             ActionRequest::Adopt { job, app } => adopt(ctx, job, app).await,
+            ActionRequest::KillCluster { cluster } => {
+                super::yarn_kill::kill(ctx, cluster, progress).await
+            }
         }
     };
     audit::record(ctx, action.name(), app, cluster, params, &outcome).await;
@@ -120,6 +123,7 @@ async fn target_names(
     match action {
         ActionRequest::Start { app, .. } => app_cluster(app.clone()).await,
         ActionRequest::Adopt { job, app } => (Some(app.clone()), Some(job.cluster.clone())),
+        ActionRequest::KillCluster { cluster } => (None, Some(cluster.clone())),
         ActionRequest::Stop { target, .. }
         | ActionRequest::Savepoint { target, .. }
         | ActionRequest::Cancel { target } => match target {

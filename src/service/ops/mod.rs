@@ -1,5 +1,6 @@
 //! Lifecycle actions with state safety: start (restoring from a chosen or the latest savepoint
-//! or checkpoint, verified afterwards), stop with savepoint, savepoint, cancel, adopt. One
+//! or checkpoint, verified afterwards), stop with savepoint, savepoint, cancel, adopt, and the
+//! kill of a whole YARN application. One
 //! implementation serves the CLI and the TUI.
 //!
 //! Safety machinery: every mutating request is journaled in SQLite before it is sent (with a
@@ -18,6 +19,7 @@ mod operator_start;
 mod operator_stop;
 mod restore;
 mod resume;
+mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
 pub use audit::Actor;

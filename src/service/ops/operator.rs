@@ -205,7 +205,7 @@ pub(super) async fn target_of(
             ActionTarget::App(name) => resolve_name(ctx, name).await,
             ActionTarget::Job(key) => Ok(for_job(ctx, key)),
         },
-        ActionRequest::Adopt { .. } => Ok(None),
+        ActionRequest::Adopt { .. } | ActionRequest::KillCluster { .. } => Ok(None),
     }
 }
 
@@ -261,6 +261,10 @@ pub(super) async fn run(
         }
         ActionRequest::Adopt { .. } => refused(format!(
             "{} is managed by the Flink Kubernetes Operator; it is an application already",
+            t.resource()
+        )),
+        ActionRequest::KillCluster { .. } => refused(format!(
+            "{} is managed by the Flink Kubernetes Operator: delete or suspend the resource instead",
             t.resource()
         )),
     }
