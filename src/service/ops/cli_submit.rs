@@ -89,6 +89,7 @@ pub(super) fn target_kind(ctx: &OpsContext, t: &DeployTarget) -> Result<TargetKi
     Ok(match entry.kind {
         ClusterKind::Standalone => TargetKind::Standalone,
         ClusterKind::Kubernetes => TargetKind::Kubernetes,
+        ClusterKind::Yarn => TargetKind::Yarn,
     })
 }
 
@@ -266,6 +267,13 @@ async fn plan(
             namespace.as_deref().unwrap_or_default(),
             t.session.as_deref().unwrap_or_default()
         ),
+        // A YARN session is `<entry>/<application id>`; a new application gets its id from the
+        // CLI's output.
+        (TargetKind::Yarn, DeployMode::Session) => format!(
+            "{}/{}",
+            entry.name,
+            t.session.as_deref().unwrap_or_default()
+        ),
         _ => entry.name.clone(),
     };
     // The Flink version: as asked, or the one the session cluster runs.
@@ -275,7 +283,7 @@ async fn plan(
             let handle = ctx
                 .clusters
                 .get(&run_cluster)
-                .filter(|_| t.mode == DeployMode::Session && kind == TargetKind::Kubernetes);
+                .filter(|_| t.mode == DeployMode::Session);
             let Some(handle) = handle else {
                 return Err(invalid(format!(
                     "app {}: set [target] flink = \"<version>\": a {} target on {} has no running cluster to ask for its Flink version",
@@ -525,7 +533,8 @@ pub(super) async fn start(
     };
     let s = &plan.submission;
     // Duplicate guard and session check, against Kubernetes itself.
-    if s.kind == TargetKind::Kubernetes {
+    let checkable = s.kind == TargetKind::Kubernetes || s.mode == DeployMode::Session;
+    if checkable {
         ctx.clusters.discover().await;
         let entry = s_entry(&plan.run_cluster);
         if let Some(p) = ctx
@@ -541,7 +550,7 @@ pub(super) async fn start(
         }
         let existing = ctx.clusters.get(&plan.run_cluster);
         match (s.mode, existing) {
-            (DeployMode::Application, Some(_)) => {
+            (DeployMode::Application, Some(_)) if s.kind == TargetKind::Kubernetes => {
                 return ActionOutcome::Refused {
                     reason: format!(
                         "a Flink cluster {} already exists; stop it first (flinkdeck stop {name}) or choose another [kubernetes] cluster_id",
@@ -550,12 +559,21 @@ pub(super) async fn start(
                 }
             }
             (DeployMode::Session, None) => {
+                let what = match s.kind {
+                    TargetKind::Yarn => format!(
+                        "YARN application {:?} is not a running Flink session",
+                        s.session.as_deref().unwrap_or_default()
+                    ),
+                    _ => format!(
+                        "kubernetes.cluster-id {:?} in namespace {:?} was not found",
+                        s.session.as_deref().unwrap_or_default(),
+                        s.namespace.as_deref().unwrap_or_default()
+                    ),
+                };
                 return failed(format!(
-                    "no Flink session cluster {} (kubernetes.cluster-id {:?} in namespace {:?}) was found",
-                    plan.run_cluster,
-                    s.session.as_deref().unwrap_or_default(),
-                    s.namespace.as_deref().unwrap_or_default()
-                ))
+                    "no Flink session cluster {}: {what}",
+                    plan.run_cluster
+                ));
             }
             (DeployMode::Session, Some(h)) => {
                 match super::actions::active_jobs_of_app(ctx, app, &h).await {
@@ -645,6 +663,15 @@ pub(super) async fn start(
             return failed(e);
         }
     };
+    let (kind, mode) = (s.kind, s.mode);
+    let mut plan = plan;
+    if let (TargetKind::Yarn, DeployMode::Application | DeployMode::PerJob, Some(id)) =
+        (kind, mode, &report.yarn_application_id)
+    {
+        plan.run_cluster = format!("{}/{id}", s_entry(&plan.run_cluster));
+    }
+    let plan = plan;
+    let s = &plan.submission;
     let mut what = Vec::new();
     if let Some(id) = &report.yarn_application_id {
         what.push(format!("YARN application {id}"));
