@@ -402,9 +402,28 @@ fn yarn_session_and_application_through_a_recording_flink() {
     );
     let argv = recorded_argv(&home).expect("ran");
     assert_eq!(argv[..3], ["run-application", "-t", "yarn-application"]);
-    for j in [job, job2] {
-        let _ = rt_cancel(&url, &j);
-    }
+    // The app's job is found by app name on the cluster of its run (`yarn-prod/application_…`).
+    let o = run(&config, &data, &[], &["cancel", &app2]);
+    assert_eq!(code(&o), Some(0), "cancel by app name: {}", show(&o));
+    assert!(stdout(&o).contains(&job2), "{}", show(&o));
+    let _ = rt_cancel(&url, &job);
+
+    // A read-only YARN entry refuses the start (exit 4) before anything runs.
+    let ro = dir.path().join("ro.toml");
+    let text = std::fs::read_to_string(&config).expect("config").replacen(
+        "user = \"flink\"\n",
+        "user = \"flink\"\nreadonly = true\n",
+        1,
+    );
+    std::fs::write(&ro, text).expect("ro config");
+    std::fs::remove_file(home.join("argv")).expect("rm argv");
+    let o = run(&ro, &data, &[], &["start", &app2, "--from", "none"]);
+    assert_eq!(code(&o), Some(4), "{}", show(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", show(&o));
+    assert!(
+        recorded_argv(&home).is_none(),
+        "a read-only start ran the CLI"
+    );
 }
 
 fn rt_cancel(url: &str, job: &str) -> Result<(), String> {

@@ -46,13 +46,13 @@ struct RawApp {
     name: Spanned<String>,
     /// Required, unless `[target] cluster` names it.
     cluster: Option<Spanned<String>>,
-    /// Submission through the Flink CLI (YARN, native Kubernetes) or REST (standalone).
-    target: Option<Spanned<RawTarget>>,
     /// Required, except with a `[kubernetes]` target (which runs a jar).
     kind: Option<Spanned<String>>,
     /// The namespace of a `[kubernetes]` target.
     namespace: Option<Spanned<String>>,
     kubernetes: Option<Spanned<RawKube>>,
+    /// Submission through the Flink CLI (YARN, native Kubernetes) or REST (standalone).
+    target: Option<Spanned<RawTarget>>,
     sql_file: Option<Spanned<String>>,
     sql: Option<Spanned<String>>,
     jar_file: Option<Spanned<String>>,
@@ -1167,6 +1167,64 @@ mod tests {
         ] {
             assert!(!sql_is_empty(s), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_target_and_native_kubernetes_keys() {
+        let text = "name = \"orders\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n\
+                    [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = \"1.20.5\"\n\
+                    options = { \"a.b\" = \"${x}\" }\n\
+                    [kubernetes]\nnamespace = \"streaming\"\ncluster_id = \"orders\"\n\
+                    image = \"img:1\"\njar = \"local:///opt/flink/usrlib/runner.jar\"\n";
+        let spec = parse_app_spec(text, Path::new("/nowhere/a.app.toml")).expect("valid");
+        assert_eq!(spec.cluster, "k8s");
+        let t = spec.target.expect("target");
+        assert_eq!(t.mode, crate::domain::deploy::DeployMode::Application);
+        assert_eq!(t.flink.as_deref(), Some("1.20.5"));
+        assert_eq!(t.options.get("a.b").map(String::as_str), Some("${x}"));
+        let k = t.kubernetes.expect("kubernetes");
+        assert_eq!(k.cluster_id.as_deref(), Some("orders"));
+        assert_eq!(
+            k.jar.as_deref(),
+            Some("local:///opt/flink/usrlib/runner.jar")
+        );
+
+        let bad = |text: &str, key: &str, words: &str| {
+            let e = parse_app_spec(text, Path::new("/nowhere/a.app.toml")).expect_err(text);
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+            assert!(e.message.contains(words), "{e}");
+        };
+        let head = "name = \"o\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n";
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"per-jobs\"\n"),
+            "target.mode",
+            "unknown mode",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"application\"\nsession = \"a\"\n"),
+            "target.session",
+            "only for mode = \"session\"",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"session\"\nflink = \"latest\"\n"),
+            "target.flink",
+            "invalid Flink version",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"k\"\nmode = \"application\"\n[kubernetes]\nflink_version = \"v1_20\"\n"),
+            "kubernetes.flink_version",
+            "Operator apps",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"k\"\nmode = \"application\"\n[kubernetes]\njar = \"/opt/x.jar\"\n"),
+            "kubernetes.jar",
+            "local:///",
+        );
+        bad(
+            &format!("cluster = \"z\"\n{head}[target]\ncluster = \"k\"\nmode = \"session\"\n"),
+            "cluster",
+            "differs from [target] cluster",
+        );
     }
 
     #[test]

@@ -156,11 +156,18 @@ fn readonly_reason(
             action.name()
         ));
     }
-    let c = cluster.and_then(|c| ctx.clusters.get(c))?;
-    c.config.readonly.then(|| {
+    let name = cluster?;
+    // A cluster, or a YARN / Kubernetes entry (a `[target]` names the entry).
+    let readonly = match ctx.clusters.get(name) {
+        Some(c) => c.config.readonly,
+        None => ctx
+            .config
+            .cluster(name.split('/').next().unwrap_or(name))
+            .is_some_and(|c| c.readonly),
+    };
+    readonly.then(|| {
         format!(
-            "cluster {} is read-only: {} is disabled (readonly = true in its config)",
-            c.name(),
+            "cluster {name} is read-only: {} is disabled (readonly = true in its config)",
             action.name()
         )
     })
@@ -224,6 +231,19 @@ struct Target {
     app: Option<String>,
 }
 
+/// The cluster an app's job runs on: its spec's cluster, or for a YARN / Kubernetes `[target]`
+/// (an entry, not a cluster) the cluster of its latest run (`entry/namespace/id`,
+/// `entry/application_…`).
+async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
+    if app.spec.target.is_some() && ctx.clusters.get(&app.spec.cluster).is_none() {
+        let n = app.app.clone();
+        if let Ok(Some(run)) = ctx.store.call(move |s: &mut Store| s.latest_run(&n)).await {
+            return run.cluster;
+        }
+    }
+    app.spec.cluster.clone()
+}
+
 /// Cluster, job id and app of an action's target; an app must have exactly one active job.
 async fn resolve_target(ctx: &OpsContext, target: &ActionTarget) -> Result<Target, ActionOutcome> {
     match target {
@@ -238,7 +258,7 @@ async fn resolve_target(ctx: &OpsContext, target: &ActionTarget) -> Result<Targe
         }
         ActionTarget::App(name) => {
             let app = load_app(ctx, name).await?;
-            let handle = cluster_of(ctx, &app.spec.cluster)?.clone();
+            let handle = cluster_of(ctx, &run_cluster_of(ctx, &app).await)?.clone();
             let active = active_jobs_of_app(ctx, &app, &handle)
                 .await
                 .map_err(failed)?;
