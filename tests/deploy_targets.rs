@@ -634,3 +634,83 @@ fn kubernetes_application_with_the_real_flink_cli() {
         assert_eq!(code(&o), Some(4), "{v}: {}", show(&o));
     }
 }
+
+/// A standalone target keeps the REST submission: `--dry-run` prints the upload and the run
+/// request with its JSON body (restore path, options with the secret masked) and sends nothing
+/// (the cluster's URL is a closed port). Application mode on standalone is a spec error.
+#[test]
+fn standalone_dry_run_prints_the_rest_requests() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = common::closed_port();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[clusters]]\nname = \"local\"\nkind = \"standalone\"\nurl = \"http://127.0.0.1:{port}\"\n\n\
+             [secret_vars]\ntoken = {{ env = \"DEPLOY_TOKEN\" }}\n"
+        ),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let spec = jar_app(
+        dir.path(),
+        "rest-app",
+        "[target]\ncluster = \"local\"\nmode = \"session\"\n\
+         options = { \"security.token\" = \"${token}\", \"pipeline.name\" = \"x\" }\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(
+        &config,
+        &data,
+        &[],
+        &[
+            "start",
+            "rest-app",
+            "--dry-run",
+            "--from",
+            "savepoint:file:/sp/savepoint-7",
+        ],
+    );
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("POST http://127.0.0.1:{port}/jars/upload"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "  multipart jarfile={}",
+            dir.path().join("app.jar").display()
+        )
+    );
+    assert_eq!(
+        lines[2],
+        format!("POST http://127.0.0.1:{port}/jars/<id of the uploaded jar>/run")
+    );
+    let body: Value = serde_json::from_str(&lines[3..].join("\n")).expect("JSON body");
+    assert_eq!(body["savepointPath"], "file:/sp/savepoint-7", "{body}");
+    assert_eq!(body["entryClass"], "com.example.Orders", "{body}");
+    assert_eq!(
+        body["flinkConfiguration"]["security.token"], "***",
+        "{body}"
+    );
+    assert!(!out.contains(SECRET), "{out}");
+
+    let spec = jar_app(
+        dir.path(),
+        "rest-app2",
+        "[target]\ncluster = \"local\"\nmode = \"application\"\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(
+        &config,
+        &data,
+        &[],
+        &["start", "rest-app2", "--from", "none"],
+    );
+    assert_eq!(code(&o), Some(2), "{}", show(&o));
+    assert!(stderr(&o).contains("session mode only"), "{}", show(&o));
+}

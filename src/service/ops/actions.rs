@@ -566,7 +566,8 @@ pub async fn preview_start(
     Ok(vec![
         format!("POST {}", join("jars/upload")),
         format!("  multipart jarfile={}", jar.display()),
-        format!("POST {}", join("jars/<id of the uploaded jar>/run")),
+        // Written out, not joined: the placeholder would be percent-encoded.
+        format!("POST {base}jars/<id of the uploaded jar>/run"),
         crate::sqltools::mask(&body, &secrets),
     ])
 }
