@@ -3,7 +3,7 @@
 use super::setup::Context;
 use super::Exit;
 use crate::domain::{ActionOutcome, ActionRequest, ActionTarget, JobKey};
-use crate::service::ops::{run_action, OpsContext};
+use crate::service::ops::{preview_start, run_action, OpsContext};
 
 /// Whether `s` looks like a Flink job id (32 hex digits).
 pub fn is_job_id(s: &str) -> bool {
@@ -55,6 +55,48 @@ pub async fn run(ops: &OpsContext, action: ActionRequest, json: bool) -> Exit {
             Exit::Refused
         }
         ActionOutcome::Failed { reason } => {
+            eprintln!("flinkdeck: {reason}");
+            Exit::Failed
+        }
+        ActionOutcome::Invalid { reason } => {
+            eprintln!("flinkdeck: {reason}");
+            Exit::Usage
+        }
+    }
+}
+
+/// `flinkdeck start NAME --dry-run`: prints what a start would run (one line each, or a JSON
+/// array of the lines) and runs nothing.
+pub async fn preview(
+    ops: &OpsContext,
+    name: &str,
+    from: &crate::domain::RestoreChoice,
+    allow_non_restored: bool,
+    json: bool,
+) -> Exit {
+    match preview_start(ops, name, from, allow_non_restored).await {
+        Ok(lines) => {
+            if json {
+                super::print_json(&lines);
+            } else {
+                for l in lines {
+                    println!("{l}");
+                }
+            }
+            Exit::Ok
+        }
+        Err(ActionOutcome::Invalid { reason }) => {
+            eprintln!("flinkdeck: {reason}");
+            Exit::Usage
+        }
+        Err(ActionOutcome::Refused { reason }) => {
+            eprintln!("flinkdeck: refused: {reason}");
+            Exit::Refused
+        }
+        Err(ActionOutcome::Failed { reason })
+        | Err(ActionOutcome::Done {
+            message: reason, ..
+        }) => {
             eprintln!("flinkdeck: {reason}");
             Exit::Failed
         }

@@ -48,7 +48,13 @@ pub async fn apply(
         );
         return Exit::Usage;
     }
-    if ctx.clusters.get(&spec.cluster).is_none() {
+    // A `[target]` names a `[[clusters]]` entry (a YARN or Kubernetes entry is not a cluster
+    // itself); other apps name a cluster.
+    let known = match &spec.target {
+        Some(_) => ctx.config.cluster(&spec.cluster).is_some(),
+        None => ctx.clusters.get(&spec.cluster).is_some(),
+    };
+    if !known {
         eprintln!(
             "flinkdeck: {}: cluster: {:?} is not configured (configured: {})",
             file.display(),

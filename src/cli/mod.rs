@@ -127,6 +127,10 @@ pub enum Command {
         /// Wait until the job runs.
         #[arg(long)]
         wait: bool,
+        /// Print what would run and run nothing: the Flink CLI command line (one argument per
+        /// line, secrets masked) or, for a standalone cluster, the REST requests.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -401,6 +405,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             from,
             allow_non_restored,
             json,
+            dry_run,
             ..
         } => {
             let from = match RestoreChoice::parse(&from) {
@@ -410,6 +415,9 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
                     return Exit::Usage;
                 }
             };
+            if dry_run {
+                return actions::preview(&ops, &name, &from, allow_non_restored, json).await;
+            }
             actions::run(
                 &ops,
                 ActionRequest::Start {

@@ -44,12 +44,15 @@ use crate::domain::{AppKind, AppSpec, KubeResources, KubeTarget};
 #[serde(deny_unknown_fields)]
 struct RawApp {
     name: Spanned<String>,
-    cluster: Spanned<String>,
+    /// Required, unless `[target] cluster` names it.
+    cluster: Option<Spanned<String>>,
     /// Required, except with a `[kubernetes]` target (which runs a jar).
     kind: Option<Spanned<String>>,
     /// The namespace of a `[kubernetes]` target.
     namespace: Option<Spanned<String>>,
     kubernetes: Option<Spanned<RawKube>>,
+    /// Submission through the Flink CLI (YARN, native Kubernetes) or REST (standalone).
+    target: Option<Spanned<RawTarget>>,
     sql_file: Option<Spanned<String>>,
     sql: Option<Spanned<String>>,
     jar_file: Option<Spanned<String>>,
@@ -69,13 +72,30 @@ struct RawApp {
     _secret_vars: Option<de::IgnoredAny>,
 }
 
-/// `[kubernetes]`: the FlinkDeployment that runs the app.
+/// `[target]`: where the app runs and which Flink home submits it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    cluster: Spanned<String>,
+    mode: Spanned<String>,
+    session: Option<Spanned<String>>,
+    flink: Option<Spanned<String>>,
+    options: Option<Spanned<OptionNode>>,
+}
+
+/// `[kubernetes]`: the FlinkDeployment that runs the app (operator apps, without `[target]`:
+/// `image`, `flink_version`, `jar_uri` required), or, with a `[target]`, the native application
+/// cluster the Flink CLI creates (`namespace`, `cluster_id`, `image`, `pod_template`, `jar`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawKube {
-    image: Spanned<String>,
-    flink_version: Spanned<String>,
-    jar_uri: Spanned<String>,
+    image: Option<Spanned<String>>,
+    flink_version: Option<Spanned<String>>,
+    jar_uri: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    cluster_id: Option<Spanned<String>>,
+    pod_template: Option<Spanned<String>>,
+    jar: Option<Spanned<String>>,
     entry_class: Option<Spanned<String>>,
     args: Option<Vec<String>>,
     parallelism: Option<Spanned<i64>>,
@@ -211,10 +231,256 @@ impl Cx<'_, '_> {
 
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
-        let cluster = self.cluster_name(&raw.cluster)?;
+        if raw.target.is_some() {
+            return self.target_spec(raw, name);
+        }
+        let Some(raw_cluster) = &raw.cluster else {
+            return Err(self.err(0..0, "cluster", "missing required key `cluster`"));
+        };
+        let cluster = self.cluster_name(raw_cluster)?;
         if raw.kubernetes.is_some() {
             return self.kube_spec(raw, name, cluster);
         }
+        self.plain_spec(raw, name, cluster, None)
+    }
+
+    /// An app with `[target]` (and, for Kubernetes, the native `[kubernetes]` keys).
+    fn target_spec(&self, mut raw: RawApp, name: String) -> Result<AppSpec, ConfigError> {
+        use crate::domain::deploy::{DeployMode, DeployTarget, FlinkVersion};
+        let t = raw
+            .target
+            .take()
+            .expect("checked by the caller")
+            .into_inner();
+        let at = |key: &str| super::key_path(&[Seg::key("target"), Seg::key(key)]);
+        let cluster = self.cluster_name(&t.cluster).map_err(|mut e| {
+            e.key = Some(at("cluster"));
+            e
+        })?;
+        if cluster.contains('/') {
+            return Err(self.doc.error_at(
+                t.cluster.span(),
+                at("cluster"),
+                "[target] cluster names a [[clusters]] entry (standalone, yarn or kubernetes), not a discovered cluster",
+            ));
+        }
+        if let Some(c) = &raw.cluster {
+            if c.get_ref() != &cluster {
+                return Err(self.err_at_key(
+                    "cluster",
+                    c.span(),
+                    format!(
+                        "`cluster` = {:?} differs from [target] cluster = {cluster:?}; set it in [target] only",
+                        c.get_ref()
+                    ),
+                ));
+            }
+        }
+        if let Some(ns) = &raw.namespace {
+            return Err(self.err_at_key(
+                "namespace",
+                ns.span(),
+                "with a [target], the namespace goes under [kubernetes] (kubernetes.namespace)",
+            ));
+        }
+        let mode = DeployMode::parse(t.mode.get_ref()).ok_or_else(|| {
+            self.doc.error_at(
+                t.mode.span(),
+                at("mode"),
+                format!(
+                    "unknown mode {:?}; expected one of application, session, per-job",
+                    t.mode.get_ref()
+                ),
+            )
+        })?;
+        let session = match &t.session {
+            Some(sess) => {
+                let v = sess.get_ref().trim();
+                if mode != DeployMode::Session {
+                    return Err(self.doc.error_at(
+                        sess.span(),
+                        at("session"),
+                        format!("`session` is only for mode = \"session\" (this target has mode = \"{mode}\")"),
+                    ));
+                }
+                if v.is_empty() || v.chars().any(char::is_whitespace) {
+                    return Err(self.doc.error_at(
+                        sess.span(),
+                        at("session"),
+                        "the session id is empty or has spaces",
+                    ));
+                }
+                Some(v.to_string())
+            }
+            None => None,
+        };
+        let flink = match &t.flink {
+            Some(f) => {
+                if FlinkVersion::parse(f.get_ref()).is_none() {
+                    return Err(self.doc.error_at(
+                        f.span(),
+                        at("flink"),
+                        format!(
+                            "invalid Flink version {:?}: expected e.g. \"1.20.5\" or \"2.3.0\" (a [[flink]] entry's version)",
+                            f.get_ref()
+                        ),
+                    ));
+                }
+                Some(f.get_ref().trim().to_string())
+            }
+            None => None,
+        };
+        let options = match t.options {
+            Some(o) => self.option_table(&[Seg::key("target"), Seg::key("options")], o)?,
+            None => BTreeMap::new(),
+        };
+        let kubernetes = match raw.kubernetes.take() {
+            Some(k) => Some(self.native_kube(k)?),
+            None => None,
+        };
+        let target = DeployTarget {
+            cluster: cluster.clone(),
+            mode,
+            session,
+            flink,
+            options,
+            kubernetes,
+        };
+        self.plain_spec(raw, name, cluster, Some(target))
+    }
+
+    /// `[kubernetes]` of an app with a `[target]`: the native application cluster.
+    fn native_kube(
+        &self,
+        kube: Spanned<RawKube>,
+    ) -> Result<crate::domain::deploy::NativeKube, ConfigError> {
+        let at = |key: &str| super::key_path(&[Seg::key("kubernetes"), Seg::key(key)]);
+        let k = kube.into_inner();
+        let operator_only: [(&str, Option<Range<usize>>); 10] = [
+            ("flink_version", k.flink_version.as_ref().map(Spanned::span)),
+            ("jar_uri", k.jar_uri.as_ref().map(Spanned::span)),
+            ("entry_class", k.entry_class.as_ref().map(Spanned::span)),
+            ("args", None),
+            ("parallelism", k.parallelism.as_ref().map(Spanned::span)),
+            ("upgrade_mode", k.upgrade_mode.as_ref().map(Spanned::span)),
+            (
+                "flink_configuration",
+                k.flink_configuration.as_ref().map(Spanned::span),
+            ),
+            ("jobmanager", None),
+            ("taskmanager", None),
+            (
+                "service_account",
+                k.service_account.as_ref().map(Spanned::span),
+            ),
+        ];
+        let present = operator_only
+            .iter()
+            .filter_map(|(key, s)| s.clone().map(|s| (*key, s)))
+            .min_by_key(|(_, s)| s.start)
+            .or_else(|| {
+                [
+                    ("args", k.args.is_some()),
+                    ("jobmanager", k.jobmanager.is_some()),
+                    ("taskmanager", k.taskmanager.is_some()),
+                ]
+                .into_iter()
+                .find(|(_, p)| *p)
+                .map(|(key, _)| (key, 0..0))
+            });
+        if let Some((key, span)) = present {
+            return Err(self.doc.error_at_key(
+                &[Seg::key("kubernetes"), Seg::key(key)],
+                span,
+                format!(
+                    "`kubernetes.{key}` is for Flink Kubernetes Operator apps (without [target]); with a [target], use [target] options and the app's own keys"
+                ),
+            ));
+        }
+        let label = |v: &Option<Spanned<String>>, key: &str, max: usize| match v {
+            Some(v) => {
+                let t = v.get_ref();
+                if is_dns_label(t) && t.len() <= max {
+                    Ok(Some(t.clone()))
+                } else {
+                    Err(self.doc.error_at(
+                        v.span(),
+                        at(key),
+                        format!(
+                            "invalid {key} {t:?}: use lower-case letters, digits and '-' (at most {max})"
+                        ),
+                    ))
+                }
+            }
+            None => Ok(None),
+        };
+        let namespace = label(&k.namespace, "namespace", 63)?;
+        // Flink limits kubernetes.cluster-id to 45 characters.
+        let cluster_id = label(&k.cluster_id, "cluster_id", 45)?;
+        let plain = |v: &Option<Spanned<String>>, key: &str| match v {
+            Some(v) => {
+                let t = v.get_ref().trim();
+                if t.is_empty() || t.chars().any(char::is_whitespace) {
+                    Err(self.doc.error_at(
+                        v.span(),
+                        at(key),
+                        format!("`{key}` is empty or has spaces"),
+                    ))
+                } else {
+                    Ok(Some(t.to_string()))
+                }
+            }
+            None => Ok(None),
+        };
+        let image = plain(&k.image, "image")?;
+        let jar = plain(&k.jar, "jar")?;
+        if let (Some(j), Some(span)) = (&jar, k.jar.as_ref().map(Spanned::span)) {
+            if !j.starts_with("local://") {
+                return Err(self.doc.error_at(
+                    span,
+                    at("jar"),
+                    format!(
+                        "jar {j:?} is the jar inside the image: local:///opt/flink/usrlib/app.jar"
+                    ),
+                ));
+            }
+        }
+        let pod_template = match &k.pod_template {
+            Some(p) => {
+                let file = resolve_path(p.get_ref(), Some(self.base)).ok_or_else(|| {
+                    self.doc
+                        .error_at(p.span(), at("pod_template"), "path is empty")
+                })?;
+                let file = std::path::absolute(&file).unwrap_or(file);
+                if !file.is_file() {
+                    return Err(self.doc.error_at(
+                        p.span(),
+                        at("pod_template"),
+                        format!("pod template {} not found", file.display()),
+                    ));
+                }
+                Some(file.to_string_lossy().to_string())
+            }
+            None => None,
+        };
+        Ok(crate::domain::deploy::NativeKube {
+            namespace,
+            cluster_id,
+            image,
+            pod_template,
+            jar,
+        })
+    }
+
+    /// A jar or SQL app (on a standalone cluster, or with `[target]`: `jar_file` may then be left
+    /// out when `[kubernetes] jar` names the jar in the image).
+    fn plain_spec(
+        &self,
+        raw: RawApp,
+        name: String,
+        cluster: String,
+        target: Option<crate::domain::deploy::DeployTarget>,
+    ) -> Result<AppSpec, ConfigError> {
         if let Some(ns) = &raw.namespace {
             return Err(self.err_at_key(
                 "namespace",
@@ -284,7 +550,14 @@ impl Cx<'_, '_> {
                 spec.sql_file = file;
             }
             AppKind::Jar => {
+                let image_jar = target
+                    .as_ref()
+                    .and_then(|t| t.kubernetes.as_ref())
+                    .is_some_and(|k| k.jar.is_some());
                 let Some(jar) = &raw.jar_file else {
+                    if image_jar {
+                        return self.finish_plain(raw, spec, target);
+                    }
                     return Err(self.err(
                         kind_span,
                         "jar_file",
@@ -292,6 +565,21 @@ impl Cx<'_, '_> {
                     ));
                 };
                 spec.jar_file = Some(self.jar_file(jar)?);
+            }
+        }
+        self.finish_plain(raw, spec, target)
+    }
+
+    /// Entry class, args, parallelism, owner, tags and options of a plain app.
+    fn finish_plain(
+        &self,
+        raw: RawApp,
+        mut spec: AppSpec,
+        target: Option<crate::domain::deploy::DeployTarget>,
+    ) -> Result<AppSpec, ConfigError> {
+        spec.target = target;
+        if spec.kind == AppKind::Jar {
+            {
                 if let Some(c) = &raw.entry_class {
                     let class = c.get_ref().trim();
                     if class.is_empty() || class.chars().any(char::is_whitespace) {
@@ -453,7 +741,7 @@ impl Cx<'_, '_> {
         }
         if cluster.contains('/') {
             return Err(self.err(
-                raw.cluster.span(),
+                raw.cluster.as_ref().map(Spanned::span).unwrap_or(0..0),
                 "cluster",
                 format!(
                     "with a [kubernetes] target, cluster names the kind = \"kubernetes\" entry (e.g. {:?}), not a discovered cluster",
@@ -497,21 +785,47 @@ impl Cx<'_, '_> {
                 Ok(t.to_string())
             }
         };
-        let image = non_empty(&k.image, "image", "the image")?;
-        let flink_version = k.flink_version.get_ref().clone();
+        for (key, span) in [
+            ("namespace", k.namespace.as_ref().map(Spanned::span)),
+            ("cluster_id", k.cluster_id.as_ref().map(Spanned::span)),
+            ("pod_template", k.pod_template.as_ref().map(Spanned::span)),
+            ("jar", k.jar.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = span {
+                return Err(self.doc.error_at_key(
+                    &[Seg::key("kubernetes"), Seg::key(key)],
+                    span,
+                    format!("`kubernetes.{key}` is for apps submitted through the Flink CLI: add a [target]"),
+                ));
+            }
+        }
+        let required = |v: Option<Spanned<String>>, key: &str| {
+            v.ok_or_else(|| {
+                self.doc.error_at(
+                    kube_span.clone(),
+                    at(key),
+                    format!("missing required key `{key}`"),
+                )
+            })
+        };
+        let k_image = required(k.image, "image")?;
+        let k_flink_version = required(k.flink_version, "flink_version")?;
+        let k_jar_uri = required(k.jar_uri, "jar_uri")?;
+        let image = non_empty(&k_image, "image", "the image")?;
+        let flink_version = k_flink_version.get_ref().clone();
         if !is_flink_version(&flink_version) {
             return Err(self.doc.error_at(
-                k.flink_version.span(),
+                k_flink_version.span(),
                 at("flink_version"),
                 format!(
                     "invalid flink_version {flink_version:?}: the operator's spelling is v<major>_<minor>, e.g. v1_19, v1_20, v2_0, v2_1, v2_2"
                 ),
             ));
         }
-        let jar_uri = non_empty(&k.jar_uri, "jar_uri", "jar_uri")?;
+        let jar_uri = non_empty(&k_jar_uri, "jar_uri", "jar_uri")?;
         if !jar_uri.contains("://") {
             return Err(self.doc.error_at(
-                k.jar_uri.span(),
+                k_jar_uri.span(),
                 at("jar_uri"),
                 format!(
                     "jar_uri {jar_uri:?} needs a scheme: local:///opt/flink/usrlib/app.jar (in the image), https://, s3://"
@@ -853,6 +1167,64 @@ mod tests {
         ] {
             assert!(!sql_is_empty(s), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_target_and_native_kubernetes_keys() {
+        let text = "name = \"orders\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n\
+                    [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = \"1.20.5\"\n\
+                    options = { \"a.b\" = \"${x}\" }\n\
+                    [kubernetes]\nnamespace = \"streaming\"\ncluster_id = \"orders\"\n\
+                    image = \"img:1\"\njar = \"local:///opt/flink/usrlib/runner.jar\"\n";
+        let spec = parse_app_spec(text, Path::new("/nowhere/a.app.toml")).expect("valid");
+        assert_eq!(spec.cluster, "k8s");
+        let t = spec.target.expect("target");
+        assert_eq!(t.mode, crate::domain::deploy::DeployMode::Application);
+        assert_eq!(t.flink.as_deref(), Some("1.20.5"));
+        assert_eq!(t.options.get("a.b").map(String::as_str), Some("${x}"));
+        let k = t.kubernetes.expect("kubernetes");
+        assert_eq!(k.cluster_id.as_deref(), Some("orders"));
+        assert_eq!(
+            k.jar.as_deref(),
+            Some("local:///opt/flink/usrlib/runner.jar")
+        );
+
+        let bad = |text: &str, key: &str, words: &str| {
+            let e = parse_app_spec(text, Path::new("/nowhere/a.app.toml")).expect_err(text);
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+            assert!(e.message.contains(words), "{e}");
+        };
+        let head = "name = \"o\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n";
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"per-jobs\"\n"),
+            "target.mode",
+            "unknown mode",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"application\"\nsession = \"a\"\n"),
+            "target.session",
+            "only for mode = \"session\"",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"y\"\nmode = \"session\"\nflink = \"latest\"\n"),
+            "target.flink",
+            "invalid Flink version",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"k\"\nmode = \"application\"\n[kubernetes]\nflink_version = \"v1_20\"\n"),
+            "kubernetes.flink_version",
+            "Operator apps",
+        );
+        bad(
+            &format!("{head}[target]\ncluster = \"k\"\nmode = \"application\"\n[kubernetes]\njar = \"/opt/x.jar\"\n"),
+            "kubernetes.jar",
+            "local:///",
+        );
+        bad(
+            &format!("cluster = \"z\"\n{head}[target]\ncluster = \"k\"\nmode = \"session\"\n"),
+            "cluster",
+            "differs from [target] cluster",
+        );
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub struct AppSpec {
     /// namespace, on the kubernetes entry `cluster`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes: Option<KubeTarget>,
+    /// `[target]`: submitted through the Flink CLI of a Flink home (YARN, native Kubernetes) or
+    /// the REST API (standalone), see [`super::deploy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::deploy::DeployTarget>,
 }
 
 /// Where and how a FlinkDeployment runs an app (`[kubernetes]` of an app spec).
@@ -137,6 +141,7 @@ impl AppSpec {
             vars: BTreeMap::new(),
             jars: Vec::new(),
             kubernetes: None,
+            target: None,
         }
     }
 }
@@ -437,6 +442,10 @@ pub enum ActionOutcome {
     Refused { reason: String },
     /// Tried and failed: exit code 1.
     Failed { reason: String },
+    /// The request does not fit the app's spec or the config (a target cluster that is not
+    /// configured, no Flink home for the version, a mode the version cannot do): nothing was
+    /// run, exit code 2.
+    Invalid { reason: String },
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod checkpoint;
+pub mod deploy;
 pub mod events;
 pub mod health;
 pub mod health_rules;

@@ -124,3 +124,18 @@ pub struct RunJarRequest {
     pub allow_non_restored_state: bool,
     pub flink_configuration: BTreeMap<String, String>,
 }
+
+impl RunJarRequest {
+    /// The JSON body `POST /jars/:jarid/run` sends for this request (for previews).
+    pub fn body_json(&self) -> serde_json::Value {
+        let body = wire::JarRunBody {
+            entry_class: self.entry_class.as_deref().filter(|s| !s.is_empty()),
+            program_args_list: &self.program_args,
+            parallelism: self.parallelism.filter(|p| *p > 0),
+            savepoint_path: self.savepoint_path.as_deref().filter(|s| !s.is_empty()),
+            allow_non_restored_state: self.allow_non_restored_state,
+            flink_configuration: &self.flink_configuration,
+        };
+        serde_json::to_value(&body).unwrap_or_default()
+    }
+}

@@ -115,7 +115,9 @@ impl Actions {
         e.status = match outcome {
             ActionOutcome::Done { message, .. } => ActionStatus::Done(message),
             ActionOutcome::Refused { reason } => ActionStatus::Refused(reason),
-            ActionOutcome::Failed { reason } => ActionStatus::Failed(reason),
+            ActionOutcome::Failed { reason } | ActionOutcome::Invalid { reason } => {
+                ActionStatus::Failed(reason)
+            }
         };
         self.trim();
         true

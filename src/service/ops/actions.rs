@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::restore::{self, same_path};
 use super::{audit, store_err, OpsContext, Progress};
+use crate::domain::deploy::{DeployMode, TargetKind};
 use crate::domain::time::now_ms;
 use crate::domain::{
     ActionOutcome, ActionRequest, ActionTarget, AppKind, AppVersion, JobKey, JobState, OpKind,
@@ -155,11 +156,18 @@ fn readonly_reason(
             action.name()
         ));
     }
-    let c = cluster.and_then(|c| ctx.clusters.get(c))?;
-    c.config.readonly.then(|| {
+    let name = cluster?;
+    // A cluster, or a YARN / Kubernetes entry (a `[target]` names the entry).
+    let readonly = match ctx.clusters.get(name) {
+        Some(c) => c.config.readonly,
+        None => ctx
+            .config
+            .cluster(name.split('/').next().unwrap_or(name))
+            .is_some_and(|c| c.readonly),
+    };
+    readonly.then(|| {
         format!(
-            "cluster {} is read-only: {} is disabled (readonly = true in its config)",
-            c.name(),
+            "cluster {name} is read-only: {} is disabled (readonly = true in its config)",
             action.name()
         )
     })
@@ -187,7 +195,7 @@ fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutco
 
 /// The app's jobs that are active on its cluster right now (asked of the cluster itself): jobs
 /// of the app's runs, and jobs carrying the app's name.
-async fn active_jobs_of_app(
+pub(super) async fn active_jobs_of_app(
     ctx: &OpsContext,
     app: &AppVersion,
     handle: &ClusterHandle,
@@ -223,6 +231,19 @@ struct Target {
     app: Option<String>,
 }
 
+/// The cluster an app's job runs on: its spec's cluster, or for a YARN / Kubernetes `[target]`
+/// (an entry, not a cluster) the cluster of its latest run (`entry/namespace/id`,
+/// `entry/application_…`).
+async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
+    if app.spec.target.is_some() && ctx.clusters.get(&app.spec.cluster).is_none() {
+        let n = app.app.clone();
+        if let Ok(Some(run)) = ctx.store.call(move |s: &mut Store| s.latest_run(&n)).await {
+            return run.cluster;
+        }
+    }
+    app.spec.cluster.clone()
+}
+
 /// Cluster, job id and app of an action's target; an app must have exactly one active job.
 async fn resolve_target(ctx: &OpsContext, target: &ActionTarget) -> Result<Target, ActionOutcome> {
     match target {
@@ -237,7 +258,7 @@ async fn resolve_target(ctx: &OpsContext, target: &ActionTarget) -> Result<Targe
         }
         ActionTarget::App(name) => {
             let app = load_app(ctx, name).await?;
-            let handle = cluster_of(ctx, &app.spec.cluster)?.clone();
+            let handle = cluster_of(ctx, &run_cluster_of(ctx, &app).await)?.clone();
             let active = active_jobs_of_app(ctx, &app, &handle)
                 .await
                 .map_err(failed)?;
@@ -279,6 +300,20 @@ async fn start(
         Ok(a) => a,
         Err(o) => return o,
     };
+    if let Some(t) = &app.spec.target {
+        match super::cli_submit::target_kind(ctx, t) {
+            Err(o) => return o,
+            Ok(TargetKind::Standalone) => {
+                if t.mode != DeployMode::Session {
+                    return standalone_mode_invalid(&app);
+                }
+            }
+            Ok(_) => {
+                return super::cli_submit::start(ctx, &app, from, allow_non_restored, progress)
+                    .await
+            }
+        }
+    }
     let handle = match cluster_of(ctx, &app.spec.cluster) {
         Ok(h) => h.clone(),
         Err(o) => return o,
@@ -460,6 +495,83 @@ async fn start(
     }
 }
 
+fn standalone_mode_invalid(app: &AppVersion) -> ActionOutcome {
+    ActionOutcome::Invalid {
+        reason: format!(
+            "app {}: a standalone cluster runs jobs in session mode only (mode = \"session\"); application and per-job modes need a YARN or Kubernetes target",
+            app.app
+        ),
+    }
+}
+
+/// `flinkdeck start NAME --dry-run`: what a start would run, one line each, secrets masked —
+/// the Flink CLI's command line (one argument per line, after `# env` lines), or for a
+/// standalone cluster the REST requests (upload, then run with its JSON body). Runs nothing.
+pub async fn preview_start(
+    ctx: &OpsContext,
+    name: &str,
+    from: &crate::domain::RestoreChoice,
+    allow_non_restored: bool,
+) -> Result<Vec<String>, ActionOutcome> {
+    let app = load_app(ctx, name).await?;
+    if let Some(t) = &app.spec.target {
+        match super::cli_submit::target_kind(ctx, t)? {
+            TargetKind::Standalone => {
+                if t.mode != DeployMode::Session {
+                    return Err(standalone_mode_invalid(&app));
+                }
+            }
+            _ => return super::cli_submit::preview(ctx, &app, from, allow_non_restored).await,
+        }
+    }
+    if app.spec.kubernetes.is_some() {
+        return Err(ActionOutcome::Invalid {
+            reason: format!(
+                "app {name} is a Flink Kubernetes Operator app: `flinkdeck apply --dry-run -f FILE` shows what changes"
+            ),
+        });
+    }
+    let handle = cluster_of(ctx, &app.spec.cluster)?;
+    let point = restore::resolve(ctx, name, from).await.map_err(failed)?;
+    let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
+    let (jar, mut req, secrets) = submission_parts(
+        ctx,
+        &app,
+        &handle,
+        point.as_ref(),
+        allow_nrs,
+        &|_| {},
+        false,
+    )
+    .await
+    .map_err(failed)?;
+    // The script goes as base64: show the masked script's.
+    if let Some(script) = req.program_args.get(3).cloned() {
+        if app.spec.kind == AppKind::Sql && !secrets.is_empty() {
+            let _ = script;
+            if let Some(sql) = &app.spec.sql {
+                let (vars, names) = ctx
+                    .config
+                    .resolve_vars_for(Some(&app.spec), sql)
+                    .map_err(|e| failed(e.to_string()))?;
+                let sub = crate::sqltools::substitute(sql, &vars, &names);
+                let masked = crate::sqltools::mask(&sub.script, &sub.secrets);
+                req.program_args[3] = crate::sqlrunner::base64_encode(masked.as_bytes());
+            }
+        }
+    }
+    let base = handle.rest.base_url().clone();
+    let join = |p: &str| base.join(p).map(|u| u.to_string()).unwrap_or_default();
+    let body = serde_json::to_string_pretty(&req.body_json()).unwrap_or_default();
+    Ok(vec![
+        format!("POST {}", join("jars/upload")),
+        format!("  multipart jarfile={}", jar.display()),
+        // Written out, not joined: the placeholder would be percent-encoded.
+        format!("POST {base}jars/<id of the uploaded jar>/run"),
+        crate::sqltools::mask(&body, &secrets),
+    ])
+}
+
 /// The jar to upload and the run request, for a SQL or a jar app.
 async fn submission(
     ctx: &OpsContext,
@@ -469,8 +581,30 @@ async fn submission(
     allow_non_restored: bool,
     progress: Progress<'_>,
 ) -> Result<(std::path::PathBuf, RunJarRequest), String> {
+    submission_parts(ctx, app, handle, point, allow_non_restored, progress, true)
+        .await
+        .map(|(jar, req, _)| (jar, req))
+}
+
+/// [`submission`] with the secret values to mask; `build` false only names the SQL runner's jar
+/// (for previews).
+async fn submission_parts(
+    ctx: &OpsContext,
+    app: &AppVersion,
+    handle: &ClusterHandle,
+    point: Option<&RestorePoint>,
+    allow_non_restored: bool,
+    progress: Progress<'_>,
+    build: bool,
+) -> Result<(std::path::PathBuf, RunJarRequest, Vec<String>), String> {
     let spec = &app.spec;
     let savepoint = point.map(|p| p.path.as_str());
+    // `[options]` with `[target] options` over them, `${var}`s resolved.
+    let (options, mut secrets) =
+        super::cli_submit::resolved_options(ctx, app).map_err(|o| match o {
+            ActionOutcome::Invalid { reason } | ActionOutcome::Failed { reason } => reason,
+            other => format!("{other:?}"),
+        })?;
     match spec.kind {
         AppKind::Jar => {
             let jar = spec
@@ -485,8 +619,9 @@ async fn submission(
                     parallelism: spec.parallelism,
                     savepoint_path: savepoint.map(str::to_string),
                     allow_non_restored_state: allow_non_restored,
-                    flink_configuration: spec.options.clone(),
+                    flink_configuration: options,
                 },
+                secrets,
             ))
         }
         AppKind::Sql => {
@@ -520,6 +655,7 @@ async fn submission(
                     &substituted.secrets,
                 ));
             }
+            secrets.extend(substituted.secrets.iter().cloned());
             let script = substituted.script;
             let info =
                 handle.rest.cluster_info().await.map_err(|e| {
@@ -532,6 +668,20 @@ async fn submission(
                 )
             })?;
             let home = ctx.config.flink_home(&version).map_err(|e| e.to_string())?;
+            if !build {
+                let jar = ctx
+                    .helpers_dir
+                    .join(crate::sqlrunner::jar_file_name(&version));
+                let req = crate::sqlrunner::run_request(
+                    &script,
+                    &spec.name,
+                    spec.parallelism,
+                    &options,
+                    savepoint,
+                    allow_non_restored,
+                );
+                return Ok((jar, req, secrets));
+            }
             progress(format!("building the SQL runner for Flink {version}"));
             let dir = ctx.helpers_dir.clone();
             let v = version.clone();
@@ -544,11 +694,11 @@ async fn submission(
                 &script,
                 &spec.name,
                 spec.parallelism,
-                &spec.options,
+                &options,
                 savepoint,
                 allow_non_restored,
             );
-            Ok((jar, req))
+            Ok((jar, req, secrets))
         }
     }
 }

@@ -56,6 +56,7 @@ pub(super) async fn record(
         ActionOutcome::Done { message, .. } => (message.clone(), true),
         ActionOutcome::Refused { reason } => (format!("refused: {reason}"), false),
         ActionOutcome::Failed { reason } => (format!("failed: {reason}"), false),
+        ActionOutcome::Invalid { reason } => (format!("invalid: {reason}"), false),
     };
     let entry = AuditEntry {
         id: 0,

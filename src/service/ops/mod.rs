@@ -11,6 +11,7 @@
 
 mod actions;
 mod audit;
+mod cli_submit;
 mod operator;
 mod operator_apply;
 mod operator_savepoint;
@@ -20,7 +21,7 @@ mod restore;
 mod resume;
 mod yarn_kill;
 
-pub use actions::run_action;
+pub use actions::{preview_start, run_action};
 pub use audit::Actor;
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};

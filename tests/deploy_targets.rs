@@ -1,0 +1,716 @@
+//! Deploy targets through the Flink CLI (`[target]` / `[kubernetes]` in an app spec), end to end
+//! through the real `flinkdeck` binary. What is real and what is a stand-in:
+//!
+//! - Kubernetes application mode runs the **real** Flink client (`CliFrontend` from the `lib/` of
+//!   the real 2.3.0 and 1.20.5 homes of `scripts/flink-local.sh`) against the fake Kubernetes API
+//!   server of `tests/fake_kube` (no API server can run here), and checks the JobManager
+//!   Deployment, Services and ConfigMap that fabric8 inside the client created there: image,
+//!   cluster-id, savepoint path. The fake runs no pods, so the created cluster's REST never
+//!   answers: flinkdeck then reports that the job id is unknown and the restore unverified
+//!   (exit 1), which the test checks too.
+//! - YARN cannot be reached from here (no ResourceManager): the YARN submissions run a
+//!   **recording stand-in** for `flink` (a shell script in a fake Flink home's `bin/` that writes
+//!   its argv to a file and prints what the real CLI prints: the JobID line, the YARN application
+//!   id). The ResourceManager is the fake of `tests/fake_yarn`; the session and the application
+//!   it lists point at a **real** Flink 2.3.0 cluster, whose REST flinkdeck reads through the
+//!   fake RM's proxy to find and record the job.
+//! - Command lines per version (1.18, 1.19, 1.20, 2.x) are checked with `start --dry-run`
+//!   against fake homes of those versions (nothing runs: the recording file stays absent).
+
+mod common;
+#[path = "fake_kube/mod.rs"]
+mod fake_kube;
+#[path = "fake_yarn/mod.rs"]
+mod fake_yarn;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{bin, ensure_cluster, flink_home, stderr, stdout, submit_demo, unique, V1, V2};
+use fake_kube::FakeKube;
+use fake_yarn::{FakeApp, FakeYarn, Ha};
+use serde_json::Value;
+
+const SESSION: &str = "application_1700000000000_0003";
+const SECRET: &str = "s3cr3t-token-value";
+
+/// Runs flinkdeck with the config and data dir, a secret in the environment and extra env.
+fn run(config: &Path, data: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = Command::new(bin());
+    c.arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("FLINKDECK_CONFIG")
+        .env("DEPLOY_TOKEN", SECRET);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run flinkdeck")
+}
+
+fn code(o: &Output) -> Option<i32> {
+    o.status.code()
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    )
+}
+
+/// A fake Flink home of `version` whose `bin/flink` records its argv (one per line) into
+/// `<home>/argv` and prints `<home>/say` (what the real CLI would print).
+fn recording_home(root: &Path, version: &str) -> PathBuf {
+    let home = root.join(format!("flink-{version}"));
+    std::fs::create_dir_all(home.join("lib")).expect("lib");
+    std::fs::create_dir_all(home.join("bin")).expect("bin");
+    std::fs::create_dir_all(home.join("conf")).expect("conf");
+    let cfg = if version.starts_with('2') {
+        "config.yaml"
+    } else {
+        "flink-conf.yaml"
+    };
+    std::fs::write(home.join("conf").join(cfg), "").expect("conf file");
+    let script = format!(
+        "#!/bin/sh\n: > '{h}/argv'\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{h}/argv'; done\n\
+         echo \"FLINK_CONF_DIR=$FLINK_CONF_DIR\" > '{h}/env'\n\
+         if [ -f '{h}/say' ]; then cat '{h}/say'; fi\nexit 0\n",
+        h = home.display()
+    );
+    let path = home.join("bin/flink");
+    std::fs::write(&path, script).expect("script");
+    let mut perm = std::fs::metadata(&path).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&path, perm).expect("chmod");
+    home
+}
+
+fn recorded_argv(home: &Path) -> Option<Vec<String>> {
+    std::fs::read_to_string(home.join("argv"))
+        .ok()
+        .map(|t| t.lines().map(str::to_string).collect())
+}
+
+/// A config with a YARN entry on `rm`, a second (standalone) entry, `[[flink]]` homes and the
+/// secret variable `token` read from `DEPLOY_TOKEN`.
+fn yarn_config(dir: &Path, rm: &str, homes: &[(&str, &Path)]) -> PathBuf {
+    let mut text = format!(
+        "[[clusters]]\nname = \"yarn-prod\"\nkind = \"yarn\"\nurl = {rm:?}\nuser = \"flink\"\ntimeout = \"10s\"\n\n\
+         [[clusters]]\nname = \"other\"\nkind = \"standalone\"\nurl = \"http://127.0.0.1:9\"\n\n\
+         [secret_vars]\ntoken = {{ env = \"DEPLOY_TOKEN\" }}\n"
+    );
+    for (v, h) in homes {
+        text.push_str(&format!(
+            "\n[[flink]]\nversion = {v:?}\nhome = {:?}\n",
+            h.display().to_string()
+        ));
+    }
+    let p = dir.join("config.toml");
+    std::fs::write(&p, text).expect("config");
+    p
+}
+
+fn jar_app(dir: &Path, name: &str, target: &str) -> PathBuf {
+    let jar = dir.join("app.jar");
+    std::fs::write(&jar, b"PK").expect("jar");
+    let text = format!(
+        "name = {name:?}\nkind = \"jar\"\njar_file = \"app.jar\"\nentry_class = \"com.example.Orders\"\n\
+         args = [\"--topic\", \"orders\"]\n\n{target}"
+    );
+    let p = dir.join(format!("{name}.app.toml"));
+    std::fs::write(&p, text).expect("spec");
+    p
+}
+
+fn apply(config: &Path, data: &Path, spec: &Path) {
+    let o = run(
+        config,
+        data,
+        &[],
+        &["apply", "-f", spec.to_str().expect("utf-8")],
+    );
+    assert_eq!(code(&o), Some(0), "apply: {}", show(&o));
+}
+
+/// `--dry-run` for YARN application mode on 1.18 / 1.19 / 1.20 / 2.3: the per-version action
+/// and restore flags, options from the spec with the secret masked, and nothing run.
+#[test]
+fn dry_run_prints_the_command_line_of_each_version_with_secrets_masked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let versions = ["1.18.1", "1.19.2", "1.20.5", "2.3.0"];
+    let homes: Vec<(String, PathBuf)> = versions
+        .iter()
+        .map(|v| (v.to_string(), recording_home(dir.path(), v)))
+        .collect();
+    let home_refs: Vec<(&str, &Path)> = homes
+        .iter()
+        .map(|(v, h)| (v.as_str(), h.as_path()))
+        .collect();
+    let config = yarn_config(dir.path(), "http://127.0.0.1:9", &home_refs);
+    let data = dir.path().join("data");
+    for (v, home) in &homes {
+        let name = format!("orders-{}", v.replace('.', "-"));
+        let spec = jar_app(
+            dir.path(),
+            &name,
+            &format!(
+                "[target]\ncluster = \"yarn-prod\"\nmode = \"application\"\nflink = {v:?}\n\
+                 options = {{ \"yarn.application.queue\" = \"rt\", \"security.token\" = \"${{token}}\" }}\n"
+            ),
+        );
+        apply(&config, &data, &spec);
+        let o = run(
+            &config,
+            &data,
+            &[],
+            &[
+                "start",
+                &name,
+                "--dry-run",
+                "--from",
+                "savepoint:hdfs:///sp/savepoint-1",
+                "--allow-non-restored",
+            ],
+        );
+        assert_eq!(code(&o), Some(0), "{v}: {}", show(&o));
+        let out = stdout(&o);
+        assert!(!out.contains(SECRET), "{v}: the secret is printed:\n{out}");
+        let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("# env ")).collect();
+        assert_eq!(
+            lines[0],
+            home.join("bin/flink").display().to_string(),
+            "{v}"
+        );
+        let action = if v.starts_with('2') {
+            "run"
+        } else {
+            "run-application"
+        };
+        assert_eq!(
+            lines[1..4],
+            [action, "-t", "yarn-application"],
+            "{v}:\n{out}"
+        );
+        assert!(
+            lines.contains(&"-Dyarn.application.queue=rt"),
+            "{v}:\n{out}"
+        );
+        assert!(lines.contains(&"-Dsecurity.token=***"), "{v}:\n{out}");
+        let at = lines.iter().position(|l| *l == "-s").expect("-s");
+        assert_eq!(lines[at + 1], "hdfs:///sp/savepoint-1");
+        assert_eq!(lines[at + 2], "-n");
+        let mode_flag = if v.starts_with("1.18") || v.starts_with("1.19") {
+            "-rm"
+        } else {
+            "-cm"
+        };
+        assert_eq!(
+            lines[at + 3..at + 5],
+            [mode_flag, "no_claim"],
+            "{v}:\n{out}"
+        );
+        let jar = dir.path().join("app.jar").display().to_string();
+        assert_eq!(
+            lines[lines.len() - 5..],
+            [
+                "-c",
+                "com.example.Orders",
+                jar.as_str(),
+                "--topic",
+                "orders"
+            ],
+            "{v}:\n{out}"
+        );
+        assert!(recorded_argv(home).is_none(), "{v}: --dry-run ran the CLI");
+    }
+    // Per-job on 2.x is a spec error: exit 2, nothing run.
+    let spec = jar_app(
+        dir.path(),
+        "perjob",
+        "[target]\ncluster = \"yarn-prod\"\nmode = \"per-job\"\nflink = \"2.3.0\"\n",
+    );
+    apply(&config, &data, &spec);
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let mut args = vec!["start", "perjob"];
+        args.extend_from_slice(extra);
+        let o = run(&config, &data, &[], &args);
+        assert_eq!(code(&o), Some(2), "{}", show(&o));
+        assert!(stderr(&o).contains("removed in 2.0"), "{}", show(&o));
+    }
+    assert!(
+        recorded_argv(&homes[3].1).is_none(),
+        "per-job on 2.x ran the CLI"
+    );
+}
+
+/// A YARN session and a YARN application through the recording stand-in: the command lines,
+/// the job id read from the output, the run recorded under the YARN application, the journal
+/// settled, the audit entry, the guard against a second start, and a session id the RM does not
+/// know (exit 1, nothing run).
+#[test]
+fn yarn_session_and_application_through_a_recording_flink() {
+    let url = ensure_cluster(V2);
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = recording_home(dir.path(), "1.20.5");
+    let rm = FakeYarn::start(Ha::Active);
+    let config = yarn_config(dir.path(), &rm.url(), &[("1.20.5", &home)]);
+    let data = dir.path().join("data");
+
+    // Session mode: the session runs on the real 2.3.0 cluster, where the job the stand-in
+    // "submits" really runs.
+    rm.add_app(FakeApp::running(SESSION, "Flink session cluster", &url));
+    let app = unique("yarn-sess");
+    // Named unlike the app: the guard must not take it for a running instance before the start.
+    let job = submit_demo(V2, &url, "steady", &format!("{app}-job"));
+    std::fs::write(
+        home.join("say"),
+        format!("Job has been submitted with JobID {job}\n"),
+    )
+    .expect("say");
+    let spec = jar_app(
+        dir.path(),
+        &app,
+        &format!(
+            "[target]\ncluster = \"yarn-prod\"\nmode = \"session\"\nsession = \"{SESSION}\"\nflink = \"1.20.5\"\n\
+             options = {{ \"security.token\" = \"${{token}}\" }}\n"
+        ),
+    );
+    apply(&config, &data, &spec);
+    let o = run(&config, &data, &[], &["start", &app, "--from", "none"]);
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    assert!(
+        stdout(&o).contains(&format!("as job {job} on yarn-prod/{SESSION}")),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!("flink: Job has been submitted with JobID {job}")),
+        "the CLI's output streams as progress: {}",
+        show(&o)
+    );
+    let argv = recorded_argv(&home).expect("the stand-in ran");
+    assert_eq!(argv[..4], ["run", "-t", "yarn-session", "-d"]);
+    assert!(
+        argv.contains(&format!("-Dyarn.application.id={SESSION}")),
+        "{argv:?}"
+    );
+    assert!(
+        argv.contains(&format!("-Dsecurity.token={SECRET}")),
+        "the real value goes to Flink: {argv:?}"
+    );
+    assert!(
+        !stderr(&o).contains(SECRET) && !stdout(&o).contains(SECRET),
+        "{}",
+        show(&o)
+    );
+
+    let h = run(&config, &data, &[], &["history", &app, "--json"]);
+    let h: Value = serde_json::from_str(&stdout(&h)).expect("history json");
+    assert_eq!(h["runs"][0]["job_id"], job.as_str(), "{h}");
+    assert_eq!(
+        h["runs"][0]["cluster"],
+        format!("yarn-prod/{SESSION}"),
+        "{h}"
+    );
+    let op = &h["operations"][0];
+    assert_eq!(
+        op["kind"].as_str().map(str::to_lowercase),
+        Some("start".into()),
+        "{h}"
+    );
+    assert_eq!(
+        op["status"].as_str().map(str::to_lowercase),
+        Some("succeeded".into()),
+        "{h}"
+    );
+    assert!(
+        !op["params"].as_str().unwrap_or_default().contains(SECRET),
+        "{h}"
+    );
+    assert!(
+        op["params"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("-Dsecurity.token=***"),
+        "{h}"
+    );
+    let a = run(&config, &data, &[], &["audit", "--app", &app, "--json"]);
+    let a: Value = serde_json::from_str(&stdout(&a)).expect("audit json");
+    assert_eq!(a[0]["action"], "start", "{a}");
+    assert_eq!(a[0]["ok"], true, "{a}");
+
+    // The guard: the job runs on the session, so a second start is refused (exit 4).
+    std::fs::remove_file(home.join("argv")).expect("rm argv");
+    let o = run(&config, &data, &[], &["start", &app, "--from", "none"]);
+    assert_eq!(code(&o), Some(4), "{}", show(&o));
+    assert!(
+        recorded_argv(&home).is_none(),
+        "a refused start ran the CLI"
+    );
+
+    // A session the RM does not know: a runtime error, exit 1, nothing run.
+    let bad = unique("yarn-nosess");
+    let spec = jar_app(
+        dir.path(),
+        &bad,
+        "[target]\ncluster = \"yarn-prod\"\nmode = \"session\"\nsession = \"application_1700000000000_0999\"\nflink = \"1.20.5\"\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(&config, &data, &[], &["start", &bad, "--from", "none"]);
+    assert_eq!(code(&o), Some(1), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("application_1700000000000_0999"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        recorded_argv(&home).is_none(),
+        "a missing session ran the CLI"
+    );
+
+    // Application mode: the stand-in prints the new YARN application id; flinkdeck finds the job
+    // through that application's JobManager (the real 2.3.0 cluster behind the fake RM).
+    let app2 = unique("yarn-app");
+    let job2 = submit_demo(V2, &url, "steady", &app2);
+    let yarn_id = "application_1700000000000_0042";
+    rm.add_app(FakeApp::running(yarn_id, "Flink Application Cluster", &url));
+    std::fs::write(
+        home.join("say"),
+        format!(
+            "INFO  org.apache.flink.yarn.YarnClusterDescriptor - Submitting application master {yarn_id}\n\
+             INFO  org.apache.flink.yarn.YarnClusterDescriptor - YARN application has been deployed successfully.\n"
+        ),
+    )
+    .expect("say");
+    let spec = jar_app(
+        dir.path(),
+        &app2,
+        "[target]\ncluster = \"yarn-prod\"\nmode = \"application\"\nflink = \"1.20.5\"\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(&config, &data, &[], &["start", &app2, "--from", "none"]);
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    assert!(
+        stdout(&o).contains(&format!("as job {job2} on yarn-prod/{yarn_id}")),
+        "{}",
+        show(&o)
+    );
+    let argv = recorded_argv(&home).expect("ran");
+    assert_eq!(argv[..3], ["run-application", "-t", "yarn-application"]);
+    // The app's job is found by app name on the cluster of its run (`yarn-prod/application_…`).
+    let o = run(&config, &data, &[], &["cancel", &app2]);
+    assert_eq!(code(&o), Some(0), "cancel by app name: {}", show(&o));
+    assert!(stdout(&o).contains(&job2), "{}", show(&o));
+    let _ = rt_cancel(&url, &job);
+
+    // A read-only YARN entry refuses the start (exit 4) before anything runs.
+    let ro = dir.path().join("ro.toml");
+    let text = std::fs::read_to_string(&config).expect("config").replacen(
+        "user = \"flink\"\n",
+        "user = \"flink\"\nreadonly = true\n",
+        1,
+    );
+    std::fs::write(&ro, text).expect("ro config");
+    std::fs::remove_file(home.join("argv")).expect("rm argv");
+    let o = run(&ro, &data, &[], &["start", &app2, "--from", "none"]);
+    assert_eq!(code(&o), Some(4), "{}", show(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", show(&o));
+    assert!(
+        recorded_argv(&home).is_none(),
+        "a read-only start ran the CLI"
+    );
+}
+
+fn rt_cancel(url: &str, job: &str) -> Result<(), String> {
+    common::rt()
+        .block_on(common::client(url).cancel_job(job))
+        .map_err(|e| e.to_string())
+}
+
+/// Spec and config errors at start: a target cluster that is not in the config, a Flink home
+/// missing for the version; exit 2 and nothing run.
+#[test]
+fn bad_targets_are_usage_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = recording_home(dir.path(), "1.20.5");
+    let config = yarn_config(dir.path(), "http://127.0.0.1:9", &[("1.20.5", &home)]);
+    let data = dir.path().join("data");
+    let spec = jar_app(
+        dir.path(),
+        "nohome",
+        "[target]\ncluster = \"yarn-prod\"\nmode = \"application\"\nflink = \"1.17.9\"\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(&config, &data, &[], &["start", "nohome", "--from", "none"]);
+    assert_eq!(code(&o), Some(2), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("Flink 1.17.9 is needed"),
+        "{}",
+        show(&o)
+    );
+
+    let spec = jar_app(
+        dir.path(),
+        "gone",
+        "[target]\ncluster = \"yarn-prod\"\nmode = \"application\"\nflink = \"1.20.5\"\n",
+    );
+    apply(&config, &data, &spec);
+    // The same data dir with a config that no longer has the YARN entry.
+    let other = dir.path().join("other.toml");
+    std::fs::write(
+        &other,
+        format!(
+            "[[clusters]]\nname = \"other\"\nkind = \"standalone\"\nurl = \"http://127.0.0.1:9\"\n\n[[flink]]\nversion = \"1.20.5\"\nhome = {:?}\n",
+            home.display().to_string()
+        ),
+    )
+    .expect("config");
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let mut args = vec!["start", "gone", "--from", "none"];
+        args.extend_from_slice(extra);
+        let o = run(&other, &data, &[], &args);
+        assert_eq!(code(&o), Some(2), "{}", show(&o));
+        assert!(
+            stderr(&o).contains("\"yarn-prod\" is not in the config"),
+            "{}",
+            show(&o)
+        );
+    }
+    assert!(recorded_argv(&home).is_none(), "a bad target ran the CLI");
+}
+
+/// Kubernetes application mode with the real Flink client of 2.3.0 and 1.20.5 against the fake
+/// API server: what it created, and what flinkdeck reports when the created JobManager (which
+/// the fake does not run) never answers.
+#[test]
+fn kubernetes_application_with_the_real_flink_cli() {
+    let fake = FakeKube::start_blocking();
+    fake.add_namespace("streaming");
+    let dir = tempfile::tempdir().expect("tmp");
+    let kc = fake.write_kubeconfig(dir.path(), &[("fake", "streaming")]);
+    let mut config = format!(
+        "[[clusters]]\nname = \"k8s\"\nkind = \"kubernetes\"\nkubeconfig = {:?}\nnamespaces = [\"streaming\"]\ntimeout = \"10s\"\n",
+        kc.display().to_string()
+    );
+    for v in [V2, V1] {
+        config.push_str(&format!(
+            "\n[[flink]]\nversion = {v:?}\nhome = {:?}\n",
+            flink_home(v).display().to_string()
+        ));
+    }
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config).expect("config");
+    let data = dir.path().join("data");
+    let pod_template = dir.path().join("pod-template.yaml");
+    std::fs::write(
+        &pod_template,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: template\n  labels:\n    team: orders\nspec:\n  containers:\n  - name: flink-main-container\n",
+    )
+    .expect("pod template");
+    for v in [V2, V1] {
+        let id = format!("orders-{}", v.replace('.', "-"));
+        let image = format!("registry.local/flink-orders:{v}");
+        let savepoint = format!("file:/tmp/flinkdeck-sp/{id}/savepoint-1");
+        let spec = jar_app(
+            dir.path(),
+            &id,
+            &format!(
+                "[target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {v:?}\n\
+                 options = {{ \"taskmanager.numberOfTaskSlots\" = \"2\" }}\n\n\
+                 [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\nimage = {image:?}\n\
+                 pod_template = \"pod-template.yaml\"\njar = \"local:///opt/flink/usrlib/orders.jar\"\n"
+            ),
+        );
+        apply(&config_path, &data, &spec);
+        let o = run(
+            &config_path,
+            &data,
+            &[("FLINKDECK_TEST_JOB_WAIT_SECS", "3")],
+            &["start", &id, "--from", &format!("savepoint:{savepoint}")],
+        );
+        // The client finished; the JobManager it asked for never runs on the fake.
+        assert_eq!(code(&o), Some(1), "{v}: {}", show(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "Kubernetes application cluster {id} in namespace streaming"
+            )),
+            "{v}: {}",
+            show(&o)
+        );
+        assert!(
+            err.contains("job id is not known") && err.contains("NOT verified"),
+            "{v}: {}",
+            show(&o)
+        );
+
+        let deployment = fake
+            .get_object("apps/v1", "Deployment", "streaming", &id)
+            .unwrap_or_else(|| panic!("{v}: no Deployment {id}: {}", show(&o)));
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], image.as_str(), "{v}: {deployment}");
+        assert_eq!(container["name"], "flink-main-container", "{v}");
+        assert_eq!(deployment["metadata"]["labels"]["app"], id.as_str(), "{v}");
+        assert_eq!(
+            deployment["metadata"]["labels"]["type"], "flink-native-kubernetes",
+            "{v}"
+        );
+        assert_eq!(
+            deployment["spec"]["template"]["metadata"]["labels"]["team"], "orders",
+            "{v}: the pod template applies: {deployment}"
+        );
+        let cm = fake
+            .get_object(
+                "v1",
+                "ConfigMap",
+                "streaming",
+                &format!("flink-config-{id}"),
+            )
+            .expect("ConfigMap");
+        let file = if v.starts_with('2') {
+            "config.yaml"
+        } else {
+            "flink-conf.yaml"
+        };
+        let conf = cm["data"][file].as_str().unwrap_or_default().to_string();
+        let flat = conf.replace(' ', "");
+        if v.starts_with('2') {
+            // 2.x writes nested YAML.
+            assert!(flat.contains(&format!("cluster-id:{id}")), "{v}:\n{conf}");
+            assert!(flat.contains(&format!("path:{savepoint}")), "{v}:\n{conf}");
+            assert!(flat.contains("claim-mode:NO_CLAIM"), "{v}:\n{conf}");
+            assert!(
+                flat.contains("numberOfTaskSlots:2") || flat.contains("numberOfTaskSlots:'2'"),
+                "{v}:\n{conf}"
+            );
+            assert!(
+                flat.contains("-local:///opt/flink/usrlib/orders.jar"),
+                "{v}:\n{conf}"
+            );
+        } else {
+            assert!(
+                flat.contains(&format!("kubernetes.cluster-id:{id}")),
+                "{v}:\n{conf}"
+            );
+            assert!(
+                flat.contains(&format!("execution.state-recovery.path:{savepoint}")),
+                "{v}:\n{conf}"
+            );
+            assert!(
+                flat.contains("taskmanager.numberOfTaskSlots:2"),
+                "{v}:\n{conf}"
+            );
+            assert!(
+                flat.contains("pipeline.jars:local:///opt/flink/usrlib/orders.jar"),
+                "{v}:\n{conf}"
+            );
+        }
+        assert!(
+            conf.contains("com.example.Orders"),
+            "{v}: the entry class travels in the config:\n{conf}"
+        );
+        let rest = fake
+            .get_object("v1", "Service", "streaming", &format!("{id}-rest"))
+            .expect("rest Service");
+        assert_eq!(rest["spec"]["ports"][0]["name"], "rest", "{v}: {rest}");
+
+        // Journal and audit: the start is settled failed with the reason.
+        let h = run(&config_path, &data, &[], &["history", &id, "--json"]);
+        let h: Value = serde_json::from_str(&stdout(&h)).expect("history json");
+        let op = &h["operations"][0];
+        assert_eq!(
+            op["status"].as_str().map(str::to_lowercase),
+            Some("failed".into()),
+            "{h}"
+        );
+        assert_eq!(op["cluster"], format!("k8s/streaming/{id}"), "{h}");
+        // A second start is refused: the cluster exists.
+        let o = run(&config_path, &data, &[], &["start", &id, "--from", "none"]);
+        assert_eq!(code(&o), Some(4), "{v}: {}", show(&o));
+    }
+}
+
+/// A standalone target keeps the REST submission: `--dry-run` prints the upload and the run
+/// request with its JSON body (restore path, options with the secret masked) and sends nothing
+/// (the cluster's URL is a closed port). Application mode on standalone is a spec error.
+#[test]
+fn standalone_dry_run_prints_the_rest_requests() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = common::closed_port();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[clusters]]\nname = \"local\"\nkind = \"standalone\"\nurl = \"http://127.0.0.1:{port}\"\n\n\
+             [secret_vars]\ntoken = {{ env = \"DEPLOY_TOKEN\" }}\n"
+        ),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let spec = jar_app(
+        dir.path(),
+        "rest-app",
+        "[target]\ncluster = \"local\"\nmode = \"session\"\n\
+         options = { \"security.token\" = \"${token}\", \"pipeline.name\" = \"x\" }\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(
+        &config,
+        &data,
+        &[],
+        &[
+            "start",
+            "rest-app",
+            "--dry-run",
+            "--from",
+            "savepoint:file:/sp/savepoint-7",
+        ],
+    );
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("POST http://127.0.0.1:{port}/jars/upload"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "  multipart jarfile={}",
+            dir.path().join("app.jar").display()
+        )
+    );
+    assert_eq!(
+        lines[2],
+        format!("POST http://127.0.0.1:{port}/jars/<id of the uploaded jar>/run")
+    );
+    let body: Value = serde_json::from_str(&lines[3..].join("\n")).expect("JSON body");
+    assert_eq!(body["savepointPath"], "file:/sp/savepoint-7", "{body}");
+    assert_eq!(body["entryClass"], "com.example.Orders", "{body}");
+    assert_eq!(
+        body["flinkConfiguration"]["security.token"], "***",
+        "{body}"
+    );
+    assert!(!out.contains(SECRET), "{out}");
+
+    let spec = jar_app(
+        dir.path(),
+        "rest-app2",
+        "[target]\ncluster = \"local\"\nmode = \"application\"\n",
+    );
+    apply(&config, &data, &spec);
+    let o = run(
+        &config,
+        &data,
+        &[],
+        &["start", "rest-app2", "--from", "none"],
+    );
+    assert_eq!(code(&o), Some(2), "{}", show(&o));
+    assert!(stderr(&o).contains("session mode only"), "{}", show(&o));
+}
