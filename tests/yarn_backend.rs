@@ -434,8 +434,14 @@ fn yarn_job(version: &str, app: FakeApp) -> (FakeYarn, String) {
         Duration::from_secs(60),
         || {
             let jobs = common::rt().block_on(c.jobs_overview("x")).ok()?;
+            // Every task running: a stop with savepoint before that is refused by Flink.
             jobs.iter()
-                .any(|j| j.id == job && j.state == flinkdeck::domain::JobState::Running)
+                .any(|j| {
+                    j.id == job
+                        && j.state == flinkdeck::domain::JobState::Running
+                        && j.tasks_total > 0
+                        && j.tasks_running == j.tasks_total
+                })
                 .then_some(())
         },
     );
