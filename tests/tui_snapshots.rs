@@ -2028,6 +2028,7 @@ fn no_panic_with_actions_and_dialogs_at_any_size() {
         vec![key('a'), key('z')],
         vec![code(KeyCode::Enter), key('C')],
         vec![code(KeyCode::Enter)],
+        vec![key('L')],
     ];
     for (i, msgs) in dialogs.into_iter().enumerate() {
         app.update(code(KeyCode::Esc));
@@ -4453,4 +4454,62 @@ fn focus_jobs_follow_the_screen() {
     let moved = focus(&fx).expect("focus after a move");
     assert_ne!(moved[0], first[0]);
     assert!(moved.contains(&first[0]));
+}
+
+/// `L` opens the live log of the newest running action (a Flink CLI submission streams its
+/// output there): every progress line in order, following the newest line as more arrive until
+/// the user scrolls up; `G` follows again; the outcome closes the log in its colour.
+#[test]
+fn action_log_follows_a_cli_submission() {
+    let mut app = managed_app(opts());
+    app.update(key('L'));
+    assert!(
+        render(&app, 110, 30).contains("no actions yet"),
+        "{}",
+        render(&app, 110, 30)
+    );
+    select(&mut app, "orders-enr");
+    app.update(key('S'));
+    let (_, stop) = run_actions(&app.update(key('y')))[0].clone();
+    let progress = |app: &mut App, message: String| {
+        app.update(Msg::Worker(WorkerReply::ActionProgress {
+            request: stop,
+            message,
+        }));
+    };
+    progress(&mut app, "restore: savepoint file:/sp/savepoint-1".into());
+    for i in 1..=40 {
+        progress(&mut app, format!("flink: client log line {i}"));
+    }
+    app.update(key('L'));
+    let screen = render(&app, 110, 30);
+    insta::assert_snapshot!("action_log_following", screen);
+    assert!(screen.contains("client log line 40"), "{screen}");
+    // Following: the oldest lines are scrolled out.
+    assert!(!screen.contains("restore: savepoint"), "{screen}");
+    // Scrolled up, new lines do not move the view.
+    app.update(key('k'));
+    app.update(key('k'));
+    progress(&mut app, "flink: client log line 41".into());
+    let screen = render(&app, 110, 30);
+    assert!(!screen.contains("client log line 41"), "{screen}");
+    assert!(screen.contains("client log line 38"), "{screen}");
+    // At the bottom it follows again, up to the outcome.
+    app.update(key('G'));
+    progress(&mut app, "flink: client log line 42".into());
+    app.update(Msg::Worker(WorkerReply::ActionFinished {
+        request: stop,
+        outcome: ActionOutcome::Failed {
+            reason: "the Flink CLI exited with 1: Could not deploy".into(),
+        },
+    }));
+    let screen = render(&app, 110, 30);
+    assert!(screen.contains("client log line 42"), "{screen}");
+    assert!(
+        screen.contains("failed: the Flink CLI exited with 1"),
+        "{screen}"
+    );
+    // `L` again closes it.
+    app.update(key('L'));
+    assert!(!render(&app, 110, 30).contains("client log line 42"));
 }

@@ -48,7 +48,13 @@ pub(crate) struct ActionEntry {
     pub label: String,
     pub status: ActionStatus,
     pub started_at: i64,
+    /// Every progress message and the outcome, oldest first (at most [`ACTION_LOG_LINES`]):
+    /// the live log of a Flink CLI submission, shown by `action_log`.
+    pub log: Vec<String>,
 }
+
+/// Lines kept of one action's log.
+pub(crate) const ACTION_LOG_LINES: usize = 2000;
 
 impl ActionEntry {
     pub fn running(&self) -> bool {
@@ -72,6 +78,7 @@ impl Actions {
             label,
             status: ActionStatus::Running(None),
             started_at: now_ms,
+            log: Vec::new(),
         });
         self.trim();
     }
@@ -96,6 +103,7 @@ impl Actions {
             .find(|e| e.request == request && e.running())
         {
             Some(e) => {
+                push_log(&mut e.log, &message);
                 e.status = ActionStatus::Running(Some(message));
                 true
             }
@@ -119,6 +127,13 @@ impl Actions {
                 ActionStatus::Failed(reason)
             }
         };
+        let last = match &e.status {
+            ActionStatus::Running(_) => String::new(),
+            ActionStatus::Done(m) => format!("done: {m}"),
+            ActionStatus::Refused(r) => format!("refused: {r}"),
+            ActionStatus::Failed(r) => format!("failed: {r}"),
+        };
+        push_log(&mut e.log, &last);
         self.trim();
         true
     }
@@ -129,6 +144,28 @@ impl Actions {
 
     fn dismiss_finished(&mut self) {
         self.entries.retain(ActionEntry::running);
+    }
+
+    /// The entry whose log `action_log` shows: the newest running one, else the newest.
+    pub fn latest(&self) -> Option<&ActionEntry> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.running())
+            .or_else(|| self.entries.last())
+    }
+
+    pub fn get(&self, request: u64) -> Option<&ActionEntry> {
+        self.entries.iter().find(|e| e.request == request)
+    }
+}
+
+/// Appends each line of `message` to an action's log, dropping the oldest beyond
+/// [`ACTION_LOG_LINES`].
+fn push_log(log: &mut Vec<String>, message: &str) {
+    log.extend(message.lines().map(str::to_string));
+    if log.len() > ACTION_LOG_LINES {
+        log.drain(..log.len() - ACTION_LOG_LINES);
     }
 }
 

@@ -92,6 +92,13 @@ pub(crate) enum Overlay {
         body: String,
         scroll: usize,
     },
+    /// The live log of one action (a Flink CLI submission prints its output here); `follow`
+    /// keeps the newest line in view until the user scrolls up.
+    ActionLog {
+        request: u64,
+        scroll: usize,
+        follow: bool,
+    },
 }
 
 /// The UI state.
@@ -324,6 +331,12 @@ impl App {
         let scroll = match overlay {
             Overlay::Help { scroll } => scroll,
             Overlay::Error { scroll, .. } => scroll,
+            Overlay::ActionLog { scroll, follow, .. } => {
+                if *follow {
+                    *scroll = max;
+                }
+                scroll
+            }
         };
         match action {
             Some(Action::Up) => *scroll = scroll.saturating_sub(1),
@@ -337,12 +350,34 @@ impl App {
             Some(Action::ShowError) if matches!(overlay, Overlay::Error { .. }) => {
                 self.overlay = None
             }
+            Some(Action::ActionLog) if matches!(overlay, Overlay::ActionLog { .. }) => {
+                self.overlay = None
+            }
             Some(Action::Refresh) => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
             _ => {
                 if key.code == KeyCode::Esc {
                     self.overlay = None;
                 }
             }
+        }
+        // An action log follows its newest line until scrolled up; back at the bottom it
+        // follows again.
+        if let Some(Overlay::ActionLog { scroll, follow, .. }) = self.overlay.as_mut() {
+            *follow = *scroll >= max;
+        }
+    }
+
+    /// Opens the log of the newest running action (else the newest one).
+    pub(super) fn open_action_log(&mut self) {
+        match self.actions.latest() {
+            Some(e) => {
+                self.overlay = Some(Overlay::ActionLog {
+                    request: e.request,
+                    scroll: 0,
+                    follow: true,
+                })
+            }
+            None => self.flash(FlashLevel::Info, "no actions yet: their logs show here"),
         }
     }
 
@@ -593,6 +628,7 @@ impl App {
             }
             Action::Quit => fx.push(Effect::Quit),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::ActionLog => self.open_action_log(),
             Action::Refresh => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
             Action::Filter | Action::Search => self.jobs.typing = true,
             Action::ClearFilter => {
@@ -822,6 +858,10 @@ impl App {
                 self.overlay = Some(Overlay::Help { scroll: 0 });
                 return;
             }
+            Action::ActionLog => {
+                self.open_action_log();
+                return;
+            }
             Action::Refresh => {
                 fx.push(Effect::Worker(WorkerRequest::RefreshAll));
                 self.refresh_tab(fx);
@@ -945,6 +985,7 @@ impl App {
             clusters::Outcome::Close => self.clusters_view = None,
             clusters::Outcome::Quit => fx.push(Effect::Quit),
             clusters::Outcome::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            clusters::Outcome::ActionLog => self.open_action_log(),
             clusters::Outcome::Refresh => fx.push(Effect::Worker(WorkerRequest::RefreshAll)),
             clusters::Outcome::ShowJobs(name) => {
                 self.clusters_view = None;
@@ -1027,6 +1068,7 @@ impl App {
             Action::Back | Action::Left => self.audit = None,
             Action::Quit => fx.push(Effect::Quit),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::ActionLog => self.open_action_log(),
             // Not twice in flight (unless what is in flight looks lost).
             Action::Refresh if !a.load.loading() || a.load.due(now, refresh) => {
                 self.request_audit(fx)

@@ -34,6 +34,8 @@ pub(crate) enum Outcome {
     Close,
     Quit,
     Help,
+    /// The newest action's log.
+    ActionLog,
     Refresh,
     /// Back to the jobs view, filtered to this cluster.
     ShowJobs(String),
@@ -103,6 +105,7 @@ impl ClustersScreen {
             Action::Back | Action::Left | Action::Clusters => Outcome::Close,
             Action::Quit => Outcome::Quit,
             Action::Help => Outcome::Help,
+            Action::ActionLog => Outcome::ActionLog,
             Action::Refresh => Outcome::Refresh,
             Action::Open | Action::Right => match selected {
                 // A discovery problem has no jobs: say what is wrong instead.

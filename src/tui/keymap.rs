@@ -133,6 +133,7 @@ actions! {
     PodLog => "pod_log", "Open the pod's log";
     PreviousLog => "previous_log", "Open the previous container's log";
     KillCluster => "kill_cluster", "Kill the cluster (a YARN application)";
+    ActionLog => "action_log", "Show the latest action's log";
 }
 
 impl Action {
@@ -738,7 +739,7 @@ mod tests {
         let rows = parse_rows(&doc).expect("rows parse");
         assert!(rows.len() > 30);
         let km = Keymap::builtin();
-        assert_eq!(km.bindings(KeyContext::Global).len(), 5);
+        assert_eq!(km.bindings(KeyContext::Global).len(), 6);
     }
 
     #[test]

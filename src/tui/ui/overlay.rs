@@ -1,12 +1,14 @@
-//! Windows over the screen: the help (generated from the keymap) and the error popup.
+//! Windows over the screen: the help (generated from the keymap), the error popup and the live
+//! log of an action.
 
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
+use super::super::actions::ActionStatus;
 use super::super::app::{App, Overlay};
-use super::super::fmt::{clean, wrap_words};
+use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
@@ -82,15 +84,21 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
 fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
     let width = match overlay {
         Overlay::Help { .. } => area.width.saturating_sub(4).clamp(area.width.min(20), 76),
-        Overlay::Error { .. } => (area.width.saturating_mul(4) / 5).max(area.width.min(30)),
+        Overlay::Error { .. } | Overlay::ActionLog { .. } => {
+            (area.width.saturating_mul(4) / 5).max(area.width.min(30))
+        }
     };
     let text_width = if room_for_border(Rect::new(0, 0, width, area.height)) {
         width.saturating_sub(2)
     } else {
         width
     };
-    let rows = content(app, overlay, text_width as usize).len();
     let max_h = area.height.saturating_sub(2).max(area.height.min(5));
+    // A live log keeps its size while lines arrive.
+    let rows = match overlay {
+        Overlay::ActionLog { .. } => max_h as usize,
+        _ => content(app, overlay, text_width as usize).len(),
+    };
     let height = (rows.saturating_add(2)).min(max_h as usize) as u16;
     centered(area, width, height.max(area.height.min(5)))
 }
@@ -114,7 +122,41 @@ fn content(app: &App, overlay: &Overlay, width: usize) -> Vec<Line<'static>> {
     match overlay {
         Overlay::Help { .. } => help_lines(app),
         Overlay::Error { body, .. } => error_rows(app, body, width),
+        Overlay::ActionLog { request, .. } => action_log_rows(app, *request, width),
     }
+}
+
+/// The log of one action, each line wrapped; the outcome line in its colour.
+fn action_log_rows(app: &App, request: u64, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(e) = app.actions.get(request) else {
+        return vec![Line::from(Span::styled(
+            "this action was dismissed".to_string(),
+            t.dim,
+        ))];
+    };
+    if e.log.is_empty() {
+        return vec![Line::from(Span::styled(
+            "(no output yet)".to_string(),
+            t.dim,
+        ))];
+    }
+    let last = e.log.len() - 1;
+    e.log
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            let style = match (&e.status, i == last) {
+                (ActionStatus::Done(_), true) => t.ok,
+                (ActionStatus::Failed(_), true) => t.error,
+                (ActionStatus::Refused(_), true) => t.warning,
+                _ => t.base,
+            };
+            wrap_words(&clean(l), width)
+                .into_iter()
+                .map(move |row| Line::from(Span::styled(row, style)))
+        })
+        .collect()
 }
 
 /// The largest scroll offset of the open overlay at the current size.
@@ -138,10 +180,29 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
     let (title, scroll) = match overlay {
         Overlay::Help { scroll } => ("Help".to_string(), *scroll),
         Overlay::Error { title, scroll, .. } => (clean(title), *scroll),
+        Overlay::ActionLog {
+            request, scroll, ..
+        } => {
+            let title = match app.actions.get(*request) {
+                Some(e) if e.running() => format!(
+                    "{} · running {}",
+                    e.label,
+                    short_age(app.now_ms - e.started_at)
+                ),
+                Some(e) => e.label.clone(),
+                None => "action".to_string(),
+            };
+            (clean(&title), *scroll)
+        }
     };
     let inner = inner(popup);
     let lines = content(app, overlay, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize);
+    // A following log shows its newest lines.
+    let scroll = match overlay {
+        Overlay::ActionLog { follow: true, .. } => max,
+        _ => scroll,
+    };
     if room_for_border(popup) {
         // Say where we are when the text does not fit.
         let position = if max > 0 {
