@@ -46,6 +46,14 @@
 #   throws every ~10 s, so it cycles RUNNING -> RESTARTING (3 s delay) and
 #   builds up exception history. Both print ~1 line/s to TaskManager stdout.
 #
+#   Versions: any release of apache-flink-libraries from 1.18 to 2.3 (checked
+#   by `scripts/test.sh --matrix` on 1.18.1, 1.19.3, 1.20.5, 2.0.2, 2.1.3,
+#   2.2.1 and 2.3.0). 1.x is an sdist whose deps/ is the distribution and gets
+#   flink-conf.yaml (1.18 reads nothing else; 1.19/1.20 also read config.yaml);
+#   2.x is a wheel whose pyflink/ is the distribution and gets config.yaml (the
+#   only file 2.x reads). Checkpoint/savepoint directory keys are
+#   execution.checkpointing.* from 1.20 and state.* before.
+#
 #   Defaults: --version 2.3.0, --port 8081. FLINKDECK_SLOTS sets the TaskManager's slots
 #   (default 8; the test suite uses 32 so that many small test jobs fit at once).
 #
