@@ -81,6 +81,7 @@ run_matrix() {
   local logs=target/matrix-logs
   ensure_java
   mkdir -p "$logs"
+  rm -f "$logs"/install-*
   trap 'for v in "${versions[@]}"; do scripts/flink-local.sh down --version "$v" --port "$port" >/dev/null 2>&1 || true; done' EXIT
 
   # Downloads, installs and demo jars (all cached) beside the compilation, one version after the
@@ -102,7 +103,6 @@ run_matrix() {
   ) &
   local setup_pid=$!
   cargo test --locked --test matrix --no-run
-  wait "$setup_pid" || true
 
   local md=target/matrix.md failed=0 i result label
   local -A ok
@@ -111,6 +111,8 @@ run_matrix() {
   local -a rows=() timing=()
   for v in "${versions[@]}"; do
     local up_s="-" test_s="-" install="failed - 0 -" t
+    # The next versions keep downloading while this one is tested.
+    while [[ ! -f "$logs/install-$v" ]] && kill -0 "$setup_pid" 2>/dev/null; do sleep 1; done
     [[ -f "$logs/install-$v" ]] && install=$(cat "$logs/install-$v")
     ok=()
     log "Flink $v: starting a cluster on port $port"
@@ -143,6 +145,7 @@ run_matrix() {
     timing+=("| $v | $istate | $imb | $isec | $icached | $up_s | $test_s |")
     log "Flink $v: $row (tests ${test_s}s; log: $logs/test-$v.log)"
   done
+  wait "$setup_pid" || true
   {
     printf '%s\n%s\n' "$header" "$rule"
     printf '%s\n' "${rows[@]}"

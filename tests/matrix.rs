@@ -267,8 +267,9 @@ struct Stopped {
 /// built for that Flink version).
 const KINDS: [&str; 2] = ["jar", "sql"];
 
-/// apply → start fresh → one checkpoint → stop with savepoint; once per version and kind, shared
-/// by [`stop_with_savepoint`] and [`verified_restore`] (a failure is kept as its message).
+/// apply → start fresh → one checkpoint → stop with savepoint (on disk, no job left); once per
+/// version and kind, shared by [`stop_with_savepoint`] and [`verified_restore`] (a failure is
+/// kept as its message, so both report it).
 fn stopped(version: &str, port: u16, kind: &str) -> Arc<Result<Stopped, String>> {
     type Cell = Arc<OnceLock<Arc<Result<Stopped, String>>>>;
     static STOPS: OnceLock<Mutex<HashMap<String, Cell>>> = OnceLock::new();
@@ -315,6 +316,15 @@ fn stop_app(version: &str, port: u16, kind: &str) -> Stopped {
     env.wait_checkpoints(&job, 1);
     let out = env.ok(&["stop", &name, "--wait"]);
     let savepoint = savepoint_of(&out);
+    // Checked here, before `verified_restore` (running beside) can start the app again.
+    assert!(
+        local(&savepoint).join("_metadata").exists(),
+        "{version} {kind}: savepoint {savepoint} on disk"
+    );
+    assert!(
+        env.active_jobs(&name).is_empty(),
+        "{version} {kind}: no job left after the stop"
+    );
     Stopped {
         env,
         name,
@@ -342,14 +352,11 @@ fn stop_with_savepoint() {
             .as_ref()
             .as_ref()
             .unwrap_or_else(|e| panic!("{version} {kind}: {e}"));
+        // Still on disk (a restore in NO_CLAIM mode, Flink's default, never deletes it).
         assert!(
             local(&st.savepoint).join("_metadata").exists(),
             "{version} {kind}: savepoint {} on disk",
             st.savepoint
-        );
-        assert!(
-            st.env.active_jobs(&st.name).is_empty(),
-            "{version} {kind}: stopped"
         );
     });
 }
