@@ -130,7 +130,10 @@ run_matrix() {
     else
       log "Flink $v: the cluster did not start (see $logs/up-$v.log)"
     fi
+    t=$(date +%s.%N)
     scripts/flink-local.sh down --version "$v" --port "$port" >>"$logs/up-$v.log" 2>&1 || true
+    local down_s
+    down_s=$(seconds_since "$t")
     local row="| $v |"
     for i in "${!MATRIX_TESTS[@]}"; do
       if [[ "${ok[${MATRIX_TESTS[$i]}]:-}" == ok ]]; then
@@ -142,14 +145,14 @@ run_matrix() {
     done
     rows+=("$row")
     read -r istate isec imb icached <<<"$install"
-    timing+=("| $v | $istate | $imb | $isec | $icached | $up_s | $test_s |")
+    timing+=("| $v | $istate | $imb | $isec | $icached | $up_s | $test_s | $down_s |")
     log "Flink $v: $row (tests ${test_s}s; log: $logs/test-$v.log)"
   done
   wait "$setup_pid" || true
   {
     printf '%s\n%s\n' "$header" "$rule"
     printf '%s\n' "${rows[@]}"
-    printf '\n| Flink | install | archive MB | install + demo jar s | cached | cluster start s | tests s |\n|---|---|--:|--:|---|--:|--:|\n'
+    printf '\n| Flink | install | archive MB | install + demo jar s | cached | cluster start s | tests s | cluster stop s |\n|---|---|--:|--:|---|--:|--:|--:|\n'
     printf '%s\n' "${timing[@]}"
   } >"$md"
   printf '\n' >&2
