@@ -46,6 +46,14 @@
 #   throws every ~10 s, so it cycles RUNNING -> RESTARTING (3 s delay) and
 #   builds up exception history. Both print ~1 line/s to TaskManager stdout.
 #
+#   Versions: any release of apache-flink-libraries from 1.18 to 2.3 (checked
+#   by `scripts/test.sh --matrix` on 1.18.1, 1.19.3, 1.20.5, 2.0.2, 2.1.3,
+#   2.2.1 and 2.3.0). Up to 2.1 PyPI has an sdist whose deps/ is the
+#   distribution; from 2.2 a wheel whose pyflink/ is. 1.x gets flink-conf.yaml
+#   (1.18 reads nothing else; 1.19/1.20 also read config.yaml), 2.x gets
+#   config.yaml (the only file 2.x reads). Checkpoint/savepoint directory keys
+#   are execution.checkpointing.* from 1.20 and state.* before.
+#
 #   Defaults: --version 2.3.0, --port 8081. FLINKDECK_SLOTS sets the TaskManager's slots
 #   (default 8; the test suite uses 32 so that many small test jobs fit at once).
 #
@@ -253,7 +261,7 @@ find_download() {
   return 1
 }
 
-# A private venv with wheel + setuptools: `pip download` of the 1.x sdists
+# A private venv with wheel + setuptools: `pip download` of the sdists (up to 2.1)
 # runs setup.py to read metadata and fails with "invalid command bdist_wheel"
 # when `wheel` is missing.
 ensure_venv() {
@@ -373,12 +381,12 @@ install_flink() {
   log "unpacking $(basename "$archive") ..."
   case "$archive" in
     *.whl)
-      # 2.x: a wheel whose pyflink/ directory is the distribution.
+      # 2.2 and later: a wheel whose pyflink/ directory is the distribution.
       "$PYTHON" -m zipfile -e "$archive" "$tmp/x" || die "could not unzip $archive (corrupt? delete it and retry)"
       src="$tmp/x/pyflink"
       ;;
     *.tar.gz)
-      # 1.x: an sdist whose <name>-<version>/deps/ directory is the distribution.
+      # Up to 2.1: an sdist whose <name>-<version>/deps/ directory is the distribution.
       mkdir -p "$tmp/x"
       tar -xzf "$archive" -C "$tmp/x" || die "could not untar $archive (corrupt? delete it and retry)"
       src="$(find "$tmp/x" -mindepth 2 -maxdepth 2 -type d -name deps | head -n1)"

@@ -10,9 +10,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use common::*;
-use flinkdeck::config::Config;
 use flinkdeck::domain::{JobKey, LogName, LogSource, WorkerReply, WorkerRequest};
-use flinkdeck::service::{loaders, Clusters};
+use flinkdeck::service::loaders;
 use serde_json::Value;
 
 /// The demo jobs this test binary submitted to one version's cluster.
@@ -293,13 +292,6 @@ fn checkpoint_history_is_persisted_and_outlives_the_cluster() {
             );
         }
     }
-}
-
-fn clusters_for(url: &str) -> Clusters {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write_config(dir.path(), &[("c", url)], "1s");
-    let config = Config::load(&path).expect("config");
-    Clusters::from_config(&config).expect("clusters")
 }
 
 #[test]

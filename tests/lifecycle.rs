@@ -6,131 +6,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 use std::time::Duration;
 
+use common::apps::{
+    job_id_of, local, same_location, savepoint_of, AppEnv as Env, STATEFUL_SQL as SQL,
+};
 use common::*;
-use serde_json::Value;
-
-const SQL: &str = "-- a stateful aggregation; ';' in comments and strings must not split statements\n\
-CREATE TABLE src (k INT, v BIGINT) WITH (\n  'connector' = 'datagen', 'rows-per-second' = '5',\n  'fields.k.min' = '1', 'fields.k.max' = '4'\n);\n\
-/* the sink; discards rows */\n\
-CREATE TABLE snk (k INT, c BIGINT, s BIGINT, tag STRING) WITH ('connector' = 'blackhole');\n\
-INSERT INTO snk SELECT k, COUNT(*), SUM(v), 'a;b' FROM src GROUP BY k;\n";
-
-struct Env {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    url: String,
-    version: String,
-}
-
-impl Env {
-    fn new(version: &str) -> Env {
-        let url = ensure_cluster(version);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = write_config(dir.path(), &[("c", &url)], "1s");
-        Env {
-            dir,
-            config,
-            url,
-            version: version.to_string(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        cli(&self.config, self.dir.path(), args)
-    }
-
-    fn run_env(&self, env: (&str, &str), args: &[&str]) -> Output {
-        cli_env(&self.config, self.dir.path(), env, args)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        ok_stdout(args, &self.run(args))
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        json_of(args, &self.ok(args))
-    }
-
-    fn write_sql_app(&self, name: &str, sql: &str) -> PathBuf {
-        std::fs::write(self.dir.path().join(format!("{name}.sql")), sql).expect("sql");
-        let p = self.dir.path().join(format!("{name}.app.toml"));
-        std::fs::write(
-            &p,
-            format!(
-                "name = \"{name}\"\ncluster = \"c\"\nkind = \"sql\"\nsql_file = \"{name}.sql\"\nparallelism = 1\nowner = \"tests\"\ntags = [\"it\"]\n\n[options]\n\"execution.checkpointing.interval\" = \"2s\"\n"
-            ),
-        )
-        .expect("app");
-        p
-    }
-
-    fn write_jar_app(&self, name: &str) -> PathBuf {
-        let p = self.dir.path().join(format!("{name}.app.toml"));
-        std::fs::write(&p, demo_jar_app_spec(name, "c", &self.version)).expect("app");
-        p
-    }
-
-    /// The app's active jobs on the cluster (by name).
-    fn active_jobs(&self, name: &str) -> Vec<Value> {
-        let jobs = self.json(&["jobs", "--json", "--state", "active"]);
-        jobs.as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|j| j["name"] == name)
-            .collect()
-    }
-
-    fn wait_checkpoints(&self, job: &str, n: i64) -> Value {
-        let c = client(&self.url);
-        wait_for(
-            &format!("{n} completed checkpoints of {job}"),
-            Duration::from_secs(120),
-            || {
-                let v = rt()
-                    .block_on(c.get_json(&format!("jobs/{job}/checkpoints")))
-                    .ok()?;
-                (v["counts"]["completed"].as_i64()? >= n).then_some(v)
-            },
-        )
-    }
-
-    fn restored_path(&self, job: &str) -> Option<String> {
-        let c = client(&self.url);
-        let v = rt()
-            .block_on(c.get_json(&format!("jobs/{job}/checkpoints")))
-            .ok()?;
-        v["latest"]["restored"]["external_path"]
-            .as_str()
-            .map(str::to_string)
-    }
-}
-
-fn job_id_of(start_stdout: &str) -> String {
-    // "started app X as job <id> on c ..."
-    start_stdout
-        .split_whitespace()
-        .skip_while(|w| *w != "job")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no job id in {start_stdout:?}"))
-        .to_string()
-}
-
-fn savepoint_of(stop_stdout: &str) -> String {
-    stop_stdout
-        .split("with savepoint ")
-        .nth(1)
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| panic!("no savepoint path in {stop_stdout:?}"))
-}
-
-fn local(path: &str) -> &Path {
-    Path::new(path.trim_start_matches("file:"))
-}
 
 /// apply → start fresh → checkpoints → stop with savepoint → start (default: latest) restores it
 /// → duplicate guard → cancel → start from a chosen checkpoint → cancel → start --from none.
@@ -178,9 +60,9 @@ fn lifecycle(env: &Env, name: &str, app_file: &Path) {
     assert!(stdout(&out).contains("(verified)"), "{}", stdout(&out));
     let job2 = job_id_of(&stdout(&out));
     let restored = env.restored_path(&job2).expect("Flink reports a restore");
-    assert_eq!(
-        local(&restored).to_string_lossy().trim_end_matches('/'),
-        local(&sp).to_string_lossy().trim_end_matches('/')
+    assert!(
+        same_location(&restored, &sp),
+        "restored {restored}, savepoint {sp}"
     );
 
     // A chosen checkpoint: take checkpoints, cancel (they are retained), start from one by id.
@@ -202,9 +84,9 @@ fn lifecycle(env: &Env, name: &str, app_file: &Path) {
     assert!(stdout(&out).contains("(verified)"), "{}", stdout(&out));
     let job3 = job_id_of(&stdout(&out));
     let restored = env.restored_path(&job3).expect("restored");
-    assert_eq!(
-        local(&restored).to_string_lossy().trim_end_matches('/'),
-        local(&chosen_path).to_string_lossy().trim_end_matches('/')
+    assert!(
+        same_location(&restored, &chosen_path),
+        "restored {restored}, checkpoint {chosen_path}"
     );
     env.ok(&["cancel", name]);
 

@@ -4,8 +4,9 @@
  * stdout output, restarts and exception history).
  *
  * Built and submitted by scripts/flink-local.sh (`demo-jar`, `submit-demo`,
- * `up --demo`). It compiles against the lib/ of BOTH Flink 1.20.x and 2.x, so
- * it only uses DataStream APIs present in both: no SourceFunction, no
+ * `up --demo`). It compiles against the lib/ of every Flink from 1.18 to 2.3,
+ * so it only uses DataStream APIs present in all of them: no SourceFunction
+ * (gone in 2.0), no DataGeneratorSource (not in 1.18's flink-dist), no
  * open(Configuration), no legacy sinks, no getIndexOfThisSubtask().
  *
  * Usage (program arguments):
@@ -20,12 +21,15 @@
  *                         i.e. ~1 line per second on the TaskManager's stdout)
  *
  * Topology (parallelism comes from the submission, normally 1):
- *   Source: sequence (DataGeneratorSource, rate-limited, so the source task is
- *   idle, not busy, between records) -> tag (map)                  [chained]
+ *   Source: sequence (RateLimitedSequence: flink-core's NumberSequenceSource
+ *   behind flink-core's RateLimitedSourceReader, so the source task is idle,
+ *   not busy, between records) -> tag (map)                        [chained]
  *     --keyBy(value % 4)-->
  *   count-per-key (flatMap with ValueState<Long>) -> stdout (print) [chained]
  *
- * DataGeneratorSource / RateLimiterStrategy live in flink-dist in 1.20 and 2.x.
+ * NumberSequenceSource, RateLimitedSourceReader and RateLimiterStrategy are in
+ * flink-core (so in flink-dist) of 1.18 through 2.3. RateLimiter gained a type
+ * parameter in 2.x; it is used raw here so one source compiles on both.
  *
  * Checkpointing / restart strategy are NOT set here: they come from the
  * cluster configuration written by flink-local.sh.
@@ -37,11 +41,13 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.SourceReader;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimitedSourceReader;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.connector.datagen.source.DataGeneratorSource;
-import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
@@ -105,9 +111,7 @@ public final class FlinkdeckDemo {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
 
         // Endless for all practical purposes; the position is checkpointed.
-        DataGeneratorSource<Long> source =
-                new DataGeneratorSource<>(
-                        new Identity(), Long.MAX_VALUE, RateLimiterStrategy.perSecond(rate), Types.LONG);
+        RateLimitedSequence source = new RateLimitedSequence(Long.MAX_VALUE - 1, rate);
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "sequence")
                 .uid("sequence")
                 .map(new Tag())
@@ -129,13 +133,25 @@ public final class FlinkdeckDemo {
         env.execute(name);
     }
 
-    /** value = index of the generated record (0, 1, 2, ...). */
-    static final class Identity implements GeneratorFunction<Long, Long> {
+    /**
+     * The numbers 0, 1, 2, ... at `perSecond` records per second over all subtasks; the
+     * position is checkpointed (the splits of NumberSequenceSource).
+     */
+    static final class RateLimitedSequence extends NumberSequenceSource {
         private static final long serialVersionUID = 1L;
+        private final double perSecond;
+
+        RateLimitedSequence(long to, double perSecond) {
+            super(0, to);
+            this.perSecond = perSecond;
+        }
 
         @Override
-        public Long map(Long index) {
-            return index;
+        @SuppressWarnings({"rawtypes", "unchecked"})
+        public SourceReader<Long, NumberSequenceSplit> createReader(SourceReaderContext context) {
+            RateLimiter limiter =
+                    RateLimiterStrategy.perSecond(perSecond).createRateLimiter(context.currentParallelism());
+            return new RateLimitedSourceReader<>(super.createReader(context), limiter);
         }
     }
 

@@ -2,7 +2,7 @@
  * flinkdeck SQL runner: runs a Flink SQL script as ONE Flink job.
  *
  * Part of flinkdeck (src/sqlrunner/). flinkdeck compiles this file with javac against the lib/ of
- * the Flink version the target cluster runs (1.20.x and 2.x), uploads the jar with /jars/upload and
+ * the Flink version the target cluster runs (1.18 to 2.3), uploads the jar with /jars/upload and
  * starts it with /jars/:id/run, so main() runs inside the JobManager's web submission.
  *
  * Program arguments:

@@ -3,7 +3,7 @@
  * fake data, in a long-lived local JVM ("the helper") that flinkdeck talks to over stdin/stdout.
  *
  * Part of flinkdeck (src/sqlrunner/, Rust side in src/sqltools/). Compiled into the same jar as
- * FlinkdeckSqlRunner, against the lib/ of one Flink version (1.20.x and 2.x), and started as
+ * FlinkdeckSqlRunner, against the lib/ of one Flink version (1.18 to 2.3), and started as
  *
  *   java -cp <runner jar>:<flink home>/lib/*:<app jars> flinkdeck.sqlrunner.FlinkdeckSqlRunner --serve
  *

@@ -23,7 +23,8 @@
 //! `FlinkError`'s one-line message shows it.
 //!
 //! Checked on Flink 1.20.5 and 2.3.0 session clusters: `TableEnvironment.create(inStreamingMode())`
-//! works inside the web submission of both. A `SET` in the script wins over the request's
+//! works inside the web submission of both; `tests/matrix.rs` runs, stops and restores a SQL app
+//! and validates SQL on every version from 1.18.1 to 2.3.0 (`scripts/test.sh --matrix`). A `SET` in the script wins over the request's
 //! `parallelism` and `flinkConfiguration`; those two apply when the script does not set the key.
 //!
 //! The same jar also holds the SQL tools (`FlinkdeckSqlTools.java`): started locally with

@@ -6,6 +6,7 @@
 //! everywhere else: these tests always need real Flink.
 #![allow(dead_code)]
 
+pub mod apps;
 pub mod pty;
 
 use std::path::{Path, PathBuf};
@@ -183,6 +184,15 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// flinkdeck's cluster registry for one standalone cluster `c` at `url` (for the loaders the
+/// console's workers call).
+pub fn clusters_for(url: &str) -> flinkdeck::service::Clusters {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_config(dir.path(), &[("c", url)], "1s");
+    let config = flinkdeck::config::Config::load(&path).expect("config");
+    flinkdeck::service::Clusters::from_config(&config).expect("clusters")
 }
 
 /// Writes a config file with the given clusters (name, url) into `dir`.
