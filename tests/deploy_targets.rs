@@ -926,6 +926,11 @@ fn kubernetes_session_with_the_real_flink_cli() {
             "{v}: the job id comes from the CLI's output: {}",
             show(&o)
         );
+        assert!(
+            stderr(&o).contains(&url),
+            "{v}: the client reached the session at the LoadBalancer address {url}: {}",
+            show(&o)
+        );
         let (restored, name, _) = flink_view(&url, &job);
         let restored = restored.unwrap_or_else(|| panic!("{v}: Flink reports no restore of {job}"));
         assert!(
@@ -970,6 +975,145 @@ fn kubernetes_session_with_the_real_flink_cli() {
             .any(|(_, path, _)| path.contains("no-such-session")),
         "the CLI ran for a missing session"
     );
+}
+
+const SQL: &str = "CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', \
+'rows-per-second' = '5', 'fields.k.min' = '1', 'fields.k.max' = '4');\n\
+CREATE TABLE snk (k INT, c BIGINT) WITH ('connector' = 'blackhole');\n\
+INSERT INTO snk SELECT k, COUNT(*) FROM src GROUP BY k;\n";
+
+/// A SQL app on a Kubernetes application target, on 2.3.0 and 1.20.5: `[kubernetes] jar` names
+/// flinkdeck's SQL runner inside the image, which the fake's emulation maps to the runner jar
+/// compiled for that version (`flinkdeck::sqlrunner::runner_jar`). The real CLI carries the
+/// runner's entry class and `--script-base64` arguments in the ConfigMap; the job runs on the real
+/// Flink named like the app. Then the whole cycle through the app cluster: `stop` (savepoint; the
+/// application cluster goes away after its job), `start` again restores that savepoint (default
+/// `latest`), verified by flinkdeck and by Flink.
+#[test]
+fn kubernetes_application_sql_app_stops_and_restores() {
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
+    let data = dir.path().join("data");
+    let runner_uri = "local:///opt/flink/usrlib/flinkdeck-sqlrunner.jar";
+    let helpers = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlrunner-helpers");
+    for v in [V2, V1] {
+        let url = ensure_cluster(v);
+        let runner = flinkdeck::sqlrunner::runner_jar(&flink_home(v), v, &helpers)
+            .unwrap_or_else(|e| panic!("building the SQL runner for {v}: {e}"));
+        let image = format!("registry.local/flink-sql:{v}");
+        fake.emulate_native_applications(NativeAppTarget {
+            image: image.clone(),
+            flink_rest_url: url.clone(),
+            jars: [(runner_uri.to_string(), runner)].into(),
+        });
+        let id = format!("{}-v{}", unique("sql"), &v[..1]);
+        std::fs::write(dir.path().join(format!("{id}.sql")), SQL).expect("sql");
+        let spec_path = dir.path().join(format!("{id}.app.toml"));
+        std::fs::write(
+            &spec_path,
+            format!(
+                "name = {id:?}\nkind = \"sql\"\nsql_file = \"{id}.sql\"\nparallelism = 1\n\n\
+                 [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {v:?}\n\n\
+                 [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\nimage = {image:?}\n\
+                 jar = {runner_uri:?}\n"
+            ),
+        )
+        .expect("spec");
+        apply(&config_path, &data, &spec_path);
+        let o = run(&config_path, &data, &[], &["start", &id, "--from", "none"]);
+        assert_eq!(code(&o), Some(0), "{v}: {}", show(&o));
+        assert!(
+            stdout(&o).contains(&format!("on k8s/streaming/{id}")),
+            "{v}: {}",
+            show(&o)
+        );
+        let job1 = job_id_of(&stdout(&o));
+        let (_, name, _) = flink_view(&url, &job1);
+        assert_eq!(name, id, "{v}: the runner names the job like the app");
+        let cm = fake
+            .get_object(
+                "v1",
+                "ConfigMap",
+                "streaming",
+                &format!("flink-config-{id}"),
+            )
+            .expect("ConfigMap");
+        let conf = cm["data"][if v.starts_with('2') {
+            "config.yaml"
+        } else {
+            "flink-conf.yaml"
+        }]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+        assert!(
+            conf.contains(flinkdeck::sqlrunner::ENTRY_CLASS) && conf.contains("--script-base64"),
+            "{v}: the runner's entry class and script travel in the config:\n{conf}"
+        );
+        let c = common::client(&url);
+        wait_for(
+            &format!("{v}: a completed checkpoint of {job1}"),
+            Duration::from_secs(120),
+            || {
+                let cp = common::rt()
+                    .block_on(c.get_json(&format!("jobs/{job1}/checkpoints")))
+                    .ok()?;
+                (cp["counts"]["completed"].as_i64()? >= 1).then_some(())
+            },
+        );
+
+        // Stop with a savepoint through the application cluster; the cluster then shuts down.
+        let o = run(&config_path, &data, &[], &["stop", &id, "--wait"]);
+        assert_eq!(code(&o), Some(0), "{v}: stop: {}", show(&o));
+        let sp = stdout(&o)
+            .split("with savepoint ")
+            .nth(1)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("{v}: no savepoint in {}", show(&o)));
+        assert!(
+            Path::new(sp.trim_start_matches("file:"))
+                .join("_metadata")
+                .is_file(),
+            "{v}: savepoint {sp} on disk"
+        );
+        wait_for(
+            &format!("{v}: Deployment {id} removed after its job"),
+            Duration::from_secs(60),
+            || {
+                fake.get_object("apps/v1", "Deployment", "streaming", &id)
+                    .is_none()
+                    .then_some(())
+            },
+        );
+
+        // Start again: `latest` is that savepoint; a new application cluster restores it.
+        let o = run(&config_path, &data, &[], &["start", &id]);
+        assert_eq!(code(&o), Some(0), "{v}: restart: {}", show(&o));
+        assert!(
+            stdout(&o).contains(&format!("restored (verified) from {sp}")),
+            "{v}: {}",
+            show(&o)
+        );
+        let job2 = job_id_of(&stdout(&o));
+        assert_ne!(job1, job2, "{v}");
+        let (restored, _, _) = flink_view(&url, &job2);
+        let restored = restored.unwrap_or_else(|| panic!("{v}: Flink reports no restore"));
+        assert!(
+            same_path(&restored, &sp),
+            "{v}: Flink restored {restored}, not {sp}"
+        );
+        check_recorded_start(
+            &config_path,
+            &data,
+            &id,
+            &job2,
+            &format!("k8s/streaming/{id}"),
+            &sp,
+        );
+        let o = run(&config_path, &data, &[], &["cancel", &id]);
+        assert_eq!(code(&o), Some(0), "{v}: cancel: {}", show(&o));
+    }
 }
 
 /// A standalone target keeps the REST submission: `--dry-run` prints the upload and the run
