@@ -28,7 +28,8 @@
 //! What it does NOT do:
 //! - no authorization model beyond one token (one user) and whole namespaces marked forbidden
 //!   (plus, optionally, every cluster-scope request); no client certificates, no impersonation;
-//! - no controllers: Deployments do not make pods, deleting an owner does not delete its
+//! - no controllers: Deployments do not make pods (except native Flink application clusters, with
+//!   [`FakeKube::emulate_native_applications`] on), deleting an owner does not delete its
 //!   dependents, finalizers and graceful deletion are ignored (DELETE removes at once), nothing
 //!   schedules or restarts pods — tests set pod status and logs themselves;
 //! - no admission or validation: objects are not checked against any schema, immutable fields

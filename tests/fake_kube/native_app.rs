@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::cluster::{self, CONTAINER, NATIVE_TYPE};
-use super::objects::{meta_str, name_suffix, new_uid};
+use super::objects::{hex, meta_str, name_suffix, new_uid};
 use super::{lock, logs, Shared};
 
 /// The real Flink that plays the JobManager of native application clusters made with `image`.
@@ -352,7 +352,6 @@ fn crash(shared: &Shared, ns: &str, pod: &str, reason: &str) {
     let line = format!(
         "ERROR org.apache.flink.runtime.entrypoint.ClusterEntrypoint - Could not start cluster entrypoint KubernetesApplicationClusterEntrypoint. [fake_kube native_app] {reason}\n"
     );
-    logs::set(shared, ns, pod, CONTAINER, logs::Source::text(&line), None);
     shared.update("pods", ns, pod, |p| {
         cluster::apply_pod_status(
             p,
@@ -360,11 +359,21 @@ fn crash(shared: &Shared, ns: &str, pod: &str, reason: &str) {
                 "name": CONTAINER,
                 "state": {"waiting": {"reason": "CrashLoopBackOff",
                     "message": "back-off 10s restarting failed container"}},
-                "lastState": {"terminated": {"reason": "Error", "exitCode": 1}},
+                "lastState": {"terminated": {"reason": "Error", "exitCode": 1,
+                    "containerID": format!("containerd://{}", hex(64))}},
                 "restartCount": 1
             }]}),
         )
     });
+    // While it crash-loops, the log served is the last failed instance's (current and previous).
+    logs::set(
+        shared,
+        ns,
+        pod,
+        CONTAINER,
+        logs::Source::text(&line),
+        Some(logs::Source::text(&line)),
+    );
 }
 
 /// Reads the cluster's configuration and runs its program on the real Flink; the job id.
