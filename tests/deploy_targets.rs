@@ -520,22 +520,13 @@ fn kube_config(dir: &Path) -> PathBuf {
     path
 }
 
-/// Runs the steady demo job named `name` on the real Flink at `url`, waits until it has a
-/// completed checkpoint, stops it with a savepoint (Flink's default savepoint directory) and
+/// Runs the steady demo job named `name` on the real Flink at `url`, waits until all its tasks
+/// run (Flink refuses a savepoint before), stops it with a savepoint (Flink's default savepoint directory) and
 /// returns the savepoint's path, checked on disk.
 fn demo_savepoint(v: &str, url: &str, name: &str) -> String {
     let job = submit_demo(v, url, "steady", name);
+    wait_tasks_running(url, &job);
     let c = common::client(url);
-    wait_for(
-        &format!("a completed checkpoint of {job}"),
-        Duration::from_secs(120),
-        || {
-            let cp = common::rt()
-                .block_on(c.get_json(&format!("jobs/{job}/checkpoints")))
-                .ok()?;
-            (cp["counts"]["completed"].as_i64()? >= 1).then_some(())
-        },
-    );
     let http = reqwest::Client::new();
     let trigger: Value = common::rt()
         .block_on(async {
@@ -573,6 +564,23 @@ fn demo_savepoint(v: &str, url: &str, name: &str) -> String {
         "savepoint {sp} on disk"
     );
     sp
+}
+
+/// Waits until every task of `job` runs (a liveness bound, not a speed check).
+fn wait_tasks_running(url: &str, job: &str) {
+    let c = common::client(url);
+    wait_for(
+        &format!("all tasks of {job} running"),
+        Duration::from_secs(120),
+        || {
+            let j = common::rt()
+                .block_on(c.get_json(&format!("jobs/{job}")))
+                .ok()?;
+            let vertices = j["vertices"].as_array()?;
+            (!vertices.is_empty() && vertices.iter().all(|v| v["status"] == "RUNNING"))
+                .then_some(())
+        },
+    );
 }
 
 /// What Flink itself says the job restored from (`/jobs/:id/checkpoints` → `latest.restored`),
@@ -1051,17 +1059,7 @@ fn kubernetes_application_sql_app_stops_and_restores() {
             conf.contains(flinkdeck::sqlrunner::ENTRY_CLASS) && conf.contains("--script-base64"),
             "{v}: the runner's entry class and script travel in the config:\n{conf}"
         );
-        let c = common::client(&url);
-        wait_for(
-            &format!("{v}: a completed checkpoint of {job1}"),
-            Duration::from_secs(120),
-            || {
-                let cp = common::rt()
-                    .block_on(c.get_json(&format!("jobs/{job1}/checkpoints")))
-                    .ok()?;
-                (cp["counts"]["completed"].as_i64()? >= 1).then_some(())
-            },
-        );
+        wait_tasks_running(&url, &job1);
 
         // Stop with a savepoint through the application cluster; the cluster then shuts down.
         let o = run(&config_path, &data, &[], &["stop", &id, "--wait"]);
