@@ -1,13 +1,15 @@
 //! Deploy targets through the Flink CLI (`[target]` / `[kubernetes]` in an app spec), end to end
 //! through the real `flinkdeck` binary. What is real and what is a stand-in:
 //!
-//! - Kubernetes application mode runs the **real** Flink client (`CliFrontend` from the `lib/` of
-//!   the real 2.3.0 and 1.20.5 homes of `scripts/flink-local.sh`) against the fake Kubernetes API
-//!   server of `tests/fake_kube` (no API server can run here), and checks the JobManager
-//!   Deployment, Services and ConfigMap that fabric8 inside the client created there: image,
-//!   cluster-id, savepoint path. The fake runs no pods, so the created cluster's REST never
-//!   answers: flinkdeck then reports that the job id is unknown and the restore unverified
-//!   (exit 1), which the test checks too.
+//! - Kubernetes application and session modes run the **real** Flink client (`CliFrontend` from
+//!   the `lib/` of the real 2.3.0 and 1.20.5 homes of `scripts/flink-local.sh`) against the fake
+//!   Kubernetes API server of `tests/fake_kube` (no API server can run here; one fake is shared
+//!   by the tests of this binary). For application mode the fake's opt-in emulation of
+//!   Kubernetes + the JobManager image (`tests/fake_kube/native_app.rs`) runs the program the
+//!   client put in the cluster's ConfigMap on the **real** Flink of that version, from the
+//!   savepoint path in it; for session mode the fake's native session cluster is backed by the
+//!   real Flink and exposed as a LoadBalancer Service at 127.0.0.1, where the real client
+//!   submits the jar. The restores are from real savepoints and verified as for standalone.
 //! - YARN cannot be reached from here (no ResourceManager): the YARN submissions run a
 //!   **recording stand-in** for `flink` (a shell script in a fake Flink home's `bin/` that writes
 //!   its argv to a file and prints what the real CLI prints: the JobID line, the YARN application
@@ -25,9 +27,14 @@ mod fake_yarn;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
 
-use common::{bin, ensure_cluster, flink_home, stderr, stdout, submit_demo, unique, V1, V2};
-use fake_kube::FakeKube;
+use common::{
+    bin, ensure_cluster, flink_home, stderr, stdout, submit_demo, unique, wait_for, DEMO_CLASS, V1,
+    V2,
+};
+use fake_kube::{FakeKube, NativeAppTarget};
 use fake_yarn::{FakeApp, FakeYarn, Ha};
 use serde_json::Value;
 
@@ -484,15 +491,20 @@ fn bad_targets_are_usage_errors() {
     assert!(recorded_argv(&home).is_none(), "a bad target ran the CLI");
 }
 
-/// Kubernetes application mode with the real Flink client of 2.3.0 and 1.20.5 against the fake
-/// API server: what it created, and what flinkdeck reports when the created JobManager (which
-/// the fake does not run) never answers.
-#[test]
-fn kubernetes_application_with_the_real_flink_cli() {
-    let fake = FakeKube::start_blocking();
-    fake.add_namespace("streaming");
-    let dir = tempfile::tempdir().expect("tmp");
-    let kc = fake.write_kubeconfig(dir.path(), &[("fake", "streaming")]);
+/// The fake API server shared by the Kubernetes tests of this binary (namespace `streaming`).
+fn kube() -> &'static FakeKube {
+    static FAKE: OnceLock<FakeKube> = OnceLock::new();
+    FAKE.get_or_init(|| {
+        let fake = FakeKube::start_blocking();
+        fake.add_namespace("streaming");
+        fake
+    })
+}
+
+/// A config with the Kubernetes entry `k8s` (namespace `streaming` of the shared fake) and the
+/// `[[flink]]` homes of 2.3.0 and 1.20.5.
+fn kube_config(dir: &Path) -> PathBuf {
+    let kc = kube().write_kubeconfig(dir, &[("fake", "streaming")]);
     let mut config = format!(
         "[[clusters]]\nname = \"k8s\"\nkind = \"kubernetes\"\nkubeconfig = {:?}\nnamespaces = [\"streaming\"]\ntimeout = \"10s\"\n",
         kc.display().to_string()
@@ -503,8 +515,152 @@ fn kubernetes_application_with_the_real_flink_cli() {
             flink_home(v).display().to_string()
         ));
     }
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).expect("config");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config).expect("config");
+    path
+}
+
+/// Runs the steady demo job named `name` on the real Flink at `url`, waits until all its tasks
+/// run (Flink refuses a savepoint before), stops it with a savepoint (Flink's default savepoint directory) and
+/// returns the savepoint's path, checked on disk.
+fn demo_savepoint(v: &str, url: &str, name: &str) -> String {
+    let job = submit_demo(v, url, "steady", name);
+    wait_tasks_running(url, &job);
+    let c = common::client(url);
+    let http = reqwest::Client::new();
+    let trigger: Value = common::rt()
+        .block_on(async {
+            http.post(format!("{url}/jobs/{job}/stop"))
+                .json(&serde_json::json!({"drain": false}))
+                .send()
+                .await?
+                .json()
+                .await
+        })
+        .expect("stop with savepoint");
+    let trigger = trigger["request-id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no request-id: {trigger}"))
+        .to_string();
+    let sp = wait_for(
+        &format!("the savepoint of {job}"),
+        Duration::from_secs(120),
+        || {
+            let v = common::rt()
+                .block_on(c.get_json(&format!("jobs/{job}/savepoints/{trigger}")))
+                .ok()?;
+            (v["status"]["id"] == "COMPLETED").then(|| {
+                v["operation"]["location"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("savepoint failed: {v}"))
+                    .to_string()
+            })
+        },
+    );
+    assert!(
+        Path::new(sp.trim_start_matches("file:"))
+            .join("_metadata")
+            .is_file(),
+        "savepoint {sp} on disk"
+    );
+    sp
+}
+
+/// Waits until every task of `job` runs (a liveness bound, not a speed check).
+fn wait_tasks_running(url: &str, job: &str) {
+    let c = common::client(url);
+    wait_for(
+        &format!("all tasks of {job} running"),
+        Duration::from_secs(120),
+        || {
+            let j = common::rt()
+                .block_on(c.get_json(&format!("jobs/{job}")))
+                .ok()?;
+            let vertices = j["vertices"].as_array()?;
+            (!vertices.is_empty() && vertices.iter().all(|v| v["status"] == "RUNNING"))
+                .then_some(())
+        },
+    );
+}
+
+/// What Flink itself says the job restored from (`/jobs/:id/checkpoints` → `latest.restored`),
+/// and the job's name and state (`/jobs/:id`).
+fn flink_view(url: &str, job: &str) -> (Option<String>, String, String) {
+    let c = common::client(url);
+    let cp = common::rt()
+        .block_on(c.get_json(&format!("jobs/{job}/checkpoints")))
+        .expect("checkpoints");
+    let j = common::rt()
+        .block_on(c.get_json(&format!("jobs/{job}")))
+        .expect("job");
+    (
+        cp["latest"]["restored"]["external_path"]
+            .as_str()
+            .map(str::to_string),
+        j["name"].as_str().unwrap_or_default().to_string(),
+        j["state"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    let norm = |p: &str| {
+        p.trim_start_matches("file:")
+            .trim_start_matches("//")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    norm(a) == norm(b)
+}
+
+fn job_id_of(start_stdout: &str) -> String {
+    start_stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "job")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no job id in {start_stdout:?}"))
+        .to_string()
+}
+
+/// Journal, run record and audit of a start that restored `sp` as `job` on `cluster`.
+fn check_recorded_start(config: &Path, data: &Path, app: &str, job: &str, cluster: &str, sp: &str) {
+    let h = run(config, data, &[], &["history", app, "--json"]);
+    let h: Value = serde_json::from_str(&stdout(&h)).expect("history json");
+    let r = &h["runs"][0];
+    assert_eq!(r["job_id"], job, "{h}");
+    assert_eq!(r["cluster"], cluster, "{h}");
+    assert_eq!(r["restored_from"], sp, "{h}");
+    assert_eq!(r["restore_verified"], true, "{h}");
+    let op = &h["operations"][0];
+    assert_eq!(
+        op["kind"].as_str().map(str::to_lowercase),
+        Some("start".into()),
+        "{h}"
+    );
+    assert_eq!(
+        op["status"].as_str().map(str::to_lowercase),
+        Some("succeeded".into()),
+        "{h}"
+    );
+    assert_eq!(op["cluster"], cluster, "{h}");
+    let a = run(config, data, &[], &["audit", "--app", app, "--json"]);
+    let a: Value = serde_json::from_str(&stdout(&a)).expect("audit json");
+    assert_eq!(a[0]["action"], "start", "{a}");
+    assert_eq!(a[0]["ok"], true, "{a}");
+}
+
+/// Kubernetes application mode end to end on 2.3.0 and 1.20.5: the real Flink client of each
+/// home creates the cluster on the fake API server, whose native-application emulation
+/// (`tests/fake_kube/native_app.rs`, standing in for Kubernetes + the JobManager image, which
+/// cannot run here) runs the program from the created ConfigMap on the real Flink of that
+/// version. Checked: exit 0, the job restored from a real savepoint (flinkdeck's verification
+/// and Flink's own `latest.restored`), the journal/run/audit, the created Deployment, ConfigMap
+/// and Service (image, cluster-id, savepoint path, entry class, jar), the guard against a second
+/// start, and `cancel` by app name ending the job (the application cluster then goes away).
+#[test]
+fn kubernetes_application_with_the_real_flink_cli() {
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
     let data = dir.path().join("data");
     let pod_template = dir.path().join("pod-template.yaml");
     std::fs::write(
@@ -512,46 +668,71 @@ fn kubernetes_application_with_the_real_flink_cli() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: template\n  labels:\n    team: orders\nspec:\n  containers:\n  - name: flink-main-container\n",
     )
     .expect("pod template");
+    let image_jar = "local:///opt/flink/usrlib/orders.jar";
     for v in [V2, V1] {
-        let id = format!("orders-{}", v.replace('.', "-"));
+        let url = ensure_cluster(v);
         let image = format!("registry.local/flink-orders:{v}");
-        let savepoint = format!("file:/tmp/flinkdeck-sp/{id}/savepoint-1");
-        let spec = jar_app(
-            dir.path(),
-            &id,
-            &format!(
-                "[target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {v:?}\n\
+        fake.emulate_native_applications(NativeAppTarget {
+            image: image.clone(),
+            flink_rest_url: url.clone(),
+            jars: [(image_jar.to_string(), common::demo_jar(v))].into(),
+        });
+        let id = format!("{}-v{}", unique("orders"), &v[..1]);
+        // A real savepoint of an earlier run of the app on the real Flink.
+        let savepoint = demo_savepoint(v, &url, &id);
+        let spec_path = dir.path().join(format!("{id}.app.toml"));
+        std::fs::write(
+            &spec_path,
+            format!(
+                "name = {id:?}\nkind = \"jar\"\nentry_class = {DEMO_CLASS:?}\n\
+                 args = [\"--mode\", \"steady\", \"--name\", {id:?}]\nparallelism = 1\n\n\
+                 [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {v:?}\n\
                  options = {{ \"taskmanager.numberOfTaskSlots\" = \"2\" }}\n\n\
                  [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\nimage = {image:?}\n\
-                 pod_template = \"pod-template.yaml\"\njar = \"local:///opt/flink/usrlib/orders.jar\"\n"
+                 pod_template = \"pod-template.yaml\"\njar = {image_jar:?}\n"
             ),
-        );
-        apply(&config_path, &data, &spec);
+        )
+        .expect("spec");
+        apply(&config_path, &data, &spec_path);
         let o = run(
             &config_path,
             &data,
-            &[("FLINKDECK_TEST_JOB_WAIT_SECS", "3")],
+            &[],
             &["start", &id, "--from", &format!("savepoint:{savepoint}")],
         );
-        // The client finished; the JobManager it asked for never runs on the fake.
-        assert_eq!(code(&o), Some(1), "{v}: {}", show(&o));
-        let err = stderr(&o);
+        assert_eq!(code(&o), Some(0), "{v}: {}", show(&o));
+        let out = stdout(&o);
         assert!(
-            err.contains(&format!(
-                "Kubernetes application cluster {id} in namespace streaming"
-            )),
+            out.contains(&format!("on k8s/streaming/{id} (Kubernetes application cluster {id} in namespace streaming)"))
+                && out.contains(&format!("restored (verified) from {savepoint}")),
             "{v}: {}",
             show(&o)
         );
+        let job = job_id_of(&out);
+        let (restored, name, state) = flink_view(&url, &job);
+        let restored = restored.unwrap_or_else(|| panic!("{v}: Flink reports no restore of {job}"));
         assert!(
-            err.contains("job id is not known") && err.contains("NOT verified"),
-            "{v}: {}",
-            show(&o)
+            same_path(&restored, &savepoint),
+            "{v}: Flink restored {restored}, not {savepoint}"
+        );
+        assert_eq!(name, id, "{v}");
+        assert!(
+            matches!(state.as_str(), "RUNNING" | "INITIALIZING" | "CREATED"),
+            "{v}: {state}"
+        );
+        check_recorded_start(
+            &config_path,
+            &data,
+            &id,
+            &job,
+            &format!("k8s/streaming/{id}"),
+            &savepoint,
         );
 
+        // What the real client created.
         let deployment = fake
             .get_object("apps/v1", "Deployment", "streaming", &id)
-            .unwrap_or_else(|| panic!("{v}: no Deployment {id}: {}", show(&o)));
+            .unwrap_or_else(|| panic!("{v}: no Deployment {id}"));
         let container = &deployment["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(container["image"], image.as_str(), "{v}: {deployment}");
         assert_eq!(container["name"], "flink-main-container", "{v}");
@@ -588,10 +769,7 @@ fn kubernetes_application_with_the_real_flink_cli() {
                 flat.contains("numberOfTaskSlots:2") || flat.contains("numberOfTaskSlots:'2'"),
                 "{v}:\n{conf}"
             );
-            assert!(
-                flat.contains("-local:///opt/flink/usrlib/orders.jar"),
-                "{v}:\n{conf}"
-            );
+            assert!(flat.contains(&format!("-{image_jar}")), "{v}:\n{conf}");
         } else {
             assert!(
                 flat.contains(&format!("kubernetes.cluster-id:{id}")),
@@ -606,32 +784,333 @@ fn kubernetes_application_with_the_real_flink_cli() {
                 "{v}:\n{conf}"
             );
             assert!(
-                flat.contains("pipeline.jars:local:///opt/flink/usrlib/orders.jar"),
+                flat.contains(&format!("pipeline.jars:{image_jar}")),
                 "{v}:\n{conf}"
             );
         }
         assert!(
-            conf.contains("com.example.Orders"),
+            conf.contains(DEMO_CLASS),
             "{v}: the entry class travels in the config:\n{conf}"
         );
         let rest = fake
             .get_object("v1", "Service", "streaming", &format!("{id}-rest"))
             .expect("rest Service");
         assert_eq!(rest["spec"]["ports"][0]["name"], "rest", "{v}: {rest}");
-
-        // Journal and audit: the start is settled failed with the reason.
-        let h = run(&config_path, &data, &[], &["history", &id, "--json"]);
-        let h: Value = serde_json::from_str(&stdout(&h)).expect("history json");
-        let op = &h["operations"][0];
         assert_eq!(
-            op["status"].as_str().map(str::to_lowercase),
-            Some("failed".into()),
-            "{h}"
+            fake.pods_matching("streaming", &format!("app={id},component=jobmanager"))
+                .len(),
+            1,
+            "{v}: the emulated JobManager pod"
         );
-        assert_eq!(op["cluster"], format!("k8s/streaming/{id}"), "{h}");
+
         // A second start is refused: the cluster exists.
         let o = run(&config_path, &data, &[], &["start", &id, "--from", "none"]);
         assert_eq!(code(&o), Some(4), "{v}: {}", show(&o));
+
+        // Cancel by app name goes to the application cluster; the cluster shuts down after it.
+        let o = run(&config_path, &data, &[], &["cancel", &id]);
+        assert_eq!(code(&o), Some(0), "{v}: cancel: {}", show(&o));
+        assert!(stdout(&o).contains(&job), "{v}: {}", show(&o));
+        wait_for(
+            &format!("{v}: Deployment {id} removed after its job"),
+            Duration::from_secs(60),
+            || {
+                fake.get_object("apps/v1", "Deployment", "streaming", &id)
+                    .is_none()
+                    .then_some(())
+            },
+        );
+    }
+}
+
+/// An application whose image the emulation does not know gets a Deployment without a running
+/// JobManager (as an image that never starts): the real 2.3.0 client still succeeds, flinkdeck
+/// cannot learn the job id and says the restore is NOT verified (exit 1), the start is settled
+/// failed in the journal.
+#[test]
+fn kubernetes_application_whose_jobmanager_never_answers() {
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
+    let data = dir.path().join("data");
+    let id = unique("lost");
+    let savepoint = format!("file:/tmp/flinkdeck-sp/{id}/savepoint-1");
+    let spec = jar_app(
+        dir.path(),
+        &id,
+        &format!(
+            "[target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {V2:?}\n\n\
+             [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\nimage = \"registry.local/unknown:1\"\n\
+             jar = \"local:///opt/flink/usrlib/orders.jar\"\n"
+        ),
+    );
+    apply(&config_path, &data, &spec);
+    let o = run(
+        &config_path,
+        &data,
+        &[("FLINKDECK_TEST_JOB_WAIT_SECS", "3")],
+        &["start", &id, "--from", &format!("savepoint:{savepoint}")],
+    );
+    assert_eq!(code(&o), Some(1), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "Kubernetes application cluster {id} in namespace streaming"
+        )) && err.contains("job id is not known")
+            && err.contains("NOT verified"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        fake.get_object("apps/v1", "Deployment", "streaming", &id)
+            .is_some(),
+        "the client created the Deployment"
+    );
+    assert!(
+        fake.pods_matching("streaming", &format!("app={id}"))
+            .is_empty(),
+        "no JobManager pod for an unknown image"
+    );
+    let h = run(&config_path, &data, &[], &["history", &id, "--json"]);
+    let h: Value = serde_json::from_str(&stdout(&h)).expect("history json");
+    let op = &h["operations"][0];
+    assert_eq!(
+        op["status"].as_str().map(str::to_lowercase),
+        Some("failed".into()),
+        "{h}"
+    );
+    assert_eq!(op["cluster"], format!("k8s/streaming/{id}"), "{h}");
+}
+
+/// Kubernetes session mode end to end on 2.3.0 and 1.20.5: a native session cluster on the fake
+/// API server backed by the real Flink of that version, its `<id>-rest` Service a LoadBalancer
+/// with ingress 127.0.0.1 (what the real client reads to reach a session from outside the
+/// cluster). The real CLI (`run -t kubernetes-session -Dkubernetes.cluster-id=…`) submits the jar
+/// to the real Flink; flinkdeck reads the job id from its output and verifies the restore from a
+/// real savepoint. A session id that does not exist is exit 1 before the CLI runs.
+#[test]
+fn kubernetes_session_with_the_real_flink_cli() {
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
+    let data = dir.path().join("data");
+    for v in [V2, V1] {
+        let url = ensure_cluster(v);
+        let session = format!("{}-v{}", unique("session"), &v[..1]);
+        fake.add_native_cluster("streaming", &session, &url, 1);
+        fake.expose_rest_as_load_balancer("streaming", &session, &url);
+        let app = format!("{}-v{}", unique("sess-app"), &v[..1]);
+        let savepoint = demo_savepoint(v, &url, &app);
+        let spec_path = dir.path().join(format!("{app}.app.toml"));
+        std::fs::write(
+            &spec_path,
+            format!(
+                "name = {app:?}\nkind = \"jar\"\njar_file = {:?}\nentry_class = {DEMO_CLASS:?}\n\
+                 args = [\"--mode\", \"steady\", \"--name\", {app:?}]\nparallelism = 1\n\n\
+                 [target]\ncluster = \"k8s\"\nmode = \"session\"\nsession = {session:?}\nflink = {v:?}\n\n\
+                 [kubernetes]\nnamespace = \"streaming\"\n",
+                common::demo_jar(v).display().to_string()
+            ),
+        )
+        .expect("spec");
+        apply(&config_path, &data, &spec_path);
+        let o = run(
+            &config_path,
+            &data,
+            &[],
+            &["start", &app, "--from", &format!("savepoint:{savepoint}")],
+        );
+        assert_eq!(code(&o), Some(0), "{v}: {}", show(&o));
+        let out = stdout(&o);
+        let job = job_id_of(&out);
+        assert!(
+            out.contains(&format!("on k8s/streaming/{session}"))
+                && out.contains(&format!("restored (verified) from {savepoint}")),
+            "{v}: {}",
+            show(&o)
+        );
+        assert!(
+            stderr(&o).contains(&format!("flink: Job has been submitted with JobID {job}")),
+            "{v}: the job id comes from the CLI's output: {}",
+            show(&o)
+        );
+        assert!(
+            stderr(&o).contains(&url),
+            "{v}: the client reached the session at the LoadBalancer address {url}: {}",
+            show(&o)
+        );
+        let (restored, name, _) = flink_view(&url, &job);
+        let restored = restored.unwrap_or_else(|| panic!("{v}: Flink reports no restore of {job}"));
+        assert!(
+            same_path(&restored, &savepoint),
+            "{v}: Flink restored {restored}, not {savepoint}"
+        );
+        assert_eq!(name, app, "{v}");
+        check_recorded_start(
+            &config_path,
+            &data,
+            &app,
+            &job,
+            &format!("k8s/streaming/{session}"),
+            &savepoint,
+        );
+        let o = run(&config_path, &data, &[], &["cancel", &app]);
+        assert_eq!(code(&o), Some(0), "{v}: cancel: {}", show(&o));
+        assert!(stdout(&o).contains(&job), "{v}: {}", show(&o));
+    }
+
+    // A session that does not exist: exit 1, and the CLI never asked for its Service.
+    let app = unique("sess-none");
+    let spec_path = dir.path().join(format!("{app}.app.toml"));
+    std::fs::write(
+        &spec_path,
+        format!(
+            "name = {app:?}\nkind = \"jar\"\njar_file = {:?}\nentry_class = {DEMO_CLASS:?}\n\n\
+             [target]\ncluster = \"k8s\"\nmode = \"session\"\nsession = \"no-such-session\"\nflink = {V2:?}\n\n\
+             [kubernetes]\nnamespace = \"streaming\"\n",
+            common::demo_jar(V2).display().to_string()
+        ),
+    )
+    .expect("spec");
+    apply(&config_path, &data, &spec_path);
+    let o = run(&config_path, &data, &[], &["start", &app, "--from", "none"]);
+    assert_eq!(code(&o), Some(1), "{}", show(&o));
+    assert!(stderr(&o).contains("no-such-session"), "{}", show(&o));
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|(_, path, _)| path.contains("no-such-session")),
+        "the CLI ran for a missing session"
+    );
+}
+
+const SQL: &str = "CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', \
+'rows-per-second' = '5', 'fields.k.min' = '1', 'fields.k.max' = '4');\n\
+CREATE TABLE snk (k INT, c BIGINT) WITH ('connector' = 'blackhole');\n\
+INSERT INTO snk SELECT k, COUNT(*) FROM src GROUP BY k;\n";
+
+/// A SQL app on a Kubernetes application target, on 2.3.0 and 1.20.5: `[kubernetes] jar` names
+/// flinkdeck's SQL runner inside the image, which the fake's emulation maps to the runner jar
+/// compiled for that version (`flinkdeck::sqlrunner::runner_jar`). The real CLI carries the
+/// runner's entry class and `--script-base64` arguments in the ConfigMap; the job runs on the real
+/// Flink named like the app. Then the whole cycle through the app cluster: `stop` (savepoint; the
+/// application cluster goes away after its job), `start` again restores that savepoint (default
+/// `latest`), verified by flinkdeck and by Flink.
+#[test]
+fn kubernetes_application_sql_app_stops_and_restores() {
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
+    let data = dir.path().join("data");
+    let runner_uri = "local:///opt/flink/usrlib/flinkdeck-sqlrunner.jar";
+    let helpers = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlrunner-helpers");
+    for v in [V2, V1] {
+        let url = ensure_cluster(v);
+        let runner = flinkdeck::sqlrunner::runner_jar(&flink_home(v), v, &helpers)
+            .unwrap_or_else(|e| panic!("building the SQL runner for {v}: {e}"));
+        let image = format!("registry.local/flink-sql:{v}");
+        fake.emulate_native_applications(NativeAppTarget {
+            image: image.clone(),
+            flink_rest_url: url.clone(),
+            jars: [(runner_uri.to_string(), runner)].into(),
+        });
+        let id = format!("{}-v{}", unique("sql"), &v[..1]);
+        std::fs::write(dir.path().join(format!("{id}.sql")), SQL).expect("sql");
+        let spec_path = dir.path().join(format!("{id}.app.toml"));
+        std::fs::write(
+            &spec_path,
+            format!(
+                "name = {id:?}\nkind = \"sql\"\nsql_file = \"{id}.sql\"\nparallelism = 1\n\n\
+                 [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {v:?}\n\n\
+                 [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\nimage = {image:?}\n\
+                 jar = {runner_uri:?}\n"
+            ),
+        )
+        .expect("spec");
+        apply(&config_path, &data, &spec_path);
+        let o = run(&config_path, &data, &[], &["start", &id, "--from", "none"]);
+        assert_eq!(code(&o), Some(0), "{v}: {}", show(&o));
+        assert!(
+            stdout(&o).contains(&format!("on k8s/streaming/{id}")),
+            "{v}: {}",
+            show(&o)
+        );
+        let job1 = job_id_of(&stdout(&o));
+        let (_, name, _) = flink_view(&url, &job1);
+        assert_eq!(name, id, "{v}: the runner names the job like the app");
+        let cm = fake
+            .get_object(
+                "v1",
+                "ConfigMap",
+                "streaming",
+                &format!("flink-config-{id}"),
+            )
+            .expect("ConfigMap");
+        let conf = cm["data"][if v.starts_with('2') {
+            "config.yaml"
+        } else {
+            "flink-conf.yaml"
+        }]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+        assert!(
+            conf.contains(flinkdeck::sqlrunner::ENTRY_CLASS) && conf.contains("--script-base64"),
+            "{v}: the runner's entry class and script travel in the config:\n{conf}"
+        );
+        wait_tasks_running(&url, &job1);
+
+        // Stop with a savepoint through the application cluster; the cluster then shuts down.
+        let o = run(&config_path, &data, &[], &["stop", &id, "--wait"]);
+        assert_eq!(code(&o), Some(0), "{v}: stop: {}", show(&o));
+        let sp = stdout(&o)
+            .split("with savepoint ")
+            .nth(1)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("{v}: no savepoint in {}", show(&o)));
+        assert!(
+            Path::new(sp.trim_start_matches("file:"))
+                .join("_metadata")
+                .is_file(),
+            "{v}: savepoint {sp} on disk"
+        );
+        wait_for(
+            &format!("{v}: Deployment {id} removed after its job"),
+            Duration::from_secs(60),
+            || {
+                fake.get_object("apps/v1", "Deployment", "streaming", &id)
+                    .is_none()
+                    .then_some(())
+            },
+        );
+
+        // Start again: `latest` is that savepoint; a new application cluster restores it.
+        let o = run(&config_path, &data, &[], &["start", &id]);
+        assert_eq!(code(&o), Some(0), "{v}: restart: {}", show(&o));
+        assert!(
+            stdout(&o).contains(&format!("restored (verified) from {sp}")),
+            "{v}: {}",
+            show(&o)
+        );
+        let job2 = job_id_of(&stdout(&o));
+        assert_ne!(job1, job2, "{v}");
+        let (restored, _, _) = flink_view(&url, &job2);
+        let restored = restored.unwrap_or_else(|| panic!("{v}: Flink reports no restore"));
+        assert!(
+            same_path(&restored, &sp),
+            "{v}: Flink restored {restored}, not {sp}"
+        );
+        check_recorded_start(
+            &config_path,
+            &data,
+            &id,
+            &job2,
+            &format!("k8s/streaming/{id}"),
+            &sp,
+        );
+        let o = run(&config_path, &data, &[], &["cancel", &id]);
+        assert_eq!(code(&o), Some(0), "{v}: cancel: {}", show(&o));
     }
 }
 

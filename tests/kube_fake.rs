@@ -1508,3 +1508,153 @@ async fn kube_json_patch_create_and_delete() {
     );
     assert_eq!((code, reason.as_str()), (401, "Unauthorized"));
 }
+
+/// A JobManager Deployment, its `flink-config-<id>` ConfigMap (1.x flat form) and `<id>-rest`
+/// Service as the Flink client creates them, for the native-application emulation.
+fn native_app_objects(id: &str, image: &str, jar: &str, name: &str) -> [Value; 3] {
+    let labels = json!({"app": id, "component": "jobmanager", "type": "flink-native-kubernetes"});
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": id, "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "flink-main-container", "image": image}]}}}
+    });
+    let conf = format!(
+        "kubernetes.cluster-id: {id}\n$internal.application.main: {}\n\
+         $internal.application.program-args: --mode;steady;--name;{name}\n\
+         pipeline.jars: {jar}\nparallelism.default: 1\n",
+        common::DEMO_CLASS
+    );
+    let cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": format!("flink-config-{id}"), "labels": {"app": id, "type": "flink-native-kubernetes"}},
+        "data": {"flink-conf.yaml": conf}
+    });
+    let rest = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": format!("{id}-rest"), "labels": {"app": id, "type": "flink-native-kubernetes"}},
+        "spec": {"type": "ClusterIP", "selector": labels,
+            "ports": [{"name": "rest", "port": 8081, "targetPort": 8081}]}
+    });
+    [deployment, rest, cm]
+}
+
+/// The native-application emulation (`tests/fake_kube/native_app.rs`) seen through kubectl,
+/// without the Flink CLI: a Deployment + ConfigMap created like the client does get a Running
+/// JobManager pod, and the job from the ConfigMap runs on the real Flink 2.3.0 behind the
+/// `<id>-rest` service proxy; cancelling it removes the cluster's objects. A jar the image does
+/// not have leaves the JobManager in CrashLoopBackOff with the reason in its log.
+#[tokio::test]
+async fn native_application_emulation_runs_the_configmap_program_on_real_flink() {
+    let url = flink_url();
+    let k = FakeKube::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = k.write_kubeconfig(dir.path(), &[("fake", "apps")]);
+    k.add_namespace("apps");
+    let jar_uri = "local:///opt/flink/usrlib/demo.jar";
+    k.emulate_native_applications(fake_kube::NativeAppTarget {
+        image: "registry.local/demo:1".into(),
+        flink_rest_url: url.clone(),
+        jars: [(jar_uri.to_string(), common::demo_jar(common::V2))].into(),
+    });
+    let name = common::unique("emulated");
+    let create = |obj: &Value, file: &str| {
+        let p = dir.path().join(file);
+        std::fs::write(&p, obj.to_string()).expect("write");
+        ok(
+            &kubectl(
+                &kc,
+                &[
+                    "create",
+                    "--validate=false",
+                    "-f",
+                    p.to_str().expect("utf-8"),
+                ],
+            ),
+            "create",
+        );
+    };
+    // In the client's order: Deployment, Services, ConfigMap.
+    let good = native_app_objects("good", "registry.local/demo:1", jar_uri, &name);
+    let bad = native_app_objects(
+        "bad",
+        "registry.local/demo:1",
+        "local:///opt/missing.jar",
+        "x",
+    );
+    for (i, o) in good.iter().enumerate() {
+        create(o, &format!("good-{i}.json"));
+    }
+    for (i, o) in bad.iter().enumerate() {
+        create(o, &format!("bad-{i}.json"));
+    }
+
+    let job = common::wait_for("the emulated job on Flink", Duration::from_secs(60), || {
+        let out = kubectl(
+            &kc,
+            &[
+                "get",
+                "--raw",
+                "/api/v1/namespaces/apps/services/good-rest:rest/proxy/jobs/overview",
+            ],
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        v["jobs"]
+            .as_array()?
+            .iter()
+            .find(|j| j["name"] == name.as_str() && j["state"] == "RUNNING")
+            .and_then(|j| j["jid"].as_str().map(str::to_string))
+    });
+    let pod = json_of(&ok(
+        &kubectl(
+            &kc,
+            &[
+                "get",
+                "pods",
+                "-l",
+                "app=good,component=jobmanager",
+                "-o",
+                "json",
+            ],
+        ),
+        "get pods",
+    ));
+    assert_eq!(pod["items"][0]["status"]["phase"], "Running", "{pod}");
+    let d = json_of(&ok(
+        &kubectl(&kc, &["get", "deployment", "good", "-o", "json"]),
+        "get deployment",
+    ));
+    assert_eq!(d["status"]["availableReplicas"], 1, "{d}");
+
+    let bad = common::wait_for("the failing JobManager", Duration::from_secs(30), || {
+        let out = kubectl(&kc, &["get", "pods", "-l", "app=bad", "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let p = v["items"].get(0)?.clone();
+        (p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff")
+            .then_some(p)
+    });
+    let bad_pod = bad["metadata"]["name"].as_str().expect("name").to_string();
+    let log = ok(&kubectl(&kc, &["logs", &bad_pod]), "logs");
+    assert!(log.contains("local:///opt/missing.jar"), "{log}");
+
+    // The job ends: the application cluster goes away.
+    reqwest::Client::new()
+        .patch(format!("{url}/jobs/{job}?mode=cancel"))
+        .send()
+        .await
+        .expect("cancel");
+    common::wait_for("the cluster removed", Duration::from_secs(60), || {
+        (k.get_object("apps/v1", "Deployment", "apps", "good")
+            .is_none()
+            && k.pods_matching("apps", "app=good").is_empty()
+            && k.get_object("v1", "ConfigMap", "apps", "flink-config-good")
+                .is_none())
+        .then_some(())
+    });
+    assert!(
+        k.get_object("apps/v1", "Deployment", "apps", "bad")
+            .is_some(),
+        "the failing cluster stays (the kubelet would keep restarting it)"
+    );
+}

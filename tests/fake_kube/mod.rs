@@ -15,7 +15,10 @@
 //! configmaps, events (core/v1), deployments (apps/v1) and — only while a test says the CRDs are
 //! installed — FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot (flink.apache.org/v1beta1).
 //! An opt-in reconciler ([`FakeKube::enable_operator`]) plays the Flink Kubernetes Operator for one
-//! FlinkDeployment against a real Flink session cluster.
+//! FlinkDeployment against a real Flink session cluster; an opt-in emulation
+//! ([`FakeKube::emulate_native_applications`], `native_app.rs`) plays Kubernetes plus the Flink
+//! image for native application clusters the real Flink client creates, with a real Flink session
+//! cluster running their jobs.
 //!
 //! Include it with `#[path = "fake_kube/mod.rs"] mod fake_kube;` (from `benches/`:
 //! `#[path = "../tests/fake_kube/mod.rs"]`). The server runs on its own small tokio runtime, so it
@@ -25,7 +28,8 @@
 //! What it does NOT do:
 //! - no authorization model beyond one token (one user) and whole namespaces marked forbidden
 //!   (plus, optionally, every cluster-scope request); no client certificates, no impersonation;
-//! - no controllers: Deployments do not make pods, deleting an owner does not delete its
+//! - no controllers: Deployments do not make pods (except native Flink application clusters, with
+//!   [`FakeKube::emulate_native_applications`] on), deleting an owner does not delete its
 //!   dependents, finalizers and graceful deletion are ignored (DELETE removes at once), nothing
 //!   schedules or restarts pods — tests set pod status and logs themselves;
 //! - no admission or validation: objects are not checked against any schema, immutable fields
@@ -52,6 +56,7 @@
 mod api;
 mod cluster;
 mod logs;
+mod native_app;
 mod objects;
 mod proxy;
 mod reconciler;
@@ -65,6 +70,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
+pub use native_app::NativeAppTarget;
 pub use reconciler::OperatorTarget;
 
 use objects::{by_kind, by_plural, Store};
@@ -119,6 +125,9 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<(String, String, Option<String>)>>,
     pub http: reqwest::Client,
     pub addr: String,
+    /// Targets of the native application emulation (`native_app.rs`), and whether it runs.
+    pub native_targets: Arc<Mutex<Vec<NativeAppTarget>>>,
+    pub native_started: AtomicBool,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -279,6 +288,8 @@ impl FakeKube {
             requests: Mutex::new(Vec::new()),
             http,
             addr: addr.clone(),
+            native_targets: Arc::new(Mutex::new(Vec::new())),
+            native_started: AtomicBool::new(false),
         });
         runtime.spawn(api::serve(shared.clone(), listener, tls.acceptor));
         FakeKube {
@@ -577,5 +588,49 @@ impl FakeKube {
             .as_ref()
             .expect("runtime")
             .spawn(reconciler::run(shared, ns, name, target));
+    }
+
+    /// Plays Kubernetes and the JobManager image for native application clusters that a client
+    /// (the real Flink CLI) creates with `target.image`: reads their ConfigMap, runs the program
+    /// on the real Flink at `target.flink_rest_url` from the restore path in it, makes the
+    /// JobManager pod Running, routes `<id>-rest` there, and removes the cluster once the job
+    /// ends (see `native_app.rs`). Call once per image; targets add up.
+    pub fn emulate_native_applications(&self, target: NativeAppTarget) {
+        lock(&self.shared.native_targets).push(target);
+        if !self.shared.native_started.swap(true, Ordering::SeqCst) {
+            let shared = self.shared.clone();
+            let targets = shared.native_targets.clone();
+            self.runtime
+                .as_ref()
+                .expect("runtime")
+                .spawn(native_app::run(shared, targets));
+        }
+    }
+
+    /// Makes the `<id>-rest` Service of native cluster `id` a LoadBalancer whose ingress is
+    /// `127.0.0.1` and whose `rest` port is the port of `flink_rest_url` (what a cloud load
+    /// balancer in front of the JobManager looks like, with the real Flink as that JobManager),
+    /// so the real Flink client, which reads `status.loadBalancer.ingress[0].ip` and the `rest`
+    /// port of a LoadBalancer Service, reaches the real Flink from the host. The service proxy
+    /// keeps forwarding to `flink_rest_url`.
+    pub fn expose_rest_as_load_balancer(&self, ns: &str, id: &str, flink_rest_url: &str) {
+        let port: u16 = flink_rest_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("fake_kube: no port in {flink_rest_url}"));
+        self.set_service_backend(ns, &format!("{id}-rest"), Some(flink_rest_url));
+        self.shared
+            .update("services", ns, &format!("{id}-rest"), |s| {
+                s["spec"]["type"] = json!("LoadBalancer");
+                s["spec"]["ports"] = json!([{
+                    "name": "rest", "port": port, "protocol": "TCP",
+                    "targetPort": 8081, "nodePort": 30000 + port % 2000
+                }]);
+                s["spec"]["externalTrafficPolicy"] = json!("Cluster");
+                s["status"] =
+                    json!({"loadBalancer": {"ingress": [{"ip": "127.0.0.1", "ipMode": "VIP"}]}});
+            })
+            .unwrap_or_else(|| panic!("fake_kube: no Service {ns}/{id}-rest"));
     }
 }

@@ -903,14 +903,10 @@ async fn find_job(
         }
         if let Some(h) = ctx.clusters.get(run_cluster) {
             match h.rest.jobs_overview(run_cluster).await {
-                Ok(jobs) => {
-                    let mine: Vec<_> = jobs.iter().filter(|j| j.name == app).collect();
-                    let pick = mine.first().copied().or(jobs.first());
-                    if let Some(j) = pick {
-                        return Ok(j.id.clone());
-                    }
-                    last = "its JobManager lists no job yet".to_string();
-                }
+                Ok(jobs) => match pick_app_job(&jobs, app) {
+                    Ok(id) => return Ok(id),
+                    Err(why) => last = why,
+                },
                 Err(e) => last = format!("its JobManager REST does not answer ({e})"),
             }
         }
@@ -918,6 +914,38 @@ async fn find_job(
             return Err(format!("{run_cluster}: {last} after {}s", wait.as_secs()));
         }
         tokio::time::sleep(POLL * 2).await;
+    }
+}
+
+/// The job of app `app` among the jobs an application cluster lists: the newest job not yet
+/// ended whose name is the app's, else the cluster's only job (an application cluster runs its
+/// program's jobs, whatever the program names them). Several jobs and none named like the app is
+/// ambiguous: an error that names them.
+fn pick_app_job(jobs: &[crate::domain::JobSummary], app: &str) -> Result<String, String> {
+    let newest = |it: &mut dyn Iterator<Item = &crate::domain::JobSummary>| {
+        it.max_by_key(|j| j.start_time).map(|j| j.id.clone())
+    };
+    if let Some(id) = newest(
+        &mut jobs
+            .iter()
+            .filter(|j| j.name == app && !j.state.is_terminal()),
+    ) {
+        return Ok(id);
+    }
+    if let Some(id) = newest(&mut jobs.iter().filter(|j| j.name == app)) {
+        return Ok(id);
+    }
+    match jobs {
+        [] => Err("its JobManager lists no job yet".to_string()),
+        [only] => Ok(only.id.clone()),
+        _ => Err(format!(
+            "none of its {} jobs is named {app:?} ({})",
+            jobs.len(),
+            jobs.iter()
+                .map(|j| format!("{} {:?}", j.id, j.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -936,6 +964,56 @@ fn job_wait() -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(
+        id: &str,
+        name: &str,
+        state: crate::domain::JobState,
+        start: i64,
+    ) -> crate::domain::JobSummary {
+        crate::domain::JobSummary {
+            cluster: "k8s/ns/c".into(),
+            id: id.into(),
+            name: name.into(),
+            state,
+            start_time: start,
+            end_time: None,
+            duration_ms: 0,
+            last_modification: start,
+            tasks_running: 0,
+            tasks_total: 0,
+            last_checkpoint: None,
+            restarts: None,
+            stale: false,
+            detail_at_ms: None,
+        }
+    }
+
+    #[test]
+    fn the_app_job_is_the_newest_live_one_named_like_the_app_or_the_only_one() {
+        use crate::domain::JobState::{Finished, Running};
+        let jobs = [
+            job("old", "orders", Finished, 10),
+            job("other", "clicks", Running, 30),
+            job("new", "orders", Running, 20),
+            job("newer-ended", "orders", Finished, 40),
+        ];
+        assert_eq!(pick_app_job(&jobs, "orders").as_deref(), Ok("new"));
+        assert_eq!(
+            pick_app_job(&jobs[..1], "orders").as_deref(),
+            Ok("old"),
+            "an ended job named like the app when there is no live one"
+        );
+        assert_eq!(pick_app_job(&jobs[1..2], "orders").as_deref(), Ok("other"));
+        let err = pick_app_job(&jobs[1..3], "payments").unwrap_err();
+        assert!(
+            err.contains("none of its 2 jobs") && err.contains("clicks"),
+            "{err}"
+        );
+        assert!(pick_app_job(&[], "orders")
+            .unwrap_err()
+            .contains("no job yet"));
+    }
 
     #[test]
     fn the_error_line_is_the_last_exception() {
