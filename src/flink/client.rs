@@ -1,4 +1,5 @@
-//! `FlinkClient`: one reqwest client (keep-alive pool) per endpoint, typed calls on top.
+//! `FlinkClient`: per endpoint, one reqwest client (keep-alive pool) for everything and one for
+//! the job list, typed calls on top.
 
 use std::fmt;
 use std::path::Path;
@@ -26,6 +27,11 @@ const FAN_OUT: usize = 8;
 #[derive(Clone)]
 pub struct FlinkClient {
     http: reqwest::Client,
+    /// `/jobs/overview` only, keeping one idle connection. HTTP/1 read buffers grow to the
+    /// largest answer a connection has read (hundreds of KiB for 1,000 jobs) and stay with the
+    /// idle connection; in the shared pool, whichever of its ~17 connections the job list
+    /// happened to use kept such a buffer, so the console's memory grew with every round.
+    list_http: reqwest::Client,
     inner: Arc<Inner>,
 }
 
@@ -79,6 +85,27 @@ impl FlinkClient {
                 format!("{shown}: a Flink REST URL must start with http:// or https://"),
             ));
         }
+        let http = Self::http_client(&ep, &shown, None)?;
+        let list_http = Self::http_client(&ep, &shown, Some(1))?;
+        Ok(FlinkClient {
+            http,
+            list_http,
+            inner: Arc::new(Inner {
+                base_url: ep.base_url,
+                timeout: ep.timeout,
+                auth: ep.auth,
+                transport: Transport::Direct,
+            }),
+        })
+    }
+
+    /// A reqwest client for `ep`, keeping at most `max_idle` idle connections (`None`: no
+    /// limit).
+    fn http_client(
+        ep: &Endpoint,
+        shown: &str,
+        max_idle: Option<usize>,
+    ) -> Result<reqwest::Client, FlinkError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut builder = reqwest::Client::builder()
@@ -87,16 +114,19 @@ impl FlinkClient {
             .connect_timeout(ep.timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_keepalive(Duration::from_secs(30));
+        if let Some(n) = max_idle {
+            builder = builder.pool_max_idle_per_host(n);
+        }
         if let Some(pem) = &ep.ca_cert_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 FlinkError::local(
-                    &shown,
+                    shown,
                     format!("{shown}: cannot read the CA certificate: {e}"),
                 )
             })?;
             if certs.is_empty() {
                 return Err(FlinkError::local(
-                    &shown,
+                    shown,
                     format!("{shown}: the CA certificate file holds no PEM certificate"),
                 ));
             }
@@ -107,20 +137,11 @@ impl FlinkClient {
         if ep.insecure_skip_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        let http = builder.build().map_err(|e| {
+        builder.build().map_err(|e| {
             FlinkError::local(
-                &shown,
+                shown,
                 format!("{shown}: cannot set up the HTTP client: {e}"),
             )
-        })?;
-        Ok(FlinkClient {
-            http,
-            inner: Arc::new(Inner {
-                base_url: ep.base_url,
-                timeout: ep.timeout,
-                auth: ep.auth,
-                transport: Transport::Direct,
-            }),
         })
     }
 
@@ -138,6 +159,7 @@ impl FlinkClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = BUILDER.get_or_init(reqwest::Client::new).clone();
         FlinkClient {
+            list_http: http.clone(),
             http,
             inner: Arc::new(Inner {
                 base_url,
@@ -172,8 +194,8 @@ impl FlinkClient {
         u
     }
 
-    fn request(&self, method: Method, url: &url::Url) -> RequestBuilder {
-        let rb = self.http.request(method, url.clone());
+    fn request(&self, http: &reqwest::Client, method: Method, url: &url::Url) -> RequestBuilder {
+        let rb = http.request(method, url.clone());
         match &self.inner.auth {
             Auth::None => rb,
             Auth::Bearer(token) => rb.bearer_auth(token),
@@ -243,9 +265,21 @@ impl FlinkClient {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
         timeout: Duration,
     ) -> Result<Response, FlinkError> {
+        self.send_on(&self.http, method, url, build, timeout).await
+    }
+
+    /// [`send`](Self::send) over the pool `http`.
+    async fn send_on(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Response, FlinkError> {
         let shown = redact(url);
         let m = method.as_str().to_string();
-        let rb = build(self.request(method, url)).timeout(timeout);
+        let rb = build(self.request(http, method, url)).timeout(timeout);
         let resp = self.dispatch(rb, &m, &shown, timeout).await?;
         let status = resp.status();
         if status.is_success() {
@@ -264,9 +298,21 @@ impl FlinkClient {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
         timeout: Duration,
     ) -> Result<T, FlinkError> {
+        self.call_on(&self.http, method, url, build, timeout).await
+    }
+
+    /// [`call`](Self::call) over the pool `http`.
+    async fn call_on<T: DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T, FlinkError> {
         let m = method.as_str().to_string();
         let shown = redact(url);
-        let resp = self.send(method, url, build, timeout).await?;
+        let resp = self.send_on(http, method, url, build, timeout).await?;
         let bytes = resp
             .bytes()
             .await
@@ -315,7 +361,16 @@ impl FlinkClient {
 
     /// `GET /jobs/overview`. `last_checkpoint` and `restarts` are left `None`.
     pub async fn jobs_overview(&self, cluster: &str) -> Result<Vec<JobSummary>, FlinkError> {
-        let ov: wire::JobsOverview = self.get(&self.url(&["jobs", "overview"], &[])).await?;
+        let url = self.url(&["jobs", "overview"], &[]);
+        let ov: wire::JobsOverview = self
+            .call_on(
+                &self.list_http,
+                Method::GET,
+                &url,
+                |rb| rb,
+                self.inner.timeout,
+            )
+            .await?;
         Ok(map::jobs_overview(cluster, ov))
     }
 
@@ -526,7 +581,7 @@ impl FlinkClient {
         let shown = redact(&url);
         let timeout = self.inner.timeout;
         let rb = self
-            .request(Method::GET, &url)
+            .request(&self.http, Method::GET, &url)
             .header(ACCEPT, "text/plain, */*");
         let resp =
             match tokio::time::timeout(timeout, self.dispatch(rb, "GET", &shown, timeout)).await {
