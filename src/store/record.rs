@@ -542,7 +542,18 @@ fn checkpoints_in(
     }
     // Savepoints recorded without an id (negative ids) are not counted: they are few, and
     // Flink replaces them with the real entry once it reports them.
-    if inserted > 0 {
+    // Each kind keeps `retention` entries: while the job has no more rows than that in all,
+    // there is nothing to prune (and the pruning query, the dearest of a round, is skipped).
+    let stored: i64 = if inserted > 0 {
+        conn.prepare_cached(
+            "SELECT COUNT(*) FROM checkpoints
+             WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0",
+        )?
+        .query_row(params![cluster, job_id], |r| r.get(0))?
+    } else {
+        0
+    };
+    if stored > retention {
         conn.prepare_cached(&format!(
             "DELETE FROM checkpoints
              WHERE cluster = ?1 AND job_id = ?2 AND rowid IN (
