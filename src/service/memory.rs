@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-/// How often freed pages go back to the system.
-pub const TRIM_EVERY: Duration = Duration::from_secs(10);
+/// How often freed pages go back to the system (about once per default refresh).
+pub const TRIM_EVERY: Duration = Duration::from_secs(2);
 
 /// At most two malloc arenas (call before the runtime starts its threads).
 pub fn limit_arenas() {

@@ -67,6 +67,11 @@ async fn run_apps_publisher(
     }
 }
 
+/// Per-job requests a poller runs at once: a refresh spends about 20 per cluster, so 4 finish
+/// them in a few round trips, and each cluster's pool keeps 4 connections (with their buffers)
+/// instead of 16.
+const POLLER_CONCURRENCY: usize = 4;
+
 /// Capacity of the request and reply channels.
 const CHANNEL_CAPACITY: usize = 256;
 /// How many on-demand loads run at once.
@@ -309,6 +314,7 @@ async fn run_poller(
         let opts = PollOptions {
             version: tracker.current().flink_version.is_none(),
             budget: Some(tokens.max(0.0).floor() as usize),
+            concurrency: POLLER_CONCURRENCY,
             ..PollOptions::default()
         };
         let (poll, platform) = tokio::join!(
