@@ -8,7 +8,8 @@
 //!    that find the finished jobs in the store;
 //! 4. the console (the real binary in a pseudo-terminal, no keys pressed): CPU % of one core
 //!    over 60 s (`FLINKDECK_BENCH_IDLE`) once the jobs are on screen, and its resident memory after
-//!    `FLINKDECK_BENCH_SOAK` seconds (default 180), from `/proc/<pid>/stat` and `status`.
+//!    `FLINKDECK_BENCH_SOAK` seconds (default 300, the target's 5 minutes), sampled every 30 s,
+//!    from `/proc/<pid>/stat` and `status`.
 //!
 //! Numbers go to stdout; targets are printed next to them, nothing is asserted.
 //!
@@ -77,7 +78,7 @@ fn main() {
     let n_clusters = env_or("FLINKDECK_BENCH_CLUSTERS", 10) as usize;
     let n_jobs = env_or("FLINKDECK_BENCH_JOBS", 1000) as usize;
     let window = Duration::from_secs(env_or("FLINKDECK_BENCH_WINDOW", 20));
-    let soak = Duration::from_secs(env_or("FLINKDECK_BENCH_SOAK", 180));
+    let soak = Duration::from_secs(env_or("FLINKDECK_BENCH_SOAK", 300));
     let idle = Duration::from_secs(env_or("FLINKDECK_BENCH_IDLE", 60));
     let parts = std::env::var("FLINKDECK_BENCH_PARTS").unwrap_or_else(|_| "1234".into());
     let serve = env_or("FLINKDECK_BENCH_SERVE", 0);
