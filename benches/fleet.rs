@@ -8,9 +8,14 @@
 //!    that find the finished jobs in the store;
 //! 4. the console (the real binary in a pseudo-terminal, no keys pressed): CPU % of one core
 //!    over 60 s (`FLINKDECK_BENCH_IDLE`) once the jobs are on screen, and its resident memory after
-//!    `FLINKDECK_BENCH_SOAK` seconds (default 180), from `/proc/<pid>/stat` and `status`.
+//!    `FLINKDECK_BENCH_SOAK` seconds (default 300, the target's 5 minutes), sampled every 30 s,
+//!    from `/proc/<pid>/stat` and `status`.
 //!
 //! Numbers go to stdout; targets are printed next to them, nothing is asserted.
+//!
+//! `FLINKDECK_BENCH_PARTS` picks the parts to run (default `1234`). `FLINKDECK_BENCH_SERVE=N`
+//! runs none of them: it starts the simulator, writes its config, prints the config's path and
+//! serves for N seconds (for profiling the real binary by hand, e.g. under valgrind).
 
 #[path = "../tests/flink_sim/mod.rs"]
 mod flink_sim;
@@ -73,8 +78,10 @@ fn main() {
     let n_clusters = env_or("FLINKDECK_BENCH_CLUSTERS", 10) as usize;
     let n_jobs = env_or("FLINKDECK_BENCH_JOBS", 1000) as usize;
     let window = Duration::from_secs(env_or("FLINKDECK_BENCH_WINDOW", 20));
-    let soak = Duration::from_secs(env_or("FLINKDECK_BENCH_SOAK", 180));
+    let soak = Duration::from_secs(env_or("FLINKDECK_BENCH_SOAK", 300));
     let idle = Duration::from_secs(env_or("FLINKDECK_BENCH_IDLE", 60));
+    let parts = std::env::var("FLINKDECK_BENCH_PARTS").unwrap_or_else(|_| "1234".into());
+    let serve = env_or("FLINKDECK_BENCH_SERVE", 0);
     let sim = FlinkSim::start(n_clusters, n_jobs);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut text = "[ui]\nrefresh = \"2s\"\n".to_string();
@@ -92,6 +99,11 @@ fn main() {
     println!(
         "fleet: {n_clusters} simulated clusters x {n_jobs} jobs, refresh {refresh:?}, detail_budget {budget}/s"
     );
+    if serve > 0 {
+        println!("config {}", config_path.display());
+        std::thread::sleep(Duration::from_secs(serve));
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -99,7 +111,7 @@ fn main() {
         .expect("runtime");
 
     // 1. The console's pollers, in process.
-    {
+    if parts.contains('1') {
         let _guard = rt.enter();
         let settings = PollSettings {
             refresh,
@@ -136,7 +148,7 @@ fn main() {
     }
 
     // 2. One refresh round of every cluster, caches warm, each with one refresh's budget.
-    {
+    if parts.contains('2') {
         let handles = clusters.all();
         let mut caches: Vec<DetailCache> = handles.iter().map(|_| DetailCache::default()).collect();
         let per_round = (f64::from(budget) * refresh.as_secs_f64()) as usize;
@@ -183,7 +195,7 @@ fn main() {
     }
 
     // 3. `flinkdeck jobs --json`, whole processes.
-    {
+    if parts.contains('3') {
         let data = dir.path().join("cli-data");
         std::fs::create_dir_all(&data).expect("data dir");
         let run = || {
@@ -222,7 +234,7 @@ fn main() {
     }
 
     // 4. The console, idle.
-    {
+    if parts.contains('4') {
         let data = dir.path().join("console-data");
         std::fs::create_dir_all(&data).expect("data dir");
         let mut app = common::console(&config_path, &data, &[], 160, 50);
@@ -248,8 +260,18 @@ fn main() {
             t0.elapsed().as_secs_f64(),
             rss_kib(pid).unwrap_or(0) as f64 / 1024.0
         );
-        let left = soak.saturating_sub(t0.elapsed());
-        std::thread::sleep(left);
+        // RSS every 30 s until the soak ends, to see whether it levels off.
+        let mut samples = Vec::new();
+        while t0.elapsed() < soak {
+            let left = soak.saturating_sub(t0.elapsed());
+            std::thread::sleep(left.min(Duration::from_secs(30)));
+            samples.push(format!(
+                "{:.0} s {:.1}",
+                t0.elapsed().as_secs_f64(),
+                rss_kib(pid).unwrap_or(0) as f64 / 1024.0
+            ));
+        }
+        println!("  RSS over time (MiB)       {}", samples.join(", "));
         println!(
             "  RSS after {:>3.0} s          {:>7.1} MiB  (target <= 50 MiB after 5 min)",
             t0.elapsed().as_secs_f64(),

@@ -4513,3 +4513,72 @@ fn action_log_follows_a_cli_submission() {
     app.update(key('L'));
     assert!(!render(&app, 110, 30).contains("client log line 42"));
 }
+
+/// The row order of the jobs view, by job name.
+fn row_names(app: &App) -> Vec<String> {
+    let text = render(app, 160, 40);
+    let names = prod_jobs()
+        .into_iter()
+        .chain(staging_jobs())
+        .map(|j| j.name)
+        .collect::<Vec<_>>();
+    text.lines()
+        .filter(|l| l.contains(" prod ") || l.contains(" staging "))
+        .filter_map(|l| {
+            names
+                .iter()
+                .filter(|n| l.contains(n.as_str()))
+                .max_by_key(|n| n.len())
+                .cloned()
+        })
+        .collect()
+}
+
+/// A poll that changes only what is not sorted on keeps the rows (the console skips the
+/// re-sort then); one that changes the sorted value, a filtered state or the set of jobs
+/// re-sorts and re-filters them.
+#[test]
+fn polls_resort_only_when_the_sorted_values_change() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    let before = row_names(&app);
+    // Same jobs, newer checkpoints and durations: the cluster/name order stands.
+    let mut jobs = prod_jobs();
+    for j in &mut jobs {
+        j.duration_ms += 5_000;
+        j.last_checkpoint = cp(CheckpointStatus::Completed, 1_000, false);
+    }
+    app.update(polled("prod", 2, live(0), Some(jobs.clone())));
+    assert_eq!(row_names(&app), before);
+    // Sorted by restarts: a restart count that grows moves its job.
+    for _ in 0..6 {
+        app.update(key('o'));
+    }
+    let by_restarts = row_names(&app);
+    let moved = "orders-enrichment".to_string();
+    assert_ne!(by_restarts.last(), Some(&moved), "{by_restarts:?}");
+    let i = jobs
+        .iter()
+        .position(|j| j.name == moved)
+        .expect("a prod job");
+    jobs[i].restarts = Some(1_000);
+    app.update(polled("prod", 3, live(0), Some(jobs.clone())));
+    let after = row_names(&app);
+    assert_eq!(after.last(), Some(&moved), "{after:?}");
+    assert_eq!(after.len(), by_restarts.len());
+    // Filtered on RUNNING: a job that stops running leaves the list at the next poll.
+    app.update(key('/'));
+    type_str(&mut app, "running");
+    app.update(code(KeyCode::Enter));
+    let running = row_names(&app);
+    let k = jobs
+        .iter()
+        .position(|j| j.state == JobState::Running)
+        .expect("a running prod job");
+    let gone = jobs[k].name.clone();
+    assert!(running.contains(&gone), "{running:?}");
+    jobs[k].state = JobState::Restarting;
+    app.update(polled("prod", 4, live(0), Some(jobs)));
+    let now_running = row_names(&app);
+    assert!(!now_running.contains(&gone), "{now_running:?}");
+    assert_eq!(now_running.len(), running.len() - 1);
+}

@@ -10,7 +10,7 @@ use crate::backend::ClusterHandle;
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
 use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
-use crate::store::{Store, StoreHandle};
+use crate::store::{PollRound, Store, StoreHandle};
 
 /// A `--state` filter: one Flink state, or every active one.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,15 +113,20 @@ async fn poll_one(handle: &ClusterHandle, store: Option<&StoreHandle>) -> Cluste
     }
     let mut poll = poll_cluster(handle, PollOptions::default(), Some(&mut cache)).await;
     if let (Some(store), Ok(jobs)) = (store, &poll.jobs) {
-        let (jobs, cps) = (jobs.clone(), std::mem::take(&mut poll.checkpoints));
+        // One transaction for the jobs and every job's checkpoints (one per job made the
+        // store's commits most of the time of a first run over thousands of jobs).
+        let round = PollRound {
+            cluster: name,
+            seen_at_ms: now_ms(),
+            health: Vec::new(),
+            jobs: Some(jobs.clone()),
+            checkpoints: std::mem::take(&mut poll.checkpoints)
+                .into_iter()
+                .map(|c| (c.job_id, c.job_name, c.entries))
+                .collect(),
+        };
         let res = store
-            .call(move |s: &mut Store| {
-                s.record_jobs(&name, &jobs, now_ms())?;
-                for c in &cps {
-                    s.record_checkpoints(&name, &c.job_id, &c.job_name, &c.entries)?;
-                }
-                Ok(())
-            })
+            .call(move |s: &mut Store| s.record_round(&round).map(|_| ()))
             .await;
         if let Err(e) = res {
             tracing::warn!(cluster = %handle.name(), error = %e, "cannot record jobs in the store");

@@ -157,6 +157,7 @@ impl std::io::Write for LockedLog<'_> {
 /// The tokio runtime: two workers for the TUI, a current-thread one for quick CLI commands.
 pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
     if tui {
+        crate::service::memory::limit_arenas();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("flinkdeck-worker")
@@ -225,6 +226,7 @@ pub async fn run_tui_with(
         detail_budget: ctx.config.ui.detail_budget,
     };
     let workers = spawn_workers(&ctx.clusters, store, settings, ops);
+    tokio::spawn(crate::service::memory::trim_periodically());
     let opts = AppOptions {
         refresh: ctx.config.ui.refresh,
         notice,

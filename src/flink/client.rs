@@ -1,4 +1,5 @@
-//! `FlinkClient`: one reqwest client (keep-alive pool) per endpoint, typed calls on top.
+//! `FlinkClient`: per endpoint, one reqwest client (keep-alive pool) for everything and one for
+//! the job list, typed calls on top.
 
 use std::fmt;
 use std::path::Path;
@@ -27,6 +28,11 @@ const FAN_OUT: usize = 8;
 #[derive(Clone)]
 pub struct FlinkClient {
     http: reqwest::Client,
+    /// `/jobs/overview` only, keeping one idle connection. HTTP/1 read buffers grow to the
+    /// largest answer a connection has read (hundreds of KiB for 1,000 jobs) and stay with the
+    /// idle connection; in the shared pool, whichever of its ~17 connections the job list
+    /// happened to use kept such a buffer, so the console's memory grew with every round.
+    list_http: reqwest::Client,
     inner: Arc<Inner>,
 }
 
@@ -79,9 +85,11 @@ fn redact(url: &url::Url) -> String {
 
 impl FlinkClient {
     pub fn new(ep: Endpoint) -> Result<Self, FlinkError> {
-        let http = build_http(&ep, true)?;
+        let http = build_http(&ep, true, None)?;
+        let list_http = build_http(&ep, true, Some(1))?;
         Ok(FlinkClient {
             http,
+            list_http,
             inner: Arc::new(Inner {
                 base_url: ep.base_url,
                 timeout: ep.timeout,
@@ -95,9 +103,11 @@ impl FlinkClient {
     /// `<rm>/proxy/<application id>/` and `ep`'s auth goes to the ResourceManager only; writes go
     /// to the JobManager REST address in `route`, without the ResourceManager's credentials.
     pub fn via_yarn_proxy(ep: Endpoint, route: Arc<YarnRoute>) -> Result<Self, FlinkError> {
-        let http = build_http(&ep, false)?;
+        let http = build_http(&ep, false, None)?;
+        let list_http = build_http(&ep, false, Some(1))?;
         Ok(FlinkClient {
             http,
+            list_http,
             inner: Arc::new(Inner {
                 base_url: ep.base_url,
                 timeout: ep.timeout,
@@ -117,8 +127,13 @@ impl FlinkClient {
 }
 
 /// The reqwest client of one endpoint (keep-alive pool, CA, timeouts); `redirects: false` for the
-/// YARN proxy, whose redirects mean "this application has ended".
-fn build_http(ep: &Endpoint, redirects: bool) -> Result<reqwest::Client, FlinkError> {
+/// YARN proxy, whose redirects mean "this application has ended"; at most `max_idle` idle
+/// connections (`None`: no limit).
+fn build_http(
+    ep: &Endpoint,
+    redirects: bool,
+    max_idle: Option<usize>,
+) -> Result<reqwest::Client, FlinkError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let shown = redact(&ep.base_url);
     if !matches!(ep.base_url.scheme(), "http" | "https") || ep.base_url.cannot_be_a_base() {
@@ -137,6 +152,9 @@ fn build_http(ep: &Endpoint, redirects: bool) -> Result<reqwest::Client, FlinkEr
         .tcp_keepalive(Duration::from_secs(30));
     if !redirects {
         builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if let Some(n) = max_idle {
+        builder = builder.pool_max_idle_per_host(n);
     }
     if let Some(pem) = &ep.ca_cert_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
@@ -181,6 +199,7 @@ impl FlinkClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = BUILDER.get_or_init(reqwest::Client::new).clone();
         FlinkClient {
+            list_http: http.clone(),
             http,
             inner: Arc::new(Inner {
                 base_url,
@@ -215,8 +234,8 @@ impl FlinkClient {
         u
     }
 
-    fn request(&self, method: Method, url: &url::Url) -> RequestBuilder {
-        let rb = self.http.request(method, url.clone());
+    fn request(&self, http: &reqwest::Client, method: Method, url: &url::Url) -> RequestBuilder {
+        let rb = http.request(method, url.clone());
         match &self.inner.auth {
             Auth::None => rb,
             Auth::Bearer(token) => rb.bearer_auth(token),
@@ -373,7 +392,7 @@ impl FlinkClient {
         let url = self.url(&["jobmanager", "config"], &[]);
         let shown = redact(&url);
         let req = self
-            .request(Method::GET, &url)
+            .request(&self.http, Method::GET, &url)
             .timeout(timeout)
             .build()
             .map_err(|e| FlinkError::from_reqwest("GET", &shown, e, timeout))?;
@@ -420,9 +439,21 @@ impl FlinkClient {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
         timeout: Duration,
     ) -> Result<Response, FlinkError> {
+        self.send_on(&self.http, method, url, build, timeout).await
+    }
+
+    /// [`send`](Self::send) over the pool `http`.
+    async fn send_on(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Response, FlinkError> {
         let shown = redact(url);
         let m = method.as_str().to_string();
-        let rb = build(self.request(method, url)).timeout(timeout);
+        let rb = build(self.request(http, method, url)).timeout(timeout);
         let resp = self.dispatch(rb, &m, &shown, timeout).await?;
         let status = resp.status();
         if status.is_success() {
@@ -441,9 +472,21 @@ impl FlinkClient {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
         timeout: Duration,
     ) -> Result<T, FlinkError> {
+        self.call_on(&self.http, method, url, build, timeout).await
+    }
+
+    /// [`call`](Self::call) over the pool `http`.
+    async fn call_on<T: DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        url: &url::Url,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T, FlinkError> {
         let m = method.as_str().to_string();
         let shown = redact(url);
-        let resp = self.send(method, url, build, timeout).await?;
+        let resp = self.send_on(http, method, url, build, timeout).await?;
         let bytes = resp
             .bytes()
             .await
@@ -492,7 +535,16 @@ impl FlinkClient {
 
     /// `GET /jobs/overview`. `last_checkpoint` and `restarts` are left `None`.
     pub async fn jobs_overview(&self, cluster: &str) -> Result<Vec<JobSummary>, FlinkError> {
-        let ov: wire::JobsOverview = self.get(&self.url(&["jobs", "overview"], &[])).await?;
+        let url = self.url(&["jobs", "overview"], &[]);
+        let ov: wire::JobsOverview = self
+            .call_on(
+                &self.list_http,
+                Method::GET,
+                &url,
+                |rb| rb,
+                self.inner.timeout,
+            )
+            .await?;
         Ok(map::jobs_overview(cluster, ov))
     }
 
@@ -703,7 +755,7 @@ impl FlinkClient {
         let shown = redact(&url);
         let timeout = self.inner.timeout;
         let rb = self
-            .request(Method::GET, &url)
+            .request(&self.http, Method::GET, &url)
             .header(ACCEPT, "text/plain, */*");
         let resp =
             match tokio::time::timeout(timeout, self.dispatch(rb, "GET", &shown, timeout)).await {

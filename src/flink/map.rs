@@ -55,7 +55,7 @@ pub(crate) fn jobs_overview(cluster: &str, ov: wire::JobsOverview) -> Vec<JobSum
         .into_iter()
         .filter_map(|j| {
             let id = j.jid.filter(|s| !s.is_empty())?;
-            let task = |k: &str| to_u32(j.tasks.get(k).and_then(num::value_i64));
+            let task = |v: &serde_json::Value| to_u32(num::value_i64(v));
             Some(JobSummary {
                 cluster: cluster.to_string(),
                 name: j.name.unwrap_or_default(),
@@ -64,8 +64,8 @@ pub(crate) fn jobs_overview(cluster: &str, ov: wire::JobsOverview) -> Vec<JobSum
                 end_time: opt_time(j.end_time),
                 duration_ms: j.duration.unwrap_or(0),
                 last_modification: j.last_modification.unwrap_or(0),
-                tasks_running: task("running"),
-                tasks_total: task("total"),
+                tasks_running: task(&j.tasks.running),
+                tasks_total: task(&j.tasks.total),
                 last_checkpoint: None,
                 restarts: None,
                 stale: false,

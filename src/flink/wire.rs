@@ -144,7 +144,17 @@ pub(crate) struct JobOverview {
     #[serde(rename = "last-modification", deserialize_with = "num::opt_i64")]
     pub last_modification: Option<i64>,
     /// `{total, running, finished, ...}` (lower-case execution states).
-    pub tasks: BTreeMap<String, Value>,
+    pub tasks: TaskCounts,
+}
+
+/// The task counts of `/jobs/overview` that flinkdeck shows; the other states are skipped
+/// while decoding (a map of every state cost an allocation per key and job, every poll).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TaskCounts {
+    /// A number, a numeric string, or anything else (read as unknown).
+    pub total: Value,
+    pub running: Value,
 }
 
 /// `GET /jobs/:jobid`.

@@ -21,8 +21,9 @@ use crate::domain::time::now_ms;
 use crate::domain::{CheckpointEntry, CheckpointRef, JobState, JobSummary};
 use crate::flink::FlinkError;
 
-/// How many per-job requests run at once against one cluster.
-const PER_JOB_CONCURRENCY: usize = 16;
+/// How many per-job requests run at once against one cluster, by default (a one-shot command
+/// that fetches every job's detail).
+pub const PER_JOB_CONCURRENCY: usize = 16;
 
 /// What a poll fetches besides the job list.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +37,8 @@ pub struct PollOptions {
     /// At most this many per-job detail requests (including the restarts sum); `None`: no
     /// limit (a one-shot command that must show every job's detail).
     pub budget: Option<usize>,
+    /// How many per-job requests run at once (each keeps a pooled connection afterwards).
+    pub concurrency: usize,
 }
 
 impl Default for PollOptions {
@@ -45,6 +48,7 @@ impl Default for PollOptions {
             restarts: true,
             version: false,
             budget: None,
+            concurrency: PER_JOB_CONCURRENCY,
         }
     }
 }
@@ -269,7 +273,7 @@ pub async fn poll_cluster(
             let (cps, restarts) = tokio::join!(cps, restarts);
             (i, id, name, state, cps, restarts)
         })
-        .buffer_unordered(PER_JOB_CONCURRENCY)
+        .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
 

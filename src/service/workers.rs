@@ -67,6 +67,11 @@ async fn run_apps_publisher(
     }
 }
 
+/// Per-job requests a poller runs at once: a refresh spends about 20 per cluster, so 4 finish
+/// them in a few round trips, and each cluster's pool keeps 4 connections (with their buffers)
+/// instead of 16.
+const POLLER_CONCURRENCY: usize = 4;
+
 /// Capacity of the request and reply channels.
 const CHANNEL_CAPACITY: usize = 256;
 /// How many on-demand loads run at once.
@@ -155,10 +160,19 @@ async fn run_supervisor(
     clusters.follow();
     let mut pollers: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
     let mut trackers: HashMap<String, (HealthTracker, u64)> = HashMap::new();
+    let mut first = true;
     loop {
         let current = clusters.all();
-        for h in &current {
+        for (i, h) in current.iter().enumerate() {
             if !pollers.contains_key(h.name()) {
+                // The clusters known at start poll at once, then spread over the refresh
+                // interval: rounds that all land at the same moment decode every job list at
+                // once, and the memory that peak takes stays with the process.
+                let phase = if first {
+                    settings.refresh.mul_f64(i as f64 / current.len() as f64)
+                } else {
+                    Duration::ZERO
+                };
                 let wake = Arc::new(Notify::new());
                 lock(&wakers).insert(h.name().to_string(), wake.clone());
                 if h.to_ref().location.is_some()
@@ -175,6 +189,7 @@ async fn run_supervisor(
                     h.clone(),
                     store.clone(),
                     settings,
+                    phase,
                     wake,
                     focus.clone(),
                     replies.clone(),
@@ -182,6 +197,7 @@ async fn run_supervisor(
                 pollers.insert(h.name().to_string(), task);
             }
         }
+        first = false;
         let problems = clusters.problems();
         let gone: Vec<String> = pollers
             .keys()
@@ -238,8 +254,9 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-/// Polls one cluster every `refresh` (or at once when woken) until the UI goes away. A poll that
-/// is running is never started twice: wake-ups during a poll collapse into one follow-up poll.
+/// Polls one cluster every `refresh` (or at once when woken) until the UI goes away; the wait
+/// after the first poll is longer by `phase`. A poll that is running is never started twice:
+/// wake-ups during a poll collapse into one follow-up poll.
 ///
 /// Per-job detail is spent from a token bucket: `detail_budget` requests per second, holding at
 /// most one refresh's worth (at least 3; so a wake-up right after a poll finds little to spend).
@@ -247,11 +264,13 @@ async fn run_poller(
     handle: ClusterHandle,
     store: Option<StoreHandle>,
     settings: PollSettings,
+    phase: Duration,
     wake: Arc<Notify>,
     focus: Focus,
     replies: mpsc::Sender<WorkerReply>,
 ) {
     let refresh = settings.refresh;
+    let mut phase = Some(phase);
     let name = handle.name().to_string();
     let mut tracker = HealthTracker::new(now_ms());
     let mut cache = DetailCache::default();
@@ -295,6 +314,7 @@ async fn run_poller(
         let opts = PollOptions {
             version: tracker.current().flink_version.is_none(),
             budget: Some(tokens.max(0.0).floor() as usize),
+            concurrency: POLLER_CONCURRENCY,
             ..PollOptions::default()
         };
         let (poll, platform) = tokio::join!(
@@ -348,8 +368,9 @@ async fn run_poller(
         if let (Some(store), Some(round)) = (&store, round) {
             store.record_round(round);
         }
+        let wait = refresh + phase.take().unwrap_or_default();
         tokio::select! {
-            _ = tokio::time::sleep(refresh) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = wake.notified() => {}
         }
     }

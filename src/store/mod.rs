@@ -93,6 +93,8 @@ pub struct Store {
     path: String,
     retention: usize,
     policy: RetentionPolicy,
+    /// What `jobs_seen` holds, per cluster, as this connection last read or wrote it.
+    jobs_mirror: record::JobsMirror,
 }
 
 impl std::fmt::Debug for Store {
@@ -139,6 +141,7 @@ impl Store {
             path,
             retention: DEFAULT_RETENTION,
             policy: RetentionPolicy::default(),
+            jobs_mirror: record::JobsMirror::default(),
         };
         store.configure()?;
         store.migrate()?;
@@ -155,6 +158,10 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
+        // Every poll round runs about 15 different statements (health, jobs, checkpoints); with
+        // rusqlite's default of 16 cached ones, other calls pushed them out and each round
+        // parsed its SQL again.
+        self.conn.set_prepared_statement_cache_capacity(64);
         self.conn
             .busy_timeout(std::time::Duration::from_millis(5000))
             .map_err(self.err("set busy_timeout"))?;

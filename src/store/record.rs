@@ -2,12 +2,13 @@
 //! transaction per poll round.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{job_row, Store, StoreError};
 use crate::config::secret::mask;
-use crate::domain::{CheckpointEntry, CheckpointStatus, ClusterHealth, JobSummary};
+use crate::domain::{CheckpointEntry, CheckpointRef, CheckpointStatus, ClusterHealth, JobSummary};
 
 /// Most health changes one pending round keeps when newer rounds are merged into it.
 const MAX_PENDING_HEALTH: usize = 16;
@@ -94,17 +95,23 @@ impl Store {
                 stats.health_events += 1;
             }
         }
+        let mut mirrored = None;
         if let Some(jobs) = &round.jobs {
-            let (written, gone) =
-                jobs_in(&tx, &round.cluster, jobs, round.seen_at_ms).map_err(&sq)?;
+            let known = self.jobs_mirror.take(&tx, &round.cluster).map_err(&sq)?;
+            let (written, gone, rows) =
+                jobs_in(&tx, &round.cluster, jobs, round.seen_at_ms, known).map_err(&sq)?;
             stats.jobs_written = written;
             stats.jobs_gone = gone;
+            mirrored = Some(rows);
         }
         for (job, name, entries) in &round.checkpoints {
             stats.checkpoints_new +=
                 checkpoints_in(&tx, &round.cluster, job, name, entries, retention).map_err(&sq)?;
         }
         tx.commit().map_err(&sq)?;
+        if let Some(rows) = mirrored {
+            self.jobs_mirror.put(&round.cluster, rows);
+        }
         Ok(stats)
     }
 
@@ -120,9 +127,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let sq = super::sqlite_err(&self.path, &format!("record jobs of cluster {cluster}"));
         let tx = self.conn.transaction().map_err(&sq)?;
-        jobs_in(&tx, cluster, jobs, seen_at_ms).map_err(&sq)?;
+        let known = self.jobs_mirror.take(&tx, cluster).map_err(&sq)?;
+        let (_, _, rows) = jobs_in(&tx, cluster, jobs, seen_at_ms, known).map_err(&sq)?;
         tx.commit().map_err(&sq)?;
+        self.jobs_mirror.put(cluster, rows);
         Ok(())
+    }
+
+    /// Forgets what the store knew of `jobs_seen` (after writes other than a poll's).
+    pub(super) fn forget_jobs_mirror(&mut self) {
+        self.jobs_mirror = JobsMirror::default();
     }
 
     /// Records the COMPLETED entries (checkpoints and savepoints); others are ignored. Returns
@@ -202,51 +216,120 @@ fn health_in(conn: &Connection, cluster: &str, health: &ClusterHealth) -> rusqli
     Ok(true)
 }
 
-/// Whether a stored job row differs from a freshly polled one in anything worth a write. The
-/// duration of a job that has not ended grows every poll and is not a change by itself.
-fn job_changed(old: &JobSummary, new: &JobSummary) -> bool {
-    old.name != new.name
-        || old.state != new.state
-        || old.start_time != new.start_time
-        || old.end_time != new.end_time
-        || (new.end_time.is_some() && old.duration_ms != new.duration_ms)
-        || old.last_modification != new.last_modification
-        || old.tasks_running != new.tasks_running
-        || old.tasks_total != new.tasks_total
-        || (new.restarts.is_some() && new.restarts != old.restarts)
-        || (new.last_checkpoint.is_some() && new.last_checkpoint != old.last_checkpoint)
+/// What one `jobs_seen` row holds, as far as telling a change goes: fingerprints of the values
+/// a poll replaces, the values a poll may leave unknown, when it was last seen and whether it is
+/// marked gone.
+#[derive(Debug, Clone)]
+pub(super) struct StoredJob {
+    /// Name, state, times, tasks (the duration only once the job ended: a running job's grows
+    /// every poll and is not a change by itself).
+    core: u64,
+    restarts: Option<u64>,
+    checkpoint: Option<u64>,
+    last_seen: i64,
+    gone: bool,
 }
 
-/// Returns (rows written, rows marked gone).
+fn core_print(j: &JobSummary) -> u64 {
+    let mut h = DefaultHasher::new();
+    (
+        &j.name,
+        j.state.as_str(),
+        j.start_time,
+        j.end_time,
+        j.end_time.map(|_| j.duration_ms),
+        j.last_modification,
+        j.tasks_running,
+        j.tasks_total,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
+fn checkpoint_print(c: &CheckpointRef) -> u64 {
+    let mut h = DefaultHasher::new();
+    (
+        c.id,
+        c.status.as_str(),
+        c.completed_at,
+        &c.external_path,
+        c.is_savepoint,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
+impl StoredJob {
+    fn of(j: &JobSummary, last_seen: i64, gone: bool) -> StoredJob {
+        StoredJob {
+            core: core_print(j),
+            restarts: j.restarts,
+            checkpoint: j.last_checkpoint.as_ref().map(checkpoint_print),
+            last_seen,
+            gone,
+        }
+    }
+
+    /// Whether the freshly polled `new` differs from this row in anything worth a write.
+    fn changed_by(&self, new: &JobSummary) -> bool {
+        self.core != core_print(new)
+            || (new.restarts.is_some() && new.restarts != self.restarts)
+            || new
+                .last_checkpoint
+                .as_ref()
+                .is_some_and(|c| Some(checkpoint_print(c)) != self.checkpoint)
+    }
+}
+
+/// The `jobs_seen` rows of the clusters this connection recorded, kept between poll rounds so a
+/// round compares against memory instead of reading back every row of its cluster (10,000 rows
+/// every refresh at fleet scale). Valid while no other connection committed (`PRAGMA
+/// data_version` unchanged); otherwise the rows are read again.
+#[derive(Debug, Default)]
+pub(super) struct JobsMirror {
+    data_version: Option<i64>,
+    clusters: HashMap<String, HashMap<String, StoredJob>>,
+}
+
+impl JobsMirror {
+    /// The mirrored rows of `cluster`, if still valid (taken out until [`put`](Self::put)
+    /// returns them after a commit, so a failed write leaves nothing stale behind).
+    fn take(
+        &mut self,
+        conn: &Connection,
+        cluster: &str,
+    ) -> rusqlite::Result<Option<HashMap<String, StoredJob>>> {
+        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.data_version != Some(version) {
+            self.clusters.clear();
+            self.data_version = Some(version);
+        }
+        Ok(self.clusters.remove(cluster))
+    }
+
+    fn put(&mut self, cluster: &str, rows: HashMap<String, StoredJob>) {
+        self.clusters.insert(cluster.to_string(), rows);
+    }
+}
+
+/// Returns (rows written, rows marked gone, the cluster's rows as they now are). `known`: the
+/// rows as mirrored after the previous write (read from the table when `None`).
 fn jobs_in(
     conn: &Connection,
     cluster: &str,
     jobs: &[JobSummary],
     seen_at_ms: i64,
-) -> rusqlite::Result<(usize, usize)> {
+    known: Option<HashMap<String, StoredJob>>,
+) -> rusqlite::Result<(usize, usize, HashMap<String, StoredJob>)> {
     let newest: Option<i64> = conn
         .prepare_cached("SELECT last_jobs_at FROM clusters_seen WHERE cluster = ?1")?
         .query_row(params![cluster], |r| r.get(0))
         .optional()?;
     let late = newest.is_some_and(|n| seen_at_ms < n);
-    // (stored job, last_seen, gone_at) by job id.
-    let mut stored: HashMap<String, (JobSummary, i64, Option<i64>)> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT job_id, name, state, start_time, end_time, duration_ms,
-                last_modification, tasks_running, tasks_total, restarts, last_cp_id,
-                last_cp_status, last_cp_completed_at, last_cp_path, last_cp_is_savepoint,
-                last_seen, gone_at
-             FROM jobs_seen WHERE cluster = ?1",
-        )?;
-        let rows = stmt.query_map(params![cluster], |r| {
-            Ok((job_row(cluster, r)?, r.get::<_, i64>(15)?, r.get(16)?))
-        })?;
-        for row in rows {
-            let (j, last_seen, gone_at) = row?;
-            stored.insert(j.id.clone(), (j, last_seen, gone_at));
-        }
-    }
+    let mut stored = match known {
+        Some(rows) => rows,
+        None => stored_jobs(conn, cluster)?,
+    };
     let mut written = 0usize;
     {
         let mut stmt = conn.prepare_cached(
@@ -281,11 +364,18 @@ fn jobs_in(
                 gone_at = CASE WHEN ?18 THEN jobs_seen.gone_at END",
         )?;
         for j in jobs {
-            let unchanged = stored
-                .get(&j.id)
-                .is_some_and(|(old, _, gone)| !job_changed(old, j) && (late || gone.is_none()));
+            let old = stored.get(&j.id);
+            let unchanged = old.is_some_and(|s| !s.changed_by(j) && (late || !s.gone));
             if unchanged {
                 continue;
+            }
+            // The row as the upsert leaves it.
+            let mut row = StoredJob::of(j, seen_at_ms, late);
+            if let Some(s) = old {
+                row.restarts = j.restarts.or(s.restarts);
+                row.checkpoint = row.checkpoint.or(s.checkpoint);
+                row.last_seen = s.last_seen.max(seen_at_ms);
+                row.gone = late && s.gone;
             }
             let cp = j.last_checkpoint.as_ref();
             stmt.execute(params![
@@ -308,6 +398,7 @@ fn jobs_in(
                 seen_at_ms,
                 late,
             ])?;
+            stored.insert(j.id.clone(), row);
             written += 1;
         }
     }
@@ -317,11 +408,12 @@ fn jobs_in(
         let mut stmt = conn.prepare_cached(
             "UPDATE jobs_seen SET gone_at = ?3 WHERE cluster = ?1 AND job_id = ?2",
         )?;
-        for (id, (_, last_seen, gone_at)) in &stored {
+        for (id, row) in stored.iter_mut() {
             // Rows stamped with this very snapshot time belong to it (several callers may
             // record parts of one snapshot).
-            if gone_at.is_none() && *last_seen < seen_at_ms && !listed.contains(id.as_str()) {
+            if !row.gone && row.last_seen < seen_at_ms && !listed.contains(id.as_str()) {
                 stmt.execute(params![cluster, id, seen_at_ms])?;
+                row.gone = true;
                 gone += 1;
             }
         }
@@ -341,7 +433,24 @@ fn jobs_in(
             .execute(params![cluster, seen_at_ms, count])?;
         }
     }
-    Ok((written, gone))
+    Ok((written, gone, stored))
+}
+
+/// Every `jobs_seen` row of `cluster`, by job id.
+fn stored_jobs(conn: &Connection, cluster: &str) -> rusqlite::Result<HashMap<String, StoredJob>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT job_id, name, state, start_time, end_time, duration_ms,
+            last_modification, tasks_running, tasks_total, restarts, last_cp_id,
+            last_cp_status, last_cp_completed_at, last_cp_path, last_cp_is_savepoint,
+            last_seen, gone_at
+         FROM jobs_seen WHERE cluster = ?1",
+    )?;
+    let rows = stmt.query_map(params![cluster], |r| {
+        let j = job_row(cluster, r)?;
+        let gone = r.get::<_, Option<i64>>(16)?.is_some();
+        Ok((j.id.clone(), StoredJob::of(&j, r.get(15)?, gone)))
+    })?;
+    rows.collect()
 }
 
 fn checkpoints_in(
@@ -433,7 +542,18 @@ fn checkpoints_in(
     }
     // Savepoints recorded without an id (negative ids) are not counted: they are few, and
     // Flink replaces them with the real entry once it reports them.
-    if inserted > 0 {
+    // Each kind keeps `retention` entries: while the job has no more rows than that in all,
+    // there is nothing to prune (and the pruning query, the dearest of a round, is skipped).
+    let stored: i64 = if inserted > 0 {
+        conn.prepare_cached(
+            "SELECT COUNT(*) FROM checkpoints
+             WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0",
+        )?
+        .query_row(params![cluster, job_id], |r| r.get(0))?
+    } else {
+        0
+    };
+    if stored > retention {
         conn.prepare_cached(&format!(
             "DELETE FROM checkpoints
              WHERE cluster = ?1 AND job_id = ?2 AND rowid IN (

@@ -194,6 +194,9 @@ impl Store {
                 .map_err(&sq)?;
         }
         tx.commit().map_err(&sq)?;
+        if r.jobs > 0 {
+            self.forget_jobs_mirror();
+        }
         let full = |n: usize| n as i64 >= limit;
         r.more = full(r.health_events) || full(r.jobs) || full(r.operations) || full(r.checkpoints);
         Ok(r)

@@ -553,3 +553,39 @@ async fn the_store_thread_runs_retention_at_start() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Rounds compare against the rows this connection wrote last (not read back every round);
+/// when another process wrote meanwhile (a `flinkdeck jobs` run beside the console), the rows
+/// are read again, so a value it overwrote is put back by the next round that sees it.
+#[test]
+fn rows_written_by_another_connection_are_read_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flinkdeck.db");
+    let mut console = Store::open(&path).expect("open");
+    let mut other = Store::open(&path).expect("open again");
+    let jobs = vec![job("a", JobState::Running), job("b", JobState::Running)];
+    console.record_jobs("c1", &jobs, 10_000).expect("1");
+    // The same poll again: nothing to write (compared in memory).
+    let before = console.total_changes();
+    console.record_jobs("c1", &jobs, 12_000).expect("2");
+    assert_eq!(console.total_changes(), before);
+    // Another process records job a as failed.
+    let mut failed = jobs.clone();
+    failed[0].state = JobState::Failed;
+    other.record_jobs("c1", &failed, 13_000).expect("other");
+    let state = |s: &Store| {
+        s.known_jobs("c1")
+            .expect("known")
+            .into_iter()
+            .find(|j| j.id == "a")
+            .map(|j| j.state)
+    };
+    assert_eq!(state(&console), Some(JobState::Failed));
+    // The console's next round sees it running again and writes that back.
+    console.record_jobs("c1", &jobs, 14_000).expect("3");
+    assert_eq!(state(&other), Some(JobState::Running));
+    // And then, with no other writer, writes nothing again.
+    let before = console.total_changes();
+    console.record_jobs("c1", &jobs, 16_000).expect("4");
+    assert_eq!(console.total_changes(), before);
+}

@@ -206,7 +206,10 @@ impl App {
                 self.now_ms = now_ms;
                 self.dirty = true;
                 self.expire_flash();
-                self.rebuild_jobs();
+                // Only an order that depends on the clock changes with it.
+                if self.jobs.sorted_by_time() {
+                    self.rebuild_jobs();
+                }
                 self.reload_due(&mut fx);
             }
             Msg::Worker(reply) => self.on_reply(reply, &mut fx),
@@ -1330,6 +1333,8 @@ impl App {
                     return;
                 }
                 c.generation = generation;
+                // Managed apps' rows show their cluster's health (stale when unreachable).
+                let mut rebuild = c.health.status != health.status;
                 c.health = health;
                 c.platform = platform;
                 match jobs {
@@ -1339,11 +1344,16 @@ impl App {
                                 j.cluster = cluster.clone();
                             }
                         }
+                        rebuild |= !self
+                            .jobs
+                            .same_rows(&c.jobs, &list, &self.managed, self.now_ms);
                         c.jobs = list;
                     }
                     None => c.jobs.iter_mut().for_each(|j| j.stale = true),
                 }
-                self.rebuild_jobs();
+                if rebuild {
+                    self.rebuild_jobs();
+                }
                 self.dirty = true;
             }
             WorkerReply::JobDetailLoaded {
@@ -1521,10 +1531,14 @@ impl App {
                 self.dirty = true;
             }
             WorkerReply::AppsLoaded { apps, job_apps } => {
-                // Sent after every poll round: it replaces the previous one wholesale.
-                self.managed = Managed::new(apps, job_apps);
-                self.rebuild_jobs();
-                self.dirty = true;
+                // Sent after every poll round: it replaces the previous one wholesale (the
+                // same apps again change nothing).
+                let managed = Managed::new(apps, job_apps);
+                if managed != self.managed {
+                    self.managed = managed;
+                    self.rebuild_jobs();
+                    self.dirty = true;
+                }
             }
             WorkerReply::ActionProgress { request, message } => {
                 if self.on_action_progress(request, message) {

@@ -120,7 +120,7 @@ impl ClusterView {
 }
 
 /// The managed apps as the workers last reported them (`AppsLoaded`, replaced wholesale).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Managed {
     pub apps: Vec<AppSummary>,
     /// cluster → job id → app name.
@@ -488,15 +488,7 @@ impl JobsState {
             .collect();
         let needle = self.filter.to_lowercase();
         let keep = |cluster: &str, j: &JobSummary, app: Option<&str>| -> bool {
-            if self
-                .cluster_filter
-                .as_deref()
-                .is_some_and(|cf| cf != cluster)
-            {
-                return false;
-            }
-            self.state_filter.matches(&j.state)
-                && (needle.is_empty() || text_matches(j, app, &needle))
+            self.keeps(&needle, cluster, j, app)
         };
         let mut rows: Vec<JobRow> = Vec::new();
         for (ci, c) in clusters.iter().enumerate() {
@@ -539,6 +531,64 @@ impl JobsState {
         self.reselect(clusters);
     }
 
+    /// Whether the row of job `j` (on `cluster`, of managed app `app`) passes the filters;
+    /// `needle` is the text filter in lower case.
+    fn keeps(&self, needle: &str, cluster: &str, j: &JobSummary, app: Option<&str>) -> bool {
+        if self
+            .cluster_filter
+            .as_deref()
+            .is_some_and(|cf| cf != cluster)
+        {
+            return false;
+        }
+        self.state_filter.matches(&j.state) && (needle.is_empty() || text_matches(j, app, needle))
+    }
+
+    /// Whether a cluster's new job list `new` (replacing `old`) leaves the rows as they are:
+    /// the same jobs at the same positions, each passing the filters as before and comparing
+    /// equal under the sort column and its tie-breaks. Then the rows (which point into the list
+    /// by position) need no rebuild; a poll round that only moves ages and counts that are not
+    /// sorted on costs no re-sort of every row.
+    pub fn same_rows(
+        &self,
+        old: &[JobSummary],
+        new: &[JobSummary],
+        managed: &Managed,
+        now_ms: i64,
+    ) -> bool {
+        if old.len() != new.len() {
+            return false;
+        }
+        let needle = self.filter.to_lowercase();
+        old.iter().zip(new).all(|(a, b)| {
+            let app = || managed.app_of(&b.cluster, &b.id);
+            a.id == b.id
+                && a.cluster == b.cluster
+                && a.name == b.name
+                && compare(self.sort, a, b, now_ms) == Ordering::Equal
+                && (a.state == b.state
+                    || self.keeps(&needle, &a.cluster, a, app())
+                        == self.keeps(&needle, &b.cluster, b, app()))
+        })
+    }
+
+    /// Whether the order of the rows depends on the clock (so a tick must re-sort them).
+    pub fn sorted_by_time(&self) -> bool {
+        matches!(self.sort, SortColumn::Uptime | SortColumn::Checkpoint)
+    }
+
+    /// Whether `row` is the row that `key` names (without building the row's key).
+    fn is_row(&self, clusters: &[ClusterView], row: &JobRow, key: &RowKey) -> bool {
+        match (row.source, key) {
+            (RowSource::Job(..), RowKey::Job(k)) => {
+                let j = self.summary(clusters, row);
+                j.id == k.id && j.cluster == k.cluster
+            }
+            (RowSource::App(i), RowKey::App(name)) => self.app_rows[i].name == *name,
+            _ => false,
+        }
+    }
+
     fn reselect(&mut self, clusters: &[ClusterView]) {
         if self.rows.is_empty() {
             self.selected = 0;
@@ -548,7 +598,7 @@ impl JobsState {
             let same = self
                 .rows
                 .iter()
-                .position(|r| self.row_key(clusters, r) == *key)
+                .position(|r| self.is_row(clusters, r, key))
                 .or_else(|| match key {
                     // An app that got (or lost) a job on its cluster: follow the app.
                     RowKey::App(name) => self
