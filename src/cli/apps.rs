@@ -73,6 +73,15 @@ pub async fn apply(
     let res = ops
         .store
         .call(move |s: &mut Store| {
+            let mut spec = spec;
+            // A `[build]` app keeps running the artifact most recently bound to it.
+            if spec.build.is_some() && spec.jar_file.is_none() {
+                if let Some(current) = s.app(&spec.name)? {
+                    if current.spec.build.is_some() {
+                        spec.jar_file = current.spec.jar_file;
+                    }
+                }
+            }
             s.apply_app(
                 &spec,
                 &author,

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod apps;
+pub mod build;
 pub mod checkpoints;
 pub mod clusters;
 pub mod jobs;
@@ -182,6 +183,21 @@ pub enum Command {
         app: String,
         #[arg(long, value_name = "NAME")]
         cluster: Option<String>,
+    },
+    /// Build an app's jar from its `[build]` git repository and bind it as a new app version.
+    Build {
+        name: String,
+        /// Branch, tag or commit to build (default: `[build] ref`).
+        #[arg(long = "ref", value_name = "REF")]
+        git_ref: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The builds of an app, newest first: status, commit, artifact, duration, log.
+    Builds {
+        name: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Runs, savepoints, checkpoints and operations of an app.
     History {
@@ -398,6 +414,12 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         Command::App {
             command: AppCommand::Delete { name },
         } => apps::delete(ctx, &ops, &name).await,
+        Command::Build {
+            name,
+            git_ref,
+            json,
+        } => build::build(ctx, &ops, &name, git_ref.as_deref(), json).await,
+        Command::Builds { name, json } => build::list(&ops, &name, json).await,
         Command::History { name, json } => apps::history(&ops, &name, json).await,
         Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
         Command::Start {
@@ -415,6 +437,9 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
                     return Exit::Usage;
                 }
             };
+            if let Some(exit) = build::unbuilt(&ops, &name).await {
+                return exit;
+            }
             if dry_run {
                 return actions::preview(&ops, &name, &from, allow_non_restored, json).await;
             }

@@ -38,7 +38,7 @@ use super::load::{is_name, resolve_path};
 use super::ConfigError;
 use std::collections::BTreeMap;
 
-use crate::domain::{AppKind, AppSpec, KubeResources, KubeTarget};
+use crate::domain::{AppKind, AppSpec, BuildSpec, KubeResources, KubeTarget};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +64,8 @@ struct RawApp {
     owner: Option<Spanned<String>>,
     tags: Option<Vec<Spanned<String>>>,
     options: Option<Spanned<OptionNode>>,
+    /// How the jar is built from git (`flinkdeck build`).
+    build: Option<Spanned<RawBuild>>,
     /// Read from the document by [`super::vars::plain_vars`].
     #[serde(rename = "vars")]
     _vars: Option<de::IgnoredAny>,
@@ -81,6 +83,20 @@ struct RawTarget {
     session: Option<Spanned<String>>,
     flink: Option<Spanned<String>>,
     options: Option<Spanned<OptionNode>>,
+}
+
+/// `[build]`: how a jar app's artifact is built from a git repository.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuild {
+    repo: Option<Spanned<String>>,
+    #[serde(rename = "ref")]
+    git_ref: Option<Spanned<String>>,
+    dir: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<Spanned<String>>>>,
+    artifact: Option<Spanned<String>>,
+    env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    timeout: Option<Spanned<String>>,
 }
 
 /// `[kubernetes]`: the FlinkDeployment that runs the app (operator apps, without `[target]`:
@@ -508,6 +524,7 @@ impl Cx<'_, '_> {
         let foreign: &[(&str, Option<Range<usize>>)] = match kind {
             AppKind::Sql => &[
                 ("jar_file", raw.jar_file.as_ref().map(Spanned::span)),
+                ("build", raw.build.as_ref().map(Spanned::span)),
                 ("entry_class", raw.entry_class.as_ref().map(Spanned::span)),
                 ("args", raw.args.as_ref().map(Spanned::span)),
             ],
@@ -554,14 +571,18 @@ impl Cx<'_, '_> {
                     .as_ref()
                     .and_then(|t| t.kubernetes.as_ref())
                     .is_some_and(|k| k.jar.is_some());
+                if let Some(b) = &raw.build {
+                    spec.build = Some(self.build(b)?);
+                }
                 let Some(jar) = &raw.jar_file else {
-                    if image_jar {
+                    if image_jar || spec.build.is_some() {
                         return self.finish_plain(raw, spec, target);
                     }
                     return Err(self.err(
                         kind_span,
                         "jar_file",
-                        "missing required key `jar_file` (apps of kind \"jar\" run a jar file)",
+                        "missing required key `jar_file` (apps of kind \"jar\" run a jar file, \
+                         or the artifact of a [build])",
                     ));
                 };
                 spec.jar_file = Some(self.jar_file(jar)?);
@@ -715,10 +736,11 @@ impl Cx<'_, '_> {
                 ));
             }
         }
-        let foreign: [(&str, Option<Range<usize>>); 6] = [
+        let foreign: [(&str, Option<Range<usize>>); 7] = [
             ("sql_file", raw.sql_file.as_ref().map(Spanned::span)),
             ("sql", raw.sql.as_ref().map(Spanned::span)),
             ("jar_file", raw.jar_file.as_ref().map(Spanned::span)),
+            ("build", raw.build.as_ref().map(Spanned::span)),
             ("entry_class", raw.entry_class.as_ref().map(Spanned::span)),
             ("args", raw.args.as_ref().map(Spanned::span)),
             ("parallelism", raw.parallelism.as_ref().map(Spanned::span)),
@@ -1046,6 +1068,143 @@ impl Cx<'_, '_> {
                 Ok((text, Some(written.clone())))
             }
         }
+    }
+
+    /// `[build]`: every key checked, errors at the key's value.
+    fn build(&self, raw: &Spanned<RawBuild>) -> Result<BuildSpec, ConfigError> {
+        let table = raw.span();
+        let b = raw.get_ref();
+        let at = |key: &str, span: Range<usize>, msg: String| {
+            self.doc.error_at(
+                span,
+                super::key_path(&[Seg::key("build"), Seg::key(key)]),
+                msg,
+            )
+        };
+        let required = |v: &Option<Spanned<String>>, key: &str| -> Result<String, ConfigError> {
+            match v {
+                None => Err(at(
+                    key,
+                    table.clone(),
+                    format!("missing required key `build.{key}`"),
+                )),
+                Some(v) if v.get_ref().trim().is_empty() => {
+                    Err(at(key, v.span(), format!("`build.{key}` is empty")))
+                }
+                Some(v) => Ok(v.get_ref().clone()),
+            }
+        };
+        let repo = required(&b.repo, "repo")?;
+        let git_ref = required(&b.git_ref, "ref")?;
+        if git_ref.starts_with('-') || git_ref.chars().any(char::is_whitespace) {
+            let span = b
+                .git_ref
+                .as_ref()
+                .map(Spanned::span)
+                .unwrap_or(table.clone());
+            return Err(at("ref", span, format!("invalid git ref {git_ref:?}")));
+        }
+        let dir = match &b.dir {
+            None => String::new(),
+            Some(d) => {
+                let p = Path::new(d.get_ref());
+                if p.is_absolute()
+                    || p.components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    return Err(at(
+                        "dir",
+                        d.span(),
+                        format!(
+                            "`build.dir` must be a path inside the checkout (relative, without \
+                             `..`), got {:?}",
+                            d.get_ref()
+                        ),
+                    ));
+                }
+                d.get_ref().clone()
+            }
+        };
+        let command = match &b.command {
+            None => return Err(at(
+                "command",
+                table.clone(),
+                "missing required key `build.command` (an argv array, e.g. [\"mvn\", \"package\"])"
+                    .into(),
+            )),
+            Some(c) => {
+                let argv: Vec<String> = c.get_ref().iter().map(|a| a.get_ref().clone()).collect();
+                if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(at(
+                        "command",
+                        c.span(),
+                        "`build.command` must be a non-empty argv array whose first element \
+                         names the program"
+                            .into(),
+                    ));
+                }
+                argv
+            }
+        };
+        let artifact = required(&b.artifact, "artifact")?;
+        if let Some(a) = &b.artifact {
+            let p = Path::new(&artifact);
+            if p.is_absolute()
+                || p.components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(at(
+                    "artifact",
+                    a.span(),
+                    format!("`build.artifact` must be a glob relative to `build.dir` (no `..`), got {artifact:?}"),
+                ));
+            }
+        }
+        let mut env = BTreeMap::new();
+        if let Some(e) = &b.env {
+            for (k, v) in e.get_ref() {
+                if k.is_empty() || k.contains('=') {
+                    return Err(at(
+                        "env",
+                        v.span(),
+                        format!("invalid environment variable name {k:?}"),
+                    ));
+                }
+                env.insert(k.clone(), v.get_ref().clone());
+            }
+        }
+        let timeout_ms = match &b.timeout {
+            None => crate::domain::DEFAULT_BUILD_TIMEOUT_MS,
+            Some(t) => {
+                let d = humantime::parse_duration(t.get_ref().trim()).map_err(|e| {
+                    at(
+                        "timeout",
+                        t.span(),
+                        format!(
+                            "invalid duration {:?}: {e} (e.g. \"20m\", \"90s\")",
+                            t.get_ref()
+                        ),
+                    )
+                })?;
+                if d.is_zero() {
+                    return Err(at(
+                        "timeout",
+                        t.span(),
+                        "`build.timeout` must be more than 0".into(),
+                    ));
+                }
+                u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+            }
+        };
+        Ok(BuildSpec {
+            repo,
+            git_ref,
+            dir,
+            command,
+            artifact,
+            env,
+            timeout_ms,
+        })
     }
 
     /// The jar as an absolute path; it must be an existing file.

@@ -80,6 +80,10 @@ pub struct AppSpec {
     /// the REST API (standalone), see [`super::deploy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<super::deploy::DeployTarget>,
+    /// `[build]`: how the jar is built from git (`flinkdeck build`); a built artifact is bound
+    /// by a new version whose `jar_file` is the stored artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<super::build::BuildSpec>,
 }
 
 /// Where and how a FlinkDeployment runs an app (`[kubernetes]` of an app spec).
@@ -142,6 +146,7 @@ impl AppSpec {
             jars: Vec::new(),
             kubernetes: None,
             target: None,
+            build: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the workers. No I/O lives here.
 
 pub mod app;
+pub mod build;
 pub mod checkpoint;
 pub mod deploy;
 pub mod events;
@@ -15,6 +16,7 @@ pub mod sql;
 pub mod time;
 
 pub use app::*;
+pub use build::*;
 pub use checkpoint::*;
 pub use events::*;
 pub use health::*;

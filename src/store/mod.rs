@@ -7,6 +7,7 @@
 
 mod apps;
 mod audit;
+mod builds;
 mod handle;
 mod journal;
 mod record;
@@ -31,6 +32,7 @@ use crate::domain::{
 };
 
 pub use apps::ApplyOutcome;
+pub use builds::BuildEnd;
 pub use handle::StoreHandle;
 pub use record::{PollRound, RoundStats};
 pub use retention::{RetentionPolicy, RetentionReport};

@@ -162,6 +162,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX checkpoints_by_recorded ON checkpoints (recorded_at);
     CREATE INDEX health_events_by_at ON health_events (at_ms);
     CREATE INDEX operations_by_updated ON operations (updated_at);",
+    // 4: builds of apps' artifacts (`flinkdeck build`): status, commit, artifact, log path.
+    "CREATE TABLE builds (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        app         TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        git_ref     TEXT    NOT NULL,
+        commit_sha  TEXT,
+        subject     TEXT,
+        artifact    TEXT,
+        sha256      TEXT,
+        size        INTEGER,
+        duration_ms INTEGER,
+        log         TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL,
+        user        TEXT    NOT NULL,
+        error       TEXT,
+        version     INTEGER
+    );
+    CREATE INDEX builds_by_app ON builds (app, id);",
 ];
 
 /// The newest schema version this binary knows.

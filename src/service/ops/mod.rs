@@ -11,6 +11,7 @@
 
 mod actions;
 mod audit;
+mod build;
 mod cli_submit;
 mod operator;
 mod operator_apply;
@@ -23,6 +24,7 @@ mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
 pub use audit::Actor;
+pub use build::{run_build, BuildOutcome};
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
