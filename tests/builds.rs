@@ -1,0 +1,358 @@
+//! `flinkdeck build` / `builds` with real git, real javac and real Flink (2.3.0 and 1.20.5): the
+//! test creates a git repository holding the demo DataStream job and a `build.sh` that compiles
+//! it with `javac` against the target Flink's `lib/` and packs it with `jar` (Maven Central
+//! cannot be reached here). A good commit is built, bound and started on the real cluster; a
+//! commit that fails to compile fails the build and leaves the bound artifact alone. Also: an
+//! artifact glob without a match, bad `[build]` keys (line/column), Ctrl-C (SIGINT) cancelling a
+//! build and killing its process group, and a second concurrent build of one app being refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::apps::{job_id_of, AppEnv};
+use common::*;
+use serde_json::Value;
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Commits `files` (name, content) with `subject`; returns the commit sha.
+fn commit(repo: &Path, files: &[(&str, &str)], subject: &str) -> String {
+    for (name, content) in files {
+        std::fs::write(repo.join(name), content).expect("write repo file");
+    }
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", subject]);
+    git(repo, &["rev-parse", "HEAD"])
+}
+
+fn new_repo(dir: &Path) -> PathBuf {
+    let repo = dir.join("src-repo");
+    std::fs::create_dir_all(&repo).expect("mkdir repo");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    repo
+}
+
+const BUILD_SH: &str = "set -eu\nrm -rf classes target\nmkdir -p classes target\n\
+javac -nowarn -cp \"$1/*\" -d classes FlinkdeckDemo.java\n\
+jar cf target/demo-job.jar -C classes .\necho packed target/demo-job.jar\n";
+
+fn app_toml(name: &str, repo: &Path, build_tail: &str) -> String {
+    format!(
+        "name = \"{name}\"\ncluster = \"c\"\nkind = \"jar\"\nentry_class = \"{DEMO_CLASS}\"\n\
+         args = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\nparallelism = 1\n\n\
+         [build]\nrepo = \"{}\"\nref = \"main\"\n{build_tail}",
+        repo.display()
+    )
+}
+
+fn builds_json(env: &AppEnv, name: &str) -> Vec<Value> {
+    env.json(&["builds", name, "--json"])
+        .as_array()
+        .cloned()
+        .expect("builds --json is an array")
+}
+
+fn end_to_end(version: &str) {
+    let env = AppEnv::new(version);
+    let lib = flink_home(version).join("lib");
+    let repo = new_repo(env.dir.path());
+    let demo = std::fs::read_to_string(repo_root().join("scripts/demo/FlinkdeckDemo.java"))
+        .expect("demo source");
+    let good = commit(
+        &repo,
+        &[("FlinkdeckDemo.java", &demo), ("build.sh", BUILD_SH)],
+        "the demo job",
+    );
+    let broken_src = demo.replacen(
+        "private FlinkdeckDemo() {}",
+        "private FlinkdeckDemo() { int broken = ; }",
+        1,
+    );
+    assert_ne!(
+        broken_src, demo,
+        "the demo source changed: fix the broken commit"
+    );
+    let broken = commit(&repo, &[("FlinkdeckDemo.java", &broken_src)], "break it");
+    // `main` must build the good commit: put the broken one on a side branch.
+    git(&repo, &["branch", "-q", "broken"]);
+    git(&repo, &["reset", "-q", "--hard", &good]);
+
+    let name = unique("built");
+    let spec = env.dir.path().join("built.app.toml");
+    let tail = format!(
+        "command = [\"bash\", \"build.sh\", \"{}\"]\nartifact = \"target/demo-*.jar\"\ntimeout = \"5m\"\n",
+        lib.display()
+    );
+    std::fs::write(&spec, app_toml(&name, &repo, &tail)).expect("spec");
+    apply_spec(&env.config, env.dir.path(), &spec);
+
+    // Not built yet: start is a usage error.
+    let out = env.run(&["start", &name]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has no built artifact yet"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = env.run(&["build", &name]);
+    let text = ok_stdout(&["build"], &out);
+    for step in [
+        "fetch",
+        &format!("checkout {good}"),
+        "build: bash build.sh",
+        "packed target/demo-job.jar",
+        "artifact",
+        "bind",
+    ] {
+        assert!(
+            text.contains(step),
+            "no {step:?} in the build output:\n{text}"
+        );
+    }
+    let b = builds_json(&env, &name);
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0]["status"], "succeeded");
+    assert_eq!(b[0]["commit"], good.as_str());
+    assert_eq!(b[0]["subject"], "the demo job");
+    let sha = b[0]["sha256"].as_str().expect("sha256").to_string();
+    assert_eq!(sha.len(), 64);
+    let artifact = b[0]["artifact"].as_str().expect("artifact").to_string();
+    assert!(artifact.ends_with(&format!("{sha}.jar")), "{artifact}");
+    assert_eq!(
+        std::fs::metadata(&artifact).expect("stored artifact").len(),
+        b[0]["size"].as_u64().expect("size")
+    );
+    assert!(std::fs::read_to_string(b[0]["log"].as_str().expect("log"))
+        .expect("build log")
+        .contains("packed target/demo-job.jar"));
+
+    // The bound artifact runs on the real cluster.
+    let job = job_id_of(&env.ok(&["start", &name, "--wait"]));
+    let running = env.active_jobs(&name);
+    assert!(
+        running
+            .iter()
+            .any(|j| j["id"] == job.as_str() && j["state"] == "RUNNING"),
+        "{running:?}"
+    );
+    env.ok(&["cancel", &name]);
+
+    // The broken commit: exit 1 with javac's error, nothing rebound.
+    let out = env.run(&["build", &name, "--ref", &broken]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("FlinkdeckDemo.java") && err.contains("error:"),
+        "no compiler error in:\n{err}"
+    );
+    let b = builds_json(&env, &name);
+    assert_eq!(b[0]["status"], "failed");
+    assert_eq!(b[0]["commit"], broken.as_str());
+    assert_eq!(b[1]["status"], "succeeded");
+    let shown = env.json(&["app", "show", &name, "--json"]);
+    assert!(
+        shown.to_string().contains(&artifact),
+        "the app no longer runs {artifact}: {shown}"
+    );
+}
+
+#[test]
+fn build_bind_start_and_a_broken_commit_on_flink_2() {
+    end_to_end(V2);
+}
+
+#[test]
+fn build_bind_start_and_a_broken_commit_on_flink_1() {
+    end_to_end(V1);
+}
+
+/// No Flink needed: the build never talks to the cluster (a closed port stands in).
+fn offline_env() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(
+        dir.path(),
+        &[("c", &format!("http://127.0.0.1:{}", closed_port()))],
+        "1s",
+    );
+    (dir, config)
+}
+
+#[test]
+fn no_matching_artifact_fails_and_bad_build_keys_are_spec_errors() {
+    let (dir, config) = offline_env();
+    let repo = new_repo(dir.path());
+    commit(&repo, &[("README", "nothing to build\n")], "empty");
+    let spec = dir.path().join("a.app.toml");
+    std::fs::write(
+        &spec,
+        app_toml(
+            "nomatch",
+            &repo,
+            "command = [\"true\"]\nartifact = \"target/*.jar\"\n",
+        ),
+    )
+    .expect("spec");
+    apply_spec(&config, dir.path(), &spec);
+    let out = cli(&config, dir.path(), &["build", "nomatch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no file matches build.artifact"),
+        "{}",
+        stderr(&out)
+    );
+    let b = json_of(
+        &["builds"],
+        &stdout(&cli(&config, dir.path(), &["builds", "nomatch", "--json"])),
+    );
+    assert_eq!(b[0]["status"], "failed", "{b}");
+
+    for (tail, key, line) in [
+        ("command = []\nartifact = \"x.jar\"\n", "build.command", 11),
+        (
+            "command = [\"true\"]\nartifact = \"x.jar\"\ntimeout = \"soon\"\n",
+            "build.timeout",
+            13,
+        ),
+        (
+            "command = [\"true\"]\nartifact = \"../x.jar\"\n",
+            "build.artifact",
+            12,
+        ),
+        (
+            "command = [\"true\"]\nartifact = \"x.jar\"\nenv = { A = 1 }\n",
+            "build.env",
+            13,
+        ),
+        (
+            "command = [\"true\"]\nartifact = \"x.jar\"\nshell = \"bash\"\n",
+            "shell",
+            13,
+        ),
+    ] {
+        std::fs::write(&spec, app_toml("bad", &repo, tail)).expect("spec");
+        let out = cli(
+            &config,
+            dir.path(),
+            &["apply", "-f", spec.to_str().expect("utf-8")],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{tail}: {err}");
+        assert!(err.contains(key), "{tail}: no key {key} in {err}");
+        assert!(
+            err.contains(&format!(":{line}:")),
+            "{tail}: no line {line} in {err}"
+        );
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie about to be reaped by init).
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn sigint_cancels_the_build_and_its_process_group_and_one_build_runs_at_a_time() {
+    let (dir, config) = offline_env();
+    let repo = new_repo(dir.path());
+    let pid_file = dir.path().join("sleep.pid");
+    commit(
+        &repo,
+        &[("slow.sh", "sleep 300 &\necho $! > \"$1\"\nwait\n")],
+        "slow",
+    );
+    let spec = dir.path().join("slow.app.toml");
+    std::fs::write(
+        &spec,
+        app_toml(
+            "slow",
+            &repo,
+            &format!(
+                "command = [\"bash\", \"slow.sh\", \"{}\"]\nartifact = \"*.jar\"\n",
+                pid_file.display()
+            ),
+        ),
+    )
+    .expect("spec");
+    apply_spec(&config, dir.path(), &spec);
+    let mut first = Command::new(bin())
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["build", "slow"])
+        .env_remove("FLINKDECK_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn build");
+    let sleeper = wait_for(
+        "the build's sleep to start",
+        Duration::from_secs(30),
+        || {
+            std::fs::read_to_string(&pid_file)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        },
+    );
+    assert!(!gone(&sleeper));
+
+    let out = cli(&config, dir.path(), &["build", "slow"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is running; one build per app at a time"),
+        "{}",
+        stderr(&out)
+    );
+
+    let kill = Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(kill.success());
+    let status = first.wait().expect("wait for the build");
+    assert_eq!(status.code(), Some(1));
+    wait_for("the sleep to be killed", Duration::from_secs(10), || {
+        gone(&sleeper).then_some(())
+    });
+    let b = json_of(
+        &["builds"],
+        &stdout(&cli(&config, dir.path(), &["builds", "slow", "--json"])),
+    );
+    let b = b.as_array().expect("array");
+    assert_eq!(b.len(), 1, "the refused build is not recorded: {b:?}");
+    assert_eq!(b[0]["status"], "cancelled");
+}
