@@ -232,6 +232,21 @@ fn no_matching_artifact_fails_and_bad_build_keys_are_spec_errors() {
         &stdout(&cli(&config, dir.path(), &["builds", "nomatch", "--json"])),
     );
     assert_eq!(b[0]["status"], "failed", "{b}");
+    let audit = json_of(
+        &["audit"],
+        &stdout(&cli(
+            &config,
+            dir.path(),
+            &["audit", "--app", "nomatch", "--json"],
+        )),
+    );
+    let audit = audit.as_array().expect("audit array");
+    assert!(
+        audit
+            .iter()
+            .any(|a| a["action"] == "build" && a["ok"] == false),
+        "{audit:?}"
+    );
 
     for (tail, key, line) in [
         ("command = []\nartifact = \"x.jar\"\n", "build.command", 11),

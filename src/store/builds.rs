@@ -201,4 +201,31 @@ mod tests {
         assert_eq!(running[0].user, "bob");
         assert!(s.finish_build(999, BuildStatus::Failed, &end).is_err());
     }
+
+    #[test]
+    fn retention_forgets_old_builds_of_deleted_apps_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = Store::open(&dir.path().join("t.db")).expect("open");
+        let day = 24 * 3600 * 1000;
+        let now = 400 * day;
+        for app in ["live", "gone"] {
+            let spec = crate::domain::AppSpec::new(app, "c1", crate::domain::AppKind::Jar);
+            s.apply_app(&spec, "ann", None, 1).expect("apply");
+            for status in [BuildStatus::Succeeded, BuildStatus::Failed] {
+                let b = s.begin_build(app, "main", "ann", "/d", 10).expect("begin");
+                s.finish_build(b.id, status, &BuildEnd::default())
+                    .expect("finish");
+            }
+            // Recent: kept whatever the app.
+            s.begin_build(app, "main", "ann", "/d", now - day)
+                .expect("begin");
+        }
+        s.delete_app("gone", 2).expect("delete");
+        let r = s.run_retention(now).expect("retention");
+        assert_eq!(r.builds, 2);
+        assert_eq!(s.builds("live", None).expect("live").len(), 3);
+        let gone = s.builds("gone", None).expect("gone");
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].started_at, now - day);
+    }
 }

@@ -4,7 +4,9 @@
 //!   `checkpoint_max_age`;
 //! - health events older than `health_max_age` (the latest event of each cluster stays);
 //! - jobs gone from their cluster for longer than `gone_jobs_max_age`;
-//! - settled journal entries older than `journal_max_age`.
+//! - settled journal entries older than `journal_max_age`;
+//! - settled builds older than `journal_max_age` of apps that are deleted (build logs without a
+//!   row are removed by the next build of the app).
 //!
 //! Never pruned: a checkpoint or savepoint that is a run's restore point or final savepoint, any
 //! savepoint of a job that is a run of an app that is not deleted, a gone job that is a run or
@@ -83,13 +85,14 @@ pub struct RetentionReport {
     pub health_events: usize,
     pub jobs: usize,
     pub operations: usize,
+    pub builds: usize,
     /// Some rule hit `max_rows_per_run`: there is more to delete next time.
     pub more: bool,
 }
 
 impl RetentionReport {
     pub fn total(&self) -> usize {
-        self.checkpoints + self.health_events + self.jobs + self.operations
+        self.checkpoints + self.health_events + self.jobs + self.operations + self.builds
     }
 }
 
@@ -193,12 +196,30 @@ impl Store {
                 )
                 .map_err(&sq)?;
         }
+        if let Some(before) = cutoff(now_ms, p.journal_max_age) {
+            r.builds = tx
+                .execute(
+                    "DELETE FROM builds WHERE id IN (
+                        SELECT b.id FROM builds b
+                        WHERE b.status <> 'running'
+                          AND b.started_at < ?1
+                          AND NOT EXISTS (SELECT 1 FROM apps a
+                              WHERE a.name = b.app AND a.deleted_at IS NULL)
+                        LIMIT ?2)",
+                    params![before, limit],
+                )
+                .map_err(&sq)?;
+        }
         tx.commit().map_err(&sq)?;
         if r.jobs > 0 {
             self.forget_jobs_mirror();
         }
         let full = |n: usize| n as i64 >= limit;
-        r.more = full(r.health_events) || full(r.jobs) || full(r.operations) || full(r.checkpoints);
+        r.more = full(r.health_events)
+            || full(r.jobs)
+            || full(r.operations)
+            || full(r.checkpoints)
+            || full(r.builds);
         Ok(r)
     }
 }

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{OpsContext, Progress};
 use crate::domain::time::now_ms;
-use crate::domain::{BuildRecord, BuildSpec, BuildStatus};
+use crate::domain::{ActionOutcome, BuildRecord, BuildSpec, BuildStatus};
 use crate::store::{BuildEnd, Store};
 use process::{Output, Step, StepError};
 
@@ -41,8 +41,44 @@ pub enum BuildOutcome {
 }
 
 /// Builds `app` at `git_ref` (default: `[build] ref`) under `data_dir`; stops when `cancel`
-/// turns true.
+/// turns true. The outcome goes into the audit trail.
 pub async fn run_build(
+    ctx: &OpsContext,
+    data_dir: &Path,
+    app: &str,
+    git_ref: Option<&str>,
+    progress: Progress<'_>,
+    cancel: watch::Receiver<bool>,
+) -> BuildOutcome {
+    let outcome = build(ctx, data_dir, app, git_ref, progress, cancel).await;
+    let audited = match &outcome {
+        BuildOutcome::Succeeded(r) => ActionOutcome::Done {
+            message: format!(
+                "built #{} commit {} sha256 {} as version {}",
+                r.id,
+                r.commit.as_deref().unwrap_or("?"),
+                r.sha256.as_deref().unwrap_or("?"),
+                r.version.map(|v| v.to_string()).unwrap_or_default()
+            ),
+            job_id: None,
+            savepoint: None,
+        },
+        BuildOutcome::Failed { record, reason, .. } => ActionOutcome::Failed {
+            reason: format!("build #{}: {reason}", record.id),
+        },
+        BuildOutcome::Cancelled(r) => ActionOutcome::Failed {
+            reason: format!("build #{} cancelled", r.id),
+        },
+        BuildOutcome::Busy(m) => ActionOutcome::Refused { reason: m.clone() },
+        BuildOutcome::Invalid(m) => ActionOutcome::Invalid { reason: m.clone() },
+        BuildOutcome::Error(m) => ActionOutcome::Failed { reason: m.clone() },
+    };
+    let params = serde_json::json!({ "ref": git_ref }).to_string();
+    super::audit::record(ctx, "build", Some(app.to_string()), None, params, &audited).await;
+    outcome
+}
+
+async fn build(
     ctx: &OpsContext,
     data_dir: &Path,
     app: &str,
@@ -120,6 +156,7 @@ pub async fn run_build(
         Ok(r) => r,
         Err(e) => return BuildOutcome::Error(e.to_string()),
     };
+    sweep_logs(ctx, app, &base).await;
     progress(format!(
         "build #{} of {app} at {git_ref} (log {})",
         record.id, record.log
@@ -372,6 +409,31 @@ async fn steps(
         stored.sha256
     ));
     Ok(stored)
+}
+
+/// Removes the build logs of `base` whose build the store forgot (retention).
+async fn sweep_logs(ctx: &OpsContext, app: &str, base: &Path) {
+    let name = app.to_string();
+    let Ok(builds) = ctx
+        .store
+        .call(move |s: &mut Store| s.builds(&name, None))
+        .await
+    else {
+        return;
+    };
+    let known: std::collections::HashSet<PathBuf> =
+        builds.iter().map(|b| PathBuf::from(&b.log)).collect();
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "log") && !known.contains(&p) {
+            if let Err(err) = std::fs::remove_file(&p) {
+                tracing::warn!(log = %p.display(), error = %err, "cannot remove an old build log");
+            }
+        }
+    }
 }
 
 async fn settle_failed(

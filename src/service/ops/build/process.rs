@@ -176,3 +176,81 @@ fn kill_group(pgid: Option<i32>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gone(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_deadline_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = Output::new(std::fs::File::create(dir.path().join("b.log")).expect("log"));
+        let argv: Vec<String> = ["bash", "-c", "sleep 30 & echo $!; wait"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let env = BTreeMap::new();
+        let (_tx, mut rx) = watch::channel(false);
+        let step = Step {
+            argv: &argv,
+            cwd: dir.path(),
+            env: &env,
+            show: false,
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        let r = run(step, &out, &|_| {}, deadline, &mut rx, false).await;
+        assert_eq!(r, Err(StepError::TimedOut));
+        let pid = out.tail().first().cloned().expect("the sleep's pid");
+        for _ in 0..50 {
+            if gone(&pid) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("sleep {pid} outlived the build's deadline");
+    }
+
+    #[tokio::test]
+    async fn a_failing_command_says_its_exit_status_and_keeps_its_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = Output::new(std::fs::File::create(dir.path().join("b.log")).expect("log"));
+        let argv: Vec<String> = [
+            "bash",
+            "-c",
+            "echo compiling; echo 'X.java:3: error: boom' >&2; exit 3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let env = BTreeMap::new();
+        let (_tx, mut rx) = watch::channel(false);
+        let step = Step {
+            argv: &argv,
+            cwd: dir.path(),
+            env: &env,
+            show: false,
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        match run(step, &out, &|_| {}, deadline, &mut rx, false).await {
+            Err(StepError::Failed(m)) => assert!(m.contains("exit status: 3"), "{m}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let tail = out.tail();
+        assert!(
+            tail.contains(&"X.java:3: error: boom".to_string()),
+            "{tail:?}"
+        );
+        let log = std::fs::read_to_string(dir.path().join("b.log")).expect("log");
+        assert!(log.contains("compiling"), "{log}");
+    }
+}
