@@ -40,6 +40,31 @@ fn peak_mb() -> f64 {
     status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0
 }
 
+/// GETs `path` from `url` (`http://host:port`) on a plain socket and reads the whole answer in
+/// 4 MiB reads; the time it took.
+fn bare_read(url: &str, path: &str) -> Duration {
+    use std::io::Read;
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let t = Instant::now();
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut buf = vec![0u8; 4 << 20];
+    let mut n = 0u64;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => n += k as u64,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    assert!(n > 1 << 20, "read only {n} bytes");
+    t.elapsed()
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -140,6 +165,20 @@ fn main() {
         ms(tail_times[0]),
         ms(tail_times[2]),
         peak_mb()
+    );
+
+    // The floor under any client: a bare socket that only reads the same bytes (4 MiB reads,
+    // nothing kept, no HTTP parsing), as a tail must while Flink ignores `Range`.
+    let mut floor = Vec::new();
+    for _ in 0..3 {
+        floor.push(bare_read(&url, "/jobmanager/log"));
+    }
+    floor.sort();
+    println!(
+        "floor: bare socket read of the whole file: {} (best {}, worst {})",
+        ms(floor[1]),
+        ms(floor[0]),
+        ms(floor[2])
     );
 
     // 2. Whole-file searches.
