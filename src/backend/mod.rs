@@ -157,19 +157,24 @@ pub trait ClusterBackend: Send + Sync {
         None
     }
 
-    /// Every log the cluster's processes offer (files, or pods and containers).
+    /// Every log the cluster's processes offer (files, or pods and containers). By default the
+    /// JobManager's and TaskManagers' log files through Flink's REST API.
     fn log_files<'a>(
         &'a self,
         rest: &'a FlinkClient,
-    ) -> BoxFuture<'a, Result<Vec<LogFileRef>, FlinkError>>;
+    ) -> BoxFuture<'a, Result<Vec<LogFileRef>, FlinkError>> {
+        Box::pin(rest.log_files())
+    }
 
-    /// The last `max_bytes` of one log.
+    /// The last `max_bytes` of one log; by default through Flink's REST API.
     fn log_tail<'a>(
         &'a self,
         rest: &'a FlinkClient,
         file: &'a LogFileRef,
         max_bytes: usize,
-    ) -> BoxFuture<'a, Result<LogTail, FlinkError>>;
+    ) -> BoxFuture<'a, Result<LogTail, FlinkError>> {
+        Box::pin(rest.log_tail(file, max_bytes))
+    }
 
     /// Follows one log as it grows, after `after` (the tail already shown): a stream of the
     /// appended text. `None` when the backend cannot stream a log; the caller then re-reads

@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-
 use super::{ClusterBackend, ClusterHandle};
 use crate::config::{ClusterConfig, ClusterKind, ConfigError, ResolvedAuth};
-use crate::domain::{LogFileRef, LogTail};
-use crate::flink::{Auth, Endpoint, FlinkClient, FlinkError};
+
+use crate::flink::{Auth, Endpoint, FlinkClient};
 
 /// Flink's own log files, through its REST API.
 pub struct RestLogs;
@@ -16,22 +14,6 @@ pub struct RestLogs;
 impl ClusterBackend for RestLogs {
     fn kind(&self) -> ClusterKind {
         ClusterKind::Standalone
-    }
-
-    fn log_files<'a>(
-        &'a self,
-        rest: &'a FlinkClient,
-    ) -> BoxFuture<'a, Result<Vec<LogFileRef>, FlinkError>> {
-        Box::pin(rest.log_files())
-    }
-
-    fn log_tail<'a>(
-        &'a self,
-        rest: &'a FlinkClient,
-        file: &'a LogFileRef,
-        max_bytes: usize,
-    ) -> BoxFuture<'a, Result<LogTail, FlinkError>> {
-        Box::pin(rest.log_tail(file, max_bytes))
     }
 }
 

@@ -8,10 +8,8 @@ use futures_util::future::BoxFuture;
 use super::rm::RmClient;
 use crate::backend::ClusterBackend;
 use crate::config::ClusterKind;
-use crate::domain::{
-    ClusterLocation, KillAnswer, LogFileRef, LogTail, PlatformStatus, YarnAppStatus,
-};
-use crate::flink::{FlinkClient, FlinkError};
+use crate::domain::{ClusterLocation, KillAnswer, PlatformStatus, YarnAppStatus};
+use crate::flink::FlinkError;
 
 /// The backend of one YARN application.
 pub struct YarnCluster {
@@ -60,22 +58,6 @@ impl ClusterBackend for YarnCluster {
 
     fn location(&self) -> Option<ClusterLocation> {
         Some(self.location.clone())
-    }
-
-    fn log_files<'a>(
-        &'a self,
-        rest: &'a FlinkClient,
-    ) -> BoxFuture<'a, Result<Vec<LogFileRef>, FlinkError>> {
-        Box::pin(rest.log_files())
-    }
-
-    fn log_tail<'a>(
-        &'a self,
-        rest: &'a FlinkClient,
-        file: &'a LogFileRef,
-        max_bytes: usize,
-    ) -> BoxFuture<'a, Result<LogTail, FlinkError>> {
-        Box::pin(rest.log_tail(file, max_bytes))
     }
 
     fn platform_status(&self) -> BoxFuture<'_, Option<PlatformStatus>> {

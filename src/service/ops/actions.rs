@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::restore::{self, same_path};
-use super::{audit, store_err, OpsContext, Progress};
+use super::{audit, store_err, OpsContext, Progress, StartJournal};
 use crate::domain::deploy::{DeployMode, TargetKind};
 use crate::domain::time::now_ms;
 use crate::domain::{
@@ -359,25 +359,11 @@ async fn start(
         "allow_non_restored_state": allow_nrs, "version": app.version })
     .to_string();
     let cluster = handle.name().to_string();
-    let (a, c, p) = (name.to_string(), cluster.clone(), params.clone());
-    let op = match ctx
-        .store
-        .call(move |s: &mut Store| {
-            s.op_begin(OpKind::Start, Some(&a), &c, None, None, &p, now_ms())
-        })
-        .await
-    {
-        Ok(id) => id,
-        Err(e) => return failed(format!("cannot journal the start: {e}")),
+    let journal = match StartJournal::begin(ctx, name, &cluster, params.clone()).await {
+        Ok(j) => j,
+        Err(e) => return failed(e),
     };
-    let settle = |status: OpStatus, result: String| {
-        let store = ctx.store.clone();
-        async move {
-            let _ = store
-                .call(move |s: &mut Store| s.op_settle(op, status, &result, now_ms()))
-                .await;
-        }
-    };
+    let settle = |status: OpStatus, result: String| journal.settle(status, result);
     // The SQL runner's file name carries its content hash: an upload of the same name is the
     // same jar and is reused. A user's jar is uploaded afresh and removed after the submission.
     let reuse = app.spec.kind == AppKind::Sql;
@@ -426,6 +412,7 @@ async fn start(
         point.as_ref().map(|p| p.path.clone()),
         app.version,
     );
+    let op = journal.op;
     let run = ctx
         .store
         .call(move |s: &mut Store| {

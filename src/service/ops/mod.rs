@@ -80,6 +80,59 @@ pub fn stored_app_summaries(s: &mut Store) -> Result<Vec<(AppSummary, Option<Run
     Ok(out)
 }
 
+/// A start written to the journal before anything is sent (settled once with its outcome; a
+/// process killed in between leaves it for settlement by the next one).
+pub(crate) struct StartJournal {
+    store: StoreHandle,
+    /// The journal entry's id.
+    pub op: i64,
+}
+
+impl StartJournal {
+    /// Journals a start of `app` on `cluster` with its parameters (JSON).
+    pub(crate) async fn begin(
+        ctx: &OpsContext,
+        app: &str,
+        cluster: &str,
+        params: String,
+    ) -> Result<StartJournal, String> {
+        let (a, c) = (app.to_string(), cluster.to_string());
+        let op = ctx
+            .store
+            .call(move |s: &mut Store| {
+                s.op_begin(
+                    crate::domain::OpKind::Start,
+                    Some(&a),
+                    &c,
+                    None,
+                    None,
+                    &params,
+                    crate::domain::time::now_ms(),
+                )
+            })
+            .await
+            .map_err(|e| format!("cannot journal the start: {e}"))?;
+        Ok(StartJournal {
+            store: ctx.store.clone(),
+            op,
+        })
+    }
+
+    /// Settles the start (a store error is logged: the entry is settled later).
+    pub(crate) async fn settle(&self, status: crate::domain::OpStatus, result: String) {
+        let op = self.op;
+        if let Err(e) = self
+            .store
+            .call(move |s: &mut Store| {
+                s.op_settle(op, status, &result, crate::domain::time::now_ms())
+            })
+            .await
+        {
+            tracing::warn!(op, error = %e, "cannot settle the journaled start");
+        }
+    }
+}
+
 /// Store errors become action failures with context.
 pub(crate) fn store_err(what: &str) -> impl Fn(StoreError) -> String + '_ {
     move |e| format!("{what}: {e}")

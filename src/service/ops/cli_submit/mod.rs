@@ -24,13 +24,13 @@ use job::find_job;
 use launch::{launcher, run_cli, write_conf_dir};
 
 use super::actions::{verify_restore, wait_running};
-use super::{restore, store_err, OpsContext, Progress};
+use super::{restore, store_err, OpsContext, Progress, StartJournal};
 use crate::config::ClusterKind;
 use crate::domain::deploy::{
     cli_args, CliSubmission, DeployMode, DeployTarget, FlinkVersion, TargetKind,
 };
 use crate::domain::time::now_ms;
-use crate::domain::{ActionOutcome, AppKind, AppVersion, OpKind, OpStatus, RestoreChoice};
+use crate::domain::{ActionOutcome, AppKind, AppVersion, OpStatus, RestoreChoice};
 use crate::store::Store;
 
 fn invalid(reason: impl Into<String>) -> ActionOutcome {
@@ -516,25 +516,11 @@ pub(super) async fn start(
         "command": shown,
     })
     .to_string();
-    let (a, c, p) = (name.to_string(), plan.run_cluster.clone(), params);
-    let op = match ctx
-        .store
-        .call(move |st: &mut Store| {
-            st.op_begin(OpKind::Start, Some(&a), &c, None, None, &p, now_ms())
-        })
-        .await
-    {
-        Ok(id) => id,
-        Err(e) => return failed(format!("cannot journal the start: {e}")),
+    let journal = match StartJournal::begin(ctx, name, &plan.run_cluster, params).await {
+        Ok(j) => j,
+        Err(e) => return failed(e),
     };
-    let settle = |status: OpStatus, result: String| {
-        let store = ctx.store.clone();
-        async move {
-            let _ = store
-                .call(move |st: &mut Store| st.op_settle(op, status, &result, now_ms()))
-                .await;
-        }
-    };
+    let settle = |status: OpStatus, result: String| journal.settle(status, result);
     progress(format!(
         "running the Flink {} CLI: {}",
         s.version,
@@ -603,6 +589,7 @@ pub(super) async fn start(
         plan.point.as_ref().map(|p| p.path.clone()),
         app.version,
     );
+    let op = journal.op;
     let run = ctx
         .store
         .call(move |st: &mut Store| {
