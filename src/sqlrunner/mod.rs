@@ -289,6 +289,28 @@ fn has_jars(dir: &Path) -> bool {
     })
 }
 
+/// The module opens Flink needs on Java 17 (as `env.java.opts.all` of Flink's default config),
+/// for every JVM flinkdeck starts with a Flink home's `lib/` (the SQL helper, the Flink client);
+/// harmless on Java 11.
+pub(crate) const FLINK_JAVA17_OPENS: &[&str] = &[
+    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.net=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
+    "--add-opens=java.base/java.time=ALL-UNNAMED",
+    "--add-opens=java.base/java.text=ALL-UNNAMED",
+    "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
+    "--add-opens=java.sql/java.sql=ALL-UNNAMED",
+];
+
 /// `$JAVA_HOME/bin/<tool>` when it exists, else the first `<tool>` on `PATH`.
 pub(crate) fn java_tool(tool: &'static str) -> Result<PathBuf, SqlRunnerError> {
     let file = if cfg!(windows) {

@@ -34,29 +34,14 @@ const MAX_LINE: usize = 32 << 20;
 const DEBUG_CHANNEL: usize = 256;
 
 /// JVM options: quick start (C1 only, serial GC), room for Calcite's recursion, and the module
-/// opens Flink needs on Java 17 (harmless on 11). `FLINKDECK_HELPER_JAVA_OPTS` adds more.
+/// opens Flink needs on Java 17 ([`crate::sqlrunner::FLINK_JAVA17_OPENS`]). `FLINKDECK_HELPER_JAVA_OPTS`
+/// adds more.
 const JVM_OPTIONS: &[&str] = &[
     "-XX:+IgnoreUnrecognizedVMOptions",
     "-XX:TieredStopAtLevel=1",
     "-XX:+UseSerialGC",
     "-Xss4m",
     "-Xmx1g",
-    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
-    "--add-opens=java.base/java.util=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/java.net=ALL-UNNAMED",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-    "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
-    "--add-opens=java.base/java.time=ALL-UNNAMED",
-    "--add-opens=java.base/java.text=ALL-UNNAMED",
-    "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
-    "--add-opens=java.sql/java.sql=ALL-UNNAMED",
 ];
 
 /// Flink's log (WARN and up) to stderr, which is the helper's log file.
@@ -577,7 +562,8 @@ impl Proc {
     async fn start(spec: &Spec) -> Result<(Proc, String), SqlToolsError> {
         let log = open_log(&spec.log)?;
         let mut cmd = Command::new(&spec.java);
-        cmd.args(JVM_OPTIONS);
+        cmd.args(JVM_OPTIONS)
+            .args(crate::sqlrunner::FLINK_JAVA17_OPENS);
         if let Ok(extra) = std::env::var("FLINKDECK_HELPER_JAVA_OPTS") {
             cmd.args(extra.split_whitespace());
         }

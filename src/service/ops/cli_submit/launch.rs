@@ -20,26 +20,6 @@ const CLI_WAIT: Duration = Duration::from_secs(600);
 /// Lines of output kept for the error message of a failed run.
 const TAIL_LINES: usize = 30;
 
-/// Module opens Flink's client needs on Java 17 (as `env.java.opts.all` of Flink's default
-/// config); harmless on Java 11.
-const JVM_OPTS: &[&str] = &[
-    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
-    "--add-opens=java.base/java.util=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/java.net=ALL-UNNAMED",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-    "--add-opens=java.base/java.time=ALL-UNNAMED",
-    "--add-opens=java.base/java.text=ALL-UNNAMED",
-    "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
-    "--add-opens=java.sql/java.sql=ALL-UNNAMED",
-];
-
 /// The client's main class.
 const CLI_MAIN: &str = "org.apache.flink.client.cli.CliFrontend";
 
@@ -69,7 +49,10 @@ pub(super) fn launcher(
     } else {
         conf.join("log4j-cli.properties")
     };
-    let mut pre: Vec<String> = JVM_OPTS.iter().map(|s| s.to_string()).collect();
+    let mut pre: Vec<String> = crate::sqlrunner::FLINK_JAVA17_OPENS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     pre.push(format!(
         "-Dlog4j.configurationFile=file:{}",
         log4j.display()
