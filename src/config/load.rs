@@ -189,6 +189,38 @@ impl Cx<'_, '_> {
         self.doc.error_at(span, key, msg)
     }
 
+    /// Refuses the keys of cluster kind `kind` ("yarn" or "kubernetes") in an entry of another
+    /// kind, at the first one given.
+    fn only_for_kind(
+        &self,
+        raw: &RawCluster,
+        kind: &str,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<(), ConfigError> {
+        let spans = match kind {
+            "yarn" => [
+                ("standby_urls", raw.standby_urls.as_ref().map(|v| v.span())),
+                ("user", raw.user.as_ref().map(|v| v.span())),
+                ("ended_window", raw.ended_window.as_ref().map(|v| v.span())),
+            ],
+            _ => [
+                ("kubeconfig", raw.kubeconfig.as_ref().map(|v| v.span())),
+                ("context", raw.context.as_ref().map(|v| v.span())),
+                ("namespaces", raw.namespaces.as_ref().map(|v| v.span())),
+            ],
+        };
+        for (field, span) in spans {
+            if let Some(span) = span {
+                return Err(self.err(
+                    span,
+                    &key(field),
+                    format!("`{field}` applies to kind = \"{kind}\" only"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn ui(&self, raw: RawUi) -> Result<UiConfig, ConfigError> {
         let mut ui = UiConfig::default();
         if let Some(r) = raw.refresh {
@@ -355,19 +387,7 @@ impl Cx<'_, '_> {
         };
 
         if kind != ClusterKind::Yarn {
-            for (field, span) in [
-                ("standby_urls", raw.standby_urls.as_ref().map(|v| v.span())),
-                ("user", raw.user.as_ref().map(|v| v.span())),
-                ("ended_window", raw.ended_window.as_ref().map(|v| v.span())),
-            ] {
-                if let Some(span) = span {
-                    return Err(self.err(
-                        span,
-                        &key(field),
-                        format!("`{field}` applies to kind = \"yarn\" only"),
-                    ));
-                }
-            }
+            self.only_for_kind(&raw, "yarn", &key)?;
         }
 
         let (url, kubernetes, yarn) = match kind {
@@ -382,19 +402,7 @@ impl Cx<'_, '_> {
                         ),
                     ));
                 };
-                for (field, span) in [
-                    ("kubeconfig", raw.kubeconfig.as_ref().map(|v| v.span())),
-                    ("context", raw.context.as_ref().map(|v| v.span())),
-                    ("namespaces", raw.namespaces.as_ref().map(|v| v.span())),
-                ] {
-                    if let Some(span) = span {
-                        return Err(self.err(
-                            span,
-                            &key(field),
-                            format!("`{field}` applies to kind = \"kubernetes\" only"),
-                        ));
-                    }
-                }
+                self.only_for_kind(&raw, "kubernetes", &key)?;
                 let mut url = self.http_url(raw_url, &key("url"), true)?;
                 if !url.path().ends_with('/') {
                     let p = format!("{}/", url.path());
@@ -535,19 +543,7 @@ impl Cx<'_, '_> {
         raw: &RawCluster,
         key: &dyn Fn(&str) -> String,
     ) -> Result<(url::Url, YarnConfig), ConfigError> {
-        for (field, span) in [
-            ("kubeconfig", raw.kubeconfig.as_ref().map(|v| v.span())),
-            ("context", raw.context.as_ref().map(|v| v.span())),
-            ("namespaces", raw.namespaces.as_ref().map(|v| v.span())),
-        ] {
-            if let Some(span) = span {
-                return Err(self.err(
-                    span,
-                    &key(field),
-                    format!("`{field}` applies to kind = \"kubernetes\" only"),
-                ));
-            }
-        }
+        self.only_for_kind(raw, "kubernetes", key)?;
         let Some(raw_url) = &raw.url else {
             return Err(self.err(
                 raw.name.span(),
