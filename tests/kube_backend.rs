@@ -11,7 +11,6 @@ mod common;
 mod fake_kube;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use common::{
@@ -23,21 +22,6 @@ use flinkdeck::config::Config;
 use serde_json::{json, Value};
 
 const MAIN: &str = "flink-main-container";
-
-/// One steady demo job per Flink version, shared by the tests of this binary.
-fn demo_job(version: &str) -> String {
-    static JOBS: OnceLock<Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
-    let mut jobs = JOBS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    jobs.entry(version.to_string())
-        .or_insert_with(|| {
-            let url = ensure_cluster(version);
-            submit_demo(version, &url, "steady", &unique(&format!("k8s-{version}")))
-        })
-        .clone()
-}
 
 /// A config with one `kind = "kubernetes"` entry `k8s`.
 fn k8s_config(
@@ -87,7 +71,7 @@ fn app_spec(version: &str) -> Value {
 fn discovers_native_and_operator_clusters_and_reads_jobs_and_checkpoints_through_the_proxy() {
     let jobs: Vec<(String, String)> = VERSIONS
         .iter()
-        .map(|v| (v.to_string(), demo_job(v)))
+        .map(|v| (v.to_string(), common::shared_demo_job(v, "k8s")))
         .collect();
     let fake = FakeKube::start_blocking();
     fake.add_namespace("streaming");
@@ -553,7 +537,7 @@ fn unauthorized_and_bad_ca_make_the_entry_unreachable_with_the_reason() {
 
 #[test]
 fn a_forbidden_namespace_is_marked_while_another_still_lists_its_jobs() {
-    let job = demo_job(V2);
+    let job = common::shared_demo_job(V2, "k8s");
     let fake = FakeKube::start_blocking();
     fake.add_namespace("streaming");
     fake.add_namespace("secret");
@@ -630,7 +614,7 @@ fn missing_kubeconfig_and_unknown_context_are_config_errors() {
 /// the job its status names is listed under it, while the session cluster lists them all.
 #[test]
 fn a_session_job_lists_only_its_own_job() {
-    let job = demo_job(V2);
+    let job = common::shared_demo_job(V2, "k8s");
     let other = submit_demo(
         V2,
         &ensure_cluster(V2),

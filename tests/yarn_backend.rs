@@ -12,7 +12,6 @@ mod common;
 mod fake_yarn;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use common::{
@@ -24,21 +23,6 @@ use serde_json::Value;
 
 const SESSION: &str = "Flink session cluster";
 const APPLICATION: &str = "Flink Application Cluster";
-
-/// One steady demo job per Flink version, shared by the read tests of this binary.
-fn demo_job(version: &str) -> String {
-    static JOBS: OnceLock<Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
-    let mut jobs = JOBS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    jobs.entry(version.to_string())
-        .or_insert_with(|| {
-            let url = ensure_cluster(version);
-            submit_demo(version, &url, "steady", &unique(&format!("yarn-{version}")))
-        })
-        .clone()
-}
 
 /// A config with one `kind = "yarn"` entry `yarn` (ResourceManager `url`, optional standby
 /// RMs), user `flink`.
@@ -85,7 +69,7 @@ fn app_id(n: u32) -> String {
 fn lists_flink_applications_with_yarn_fields_and_reads_both_versions_through_the_proxy() {
     let jobs: Vec<(String, String)> = VERSIONS
         .iter()
-        .map(|v| (v.to_string(), demo_job(v)))
+        .map(|v| (v.to_string(), common::shared_demo_job(v, "yarn")))
         .collect();
     let fake = FakeYarn::start(Ha::Active);
     // A session cluster on Flink 2.3.0, an application cluster on Flink 1.20.5, one waiting for

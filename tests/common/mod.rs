@@ -312,3 +312,25 @@ pub fn demo_jar_app_spec(name: &str, cluster: &str, version: &str) -> String {
         demo_jar(version).display()
     )
 }
+
+/// One steady demo job per Flink version, submitted once and shared by the tests of a binary
+/// (named `<prefix>-<version>-…`).
+#[allow(dead_code)]
+pub fn shared_demo_job(version: &str, prefix: &str) -> String {
+    static JOBS: OnceLock<Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let mut jobs = JOBS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    jobs.entry(version.to_string())
+        .or_insert_with(|| {
+            let url = ensure_cluster(version);
+            submit_demo(
+                version,
+                &url,
+                "steady",
+                &unique(&format!("{prefix}-{version}")),
+            )
+        })
+        .clone()
+}

@@ -285,21 +285,8 @@ async fn application(shared: Arc<Shared>, deployment: Value, target: NativeAppTa
 
 fn teardown(shared: &Shared, ns: &str, id: &str) {
     lock(&shared.backends).remove(&(ns.to_string(), format!("{id}-rest")));
-    let pods: Vec<String> = lock(&shared.store)
-        .list(super::objects::by_plural("pods"), Some(ns))
-        .iter()
-        .filter(|p| p["metadata"]["labels"]["app"] == id)
-        .map(|p| meta_str(p, "name").to_string())
-        .collect();
-    for p in pods {
-        shared.delete("pods", ns, &p);
-    }
-    shared.delete("deployments", ns, id);
-    shared.delete("services", ns, &format!("{id}-rest"));
-    shared.delete("services", ns, id);
-    shared.delete("configmaps", ns, &format!("flink-config-{id}"));
     shared.delete("configmaps", ns, &format!("pod-template-{id}"));
-    shared.notify_logs();
+    super::reconciler::delete_cluster_objects(shared, ns, id);
 }
 
 /// The JobManager pod of the Deployment, Running and Ready; the Deployment marked available.

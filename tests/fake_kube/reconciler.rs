@@ -79,7 +79,7 @@ pub fn create_cluster_objects(shared: &Shared, fd: &Value) {
     }
 }
 
-fn delete_cluster_objects(shared: &Shared, ns: &str, name: &str) {
+pub(super) fn delete_cluster_objects(shared: &Shared, ns: &str, name: &str) {
     let pods: Vec<String> = lock(&shared.store)
         .list(super::objects::by_plural("pods"), Some(ns))
         .iter()
