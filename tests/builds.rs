@@ -8,62 +8,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use common::apps::{job_id_of, AppEnv};
+use common::build_repo::*;
 use common::*;
 use serde_json::Value;
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Commits `files` (name, content) with `subject`; returns the commit sha.
-fn commit(repo: &Path, files: &[(&str, &str)], subject: &str) -> String {
-    for (name, content) in files {
-        std::fs::write(repo.join(name), content).expect("write repo file");
-    }
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "-m", subject]);
-    git(repo, &["rev-parse", "HEAD"])
-}
-
-fn new_repo(dir: &Path) -> PathBuf {
-    let repo = dir.join("src-repo");
-    std::fs::create_dir_all(&repo).expect("mkdir repo");
-    git(&repo, &["init", "-q", "-b", "main"]);
-    repo
-}
-
-const BUILD_SH: &str = "set -eu\nrm -rf classes target\nmkdir -p classes target\n\
-javac -nowarn -cp \"$1/*\" -d classes FlinkdeckDemo.java\n\
-jar cf target/demo-job.jar -C classes .\necho packed target/demo-job.jar\n";
-
-fn app_toml(name: &str, repo: &Path, build_tail: &str) -> String {
-    format!(
-        "name = \"{name}\"\ncluster = \"c\"\nkind = \"jar\"\nentry_class = \"{DEMO_CLASS}\"\n\
-         args = [\"--mode\", \"steady\", \"--name\", \"{name}\"]\nparallelism = 1\n\n\
-         [build]\nrepo = \"{}\"\nref = \"main\"\n{build_tail}",
-        repo.display()
-    )
-}
 
 fn builds_json(env: &AppEnv, name: &str) -> Vec<Value> {
     env.json(&["builds", name, "--json"])
@@ -76,22 +28,13 @@ fn end_to_end(version: &str) {
     let env = AppEnv::new(version);
     let lib = flink_home(version).join("lib");
     let repo = new_repo(env.dir.path());
-    let demo = std::fs::read_to_string(repo_root().join("scripts/demo/FlinkdeckDemo.java"))
-        .expect("demo source");
+    let demo = demo_source();
     let good = commit(
         &repo,
         &[("FlinkdeckDemo.java", &demo), ("build.sh", BUILD_SH)],
         "the demo job",
     );
-    let broken_src = demo.replacen(
-        "private FlinkdeckDemo() {}",
-        "private FlinkdeckDemo() { int broken = ; }",
-        1,
-    );
-    assert_ne!(
-        broken_src, demo,
-        "the demo source changed: fix the broken commit"
-    );
+    let broken_src = broken_source();
     let broken = commit(&repo, &[("FlinkdeckDemo.java", &broken_src)], "break it");
     // `main` must build the good commit: put the broken one on a side branch.
     git(&repo, &["branch", "-q", "broken"]);
@@ -99,10 +42,7 @@ fn end_to_end(version: &str) {
 
     let name = unique("built");
     let spec = env.dir.path().join("built.app.toml");
-    let tail = format!(
-        "command = [\"bash\", \"build.sh\", \"{}\"]\nartifact = \"target/demo-*.jar\"\ntimeout = \"5m\"\n",
-        lib.display()
-    );
+    let tail = build_tail(&lib);
     std::fs::write(&spec, app_toml(&name, &repo, &tail)).expect("spec");
     apply_spec(&env.config, env.dir.path(), &spec);
 

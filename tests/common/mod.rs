@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod apps;
+pub mod build_repo;
 pub mod pty;
 
 use std::path::{Path, PathBuf};
