@@ -38,7 +38,10 @@ use super::load::{is_name, resolve_path};
 use super::ConfigError;
 use std::collections::BTreeMap;
 
-use crate::domain::{AppKind, AppSpec, BuildSpec, KubeResources, KubeTarget};
+use crate::domain::{
+    unknown_placeholder, AppKind, AppSpec, BuildSpec, ImageStep, KubeResources, KubeTarget,
+    IMAGE_PLACEHOLDERS,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +100,16 @@ struct RawBuild {
     artifact: Option<Spanned<String>>,
     env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     timeout: Option<Spanned<String>>,
+    image: Option<Spanned<RawImage>>,
+}
+
+/// `[build] image = { name, build, push }`: the image step of a Kubernetes target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    name: Option<Spanned<String>>,
+    build: Option<Spanned<Vec<Spanned<String>>>>,
+    push: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[kubernetes]`: the FlinkDeployment that runs the app (operator apps, without `[target]`:
@@ -573,6 +586,15 @@ impl Cx<'_, '_> {
                     .is_some_and(|k| k.jar.is_some());
                 if let Some(b) = &raw.build {
                     spec.build = Some(self.build(b)?);
+                    let kube_target = target.as_ref().is_some_and(|t| t.kubernetes.is_some());
+                    if let (Some(img), false) = (&b.get_ref().image, kube_target) {
+                        return Err(self.doc.error_at(
+                            img.span(),
+                            super::key_path(&[Seg::key("build"), Seg::key("image")]),
+                            "an image step needs a Kubernetes target: a [target] on a \
+                             Kubernetes cluster with [kubernetes] (image, jar = \"local://...\")",
+                        ));
+                    }
                 }
                 let Some(jar) = &raw.jar_file else {
                     if image_jar || spec.build.is_some() {
@@ -1196,6 +1218,7 @@ impl Cx<'_, '_> {
                 u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
             }
         };
+        let image = b.image.as_ref().map(|i| self.image_step(i)).transpose()?;
         Ok(BuildSpec {
             repo,
             git_ref,
@@ -1204,6 +1227,99 @@ impl Cx<'_, '_> {
             artifact,
             env,
             timeout_ms,
+            image,
+        })
+    }
+
+    /// `[build] image`: a name and argvs whose placeholders are all known.
+    fn image_step(&self, raw: &Spanned<RawImage>) -> Result<ImageStep, ConfigError> {
+        let i = raw.get_ref();
+        let at = |key: &str, span: Range<usize>, msg: String| {
+            self.doc.error_at(
+                span,
+                super::key_path(&[Seg::key("build"), Seg::key("image"), Seg::key(key)]),
+                msg,
+            )
+        };
+        let Some(name) = &i.name else {
+            return Err(at(
+                "name",
+                raw.span(),
+                "missing required key `build.image.name` (e.g. \"registry.local/orders:{commit}\")"
+                    .into(),
+            ));
+        };
+        if name.get_ref().trim().is_empty() {
+            return Err(at(
+                "name",
+                name.span(),
+                "`build.image.name` is empty".into(),
+            ));
+        }
+        // The name is resolved before `{image}` exists.
+        if let Some(p) = unknown_placeholder(name.get_ref(), &["artifact", "commit", "version"]) {
+            return Err(at(
+                "name",
+                name.span(),
+                format!("unknown placeholder {p} (the name may use {{commit}}, {{version}}, {{artifact}})"),
+            ));
+        }
+        let argv = |key: &str,
+                    v: &Spanned<Vec<Spanned<String>>>|
+         -> Result<Vec<String>, ConfigError> {
+            for a in v.get_ref() {
+                if let Some(p) = unknown_placeholder(a.get_ref(), IMAGE_PLACEHOLDERS) {
+                    return Err(at(
+                        key,
+                        a.span(),
+                        format!(
+                            "unknown placeholder {p} (known: {{artifact}}, {{commit}}, {{version}}, {{image}})"
+                        ),
+                    ));
+                }
+            }
+            Ok(v.get_ref().iter().map(|a| a.get_ref().clone()).collect())
+        };
+        let build = match &i.build {
+            None => {
+                return Err(at(
+                    "build",
+                    raw.span(),
+                    "missing required key `build.image.build` (an argv array, e.g. \
+                     [\"docker\", \"build\", \"-t\", \"{image}\", \".\"])"
+                        .into(),
+                ))
+            }
+            Some(b) => {
+                let v = argv("build", b)?;
+                if v.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(at(
+                        "build",
+                        b.span(),
+                        "`build.image.build` must be a non-empty argv array".into(),
+                    ));
+                }
+                v
+            }
+        };
+        let push = match &i.push {
+            None => Vec::new(),
+            Some(p) => {
+                let v = argv("push", p)?;
+                if v.first().is_some_and(|p| p.trim().is_empty()) {
+                    return Err(at(
+                        "push",
+                        p.span(),
+                        "`build.image.push` must name a program first (or be left out)".into(),
+                    ));
+                }
+                v
+            }
+        };
+        Ok(ImageStep {
+            name: name.get_ref().clone(),
+            build,
+            push,
         })
     }
 

@@ -181,6 +181,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         version     INTEGER
     );
     CREATE INDEX builds_by_app ON builds (app, id);",
+    // 5: the container image a build made (the image step of Kubernetes targets).
+    "ALTER TABLE builds ADD COLUMN image TEXT;",
 ];
 
 /// The newest schema version this binary knows.
