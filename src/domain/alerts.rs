@@ -577,7 +577,7 @@ mod tests {
         j.failure_times = vec![now - 11 * MIN, now - 9 * MIN, now - 5 * MIN];
         let mut e = Evaluator::default();
         assert!(e
-            .evaluate(&[r.clone()], &obs(vec![j.clone()]), now)
+            .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), now)
             .is_empty());
         j.failure_times.push(now - MIN);
         let c = e.evaluate(&[r], &obs(vec![j]), now);
@@ -597,12 +597,12 @@ mod tests {
         let now = 100 * MIN;
         let mut j = job(None, "RUNNING", now - 5 * MIN);
         assert!(e
-            .evaluate(&[r.clone()], &obs(vec![j.clone()]), now)
+            .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), now)
             .is_empty());
         j.start_time = now - 30 * MIN;
         j.last_checkpoint = Some(now - 12 * MIN);
         j.checkpoint_failure_cause = Some("Checkpoint expired before completing.".into());
-        let c = e.evaluate(&[r.clone()], &obs(vec![j.clone()]), now);
+        let c = e.evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), now);
         assert_eq!(c.len(), 1);
         assert_eq!(
             c[0].reason,
@@ -621,15 +621,15 @@ mod tests {
         let mut j = job(None, "RUNNING", 0);
         j.backpressure = Some(0.92);
         assert!(e
-            .evaluate(&[r.clone()], &obs(vec![j.clone()]), 10 * MIN)
+            .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), 10 * MIN)
             .is_empty());
-        let c = e.evaluate(&[r.clone()], &obs(vec![j.clone()]), 15 * MIN);
+        let c = e.evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), 15 * MIN);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].reason, "backpressure 92% for 5m");
         // A dip resets it.
         j.backpressure = Some(0.1);
         assert!(e
-            .evaluate(&[r.clone()], &obs(vec![j.clone()]), 16 * MIN)
+            .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), 16 * MIN)
             .is_empty());
         j.backpressure = Some(0.95);
         assert!(e.evaluate(&[r], &obs(vec![j]), 17 * MIN).is_empty());
