@@ -435,6 +435,62 @@ pub struct OpenIncident {
     pub acknowledged: bool,
 }
 
+/// An incident as `flinkdeck alerts --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRecord {
+    pub id: i64,
+    pub rule: String,
+    pub kind: AlertKind,
+    pub subject: String,
+    pub cluster: String,
+    pub app: Option<String>,
+    pub job_id: Option<String>,
+    pub state: Option<String>,
+    pub reason: String,
+    /// When the condition started (epoch ms).
+    pub since: i64,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    pub last_notified_at: i64,
+    pub muted_until: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<i64>,
+    #[serde(default)]
+    pub deliveries: Vec<DeliveryRecord>,
+}
+
+impl IncidentRecord {
+    /// The open-incident view the lifecycle works with.
+    pub fn as_open(&self) -> OpenIncident {
+        OpenIncident {
+            id: self.id,
+            rule: self.rule.clone(),
+            subject: self.subject.clone(),
+            cluster: self.cluster.clone(),
+            opened_at: self.opened_at,
+            last_notified_at: self.last_notified_at,
+            muted_until: self.muted_until,
+            acknowledged: self.acknowledged_by.is_some(),
+        }
+    }
+}
+
+/// One attempt to deliver one message of an incident to one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub incident: Option<i64>,
+    pub channel: String,
+    /// opened | reminder | resolved | test
+    pub event: String,
+    /// 1 for the first try.
+    pub attempt: u32,
+    pub at: i64,
+    pub ok: bool,
+    /// What the service answered, or why it failed.
+    pub result: String,
+}
+
 /// What the watcher does with its incidents after a round.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
