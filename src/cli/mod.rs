@@ -5,6 +5,7 @@
 //! results are still printed); 4 the action was refused (duplicate guard, read-only).
 
 pub mod actions;
+pub mod alerts;
 pub mod apps;
 pub mod build;
 pub mod checkpoints;
@@ -220,6 +221,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Alert incidents (open ones first) with their deliveries; `alerts test CHANNEL` sends a
+    /// test message; `alerts mute ID` / `alerts ack ID` quiet an incident's reminders.
+    Alerts {
+        #[command(subcommand)]
+        command: Option<alerts::AlertsCommand>,
+        /// Only open incidents.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Act on a whole cluster (e.g. kill a YARN session cluster).
     Cluster {
         #[command(subcommand)]
@@ -420,6 +432,14 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             json,
         } => build::build(ctx, &ops, &name, git_ref.as_deref(), json).await,
         Command::Builds { name, json } => build::list(&ops, &name, json).await,
+        Command::Alerts {
+            command: None,
+            open,
+            json,
+        } => alerts::list(&ops, open, json).await,
+        Command::Alerts {
+            command: Some(c), ..
+        } => alerts::run(ctx, &ops, c).await,
         Command::History { name, json } => apps::history(&ops, &name, json).await,
         Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
         Command::Start {

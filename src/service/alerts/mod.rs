@@ -2,11 +2,13 @@
 //! each of a rule's channels — webhook, Slack, DingTalk, WeCom, Lark (HTTP JSON) and email
 //! (SMTP through lettre). Secrets are read when a message is sent and masked in messages.
 
+mod deliver;
 mod email;
 mod message;
 mod sign;
 mod webhook;
 
+pub use deliver::{deliver_all, Delivered, Retry, MAX_ATTEMPTS};
 pub use message::{Event, Message};
 pub use sign::{dingtalk_sign, lark_sign};
 

@@ -23,7 +23,7 @@ mod resume;
 mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
-pub use audit::Actor;
+pub use audit::{record as record_audit, Actor};
 pub use build::{run_build, BuildOutcome};
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
