@@ -16,6 +16,7 @@ pub mod setup;
 pub mod sql;
 pub mod table;
 pub mod ui_files;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -232,6 +233,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Watch every cluster headless and alert ([alerts] rules and channels); one per data dir.
+    Watch {
+        /// Evaluate one round, deliver, and exit (cron-friendly).
+        #[arg(long)]
+        once: bool,
+        /// With --once: print what the round did as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Act on a whole cluster (e.g. kill a YARN session cluster).
     Cluster {
         #[command(subcommand)]
@@ -285,6 +295,10 @@ pub fn main_entry() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Exit {
+    if matches!(cli.command, Some(Command::Watch { .. })) {
+        // Before the log file takes the tracing output: the watcher logs to stderr.
+        setup::init_stderr_tracing();
+    }
     let ctx = match setup::Context::load(cli.config.as_deref(), cli.data_dir.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -432,6 +446,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             json,
         } => build::build(ctx, &ops, &name, git_ref.as_deref(), json).await,
         Command::Builds { name, json } => build::list(&ops, &name, json).await,
+        Command::Watch { once, json } => watch::run(ctx, &ops, once, json).await,
         Command::Alerts {
             command: None,
             open,

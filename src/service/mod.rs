@@ -7,6 +7,7 @@ pub mod memory;
 pub mod ops;
 pub mod poll;
 pub mod sql_worker;
+pub mod watch;
 pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};
