@@ -83,7 +83,7 @@ pub async fn run_watch(
             },
             _ = tick.tick() => {
                 let ready = first_round_done(&clusters, &fleet);
-                if !ready && !(opts.once && started.elapsed() >= opts.first_round_limit) {
+                if !(ready || opts.once && started.elapsed() >= opts.first_round_limit) {
                     continue;
                 }
                 round(&ops, &clusters, &fleet, &mut details, &mut evaluator, &http, opts.retry, &mut sending, &mut report).await;
