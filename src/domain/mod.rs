@@ -5,6 +5,7 @@ pub mod app;
 pub mod build;
 pub mod checkpoint;
 pub mod deploy;
+pub mod drift;
 pub mod events;
 pub mod health;
 pub mod health_rules;
