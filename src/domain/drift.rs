@@ -202,9 +202,9 @@ pub fn duration_ms(s: &str) -> Option<u128> {
 
 /// A duration in ms as Flink writes it in short form (`2 s`, `1500 ms`, `5 min`).
 pub fn format_ms(ms: u128) -> String {
-    if ms > 0 && ms % 60_000 == 0 {
+    if ms > 0 && ms.is_multiple_of(60_000) {
         format!("{} min", ms / 60_000)
-    } else if ms > 0 && ms % 1_000 == 0 {
+    } else if ms > 0 && ms.is_multiple_of(1_000) {
         format!("{} s", ms / 1_000)
     } else {
         format!("{ms} ms")
@@ -266,10 +266,8 @@ mod tests {
         let mut r = running();
         r.artifact_sha256 = Some(Seen::run("bb"));
         r.parallelism = Some(Seen::rest("1"));
-        r.options.insert(
-            "execution.checkpointing.interval".into(),
-            Seen::rest("3 s"),
-        );
+        r.options
+            .insert("execution.checkpointing.interval".into(), Seen::rest("3 s"));
         let d = compare("a", "c", "j", &r, &defined());
         let fields: Vec<(&str, &str, &str, &str)> = d
             .iter()
@@ -287,7 +285,12 @@ mod tests {
             vec![
                 ("artifact", "bb", "aa", "run record"),
                 ("parallelism", "1", "2", "rest"),
-                ("options.execution.checkpointing.interval", "3 s", "2s", "rest"),
+                (
+                    "options.execution.checkpointing.interval",
+                    "3 s",
+                    "2s",
+                    "rest"
+                ),
             ]
         );
         assert!(d.iter().all(|x| x.app == "a" && x.job_id == "j"));
@@ -303,7 +306,10 @@ mod tests {
         r.sql_sha256 = Some(Seen::rest("dd"));
         let out = compare("a", "c", "j", &r, &d);
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].field.as_str(), out[0].running.as_str()), ("sql", "dd"));
+        assert_eq!(
+            (out[0].field.as_str(), out[0].running.as_str()),
+            ("sql", "dd")
+        );
     }
 
     #[test]
@@ -325,8 +331,11 @@ mod tests {
 
     #[test]
     fn stamp_merges_into_global_job_parameters() {
-        let mut o: BTreeMap<String, String> =
-            [(GLOBAL_JOB_PARAMETERS.to_string(), "team:data,flinkdeck.app:old".into())].into();
+        let mut o: BTreeMap<String, String> = [(
+            GLOBAL_JOB_PARAMETERS.to_string(),
+            "team:data,flinkdeck.app:old".into(),
+        )]
+        .into();
         stamp(
             &mut o,
             &[(CONF_APP, "orders".into()), (CONF_VERSION, "3".into())],
@@ -339,6 +348,9 @@ mod tests {
         );
         let mut empty = BTreeMap::new();
         stamp(&mut empty, &[(CONF_ARTIFACT, "ab12".into())]);
-        assert_eq!(empty[GLOBAL_JOB_PARAMETERS], "flinkdeck.artifact.sha256:ab12");
+        assert_eq!(
+            empty[GLOBAL_JOB_PARAMETERS],
+            "flinkdeck.artifact.sha256:ab12"
+        );
     }
 }

@@ -11,6 +11,9 @@ use crate::domain::{CheckpointKind, JobKey, JobState, RestorePoint, Run};
 const RUN_COLUMNS: &str = "id, app, version, cluster, job_id, started_at, ended_at, final_state, \
      restored_from, restore_verified, final_savepoint";
 
+/// What a run was submitted with: (artifact sha256, SQL script sha256).
+pub type RunStamp = (Option<String>, Option<String>);
+
 /// A `runs` row before its version is checked.
 struct RunRow {
     id: i64,
@@ -169,11 +172,7 @@ impl Store {
 
     /// What the run of job `job_id` on `cluster` was submitted with: (artifact sha256, SQL
     /// script sha256); `None` when the job is no run of flinkdeck's.
-    pub fn run_stamp(
-        &self,
-        cluster: &str,
-        job_id: &str,
-    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+    pub fn run_stamp(&self, cluster: &str, job_id: &str) -> Result<Option<RunStamp>, StoreError> {
         let op = format!("read the submission stamp of job {job_id} on cluster {cluster}");
         self.conn
             .query_row(

@@ -353,9 +353,9 @@ async fn start(
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
     let (jar, req, stamp) =
         match submission(ctx, &app, &handle, point.as_ref(), allow_nrs, progress).await {
-        Ok(x) => x,
-        Err(e) => return failed(e),
-    };
+            Ok(x) => x,
+            Err(e) => return failed(e),
+        };
     let params = json!({ "from": from.to_string(), "restore_path": point.as_ref().map(|p| &p.path),
         "allow_non_restored_state": allow_nrs, "version": app.version })
     .to_string();

@@ -64,6 +64,30 @@ pub fn stamp_options(options: &mut BTreeMap<String, String>, app: &AppVersion, s
     stamp(options, &entries);
 }
 
+/// An app's Flink options as a start submits them (`[options]`, `[target] options` over them,
+/// `${var}`s resolved) and the secret values among them (never to be shown).
+pub fn submitted_options(
+    ctx: &super::OpsContext,
+    app: &AppVersion,
+) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+    super::cli_submit::resolved_options(ctx, app).map_err(|o| match o {
+        crate::domain::ActionOutcome::Invalid { reason }
+        | crate::domain::ActionOutcome::Failed { reason } => reason,
+        other => format!("{other:?}"),
+    })
+}
+
+/// The sha256 of the script a SQL app's runner would receive now (`${var}`s resolved as a
+/// start resolves them); `None` for a jar app or a script that cannot be resolved.
+pub fn script_sha256(ctx: &super::OpsContext, app: &AppVersion) -> Option<String> {
+    let script = app.spec.sql.as_ref()?;
+    let (vars, secret_names) = ctx.config.resolve_vars_for(Some(&app.spec), script).ok()?;
+    let sub = crate::sqltools::substitute(script, &vars, &secret_names);
+    sub.undefined
+        .is_empty()
+        .then(|| sha256_hex(sub.script.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

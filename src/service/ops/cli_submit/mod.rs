@@ -310,7 +310,8 @@ async fn plan(
             // A jar on this machine is hashed; one in an image (`local://`) or remote is not.
             let local = std::path::Path::new(&jar);
             if local.is_file() {
-                stamp.artifact_sha256 = Some(super::stamp::file_sha256(local).await.map_err(failed)?);
+                stamp.artifact_sha256 =
+                    Some(super::stamp::file_sha256(local).await.map_err(failed)?);
             }
             (jar, spec.entry_class.clone(), spec.args.clone())
         }
