@@ -8,14 +8,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::mpsc;
 
 use serde_json::Value;
 
 use crate::domain::drift::{
     compare, format_ms, AppDrift, Defined, Running, Seen, CONF_ARTIFACT, CONF_SQL,
 };
-use crate::domain::{AppKind, AppVersion, JobSummary};
+use crate::domain::{AppKind, AppVersion, JobSummary, WorkerReply};
 use crate::service::ops::stamp::{file_sha256, script_sha256, submitted_options};
 use crate::service::ops::OpsContext;
 use crate::store::Store;
@@ -327,6 +329,71 @@ async fn cached_sha256(path: &Path) -> Result<String, String> {
 /// The apps whose drift is known per app name, for the console.
 pub fn by_app(rows: Vec<AppDriftRow>) -> BTreeMap<String, AppDrift> {
     rows.into_iter().map(|r| (r.app, r.drift)).collect()
+}
+
+/// The console's drift check runs at least this often (and sooner when an app's version or
+/// running job changes).
+pub const DRIFT_EVERY: Duration = Duration::from_secs(60);
+
+/// What makes a drift check due before [`DRIFT_EVERY`]: each app's version and its open runs
+/// (read from the store only, no request to any cluster).
+async fn drift_key(ctx: &OpsContext) -> Option<Vec<(String, u32, Vec<String>)>> {
+    ctx.store
+        .call(|s: &mut Store| {
+            let runs = s.open_runs()?;
+            Ok(s.apps()?
+                .into_iter()
+                .map(|a| {
+                    let jobs = runs
+                        .iter()
+                        .filter(|r| r.app == a.app)
+                        .map(|r| format!("{}/{}", r.cluster, r.job_id))
+                        .collect();
+                    (a.app, a.version, jobs)
+                })
+                .collect())
+        })
+        .await
+        .ok()
+}
+
+/// The console's drift task: every refresh it reads the (cheap) key from the store, and runs a
+/// full check — `/jobs/overview` once per cluster of a managed app, `/jobs/:id/config` per
+/// running app, `/jobs/:id/checkpoints/config` for apps whose spec sets a checkpointing option —
+/// when the key changed or [`DRIFT_EVERY`] passed; the result goes to the UI as
+/// [`WorkerReply::DriftChecked`]. Ends when the UI is gone.
+pub async fn run_drift_checker(
+    ctx: OpsContext,
+    refresh: Duration,
+    replies: mpsc::Sender<WorkerReply>,
+) {
+    let mut last_key = None;
+    let mut last_run: Option<Instant> = None;
+    loop {
+        let key = drift_key(&ctx).await;
+        let due = key != last_key || last_run.is_none_or(|t| t.elapsed() >= DRIFT_EVERY);
+        if due {
+            last_key = key;
+            last_run = Some(Instant::now());
+            match drift(&ctx, None).await {
+                Ok(rows) => {
+                    let drift = rows.into_iter().map(|r| (r.app, r.drift)).collect();
+                    if replies
+                        .send(WorkerReply::DriftChecked { drift })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "drift check failed"),
+            }
+        }
+        if replies.is_closed() {
+            return;
+        }
+        tokio::time::sleep(refresh.max(Duration::from_secs(1))).await;
+    }
 }
 
 #[cfg(test)]
