@@ -1,13 +1,15 @@
 //! `flinkdeck drift` against real Flink (2.3.0 and 1.20.5, the shared test clusters): a jar app
 //! and a SQL app are started; `drift` finds none; then the specs change without a restart (the
 //! jar app's jar — a copy of the demo jar with one more entry, so other bytes — and its
-//! parallelism; the SQL app's script and its checkpoint interval) and `drift --json` reports
-//! exactly those fields with the running and defined values, read from Flink's REST API (the
-//! `flinkdeck.*` entries of the job's `user-config`, the checkpoint config, the job parallelism).
-//! The expected hashes are computed here with `sha256sum`, independently of flinkdeck. Restarting
-//! the apps on their new versions clears the drift. A cluster that cannot be reached (a closed
-//! loopback port stands in for a stopped cluster) gives exit 3 while the reachable cluster's
-//! drift is still printed; an unknown app is exit 2.
+//! parallelism; the SQL app's script, its checkpoint interval and an option Flink does not show)
+//! and `drift --json` reports exactly those fields with the running and defined values, read
+//! from Flink's REST API (the `flinkdeck.*` entries of the job's `user-config`, the checkpoint
+//! config, the job parallelism) or, for the option Flink does not show
+//! (`table.exec.source.idle-timeout`), from what the run was submitted with (`"source": "run
+//! record"`). The expected hashes are computed here with `sha256sum`, independently of
+//! flinkdeck. Restarting the apps on their new versions clears the drift. A cluster that cannot
+//! be reached (a closed loopback port stands in for a stopped cluster) gives exit 3 while the
+//! reachable cluster's drift is still printed; an unknown app is exit 2.
 
 mod common;
 
@@ -81,6 +83,10 @@ fn end_to_end(version: &str) {
     let sql_app = unique("drift-sql");
     let jar_spec = env.write_jar_app(&jar_app);
     let sql_spec = env.write_sql_app(&sql_app, STATEFUL_SQL);
+    // An option Flink's REST does not show: compared with what the run was submitted with.
+    let mut text = std::fs::read_to_string(&sql_spec).expect("sql spec");
+    text.push_str("\"table.exec.source.idle-timeout\" = \"1 min\"\n");
+    std::fs::write(&sql_spec, text).expect("sql spec");
     apply_spec(&env.config, env.dir.path(), &jar_spec);
     apply_spec(&env.config, env.dir.path(), &sql_spec);
     env.ok(&["start", &jar_app, "--wait"]);
@@ -117,7 +123,8 @@ fn end_to_end(version: &str) {
     let new_sql_sha = sha256sum(&sql_file);
     let spec = std::fs::read_to_string(&sql_spec)
         .expect("sql spec")
-        .replace("\"2s\"", "\"3s\"");
+        .replace("\"2s\"", "\"3s\"")
+        .replace("\"1 min\"", "\"2 min\"");
     std::fs::write(&sql_spec, spec).expect("sql spec");
     apply_spec(&env.config, env.dir.path(), &sql_spec);
 
@@ -139,15 +146,24 @@ fn end_to_end(version: &str) {
                 "2 s".into(),
                 "3s".into()
             ),
+            (
+                "options.table.exec.source.idle-timeout".into(),
+                "1 min".into(),
+                "2 min".into()
+            ),
             ("sql".into(), old_sql_sha, new_sql_sha),
         ],
         "{d:#?}"
     );
-    assert_eq!(d.len(), 4, "one element per differing field: {d:#?}");
-    assert!(
-        d.iter().all(|x| x["source"] == "rest"),
-        "every running value comes from Flink's REST API here: {d:#?}"
-    );
+    assert_eq!(d.len(), 5, "one element per differing field: {d:#?}");
+    for x in &d {
+        let expected = if x["field"] == "options.table.exec.source.idle-timeout" {
+            "run record"
+        } else {
+            "rest"
+        };
+        assert_eq!(x["source"], expected, "{x}");
+    }
     // NAME narrows to one app.
     let (code, only) = drift_json(&env, &[&jar_app]);
     assert_eq!(code, Some(1));

@@ -91,10 +91,20 @@ async fn app_drift(
         drift,
     };
     let Some(handle) = ctx.clusters.get(&cluster) else {
-        return row(
-            None,
-            AppDrift::Unknown(format!("cluster {cluster} is not configured")),
+        // A `[target]` entry or operator app that never ran has no cluster to ask: not running.
+        let n = app.app.clone();
+        let ran = matches!(
+            ctx.store.call(move |s: &mut Store| s.latest_run(&n)).await,
+            Ok(Some(_))
         );
+        let drift = if ran {
+            AppDrift::Unknown(format!(
+                "cluster {cluster} is not known (not configured or not discovered)"
+            ))
+        } else {
+            AppDrift::NotRunning
+        };
+        return row(None, drift);
     };
     if !overviews.contains_key(&cluster) {
         let jobs = handle
