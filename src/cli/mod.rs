@@ -10,6 +10,7 @@ pub mod apps;
 pub mod build;
 pub mod checkpoints;
 pub mod clusters;
+pub mod drift;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
@@ -192,6 +193,13 @@ pub enum Command {
         /// Branch, tag or commit to build (default: `[build] ref`).
         #[arg(long = "ref", value_name = "REF")]
         git_ref: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Running managed apps (or NAME) compared with their current definitions: artifact, SQL
+    /// script, parallelism, options. Exit 0 no drift, 1 drift, 2 unknown app, 3 unreachable.
+    Drift {
+        name: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -455,6 +463,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         Command::Alerts {
             command: Some(c), ..
         } => alerts::run(ctx, &ops, c).await,
+        Command::Drift { name, json } => drift::run(&ops, name.as_deref(), json).await,
         Command::History { name, json } => apps::history(&ops, &name, json).await,
         Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
         Command::Start {

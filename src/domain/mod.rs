@@ -6,6 +6,7 @@ pub mod app;
 pub mod build;
 pub mod checkpoint;
 pub mod deploy;
+pub mod drift;
 pub mod events;
 pub mod glob;
 pub mod health;

@@ -2,6 +2,7 @@
 //! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
 
 pub mod alerts;
+pub mod drift;
 pub mod loaders;
 pub mod memory;
 pub mod ops;

@@ -106,6 +106,11 @@ pub fn spawn_workers(
     ));
     if let Some(ops) = &ops {
         tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
+        tokio::spawn(super::drift::run_drift_checker(
+            ops.clone(),
+            refresh,
+            reply_tx.clone(),
+        ));
     }
     tokio::spawn(run_dispatcher(
         clusters.clone(),

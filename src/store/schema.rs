@@ -215,6 +215,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         result   TEXT    NOT NULL
     );
     CREATE INDEX deliveries_by_incident ON deliveries (incident, id);",
+    // 7: what a run was submitted with (`flinkdeck drift` falls back to it when Flink does not
+    // show the job's `flinkdeck.*` configuration entries).
+    "ALTER TABLE runs ADD COLUMN artifact_sha256 TEXT;
+    ALTER TABLE runs ADD COLUMN sql_sha256 TEXT;",
 ];
 
 /// The newest schema version this binary knows.

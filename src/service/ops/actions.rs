@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::restore::{self, same_path};
+use super::stamp::{file_sha256, sha256_hex, stamp_options, Stamp};
 use super::{audit, store_err, OpsContext, Progress, StartJournal};
 use crate::domain::deploy::{DeployMode, TargetKind};
 use crate::domain::time::now_ms;
@@ -350,11 +351,11 @@ async fn start(
     };
     progress(format!("restore: {}", restore::describe(point.as_ref())));
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
-    let (jar, req) = match submission(ctx, &app, &handle, point.as_ref(), allow_nrs, progress).await
-    {
-        Ok(x) => x,
-        Err(e) => return failed(e),
-    };
+    let (jar, req, stamp) =
+        match submission(ctx, &app, &handle, point.as_ref(), allow_nrs, progress).await {
+            Ok(x) => x,
+            Err(e) => return failed(e),
+        };
     let params = json!({ "from": from.to_string(), "restore_path": point.as_ref().map(|p| &p.path),
         "allow_non_restored_state": allow_nrs, "version": app.version })
     .to_string();
@@ -417,7 +418,13 @@ async fn start(
         .store
         .call(move |s: &mut Store| {
             s.op_set_job(op, &j, now_ms())?;
-            s.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())
+            let run = s.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())?;
+            s.set_run_stamp(
+                run,
+                stamp.artifact_sha256.as_deref(),
+                stamp.sql_sha256.as_deref(),
+            )?;
+            Ok(run)
         })
         .await;
     let run = match run {
@@ -521,7 +528,7 @@ pub async fn preview_start(
     let handle = cluster_of(ctx, &app.spec.cluster)?;
     let point = restore::resolve(ctx, name, from).await.map_err(failed)?;
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
-    let (jar, mut req, secrets) = submission_parts(
+    let (jar, mut req, secrets, _) = submission_parts(
         ctx,
         &app,
         &handle,
@@ -559,7 +566,7 @@ pub async fn preview_start(
     ])
 }
 
-/// The jar to upload and the run request, for a SQL or a jar app.
+/// The jar to upload, the run request and its stamp, for a SQL or a jar app.
 async fn submission(
     ctx: &OpsContext,
     app: &AppVersion,
@@ -567,10 +574,10 @@ async fn submission(
     point: Option<&RestorePoint>,
     allow_non_restored: bool,
     progress: Progress<'_>,
-) -> Result<(std::path::PathBuf, RunJarRequest), String> {
+) -> Result<(std::path::PathBuf, RunJarRequest, Stamp), String> {
     submission_parts(ctx, app, handle, point, allow_non_restored, progress, true)
         .await
-        .map(|(jar, req, _)| (jar, req))
+        .map(|(jar, req, _, stamp)| (jar, req, stamp))
 }
 
 /// [`submission`] with the secret values to mask; `build` false only names the SQL runner's jar
@@ -583,11 +590,11 @@ async fn submission_parts(
     allow_non_restored: bool,
     progress: Progress<'_>,
     build: bool,
-) -> Result<(std::path::PathBuf, RunJarRequest, Vec<String>), String> {
+) -> Result<(std::path::PathBuf, RunJarRequest, Vec<String>, Stamp), String> {
     let spec = &app.spec;
     let savepoint = point.map(|p| p.path.as_str());
     // `[options]` with `[target] options` over them, `${var}`s resolved.
-    let (options, mut secrets) =
+    let (mut options, mut secrets) =
         super::cli_submit::resolved_options(ctx, app).map_err(|o| match o {
             ActionOutcome::Invalid { reason } | ActionOutcome::Failed { reason } => reason,
             other => format!("{other:?}"),
@@ -598,6 +605,11 @@ async fn submission_parts(
                 .jar_file
                 .clone()
                 .ok_or_else(|| format!("app {} (kind jar) has no jar_file", spec.name))?;
+            let stamp = Stamp {
+                artifact_sha256: Some(file_sha256(std::path::Path::new(&jar)).await?),
+                sql_sha256: None,
+            };
+            stamp_options(&mut options, app, &stamp);
             Ok((
                 jar.into(),
                 RunJarRequest {
@@ -609,6 +621,7 @@ async fn submission_parts(
                     flink_configuration: options,
                 },
                 secrets,
+                stamp,
             ))
         }
         AppKind::Sql => {
@@ -644,6 +657,12 @@ async fn submission_parts(
             }
             secrets.extend(substituted.secrets.iter().cloned());
             let script = substituted.script;
+            // The runner stamps the job with the hash of the bytes it receives: these.
+            let stamp = Stamp {
+                artifact_sha256: None,
+                sql_sha256: Some(sha256_hex(script.as_bytes())),
+            };
+            stamp_options(&mut options, app, &stamp);
             let info =
                 handle.rest.cluster_info().await.map_err(|e| {
                     format!("cannot read the Flink version of {}: {e}", handle.name())
@@ -667,7 +686,7 @@ async fn submission_parts(
                     savepoint,
                     allow_non_restored,
                 );
-                return Ok((jar, req, secrets));
+                return Ok((jar, req, secrets, stamp));
             }
             progress(format!("building the SQL runner for Flink {version}"));
             let dir = ctx.helpers_dir.clone();
@@ -685,7 +704,7 @@ async fn submission_parts(
                 savepoint,
                 allow_non_restored,
             );
-            Ok((jar, req, secrets))
+            Ok((jar, req, secrets, stamp))
         }
     }
 }

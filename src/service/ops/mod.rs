@@ -20,6 +20,7 @@ mod operator_start;
 mod operator_stop;
 mod restore;
 mod resume;
+pub mod stamp;
 mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
