@@ -209,3 +209,205 @@ fn refusals_and_errors_exit_1_and_bad_channels_exit_2() {
         stderr(&out)
     );
 }
+
+/// A real SMTP server: aiosmtpd from PyPI (installed by `scripts/smtp-sink.sh` into the cache),
+/// storing what it receives in a Maildir. Killed when dropped.
+struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+}
+
+impl SmtpSink {
+    fn start(dir: &Path, tls: Option<(&Path, &Path)>) -> SmtpSink {
+        let out = Command::new(common::repo_root().join("scripts/smtp-sink.sh"))
+            .output()
+            .expect("scripts/smtp-sink.sh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let python = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .expect("python path")
+            .to_string();
+        let port = common::closed_port();
+        let maildir = dir.join(format!("maildir-{port}"));
+        let mut c = Command::new(python);
+        c.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        if let Some((cert, key)) = tls {
+            c.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        }
+        c.args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = c.spawn().expect("start aiosmtpd");
+        common::wait_for(
+            "aiosmtpd to listen",
+            std::time::Duration::from_secs(30),
+            || {
+                std::net::TcpStream::connect(("127.0.0.1", port))
+                    .ok()
+                    .map(|_| ())
+            },
+        );
+        SmtpSink {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The messages received (Maildir `new/`), as text.
+    fn messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).expect("mail"))
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA and a `localhost` server certificate it signed (openssl).
+fn test_pki(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=flinkdeck test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// Email through a real SMTP server (aiosmtpd): STARTTLS with the certificate verified against
+/// a private CA given as `ca_cert` (and refused without it: verification is on), and a plain
+/// relay with `tls = "none"`. The Maildir holds the message with its subject and body.
+#[test]
+fn email_through_a_real_smtp_server_with_starttls_verified() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ca, cert, key) = test_pki(dir.path());
+    let tls_sink = SmtpSink::start(dir.path(), Some((&cert, &key)));
+    let plain_sink = SmtpSink::start(dir.path(), None);
+    let mail = |name: &str, port: u16, tls: &str, ca: Option<&Path>| {
+        format!(
+            "[[alerts.channels]]\nname = \"{name}\"\nkind = \"email\"\nsmtp = \"localhost:{port}\"\ntls = \"{tls}\"\n\
+             from = \"flinkdeck <flinkdeck@example.com>\"\nto = [\"oncall@example.com\"]\n{}\n",
+            ca.map(|p| format!("ca_cert = {:?}\n", p.display().to_string())).unwrap_or_default()
+        )
+    };
+    let cfg = config(
+        dir.path(),
+        &[
+            mail("mail", tls_sink.port, "starttls", Some(&ca)),
+            mail("untrusted", tls_sink.port, "starttls", None),
+            mail("relay", plain_sink.port, "none", None),
+        ]
+        .concat(),
+    );
+    let out = cli_env(&cfg, dir.path(), ("A", "b"), &["alerts", "test", "mail"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("SMTP 250"), "{}", stdout(&out));
+    let got = tls_sink.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("Subject: [TEST] test: channel:mail test"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("a test message to channel mail from flinkdeck"),
+        "{}",
+        got[0]
+    );
+    assert!(got[0].contains("To: oncall@example.com"), "{}", got[0]);
+
+    let out = cli_env(
+        &cfg,
+        dir.path(),
+        ("A", "b"),
+        &["alerts", "test", "untrusted"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unverified certificate was accepted: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("channel untrusted: SMTP localhost:"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tls_sink.messages().len(), 1);
+
+    let out = cli_env(&cfg, dir.path(), ("A", "b"), &["alerts", "test", "relay"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(plain_sink.messages().len(), 1);
+}

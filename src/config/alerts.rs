@@ -82,6 +82,8 @@ pub struct EmailConfig {
     pub to: Vec<String>,
     pub user: Option<SecretSource>,
     pub password: Option<SecretSource>,
+    /// A PEM file of CA certificates trusted besides the system roots (a private CA).
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 /// One `[[alerts.channels]]` entry.

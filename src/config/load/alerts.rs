@@ -34,6 +34,7 @@ struct RawChannel {
     user_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
+    ca_cert: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +135,7 @@ impl Cx<'_, '_> {
             ("user_file", c.user_file.as_ref().map(Spanned::span)),
             ("password_env", c.password_env.as_ref().map(Spanned::span)),
             ("password_file", c.password_file.as_ref().map(Spanned::span)),
+            ("ca_cert", c.ca_cert.as_ref().map(Spanned::span)),
         ];
         let first_set = |keys: &[(&'static str, Option<std::ops::Range<usize>>)]| {
             keys.iter()
@@ -283,6 +285,10 @@ impl Cx<'_, '_> {
                 to,
                 user,
                 password,
+                ca_cert: match &c.ca_cert {
+                    Some(p) => Some(self.path(p, &key("ca_cert"))?),
+                    None => None,
+                },
             }),
         })
     }

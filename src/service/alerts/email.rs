@@ -3,6 +3,7 @@
 
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::{DeliveryError, Message, ATTEMPT_TIMEOUT};
@@ -36,15 +37,30 @@ pub(super) async fn send(channel: &ChannelConfig, msg: &Message) -> Result<Strin
         .body(msg.text())
         .map_err(|err| bad("message", err.to_string()))?;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut transport = match e.tls {
-        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&e.host)
-            .map_err(|err| bad("smtp", err.to_string()))?,
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&e.host)
-            .map_err(|err| bad("smtp", err.to_string()))?,
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&e.host),
-    }
-    .port(e.port)
-    .timeout(Some(ATTEMPT_TIMEOUT));
+    let tls = |required: bool| -> Result<Tls, DeliveryError> {
+        let mut params = TlsParameters::builder(e.host.clone());
+        if let Some(path) = &e.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|err| bad("ca_cert", format!("cannot read {}: {err}", path.display())))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|err| bad("ca_cert", format!("{}: {err}", path.display())))?;
+            params = params.add_root_certificate(cert);
+        }
+        let params = params.build().map_err(|err| bad("tls", err.to_string()))?;
+        Ok(if required {
+            Tls::Required(params)
+        } else {
+            Tls::Wrapper(params)
+        })
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&e.host)
+        .port(e.port)
+        .timeout(Some(ATTEMPT_TIMEOUT));
+    transport = match e.tls {
+        SmtpTls::Starttls => transport.tls(tls(true)?),
+        SmtpTls::Tls => transport.tls(tls(false)?),
+        SmtpTls::None => transport,
+    };
     if let (Some(u), Some(p)) = (&e.user, &e.password) {
         let user = u
             .resolve_for(&format!("alerts.channels[{name:?}].user"))
