@@ -20,6 +20,7 @@ mod operator_start;
 mod operator_stop;
 mod restore;
 mod resume;
+mod upgrade;
 mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
@@ -29,6 +30,9 @@ pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
 pub use resume::{reconcile_runs, resume_journal};
+pub use upgrade::{
+    preview_upgrade, run_upgrade, UpgradeOutcome, UpgradeRequest, UpgradeResult, DEFAULT_HEALTH,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;
