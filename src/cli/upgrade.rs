@@ -31,9 +31,6 @@ pub async fn upgrade(
             }
         }
     }
-    if let Some(exit) = super::build::unbuilt(ops, &req.app).await {
-        return exit;
-    }
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let on_ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -57,15 +54,16 @@ pub async fn upgrade(
         UpgradeResult::Invalid => Exit::Usage,
         UpgradeResult::Refused => Exit::Refused,
     };
+    if exit != Exit::Ok {
+        eprintln!("flinkdeck: {}", outcome.summary());
+    } else if !json {
+        println!("{}", outcome.summary());
+    }
     if json {
         let e = print_json(&outcome);
         if e != Exit::Ok {
             return e;
         }
-    } else if exit == Exit::Ok {
-        println!("{}", outcome.summary());
-    } else {
-        eprintln!("flinkdeck: {}", outcome.summary());
     }
     exit
 }

@@ -76,9 +76,6 @@ pub(super) async fn plan(ctx: &OpsContext, req: &UpgradeRequest) -> Result<Plan,
         }
     }
     let cluster = run_cluster_of(ctx, &app).await;
-    if let Some(reason) = readonly_reason(ctx, Some(&cluster), "upgrade") {
-        return Err(stop_with(name, UpgradeResult::Refused, reason));
-    }
     let handle = cluster_of(ctx, &cluster).map_err(|o| match o {
         crate::domain::ActionOutcome::Failed { reason } => invalid(reason),
         other => invalid(format!("{other:?}")),
@@ -117,6 +114,14 @@ pub(super) async fn plan(ctx: &OpsContext, req: &UpgradeRequest) -> Result<Plan,
     } else {
         Some(req.version.unwrap_or(app.version))
     };
+    // Refused after reading what runs, so the audit trail names both versions.
+    if let Some(reason) = readonly_reason(ctx, Some(&cluster), "upgrade") {
+        let mut o = stop_with(name, UpgradeResult::Refused, reason);
+        o.from_version = Some(from_version);
+        o.to_version = to_version;
+        o.previous_job_id = Some(job_id);
+        return Err(o);
+    }
     if to_version == Some(from_version) {
         let mut o = stop_with(
             name,
