@@ -195,10 +195,62 @@ fn end_to_end(version: &str) {
         vec![(job1.clone(), "RUNNING".to_string())]
     );
 
-    // The next good commit: stop with savepoint, start from it, healthy.
+    // The next good commit: stop with savepoint, start from it, healthy. While its health
+    // window runs, another flinkdeck process leaves the journaled upgrade alone.
     move_main(&repo, "v-good2");
-    let (code, json, err) = upgrade(&env, None, &[&name, "--rebuild", "--health", "20s"]);
+    let child = std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .args([
+            "upgrade",
+            &name,
+            "--rebuild",
+            "--health",
+            "20s",
+            "--wait",
+            "--json",
+        ])
+        .env_remove("FLINKDECK_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn upgrade");
+    let in_health = wait_for(
+        "the upgrade to journal its health step",
+        std::time::Duration::from_secs(120),
+        || {
+            let ops = upgrade_ops(&history(&env, &name));
+            let op = ops.first()?.clone();
+            let params: Value = serde_json::from_str(op["params"].as_str()?).ok()?;
+            (params["step"] == "health").then_some(op)
+        },
+    );
+    assert_eq!(in_health["status"], "pending", "{in_health}");
+    let params: Value =
+        serde_json::from_str(in_health["params"].as_str().unwrap_or("{}")).expect("params");
+    assert_eq!(
+        params["steps"],
+        serde_json::json!(["plan", "build", "stop", "start", "health"])
+    );
+    assert!(
+        params["savepoint"].is_string() && params["new_job_id"].is_string(),
+        "{params}"
+    );
+    let out = child.wait_with_output().expect("upgrade output");
+    let (code, err) = (out.status.code(), stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
     assert_eq!(code, Some(0), "{json}\n{err}");
+    for line in [
+        "1. build",
+        "2. stop job",
+        "3. start",
+        "4. watch 20s",
+        "5. if unhealthy",
+    ] {
+        assert!(err.contains(line), "no {line:?} in the plan: {err}");
+    }
     assert_eq!(json["outcome"], "upgraded", "{json}");
     assert_eq!(json["from_version"], 2, "{json}");
     assert_eq!(json["to_version"], 3, "{json}");
@@ -219,6 +271,26 @@ fn end_to_end(version: &str) {
         .filter_map(|s| s["step"].as_str())
         .collect();
     assert_eq!(steps, ["build", "stop", "start", "health"], "{json}");
+    let h = history(&env, &name);
+    assert_eq!(upgrade_ops(&h)[0]["status"], "succeeded", "{h}");
+    let audit = env.json(&["audit", "--app", &name, "--json"]);
+    let done = audit
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|e| e["action"] == "upgrade" && e["ok"] == true)
+        })
+        .unwrap_or_else(|| panic!("no upgrade in the audit trail: {audit}"));
+    let params: Value =
+        serde_json::from_str(done["params"].as_str().unwrap_or("{}")).expect("json");
+    assert_eq!(
+        (
+            params["from_version"].as_u64(),
+            params["to_version"].as_u64()
+        ),
+        (Some(2), Some(3)),
+        "{done}"
+    );
 
     // Killed during the health window: the new job is the one job running.
     let (code, _, err) = upgrade(

@@ -18,6 +18,7 @@ mod operator_apply;
 mod operator_savepoint;
 mod operator_start;
 mod operator_stop;
+mod owner;
 mod restore;
 mod resume;
 mod upgrade;
@@ -101,6 +102,7 @@ impl StartJournal {
         params: String,
     ) -> Result<StartJournal, String> {
         let (a, c) = (app.to_string(), cluster.to_string());
+        let params = owner::stamp(params);
         let op = ctx
             .store
             .call(move |s: &mut Store| {

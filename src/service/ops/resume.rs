@@ -33,6 +33,10 @@ pub async fn resume_journal(ctx: &OpsContext) -> Vec<String> {
 }
 
 async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
+    // Still being done by the process that journaled it.
+    if super::owner::alive(&op.params) {
+        return None;
+    }
     if op.kind == OpKind::OperatorPatch {
         return super::operator::resume(ctx, op).await;
     }

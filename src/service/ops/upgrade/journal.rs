@@ -34,6 +34,9 @@ pub(super) struct Params {
     pub rebuild: bool,
     /// Held (flock) while the upgrade runs.
     pub lock: Option<PathBuf>,
+    /// The process running the upgrade (see `owner`).
+    #[serde(default)]
+    pub owner: serde_json::Value,
 }
 
 /// An upgrade being journaled.
@@ -88,6 +91,8 @@ impl Journal {
         params: Params,
         lock: Option<File>,
     ) -> Result<Journal, String> {
+        let mut params = params;
+        params.owner = crate::service::ops::owner::current();
         let json = serde_json::to_string(&params).map_err(|e| e.to_string())?;
         let (a, c, j) = (
             app.to_string(),
