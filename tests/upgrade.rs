@@ -16,7 +16,7 @@ mod common;
 
 use std::path::Path;
 
-use common::apps::{job_id_of, same_location, AppEnv};
+use common::apps::{job_id_of, same_location, AppEnv, STATEFUL_SQL};
 use common::build_repo::*;
 use common::*;
 use serde_json::Value;
@@ -416,6 +416,44 @@ fn upgrade_rollback_and_interrupted_upgrades_on_flink_2() {
 #[test]
 fn upgrade_rollback_and_interrupted_upgrades_on_flink_1() {
     end_to_end(V1);
+}
+
+/// A SQL app's new version is validated by Flink's planner before the running job is touched.
+fn invalid_sql_stops_before_the_stop(version: &str) {
+    let env = AppEnv::new(version);
+    let name = unique("upgsql");
+    let file = env.write_sql_app(&name, STATEFUL_SQL);
+    apply_spec(&env.config, env.dir.path(), &file);
+    let job = job_id_of(&env.ok(&["start", &name, "--wait"]));
+    let bad = STATEFUL_SQL.replace("FROM src GROUP BY k", "FROM no_such_table GROUP BY k");
+    assert_ne!(bad, STATEFUL_SQL);
+    let file = env.write_sql_app(&name, &bad);
+    apply_spec(&env.config, env.dir.path(), &file);
+    let (code, json, err) = upgrade(&env, None, &[&name, "--health", "20s"]);
+    assert_eq!(code, Some(1), "{json}\n{err}");
+    assert_eq!(json["outcome"], "failed", "{json}");
+    assert_eq!(json["to_version"], 2, "{json}");
+    let reason = json["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("the SQL of version 2 has 1 error(s); first at line 8")
+            && reason.contains("nothing was touched"),
+        "{json}"
+    );
+    assert_eq!(json["steps"][0]["step"], "validate", "{json}");
+    assert_eq!(json["steps"][0]["ok"], false, "{json}");
+    assert!(json["savepoint"].is_null(), "{json}");
+    assert_eq!(active(&env, &name), vec![(job, "RUNNING".to_string())]);
+    env.ok(&["cancel", &name]);
+}
+
+#[test]
+fn invalid_sql_stops_the_upgrade_on_flink_2() {
+    invalid_sql_stops_before_the_stop(V2);
+}
+
+#[test]
+fn invalid_sql_stops_the_upgrade_on_flink_1() {
+    invalid_sql_stops_before_the_stop(V1);
 }
 
 /// No Flink needed: the spec keys are checked when the app is applied.
