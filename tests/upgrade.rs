@@ -158,7 +158,7 @@ fn end_to_end(version: &str) {
     let (code, json, err) = upgrade(&env, None, &[&name, "--version", "2"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(json["outcome"], "unchanged", "{json}");
-    let out = env.run(&["--readonly", "upgrade", &name, "--rebuild"]);
+    let out = env.run(&["--readonly", "upgrade", &name, "--version", "1"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let audit = env.json(&["audit", "--app", &name, "--json"]);
     let refused = audit
@@ -171,6 +171,7 @@ fn end_to_end(version: &str) {
     let params: Value = serde_json::from_str(refused["params"].as_str().unwrap_or("{}"))
         .expect("audit params are JSON");
     assert_eq!(params["from_version"], 2, "{refused}");
+    assert_eq!(params["to_version"], 1, "{refused}");
     assert!(
         refused["result"]
             .as_str()
@@ -340,7 +341,7 @@ fn end_to_end(version: &str) {
     assert!(active(&env, &name).is_empty(), "a job runs after the kill");
     let text = env.ok(&["history", &name]);
     assert!(
-        text.contains("upgrade") && text.contains("interrupted at step start"),
+        text.contains("[plan → stop → start] interrupted at step start"),
         "{text}"
     );
     let job4 = job_id_of(&env.ok(&["start", &name, "--wait"]));

@@ -76,6 +76,22 @@ pub(super) async fn plan(ctx: &OpsContext, req: &UpgradeRequest) -> Result<Plan,
         }
     }
     let cluster = run_cluster_of(ctx, &app).await;
+    // Read-only refuses before asking the cluster; the audit names both versions (the one the
+    // app's latest run runs, and the one asked for).
+    if let Some(reason) = readonly_reason(ctx, Some(&cluster), "upgrade") {
+        let n = name.to_string();
+        let latest = ctx
+            .store
+            .call(move |s: &mut Store| s.latest_run(&n))
+            .await
+            .ok()
+            .flatten();
+        let mut o = stop_with(name, UpgradeResult::Refused, reason);
+        o.from_version = Some(latest.as_ref().map_or(app.version, |r| r.version));
+        o.to_version = (!rebuild).then(|| req.version.unwrap_or(app.version));
+        o.previous_job_id = latest.filter(|r| r.ended_at.is_none()).map(|r| r.job_id);
+        return Err(o);
+    }
     let handle = cluster_of(ctx, &cluster).map_err(|o| match o {
         crate::domain::ActionOutcome::Failed { reason } => invalid(reason),
         other => invalid(format!("{other:?}")),
@@ -114,14 +130,6 @@ pub(super) async fn plan(ctx: &OpsContext, req: &UpgradeRequest) -> Result<Plan,
     } else {
         Some(req.version.unwrap_or(app.version))
     };
-    // Refused after reading what runs, so the audit trail names both versions.
-    if let Some(reason) = readonly_reason(ctx, Some(&cluster), "upgrade") {
-        let mut o = stop_with(name, UpgradeResult::Refused, reason);
-        o.from_version = Some(from_version);
-        o.to_version = to_version;
-        o.previous_job_id = Some(job_id);
-        return Err(o);
-    }
     if to_version == Some(from_version) {
         let mut o = stop_with(
             name,
