@@ -10,6 +10,9 @@
 //! - a process killed (debug-only fault hook, as a kill -9) right after the stop's savepoint,
 //!   and one killed during the health window, are settled by the next process: `history` says
 //!   so, the savepoint is kept and a later `start` restores from it, never two jobs running;
+//! - a second process (`history`) run during the health window leaves the upgrade alone;
+//! - Ctrl-C (SIGINT) during the health window rolls back;
+//! - a SQL version the planner rejects stops the upgrade before the stop;
 //! - bad input: unknown app and unknown `--version` (2), read-only (4, audited with versions).
 
 mod common;
@@ -110,6 +113,37 @@ fn run_version(h: &Value, job: &str) -> u64 {
         .unwrap_or_else(|| panic!("no run of job {job} in {h}"))
 }
 
+/// Starts `upgrade ARGS --json` in the background.
+fn spawn_upgrade(env: &AppEnv, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .arg("upgrade")
+        .args(args)
+        .arg("--json")
+        .env_remove("FLINKDECK_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn upgrade")
+}
+
+/// Waits until the newest upgrade of the app journaled its health step; returns the operation.
+fn wait_for_health_step(env: &AppEnv, name: &str) -> Value {
+    wait_for(
+        "the upgrade to journal its health step",
+        std::time::Duration::from_secs(120),
+        || {
+            let ops = upgrade_ops(&history(env, name));
+            let op = ops.first()?.clone();
+            let params: Value = serde_json::from_str(op["params"].as_str()?).ok()?;
+            (params["step"] == "health").then_some(op)
+        },
+    )
+}
+
 fn move_main(repo: &Path, tag: &str) {
     git(repo, &["reset", "-q", "--hard", tag]);
 }
@@ -199,35 +233,8 @@ fn end_to_end(version: &str) {
     // The next good commit: stop with savepoint, start from it, healthy. While its health
     // window runs, another flinkdeck process leaves the journaled upgrade alone.
     move_main(&repo, "v-good2");
-    let child = std::process::Command::new(bin())
-        .arg("--config")
-        .arg(&env.config)
-        .arg("--data-dir")
-        .arg(env.dir.path())
-        .args([
-            "upgrade",
-            &name,
-            "--rebuild",
-            "--health",
-            "20s",
-            "--wait",
-            "--json",
-        ])
-        .env_remove("FLINKDECK_CONFIG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn upgrade");
-    let in_health = wait_for(
-        "the upgrade to journal its health step",
-        std::time::Duration::from_secs(120),
-        || {
-            let ops = upgrade_ops(&history(&env, &name));
-            let op = ops.first()?.clone();
-            let params: Value = serde_json::from_str(op["params"].as_str()?).ok()?;
-            (params["step"] == "health").then_some(op)
-        },
-    );
+    let child = spawn_upgrade(&env, &[&name, "--rebuild", "--health", "20s", "--wait"]);
+    let in_health = wait_for_health_step(&env, &name);
     assert_eq!(in_health["status"], "pending", "{in_health}");
     let params: Value =
         serde_json::from_str(in_health["params"].as_str().unwrap_or("{}")).expect("params");
@@ -272,6 +279,11 @@ fn end_to_end(version: &str) {
         .filter_map(|s| s["step"].as_str())
         .collect();
     assert_eq!(steps, ["build", "stop", "start", "health"], "{json}");
+    let health = json["steps"][3]["detail"].as_str().unwrap_or_default();
+    assert!(
+        health.contains("stayed RUNNING without a restart and completed"),
+        "checkpointing is on for the demo (5 s): {json}"
+    );
     let h = history(&env, &name);
     assert_eq!(upgrade_ops(&h)[0]["status"], "succeeded", "{h}");
     let audit = env.json(&["audit", "--app", &name, "--json"]);
@@ -406,6 +418,28 @@ fn end_to_end(version: &str) {
         "{ops:?}"
     );
 
+    // Ctrl-C (SIGINT) during the health window: rolled back to version 3 as well.
+    let child = spawn_upgrade(&env, &[&name, "--version", "2", "--health", "2m"]);
+    wait_for_health_step(&env, &name);
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("upgrade output");
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    assert_eq!(out.status.code(), Some(1), "{json}\n{}", stderr(&out));
+    assert_eq!(json["outcome"], "rolled_back", "{json}");
+    assert_eq!(
+        json["reason"], "cancelled (Ctrl-C) during the health window",
+        "{json}"
+    );
+    let sp = json["savepoint"].as_str().expect("savepoint").to_string();
+    let job = one_running(&env, &name);
+    assert_eq!(json["job_id"], job.as_str(), "{json}");
+    assert_eq!(run_version(&history(&env, &name), &job), 3);
+    let restored = env.restored_path(&job).expect("restored");
+    assert!(same_location(&restored, &sp), "{restored} vs {sp}");
     env.ok(&["cancel", &name]);
 }
 
