@@ -10,6 +10,7 @@
 //! - a process killed (debug-only fault hook, as a kill -9) right after the stop's savepoint,
 //!   and one killed during the health window, are settled by the next process: `history` says
 //!   so, the savepoint is kept and a later `start` restores from it, never two jobs running;
+//! - killed right after the stop request: settled after the stop's savepoint is recorded;
 //! - a second process (`history`) run during the health window leaves the upgrade alone;
 //! - Ctrl-C (SIGINT) during the health window rolls back;
 //! - a SQL version the planner rejects stops the upgrade before the stop;
@@ -438,6 +439,41 @@ fn end_to_end(version: &str) {
     let job = one_running(&env, &name);
     assert_eq!(json["job_id"], job.as_str(), "{json}");
     assert_eq!(run_version(&history(&env, &name), &job), 3);
+    let restored = env.restored_path(&job).expect("restored");
+    assert!(same_location(&restored, &sp), "{restored} vs {sp}");
+
+    // Killed right after the stop request went out (the stop's own fault point): the next
+    // processes settle the stop once Flink finished the savepoint, then the upgrade.
+    let (code, _, err) = upgrade(
+        &env,
+        Some("exit-after-stop-request"),
+        &[&name, "--version", "2", "--health", "20s"],
+    );
+    assert_eq!(code, Some(137), "{err}");
+    let (op, h) = wait_for(
+        "the interrupted upgrade to be settled",
+        std::time::Duration::from_secs(60),
+        || {
+            let h = history(&env, &name);
+            let op = upgrade_ops(&h).first()?.clone();
+            (op["status"] != "pending").then_some((op, h))
+        },
+    );
+    let stop_op = h["operations"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["kind"] == "stop"))
+        .expect("the stop operation")
+        .clone();
+    assert_eq!(stop_op["status"], "succeeded", "{stop_op}");
+    let sp = stop_op["result"].as_str().expect("savepoint").to_string();
+    let result = op["result"].as_str().unwrap_or_default();
+    assert!(
+        result.contains("interrupted at step stop")
+            && result.contains(&format!("savepoint {sp} is kept")),
+        "{op}"
+    );
+    assert!(active(&env, &name).is_empty());
+    let job = job_id_of(&env.ok(&["start", &name, "--wait"]));
     let restored = env.restored_path(&job).expect("restored");
     assert!(same_location(&restored, &sp), "{restored} vs {sp}");
     env.ok(&["cancel", &name]);

@@ -89,7 +89,7 @@ pub(super) async fn watch(
         if let Ok(stats) = client.checkpoints(job).await {
             completed = stats.counts.completed;
         }
-        #[cfg(debug_assertions)]
+        // Debug builds only (a no-op in release builds): the kill -9 test's fault point.
         crate::service::ops::actions::fault("upgrade-in-health");
         let now = Instant::now();
         if now >= deadline {

@@ -143,7 +143,9 @@ impl Journal {
     /// Settles the operation (a store error is logged: the entry is then settled later).
     pub async fn settle(&mut self, status: OpStatus, result: &str) {
         self.params.step = "done".into();
-        let _ = self.save().await;
+        if let Err(e) = self.save().await {
+            tracing::warn!(op = self.op, error = %e, "cannot journal the upgrade's last step");
+        }
         let (op, r) = (self.op, result.to_string());
         if let Err(e) = self
             .ctx

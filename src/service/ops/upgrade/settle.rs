@@ -6,7 +6,7 @@
 
 use super::journal::{still_running, Params};
 use crate::domain::time::now_ms;
-use crate::domain::{OpStatus, Operation};
+use crate::domain::{OpKind, OpStatus, Operation};
 use crate::service::ops::actions::{active_jobs_of_app, load_app};
 use crate::service::ops::OpsContext;
 use crate::store::Store;
@@ -15,6 +15,17 @@ use crate::store::Store;
 pub(in crate::service::ops) async fn resume(ctx: &OpsContext, op: &Operation) -> Option<String> {
     let p: Params = serde_json::from_str(&op.params).ok()?;
     if p.lock.as_deref().is_some_and(still_running) {
+        return None;
+    }
+    // A stop with savepoint still in flight decides what happened: settle it first.
+    let stop_pending = ctx
+        .store
+        .call(|s: &mut Store| s.unsettled_ops())
+        .await
+        .ok()?
+        .iter()
+        .any(|o| o.kind == OpKind::Stop && o.job_id.as_deref() == Some(&p.previous_job_id));
+    if stop_pending {
         return None;
     }
     let name = op.app.clone()?;

@@ -332,7 +332,9 @@ impl Run<'_> {
                 );
                 self.out.job_id = Some(id.clone());
                 self.j.params.rollback_job_id = Some(id.clone());
-                let _ = self.j.save().await;
+                if let Err(e) = self.j.save().await {
+                    tracing::warn!(op = self.j.op, error = %e, "cannot journal the rolled back job");
+                }
                 if self.req.wait {
                     if let Err(e) = wait_running(&self.plan.handle.rest, &id, self.progress).await {
                         return self.finish(
