@@ -8,6 +8,8 @@
 mod health;
 mod journal;
 mod plan;
+mod prepare;
+mod rollback;
 mod settle;
 mod steps;
 

@@ -1,23 +1,18 @@
 //! The upgrade's steps in order, each journaled before it runs: build or validate, stop with
 //! savepoint, start the new version from it, watch its health, and roll back when unhealthy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tokio::sync::watch;
 
 use super::health::{self, Health};
 use super::journal::{self, Journal, Params};
 use super::plan::{self, Plan};
+use super::prepare::{runnable, validate_sql};
 use super::{StepReport, UpgradeOutcome, UpgradeRequest, UpgradeResult};
-use crate::domain::{
-    ActionOutcome, ActionTarget, AppKind, AppVersion, JobKey, JobState, OpStatus, RestoreChoice,
-};
-use crate::service::ops::actions::{
-    active_jobs_of_app, cancel, fault, start_version, stop, wait_running,
-};
-use crate::service::ops::build::{run_build, BuildOutcome};
+use crate::domain::{ActionOutcome, ActionTarget, AppKind, JobKey, OpStatus, RestoreChoice};
+use crate::service::ops::actions::{fault, start_version, stop, wait_running};
 use crate::service::ops::{OpsContext, Progress};
-use crate::store::Store;
 
 /// Runs the whole upgrade; returns the outcome and the cluster it concerned (for the audit).
 pub(super) async fn upgrade(
@@ -78,18 +73,18 @@ pub(super) async fn upgrade(
     (out, Some(cluster))
 }
 
-struct Run<'a> {
-    ctx: &'a OpsContext,
-    data_dir: &'a Path,
-    req: &'a UpgradeRequest,
-    plan: &'a Plan,
-    j: &'a mut Journal,
-    out: UpgradeOutcome,
-    progress: Progress<'a>,
+pub(super) struct Run<'a> {
+    pub ctx: &'a OpsContext,
+    pub data_dir: &'a Path,
+    pub req: &'a UpgradeRequest,
+    pub plan: &'a Plan,
+    pub j: &'a mut Journal,
+    pub out: UpgradeOutcome,
+    pub progress: Progress<'a>,
 }
 
 impl Run<'_> {
-    fn report(&mut self, step: &str, ok: bool, detail: impl Into<String>) {
+    pub(super) fn report(&mut self, step: &str, ok: bool, detail: impl Into<String>) {
         let detail = detail.into();
         (self.progress)(format!(
             "{step}: {}{detail}",
@@ -102,13 +97,13 @@ impl Run<'_> {
         });
     }
 
-    fn finish(&mut self, outcome: UpgradeResult, reason: impl Into<String>) {
+    pub(super) fn finish(&mut self, outcome: UpgradeResult, reason: impl Into<String>) {
         self.out.outcome = outcome;
         self.out.reason = Some(reason.into());
     }
 
     /// Journals `step`; false (and the outcome set) when the journal cannot be written.
-    async fn begin(&mut self, step: &str) -> bool {
+    pub(super) async fn begin(&mut self, step: &str) -> bool {
         match self.j.step(step).await {
             Ok(()) => true,
             Err(e) => {
@@ -121,7 +116,7 @@ impl Run<'_> {
         }
     }
 
-    fn waiting_ctx(&self) -> OpsContext {
+    pub(super) fn waiting_ctx(&self) -> OpsContext {
         let mut c = self.ctx.clone();
         c.wait = true;
         c
@@ -272,232 +267,9 @@ impl Run<'_> {
         // 5. roll back.
         self.rollback(&unhealthy, &savepoint).await;
     }
-
-    async fn rollback(&mut self, why: &str, savepoint: &str) {
-        let name = self.req.app.clone();
-        let prev = self.plan.from_version;
-        let kept = format!(
-            "savepoint {savepoint} is kept: `flinkdeck start {name} --from savepoint:{savepoint}`"
-        );
-        if !self.begin("rollback_stop").await {
-            return;
-        }
-        let active = match active_jobs_of_app(self.ctx, &self.plan.app, &self.plan.handle).await {
-            Ok(a) => a,
-            Err(e) => {
-                self.report("rollback_stop", false, e.clone());
-                return self.finish(
-                    UpgradeResult::Failed,
-                    format!("{why}; rollback: {e}; version {prev} was not started (a running new job cannot be ruled out); {kept}"),
-                );
-            }
-        };
-        let wctx = self.waiting_ctx();
-        for (id, state) in active {
-            let key = ActionTarget::Job(JobKey::new(self.plan.handle.name(), id.clone()));
-            if state == JobState::Running {
-                if let ActionOutcome::Done { message, .. } =
-                    stop(&wctx, &key, false, None, self.progress).await
-                {
-                    self.report("rollback_stop", true, message);
-                    continue;
-                }
-            }
-            match cancel(&wctx, &key, self.progress).await {
-                ActionOutcome::Done { message, .. } => {
-                    self.report("rollback_stop", true, format!("cancelled: {message}"))
-                }
-                other => {
-                    let r = reason_of(&other);
-                    self.report("rollback_stop", false, r.clone());
-                    return self.finish(
-                        UpgradeResult::Failed,
-                        format!("{why}; rollback: cannot stop job {id}: {r}; version {prev} was not started; {kept}"),
-                    );
-                }
-            }
-        }
-        if !self.begin("rollback_start").await {
-            return;
-        }
-        let from = RestoreChoice::Savepoint(savepoint.to_string());
-        match start_version(self.ctx, &name, prev, &from, self.progress).await {
-            ActionOutcome::Done {
-                job_id: Some(id), ..
-            } => {
-                self.report(
-                    "rollback_start",
-                    true,
-                    format!("version {prev} runs again as job {id}, restored (verified) from {savepoint}"),
-                );
-                self.out.job_id = Some(id.clone());
-                self.j.params.rollback_job_id = Some(id.clone());
-                if let Err(e) = self.j.save().await {
-                    tracing::warn!(op = self.j.op, error = %e, "cannot journal the rolled back job");
-                }
-                if self.req.wait {
-                    if let Err(e) = wait_running(&self.plan.handle.rest, &id, self.progress).await {
-                        return self.finish(
-                            UpgradeResult::Failed,
-                            format!("{why}; rolled back to version {prev} as job {id}, but {e}"),
-                        );
-                    }
-                }
-                self.finish(UpgradeResult::RolledBack, why);
-            }
-            other => {
-                let r = reason_of(&other);
-                self.report("rollback_start", false, r.clone());
-                self.out.job_id = None;
-                self.finish(
-                    UpgradeResult::Failed,
-                    format!("{why}; the rollback to version {prev} failed: {r}; {kept}"),
-                );
-            }
-        }
-    }
-
-    /// Builds; `Ok(version bound)`.
-    async fn build(
-        &mut self,
-        cancel: watch::Receiver<bool>,
-    ) -> Result<u32, (UpgradeResult, String)> {
-        let app = self.req.app.clone();
-        match run_build(self.ctx, self.data_dir, &app, None, self.progress, cancel).await {
-            BuildOutcome::Succeeded(r) => match r.version {
-                Some(v) => {
-                    self.report(
-                        "build",
-                        true,
-                        format!(
-                            "build #{} of commit {} bound version {v}",
-                            r.id,
-                            r.commit.as_deref().unwrap_or("?")
-                        ),
-                    );
-                    Ok(v)
-                }
-                None => Err((
-                    UpgradeResult::Failed,
-                    format!("build #{} bound no version", r.id),
-                )),
-            },
-            BuildOutcome::Failed {
-                record,
-                reason,
-                tail,
-            } => {
-                let last = tail.iter().rev().take(5).rev().cloned().collect::<Vec<_>>();
-                self.report(
-                    "build",
-                    false,
-                    format!("{reason} (log {}): {}", record.log, last.join(" | ")),
-                );
-                Err((
-                    UpgradeResult::Failed,
-                    format!("build #{} failed: {reason} (log {})", record.id, record.log),
-                ))
-            }
-            BuildOutcome::Cancelled(r) => {
-                self.report("build", false, "cancelled");
-                Err((UpgradeResult::Failed, format!("build #{} cancelled", r.id)))
-            }
-            BuildOutcome::Busy(m) | BuildOutcome::Error(m) => {
-                self.report("build", false, m.clone());
-                Err((UpgradeResult::Failed, m))
-            }
-            BuildOutcome::Invalid(m) => Err((UpgradeResult::Invalid, m)),
-        }
-    }
-
-    async fn version(&self, v: u32) -> Result<AppVersion, String> {
-        let n = self.req.app.clone();
-        match self
-            .ctx
-            .store
-            .call(move |s: &mut Store| s.app_version(&n, v))
-            .await
-        {
-            Ok(Some(a)) => Ok(a),
-            Ok(None) => Err(format!("app {} has no version {v}", self.req.app)),
-            Err(e) => Err(format!(
-                "cannot read version {v} of app {}: {e}",
-                self.req.app
-            )),
-        }
-    }
 }
 
-/// A jar version's jar must exist before the running job is stopped.
-fn runnable(v: &AppVersion) -> Result<(), String> {
-    if v.spec.kind != AppKind::Jar || v.spec.target.is_some() {
-        return Ok(());
-    }
-    match &v.spec.jar_file {
-        Some(jar) if PathBuf::from(jar).is_file() => Ok(()),
-        Some(jar) => Err(format!(
-            "version {} of app {} runs {jar}, which does not exist",
-            v.version, v.app
-        )),
-        None => Err(format!(
-            "version {} of app {} has no jar (build it: flinkdeck build {})",
-            v.version, v.app, v.app
-        )),
-    }
-}
-
-/// Validates a SQL version's script with Flink's planner (the `sql validate` helper, for the
-/// cluster's Flink version); `Err` names the first error's line and column.
-async fn validate_sql(ctx: &OpsContext, plan: &Plan, v: &AppVersion) -> Result<String, String> {
-    let sql = v
-        .spec
-        .sql
-        .clone()
-        .ok_or_else(|| format!("version {} of app {} has no SQL script", v.version, v.app))?;
-    let info = plan.handle.rest.cluster_info().await.map_err(|e| {
-        format!(
-            "cannot read the Flink version of {}: {e}",
-            plan.handle.name()
-        )
-    })?;
-    let version = info.flink_version.ok_or_else(|| {
-        format!(
-            "cluster {} does not report its Flink version",
-            plan.handle.name()
-        )
-    })?;
-    let home = ctx.config.flink_home(&version).map_err(|e| e.to_string())?;
-    let (vars, secrets) = ctx
-        .config
-        .resolve_vars_for(Some(&v.spec), &sql)
-        .map_err(|e| format!("app {}: {e}", v.app))?;
-    std::fs::create_dir_all(&ctx.helpers_dir)
-        .map_err(|e| format!("cannot create {}: {e}", ctx.helpers_dir.display()))?;
-    let jars: Vec<PathBuf> = v.spec.jars.iter().map(PathBuf::from).collect();
-    let mut helper = crate::sqltools::SqlHelper::start(&home, &version, &ctx.helpers_dir, &jars)
-        .await
-        .map_err(|e| e.to_string())?;
-    let result = helper.validate_with(&sql, &vars, &secrets).await;
-    helper.shutdown().await;
-    let problems = result.map_err(|e| e.to_string())?;
-    let errors: Vec<_> = problems.iter().filter(|p| p.is_error()).collect();
-    match errors.first() {
-        None => Ok(format!(
-            "the SQL of version {} is valid (Flink {version})",
-            v.version
-        )),
-        Some(p) => Err(format!(
-            "the SQL of version {} has {} error(s); first at line {}, column {}: {}",
-            v.version,
-            errors.len(),
-            p.line,
-            p.column,
-            p.message
-        )),
-    }
-}
-
-fn reason_of(o: &ActionOutcome) -> String {
+pub(super) fn reason_of(o: &ActionOutcome) -> String {
     match o {
         ActionOutcome::Done { message, .. } => message.clone(),
         ActionOutcome::Refused { reason }
