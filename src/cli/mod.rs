@@ -17,6 +17,7 @@ pub mod setup;
 pub mod sql;
 pub mod table;
 pub mod ui_files;
+pub mod upgrade;
 pub mod watch;
 
 use std::path::PathBuf;
@@ -206,6 +207,25 @@ pub enum Command {
     /// The builds of an app, newest first: status, commit, artifact, duration, log.
     Builds {
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upgrade a running app: build (--rebuild), stop with savepoint, start the new version
+    /// from it, watch a health window, roll back to the previous version when unhealthy.
+    Upgrade {
+        name: String,
+        /// Build first (`[build]`); the version the build binds is the one to run.
+        #[arg(long)]
+        rebuild: bool,
+        /// The stored app version to run (default: the app's current version).
+        #[arg(long, value_name = "N", conflicts_with = "rebuild")]
+        version: Option<u32>,
+        /// The health window, e.g. 2m, 90s (default: the spec's upgrade_health, else 2m).
+        #[arg(long, value_name = "DURATION")]
+        health: Option<String>,
+        /// Also wait until the job that runs at the end has all its tasks RUNNING.
+        #[arg(long)]
+        wait: bool,
         #[arg(long)]
         json: bool,
     },
@@ -465,6 +485,23 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         } => alerts::run(ctx, &ops, c).await,
         Command::Drift { name, json } => drift::run(&ops, name.as_deref(), json).await,
         Command::History { name, json } => apps::history(&ops, &name, json).await,
+        Command::Upgrade {
+            name,
+            rebuild,
+            version,
+            health,
+            wait,
+            json,
+        } => {
+            let req = crate::service::ops::UpgradeRequest {
+                app: name,
+                rebuild,
+                version,
+                health: None,
+                wait,
+            };
+            upgrade::upgrade(ctx, &ops, req, health.as_deref(), json).await
+        }
         Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
         Command::Start {
             name,

@@ -14,6 +14,8 @@
 //! allow_non_restored_state = false
 //! owner = "data-team"
 //! tags = ["orders"]
+//! upgrade_rebuilds = false       # `flinkdeck upgrade` builds first (needs `[build]`)
+//! upgrade_health = "2m"          # `flinkdeck upgrade`'s health window (default 2m)
 //! [options]                      # Flink options (`-D` style); strings, numbers or booleans
 //! "execution.checkpointing.interval" = "10s"
 //! pipeline.object-reuse = true   # dotted keys work too: the option `pipeline.object-reuse`
@@ -69,6 +71,10 @@ struct RawApp {
     options: Option<Spanned<OptionNode>>,
     /// How the jar is built from git (`flinkdeck build`).
     build: Option<Spanned<RawBuild>>,
+    /// `flinkdeck upgrade` builds first, as with `--rebuild`.
+    upgrade_rebuilds: Option<Spanned<bool>>,
+    /// `flinkdeck upgrade`'s default health window, e.g. "2m".
+    upgrade_health: Option<Spanned<String>>,
     /// Read from the document by [`super::vars::plain_vars`].
     #[serde(rename = "vars")]
     _vars: Option<de::IgnoredAny>,
@@ -260,6 +266,52 @@ impl Cx<'_, '_> {
 
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
+        let upgrade = self.upgrade_keys(&raw)?;
+        let mut spec = self.spec_without_upgrade_keys(raw, name)?;
+        (spec.upgrade_rebuilds, spec.upgrade_health_ms) = upgrade;
+        Ok(spec)
+    }
+
+    /// `upgrade_rebuilds` (only with `[build]`) and `upgrade_health` (a duration > 0).
+    fn upgrade_keys(&self, raw: &RawApp) -> Result<(bool, Option<u64>), ConfigError> {
+        let rebuilds = match &raw.upgrade_rebuilds {
+            Some(r) if *r.get_ref() && raw.build.is_none() => {
+                return Err(self.err(
+                    r.span(),
+                    "upgrade_rebuilds",
+                    "`upgrade_rebuilds = true` needs a [build] section (how to build the jar)",
+                ))
+            }
+            Some(r) => *r.get_ref(),
+            None => false,
+        };
+        let health = match &raw.upgrade_health {
+            None => None,
+            Some(h) => {
+                let d = humantime::parse_duration(h.get_ref().trim()).map_err(|e| {
+                    self.err(
+                        h.span(),
+                        "upgrade_health",
+                        format!(
+                            "invalid duration {:?}: {e} (e.g. \"2m\", \"90s\")",
+                            h.get_ref()
+                        ),
+                    )
+                })?;
+                if d.is_zero() {
+                    return Err(self.err(
+                        h.span(),
+                        "upgrade_health",
+                        "`upgrade_health` must be more than 0",
+                    ));
+                }
+                Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            }
+        };
+        Ok((rebuilds, health))
+    }
+
+    fn spec_without_upgrade_keys(&self, raw: RawApp, name: String) -> Result<AppSpec, ConfigError> {
         if raw.target.is_some() {
             return self.target_spec(raw, name);
         }

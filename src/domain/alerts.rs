@@ -357,8 +357,10 @@ fn job_condition(
             let last = j.last_checkpoint.unwrap_or(j.start_time).max(j.start_time);
             (now - last >= r.no_checkpoint_for_ms).then(|| {
                 let what = match j.last_checkpoint {
-                    Some(_) => format!("no checkpoint completed for {}", fmt_ms(now - last)),
-                    None => format!(
+                    Some(t) if t > j.start_time => {
+                        format!("no checkpoint completed for {}", fmt_ms(now - last))
+                    }
+                    _ => format!(
                         "no checkpoint completed since the start {} ago",
                         fmt_ms(now - last)
                     ),

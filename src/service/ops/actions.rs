@@ -68,7 +68,7 @@ pub async fn run_action(
     };
     let outcome = if let Err(o) = &operator_target {
         o.clone()
-    } else if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action) {
+    } else if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action.name()) {
         refused(reason)
     } else if let Ok(Some(t)) = &operator_target {
         super::operator::run(ctx, t, action, progress).await
@@ -146,15 +146,14 @@ async fn app_of_job(ctx: &OpsContext, key: &JobKey) -> Option<String> {
 }
 
 /// Why the action is refused by read-only mode, if it is.
-fn readonly_reason(
+pub(super) fn readonly_reason(
     ctx: &OpsContext,
     cluster: Option<&str>,
-    action: &ActionRequest,
+    action: &str,
 ) -> Option<String> {
     if ctx.readonly {
         return Some(format!(
-            "read-only mode: {} is disabled (--readonly or [ui] readonly = true)",
-            action.name()
+            "read-only mode: {action} is disabled (--readonly or [ui] readonly = true)"
         ));
     }
     let name = cluster?;
@@ -167,14 +166,11 @@ fn readonly_reason(
             .is_some_and(|c| c.readonly),
     };
     readonly.then(|| {
-        format!(
-            "cluster {name} is read-only: {} is disabled (readonly = true in its config)",
-            action.name()
-        )
+        format!("cluster {name} is read-only: {action} is disabled (readonly = true in its config)")
     })
 }
 
-async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutcome> {
+pub(super) async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutcome> {
     let n = name.to_string();
     match ctx.store.call(move |s: &mut Store| s.app(&n)).await {
         Ok(Some(a)) => Ok(a),
@@ -185,7 +181,7 @@ async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutc
     }
 }
 
-fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutcome> {
+pub(super) fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutcome> {
     ctx.clusters.get(name).ok_or_else(|| {
         failed(format!(
             "cluster {name:?} is not configured (configured: {})",
@@ -235,7 +231,7 @@ struct Target {
 /// The cluster an app's job runs on: its spec's cluster, or for a YARN / Kubernetes `[target]`
 /// (an entry, not a cluster) the cluster of its latest run (`entry/namespace/id`,
 /// `entry/application_…`).
-async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
+pub(super) async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
     if app.spec.target.is_some() && ctx.clusters.get(&app.spec.cluster).is_none() {
         let n = app.app.clone();
         if let Ok(Some(run)) = ctx.store.call(move |s: &mut Store| s.latest_run(&n)).await {
@@ -297,21 +293,52 @@ async fn start(
     allow_non_restored: bool,
     progress: Progress<'_>,
 ) -> ActionOutcome {
-    let app = match load_app(ctx, name).await {
-        Ok(a) => a,
-        Err(o) => return o,
-    };
+    match load_app(ctx, name).await {
+        Ok(app) => start_app(ctx, &app, from, allow_non_restored, progress).await,
+        Err(o) => o,
+    }
+}
+
+/// Starts stored version `version` of app `name` (not necessarily its current one: an
+/// upgrade's rollback starts the version that ran before), with the same guards, journal and
+/// restore verification as `start`.
+pub(super) async fn start_version(
+    ctx: &OpsContext,
+    name: &str,
+    version: u32,
+    from: &crate::domain::RestoreChoice,
+    progress: Progress<'_>,
+) -> ActionOutcome {
+    let n = name.to_string();
+    match ctx
+        .store
+        .call(move |s: &mut Store| s.app_version(&n, version))
+        .await
+    {
+        Ok(Some(app)) => start_app(ctx, &app, from, false, progress).await,
+        Ok(None) => failed(format!("app {name} has no version {version}")),
+        Err(e) => failed(format!("cannot read version {version} of app {name}: {e}")),
+    }
+}
+
+async fn start_app(
+    ctx: &OpsContext,
+    app: &AppVersion,
+    from: &crate::domain::RestoreChoice,
+    allow_non_restored: bool,
+    progress: Progress<'_>,
+) -> ActionOutcome {
+    let name = app.app.as_str();
     if let Some(t) = &app.spec.target {
         match super::cli_submit::target_kind(ctx, t) {
             Err(o) => return o,
             Ok(TargetKind::Standalone) => {
                 if t.mode != DeployMode::Session {
-                    return standalone_mode_invalid(&app);
+                    return standalone_mode_invalid(app);
                 }
             }
             Ok(_) => {
-                return super::cli_submit::start(ctx, &app, from, allow_non_restored, progress)
-                    .await
+                return super::cli_submit::start(ctx, app, from, allow_non_restored, progress).await
             }
         }
     }
@@ -330,7 +357,7 @@ async fn start(
         ));
     }
     // Duplicate guard, against the cluster itself.
-    match active_jobs_of_app(ctx, &app, &handle).await {
+    match active_jobs_of_app(ctx, app, &handle).await {
         Ok(active) if !active.is_empty() => {
             let (id, state) = &active[0];
             return refused(format!(
@@ -352,7 +379,7 @@ async fn start(
     progress(format!("restore: {}", restore::describe(point.as_ref())));
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
     let (jar, req, stamp) =
-        match submission(ctx, &app, &handle, point.as_ref(), allow_nrs, progress).await {
+        match submission(ctx, app, &handle, point.as_ref(), allow_nrs, progress).await {
             Ok(x) => x,
             Err(e) => return failed(e),
         };
@@ -824,7 +851,7 @@ async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, S
 
 /// Records the job's completed checkpoints and savepoints before it goes away, so that `latest`
 /// and `--from checkpoint:ID` know them even when no console was watching.
-async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
+pub(super) async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
     let Ok(stats) = handle.rest.checkpoints(job_id).await else {
         return;
     };
@@ -946,7 +973,7 @@ async fn await_trigger(
     .await
 }
 
-async fn stop(
+pub(super) async fn stop(
     ctx: &OpsContext,
     target: &ActionTarget,
     drain: bool,
@@ -1047,7 +1074,11 @@ async fn savepoint(
     }
 }
 
-async fn cancel(ctx: &OpsContext, target: &ActionTarget, progress: Progress<'_>) -> ActionOutcome {
+pub(super) async fn cancel(
+    ctx: &OpsContext,
+    target: &ActionTarget,
+    progress: Progress<'_>,
+) -> ActionOutcome {
     let Target {
         handle,
         job_id,

@@ -18,9 +18,11 @@ mod operator_apply;
 mod operator_savepoint;
 mod operator_start;
 mod operator_stop;
+mod owner;
 mod restore;
 mod resume;
 pub mod stamp;
+mod upgrade;
 mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
@@ -30,6 +32,9 @@ pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
 pub use resume::{reconcile_runs, resume_journal};
+pub use upgrade::{
+    preview_upgrade, run_upgrade, UpgradeOutcome, UpgradeRequest, UpgradeResult, DEFAULT_HEALTH,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -98,6 +103,7 @@ impl StartJournal {
         params: String,
     ) -> Result<StartJournal, String> {
         let (a, c) = (app.to_string(), cluster.to_string());
+        let params = owner::stamp(params);
         let op = ctx
             .store
             .call(move |s: &mut Store| {

@@ -95,9 +95,10 @@ impl Details {
                 live_keys.push(key.clone());
                 let app = fleet.job_apps.get(&key).map(String::as_str);
                 let cache = self.jobs.entry(key.clone()).or_default();
+                // A restart count not fetched yet (the pollers' detail budget) may hide restarts.
                 let failing = j.state == JobState::Failed
                     || j.state == JobState::Restarting
-                    || j.restarts.is_some_and(|r| r > 0);
+                    || j.restarts.is_none_or(|r| r > 0);
                 if failing
                     && wants(&[AlertKind::Failed, AlertKind::Restarts], &j.cluster, app)
                     && cache.exceptions_for != Some((j.restarts, j.state.clone()))
@@ -224,17 +225,7 @@ async fn fetch(
         Need::Checkpoints => {
             c.checkpoints_at = now;
             if c.checkpointing.is_none() {
-                match h
-                    .rest
-                    .get_json(&format!("jobs/{}/checkpoints/config", key.id))
-                    .await
-                {
-                    Ok(_) => c.checkpointing = Some(true),
-                    Err(e) if e.to_string().contains("not enabled") => {
-                        c.checkpointing = Some(false)
-                    }
-                    Err(_) => {}
-                }
+                c.checkpointing = h.rest.checkpointing_enabled(&key.id).await.ok();
             }
             match h.rest.checkpoints(&key.id).await {
                 Ok(stats) => {
