@@ -271,12 +271,7 @@ fn restarts_no_checkpoint_repeat_and_a_channel_that_recovers() {
     std::thread::sleep(Duration::from_secs(3));
 
     let r = watch_once(&env);
-    assert_eq!(
-        r["opened"],
-        2,
-        "{r}\n{}",
-        env.json(&["alerts", "--json"])
-    );
+    assert_eq!(r["opened"], 2, "{r}\n{}", env.json(&["alerts", "--json"]));
     assert_eq!(r["deliveries_failed"], 0, "{r}");
     let incidents = env.json(&["alerts", "--open", "--json"]);
     let incidents = incidents.as_array().expect("array");
@@ -364,4 +359,52 @@ fn a_job_gone_with_its_jobmanager_is_lost() {
         m["reason"],
         format!("job {job} is no longer on cluster c").as_str()
     );
+}
+
+/// `backpressure` on real Flink 2.3.0: a SQL job whose unbounded datagen source outruns its
+/// keyed aggregation, so Flink reports the source backpressured
+/// (`backPressuredTimeMsPerSecond`); `for` is judged across two `watch --once` runs (the first
+/// one's mark is kept in the store).
+#[test]
+fn backpressure_that_lasts_across_once_runs() {
+    let env = AppEnv::new(V2);
+    let name = unique("wbp");
+    let mut text = std::fs::read_to_string(&env.config).expect("config");
+    text.push_str(&format!(
+        "\n[[alerts.rules]]\nname = \"slow\"\nwhen = \"backpressure\"\napps = [\"{name}\"]\n\
+         backpressure = {{ ratio = 0.5, for = \"2s\" }}\n"
+    ));
+    std::fs::write(&env.config, text).expect("config");
+    let sql = "CREATE TABLE src (k INT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50000000', \
+               'fields.k.min' = '1', 'fields.k.max' = '100000');\n\
+               CREATE TABLE snk (k INT, c BIGINT, s BIGINT) WITH ('connector' = 'blackhole');\n\
+               INSERT INTO snk SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;\n";
+    let spec = env.write_sql_app(&name, sql);
+    apply_spec(&env.config, env.dir.path(), &spec);
+    let job = job_id_of(&env.ok(&["start", &name, "--from", "none", "--wait"]));
+    let c = client(&env.url);
+    wait_for(
+        "the source to be backpressured",
+        Duration::from_secs(90),
+        || {
+            let d = rt().block_on(c.job_detail(&job)).ok()?;
+            d.vertices
+                .iter()
+                .any(|v| v.backpressure_ratio.is_some_and(|r| r >= 0.5))
+                .then_some(())
+        },
+    );
+    let r = watch_once(&env);
+    assert_eq!(r["opened"], 0, "the first sight only marks it: {r}");
+    std::thread::sleep(Duration::from_secs(3));
+    let r = watch_once(&env);
+    assert_eq!(r["opened"], 1, "{r}");
+    let open = env.json(&["alerts", "--open", "--json"]);
+    let reason = open[0]["reason"].as_str().expect("reason").to_string();
+    assert!(
+        reason.starts_with("backpressure ") && reason.contains("% for "),
+        "{reason}"
+    );
+    assert_eq!(open[0]["kind"], "backpressure");
+    env.ok(&["cancel", &name]);
 }

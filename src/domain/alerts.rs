@@ -198,15 +198,34 @@ pub struct Condition {
     pub since: i64,
 }
 
-/// Memory across rounds that observations alone do not carry: since when a job's backpressure
-/// is high. Kept by the watcher; a restarted watcher starts over (backpressure must then last
-/// `for` again before it alerts).
+/// Memory across rounds that observations alone do not carry: since when a subject's
+/// backpressure is high. The watcher keeps it in the store ([`Evaluator::marks`] /
+/// [`Evaluator::with_marks`]), so `watch --once` from cron and a restarted watcher judge `for`
+/// across runs.
 #[derive(Debug, Default)]
 pub struct Evaluator {
     high_backpressure_since: HashMap<String, i64>,
 }
 
 impl Evaluator {
+    /// An evaluator that remembers `marks` (subject, since) of earlier runs.
+    pub fn with_marks(marks: impl IntoIterator<Item = (String, i64)>) -> Evaluator {
+        Evaluator {
+            high_backpressure_since: marks.into_iter().collect(),
+        }
+    }
+
+    /// What it remembers now (subject, since), sorted.
+    pub fn marks(&self) -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = self
+            .high_backpressure_since
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        v.sort();
+        v
+    }
+
     /// The conditions `rules` find in `obs` at `now`.
     pub fn evaluate(&mut self, rules: &[AlertRule], obs: &Observation, now: i64) -> Vec<Condition> {
         let mut out = Vec::new();
@@ -690,7 +709,18 @@ mod tests {
             .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), 16 * MIN)
             .is_empty());
         j.backpressure = Some(0.95);
-        assert!(e.evaluate(&[r], &obs(vec![j]), 17 * MIN).is_empty());
+        assert!(e
+            .evaluate(std::slice::from_ref(&r), &obs(vec![j.clone()]), 17 * MIN)
+            .is_empty());
+        // A later run that remembers the marks still counts from 17m.
+        let mut later = Evaluator::with_marks(e.marks());
+        assert_eq!(
+            later.marks(),
+            vec![("job:prod-1/orders".to_string(), 17 * MIN)]
+        );
+        let c = later.evaluate(&[r], &obs(vec![j]), 23 * MIN);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].reason, "backpressure 95% for 6m");
     }
 
     #[test]

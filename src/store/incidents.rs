@@ -194,6 +194,34 @@ impl Store {
         Ok(())
     }
 
+    /// What the watcher remembers between runs: (subject, since).
+    pub fn alert_marks(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let sq = sqlite_err(&self.path, "read the alert marks");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT subject, since FROM alert_marks ORDER BY subject")
+            .map_err(&sq)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&sq)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&sq)
+    }
+
+    /// Replaces the alert marks with `marks`.
+    pub fn set_alert_marks(&mut self, marks: &[(String, i64)]) -> Result<(), StoreError> {
+        let sq = sqlite_err(&self.path, "write the alert marks");
+        let tx = self.conn.transaction().map_err(&sq)?;
+        tx.execute("DELETE FROM alert_marks", []).map_err(&sq)?;
+        for (subject, since) in marks {
+            tx.execute(
+                "INSERT INTO alert_marks (subject, since) VALUES (?1, ?2)",
+                params![subject, since],
+            )
+            .map_err(&sq)?;
+        }
+        tx.commit().map_err(&sq)
+    }
+
     /// The delivery attempts of `incident` (`None`: test messages), oldest first.
     pub fn deliveries(&self, incident: Option<i64>) -> Result<Vec<DeliveryRecord>, StoreError> {
         let sq = sqlite_err(&self.path, "read deliveries");
@@ -282,6 +310,14 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].id, b, "open ones first");
         assert_eq!(all[1].closed_at, Some(20));
+        s.set_alert_marks(&[("job:c/x".into(), 5), ("app:a".into(), 7)])
+            .expect("marks");
+        assert_eq!(
+            s.alert_marks().expect("marks"),
+            vec![("app:a".to_string(), 7), ("job:c/x".to_string(), 5)]
+        );
+        s.set_alert_marks(&[]).expect("clear");
+        assert!(s.alert_marks().expect("marks").is_empty());
         // Closed: the same condition opens a new incident.
         let c = s
             .open_incident(&cond("r", "app:orders"), 30)

@@ -219,6 +219,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // show the job's `flinkdeck.*` configuration entries).
     "ALTER TABLE runs ADD COLUMN artifact_sha256 TEXT;
     ALTER TABLE runs ADD COLUMN sql_sha256 TEXT;",
+    // 8: what the alert watcher remembers between runs: since when a subject's backpressure
+    // has been high (`backpressure.for` across `watch --once` runs and restarts).
+    "CREATE TABLE alert_marks (
+        subject TEXT PRIMARY KEY,
+        since   INTEGER NOT NULL
+    );",
 ];
 
 /// The newest schema version this binary knows.

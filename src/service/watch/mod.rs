@@ -69,7 +69,13 @@ pub async fn run_watch(
     );
     let mut fleet = Fleet::default();
     let mut details = Details::default();
-    let mut evaluator = Evaluator::default();
+    let mut evaluator = match ops.store.call(|s: &mut Store| s.alert_marks()).await {
+        Ok(m) => Evaluator::with_marks(m),
+        Err(e) => {
+            warn!(error = %e, "cannot read the alert marks; starting without them");
+            Evaluator::default()
+        }
+    };
     let mut report = WatchReport::default();
     let mut sending: JoinSet<u64> = JoinSet::new();
     let started = tokio::time::Instant::now();
@@ -172,7 +178,18 @@ async fn round(
     let rules = &ops.config.alerts.rules;
     let now = now_ms();
     let obs = details.observe(clusters, fleet, rules, now).await;
+    let before = evaluator.marks();
     let conditions = evaluator.evaluate(rules, &obs, now);
+    let marks = evaluator.marks();
+    if marks != before {
+        if let Err(e) = ops
+            .store
+            .call(move |s: &mut Store| s.set_alert_marks(&marks))
+            .await
+        {
+            warn!(error = %e, "cannot write the alert marks");
+        }
+    }
     let unreachable: Vec<String> = obs
         .clusters
         .iter()

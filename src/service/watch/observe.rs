@@ -46,6 +46,9 @@ struct JobDetailCache {
     checkpoint_failures: u32,
     checkpoint_failure_cause: Option<String>,
     checkpointing: Option<bool>,
+    backpressure_at: i64,
+    /// The highest backpressure ratio of the job's vertices (worst subtask).
+    backpressure: Option<f64>,
 }
 
 /// Keeps the per-job details across rounds.
@@ -57,6 +60,7 @@ pub struct Details {
 enum Need {
     Exceptions,
     Checkpoints,
+    Backpressure,
 }
 
 impl Details {
@@ -113,7 +117,13 @@ impl Details {
                     )
                     && now - cache.checkpoints_at >= CHECKPOINTS_EVERY_MS
                 {
-                    todo.push((key, Need::Checkpoints));
+                    todo.push((key.clone(), Need::Checkpoints));
+                }
+                if j.state == JobState::Running
+                    && wants(&[AlertKind::Backpressure], &j.cluster, app)
+                    && now - cache.backpressure_at >= CHECKPOINTS_EVERY_MS
+                {
+                    todo.push((key, Need::Backpressure));
                 }
             }
         }
@@ -157,7 +167,7 @@ impl Details {
                     checkpoint_failures: c.checkpoint_failures,
                     checkpoint_failure_cause: c.checkpoint_failure_cause.clone(),
                     checkpointing: c.checkpointing.unwrap_or(true),
-                    backpressure: None,
+                    backpressure: c.backpressure,
                 });
             }
         }
@@ -222,6 +232,21 @@ async fn fetch(
             }
             Err(e) => tracing::debug!(job = %key.id, error = %e, "cannot read the exceptions"),
         },
+        Need::Backpressure => {
+            c.backpressure_at = now;
+            match h.rest.job_detail(&key.id).await {
+                Ok(d) => {
+                    c.backpressure = d
+                        .vertices
+                        .iter()
+                        .filter_map(|v| v.backpressure_ratio)
+                        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+                }
+                Err(e) => {
+                    tracing::debug!(job = %key.id, error = %e, "cannot read the job's vertices")
+                }
+            }
+        }
         Need::Checkpoints => {
             c.checkpoints_at = now;
             if c.checkpointing.is_none() {
