@@ -319,9 +319,9 @@ fn restarts_no_checkpoint_repeat_and_a_channel_that_recovers() {
     }
 }
 
-/// `lost` on real Flink 1.20.5: a managed app's job vanishes when its JobManager restarts
-/// without HA (the cluster on the outage port is stopped and started again); the cluster
-/// answers, so it is `lost`, not `unreachable`.
+/// `unreachable` and `lost` on real Flink 1.20.5: the cluster on the outage port is stopped
+/// (unreachable: its app's job is unknown, not lost), then started again without HA, so the
+/// managed app's job is gone while the cluster answers: `lost`, and the cluster's incident closes.
 #[test]
 fn a_job_gone_with_its_jobmanager_is_lost() {
     let port: u16 = std::env::var("FLINKDECK_TEST_PORT_OUTAGE")
@@ -348,12 +348,35 @@ fn a_job_gone_with_its_jobmanager_is_lost() {
     let r = watch_once(&env);
     assert_eq!(r["opened"], 0, "a running app is fine: {r}");
 
+    // The cluster stopped: unreachable (and the app's job is unknown, not lost).
     script_run(&["down", "--version", V1, "--port", &port.to_string()]);
-    ensure_cluster_on(V1, port);
     let r = watch_once(&env);
     assert_eq!(r["opened"], 1, "{r}");
     let m = hook.received().last().expect("a message").json();
-    assert_eq!(m["rule"], "gone", "{m}");
+    assert_eq!(
+        (m["rule"].as_str(), m["subject"].as_str()),
+        (Some("down"), Some("cluster:c")),
+        "{m}"
+    );
+    // Back without the job: the cluster's incident closes, the app is lost.
+    ensure_cluster_on(V1, port);
+    let r = watch_once(&env);
+    assert_eq!(
+        (r["opened"].as_u64(), r["closed"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let got: Vec<_> = hook.received().iter().map(|g| g.json()).collect();
+    assert!(
+        got.iter()
+            .any(|m| m["rule"] == "down" && m["event"] == "resolved"),
+        "{got:?}"
+    );
+    let m = got
+        .iter()
+        .find(|m| m["rule"] == "gone")
+        .expect("the lost incident")
+        .clone();
     assert_eq!(m["app"], name.as_str());
     assert_eq!(
         m["reason"],
