@@ -272,6 +272,15 @@ pub struct Run {
     pub final_savepoint: Option<String>,
 }
 
+/// Whether `job` belongs to app `app`: it is one of the app's `runs`, or it carries the app's name
+/// (a job started outside flinkdeck under the app's name).
+pub fn is_job_of_app(job: &super::JobSummary, app: &str, runs: &[Run]) -> bool {
+    job.name == app
+        || runs
+            .iter()
+            .any(|r| r.cluster == job.cluster && r.job_id == job.id)
+}
+
 /// The kinds of journaled operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -129,12 +129,7 @@ async fn app_drift(
     let mut active: Vec<&JobSummary> = jobs
         .iter()
         .filter(|j| j.state.is_active())
-        .filter(|j| {
-            j.name == app.app
-                || runs
-                    .iter()
-                    .any(|r| r.cluster == j.cluster && r.job_id == j.id)
-        })
+        .filter(|j| crate::domain::is_job_of_app(j, &app.app, &runs))
         .collect();
     active.sort_by_key(|j| std::cmp::Reverse(j.start_time));
     let Some(job) = active.first() else {

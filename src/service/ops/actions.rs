@@ -211,12 +211,7 @@ pub(super) async fn active_jobs_of_app(
     Ok(jobs
         .into_iter()
         .filter(|j| j.state.is_active())
-        .filter(|j| {
-            j.name == app.app
-                || runs
-                    .iter()
-                    .any(|r| r.cluster == j.cluster && r.job_id == j.id)
-        })
+        .filter(|j| crate::domain::is_job_of_app(j, &app.app, &runs))
         .map(|j| (j.id, j.state))
         .collect())
 }
