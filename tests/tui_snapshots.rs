@@ -439,7 +439,12 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadAppVersions { request, .. }
         | WorkerRequest::SaveAppVersion { request, .. }
         | WorkerRequest::ValidateSql { request, .. }
-        | WorkerRequest::DebugSql { request, .. } => *request,
+        | WorkerRequest::DebugSql { request, .. }
+        | WorkerRequest::LoadBuilds { request, .. }
+        | WorkerRequest::RunBuild { request, .. }
+        | WorkerRequest::CancelBuild { request, .. }
+        | WorkerRequest::FollowBuildLog { request, .. } => *request,
+        WorkerRequest::UnfollowBuildLog => 0,
     }
 }
 
@@ -799,7 +804,12 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::ValidateSql { .. }
             | WorkerRequest::SearchLog { .. }
             | WorkerRequest::LoadLogWindow { .. }
-            | WorkerRequest::DebugSql { .. } => continue,
+            | WorkerRequest::DebugSql { .. }
+            | WorkerRequest::LoadBuilds { .. }
+            | WorkerRequest::RunBuild { .. }
+            | WorkerRequest::CancelBuild { .. }
+            | WorkerRequest::FollowBuildLog { .. }
+            | WorkerRequest::UnfollowBuildLog => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
         answer(app, more);

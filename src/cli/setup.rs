@@ -71,17 +71,18 @@ impl Context {
         readonly: bool,
         wait: bool,
     ) -> Result<crate::service::ops::OpsContext, String> {
-        let helpers_dir = self
+        let data_dir = self
             .data_dir
-            .as_ref()
-            .map(|d| d.join("helpers"))
+            .clone()
             .ok_or("no data directory: pass --data-dir")?;
+        let helpers_dir = data_dir.join("helpers");
         Ok(crate::service::ops::OpsContext {
             clusters: self.clusters.clone(),
             store,
             config: std::sync::Arc::new(self.config.clone()),
             readonly,
             helpers_dir,
+            data_dir,
             actor: crate::service::ops::Actor::from_env(),
             wait,
         })

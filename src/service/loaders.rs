@@ -35,7 +35,12 @@ pub async fn answer(
         | WorkerRequest::SaveAppVersion { .. }
         | WorkerRequest::ValidateSql { .. }
         | WorkerRequest::SearchLog { .. }
-        | WorkerRequest::DebugSql { .. } => return None,
+        | WorkerRequest::DebugSql { .. }
+        | WorkerRequest::LoadBuilds { .. }
+        | WorkerRequest::RunBuild { .. }
+        | WorkerRequest::CancelBuild { .. }
+        | WorkerRequest::FollowBuildLog { .. }
+        | WorkerRequest::UnfollowBuildLog => return None,
         WorkerRequest::LoadLogWindow {
             cluster,
             file,

@@ -1,6 +1,7 @@
 //! Long-running and on-demand work shared by the CLI and the TUI: one Flink client per configured
 //! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
 
+mod build_worker;
 pub mod loaders;
 pub mod memory;
 pub mod ops;

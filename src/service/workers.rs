@@ -405,7 +405,12 @@ async fn run_dispatcher(
         .map(|o| super::sql_worker::spawn_sql_worker(o.clone(), replies.clone()));
     // The running whole-file log search: a newer one replaces it (latest wins).
     let mut search: Option<tokio::task::AbortHandle> = None;
+    let mut builds = super::build_worker::BuildWorker::new(ops.clone());
     while let Some(req) = requests.recv().await {
+        if super::build_worker::BuildWorker::handles(&req) {
+            builds.handle(req, &replies);
+            continue;
+        }
         if let WorkerRequest::SearchLog {
             cluster,
             file,

@@ -699,9 +699,10 @@ fn migration_from_v1_keeps_old_data() {
         .expect("old health");
     }
     let mut s = Store::open(&db).expect("migrate");
-    // Version 3 (gone_at, retention indexes) and 4 (builds) came after this test was written.
+    // Version 3 (gone_at, retention indexes), 4 (builds) and 5 (the builder's pid) came after
+    // this test was written.
     assert_eq!(s.schema_version().expect("version"), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     let hist = s.checkpoint_history("c1", "j1", 10).expect("old history");
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].external_path.as_deref(), Some("file:/sp/old"));

@@ -181,6 +181,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         version     INTEGER
     );
     CREATE INDEX builds_by_app ON builds (app, id);",
+    // 5: the process running a build (so that a console can cancel a `flinkdeck build`).
+    "ALTER TABLE builds ADD COLUMN pid INTEGER;",
 ];
 
 /// The newest schema version this binary knows.

@@ -6,13 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
+use crate::domain::BuildStatus;
+
 use super::super::actions::ActionStatus;
 use super::super::app::{App, Overlay};
 use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 13] = [
+const CONTEXTS: [(KeyContext, &str); 14] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
@@ -20,6 +22,7 @@ const CONTEXTS: [(KeyContext, &str); 13] = [
     (KeyContext::Logs, "Logs tab"),
     (KeyContext::Clusters, "Clusters view"),
     (KeyContext::Audit, "Audit trail"),
+    (KeyContext::Builds, "Builds view"),
     (KeyContext::Help, "Help and popups"),
     (
         KeyContext::Editor,
@@ -84,7 +87,7 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
 fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
     let width = match overlay {
         Overlay::Help { .. } => area.width.saturating_sub(4).clamp(area.width.min(20), 76),
-        Overlay::Error { .. } | Overlay::ActionLog { .. } => {
+        Overlay::Error { .. } | Overlay::ActionLog { .. } | Overlay::BuildLog { .. } => {
             (area.width.saturating_mul(4) / 5).max(area.width.min(30))
         }
     };
@@ -96,7 +99,7 @@ fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
     let max_h = area.height.saturating_sub(2).max(area.height.min(5));
     // A live log keeps its size while lines arrive.
     let rows = match overlay {
-        Overlay::ActionLog { .. } => max_h as usize,
+        Overlay::ActionLog { .. } | Overlay::BuildLog { .. } => max_h as usize,
         _ => content(app, overlay, text_width as usize).len(),
     };
     let height = (rows.saturating_add(2)).min(max_h as usize) as u16;
@@ -123,6 +126,59 @@ fn content(app: &App, overlay: &Overlay, width: usize) -> Vec<Line<'static>> {
         Overlay::Help { .. } => help_lines(app),
         Overlay::Error { body, .. } => error_rows(app, body, width),
         Overlay::ActionLog { request, .. } => action_log_rows(app, *request, width),
+        Overlay::BuildLog { .. } => build_log_rows(app, width),
+    }
+}
+
+/// The followed build log, each line wrapped; `==> step` lines stand out.
+fn build_log_rows(app: &App, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(log) = app.builds.as_ref().and_then(|b| b.log.as_ref()) else {
+        return vec![Line::from(Span::styled(
+            "no build log open".to_string(),
+            t.dim,
+        ))];
+    };
+    let mut rows: Vec<Line<'static>> = log
+        .lines
+        .iter()
+        .flat_map(|l| {
+            let style = if l.starts_with("==> ") {
+                t.title
+            } else {
+                t.base
+            };
+            wrap_words(&clean(l), width)
+                .into_iter()
+                .map(move |row| Line::from(Span::styled(row, style)))
+        })
+        .collect();
+    if let Some(e) = &log.error {
+        rows.push(Line::from(Span::styled(clean(e), t.error)));
+    } else if !log.loaded {
+        rows.push(Line::from(Span::styled("loading…".to_string(), t.dim)));
+    } else if rows.is_empty() {
+        rows.push(Line::from(Span::styled(
+            "(no output yet)".to_string(),
+            t.dim,
+        )));
+    }
+    rows
+}
+
+/// `build #12 of orders · running 40s` / `· failed`.
+fn build_log_title(app: &App) -> String {
+    let Some(log) = app.builds.as_ref().and_then(|b| b.log.as_ref()) else {
+        return "build log".to_string();
+    };
+    let head = format!("build #{} of {}", log.build, log.app);
+    match app.builds.as_ref().and_then(|b| b.find(log.build)) {
+        Some(r) if r.status == BuildStatus::Running => format!(
+            "{head} · running {} · following",
+            short_age(app.now_ms - r.started_at)
+        ),
+        Some(r) => format!("{head} · {}", r.status.as_str()),
+        None => head,
     }
 }
 
@@ -194,13 +250,14 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
             };
             (clean(&title), *scroll)
         }
+        Overlay::BuildLog { scroll, .. } => (clean(&build_log_title(app)), *scroll),
     };
     let inner = inner(popup);
     let lines = content(app, overlay, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize);
     // A following log shows its newest lines.
     let scroll = match overlay {
-        Overlay::ActionLog { follow: true, .. } => max,
+        Overlay::ActionLog { follow: true, .. } | Overlay::BuildLog { follow: true, .. } => max,
         _ => scroll,
     };
     if room_for_border(popup) {
