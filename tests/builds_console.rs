@@ -312,3 +312,31 @@ fn read_only_refuses_rebuild_and_cancel_and_audits_the_refusals() {
         gone(&sleeper).then_some(())
     });
 }
+
+/// Quitting the console while a build it started runs cancels that build: recorded as
+/// cancelled, its process group gone (not left behind by the runtime's end).
+#[test]
+fn quitting_the_console_cancels_the_builds_it_runs() {
+    let (dir, config) = offline_env();
+    let pid_file = dir.path().join("sleep.pid");
+    slow_app(dir.path(), &config, &pid_file);
+    let mut app = console(&config, dir.path(), &[], 150, 40);
+    open_builds(&mut app);
+    app.send("b");
+    app.wait_screen("the rebuild question", Duration::from_secs(10), |s| {
+        s.contains("Rebuild app slow")
+    });
+    app.send("y");
+    let sleeper = sleeper_pid(&pid_file);
+    app.wait_screen("the build running", Duration::from_secs(30), |s| {
+        s.contains("#1 running")
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(30)), 0);
+    wait_for("the sleep to be killed", Duration::from_secs(10), || {
+        gone(&sleeper).then_some(())
+    });
+    let b = builds_json(&config, dir.path());
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0]["status"], "cancelled");
+}

@@ -26,6 +26,30 @@ const NO_DATABASE: &str = "builds need the local database, which could not be op
 /// The running console builds' cancel channels, by app.
 type Running = Arc<Mutex<HashMap<String, watch::Sender<bool>>>>;
 
+/// The console's running builds, for the console's exit: they are cancelled (recorded as
+/// cancelled, their process groups stopped) instead of being cut off with the runtime.
+#[derive(Clone, Default)]
+pub struct RunningBuilds(Running);
+
+impl RunningBuilds {
+    /// Cancels every build this console runs and waits (at most `limit`) until each has
+    /// settled; returns how many were cancelled.
+    pub async fn cancel_all(&self, limit: Duration) -> usize {
+        let n = {
+            let map = lock(&self.0);
+            for tx in map.values() {
+                let _ = tx.send(true);
+            }
+            map.len()
+        };
+        let deadline = tokio::time::Instant::now() + limit;
+        while !lock(&self.0).is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        n
+    }
+}
+
 pub(super) struct BuildWorker {
     ops: Option<OpsContext>,
     running: Running,
@@ -40,10 +64,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl BuildWorker {
-    pub fn new(ops: Option<OpsContext>) -> BuildWorker {
+    pub fn new(ops: Option<OpsContext>, running: RunningBuilds) -> BuildWorker {
         BuildWorker {
             ops,
-            running: Running::default(),
+            running: running.0,
             follower: None,
         }
     }

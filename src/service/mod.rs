@@ -10,6 +10,7 @@ pub mod sql_worker;
 pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};
+pub use build_worker::RunningBuilds;
 pub use poll::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
 pub use workers::{spawn_workers, PollSettings, Workers};
 
