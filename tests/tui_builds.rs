@@ -503,7 +503,7 @@ fn jobs_view_rebuild_key_on_a_managed_app() {
     }
     for k in [
         "Builds view (the selected app's builds)",
-        "Cancel the running build (asks first)",
+        "Cancel the running build (asks)",
         "Open the build's log (followed live while it runs)",
     ] {
         assert!(all.contains(k), "help lists {k:?}:\n{all}");

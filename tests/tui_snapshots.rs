@@ -954,10 +954,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 110));
+    app.update(Msg::Resize(80, 126));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 110));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 126));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -2022,9 +2022,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 110));
+    app.update(Msg::Resize(90, 126));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 110));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 126));
 }
 
 #[test]
