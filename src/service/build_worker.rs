@@ -132,10 +132,11 @@ impl BuildWorker {
                 });
             }
             WorkerRequest::FollowBuildLog {
-                build: _,
+                build,
                 log,
                 request,
             } => {
+                tracing::debug!(build, log = %log, "following a build log");
                 if let Some(old) = self.follower.take() {
                     old.abort();
                 }

@@ -15,8 +15,9 @@ use super::keymap::{Action, KeyContext};
 
 /// Builds listed per app.
 pub(crate) const BUILDS_PER_APP: usize = 50;
-/// Lines of a build log kept on screen (the oldest go first).
-pub(crate) const BUILD_LOG_LINES: usize = 20_000;
+/// Lines of a build log kept on screen (the oldest go first; the file keeps them all). Every
+/// frame wraps what is kept, so this stays small.
+pub(crate) const BUILD_LOG_LINES: usize = 5_000;
 /// How often the list reloads while a build runs (ms).
 const RUNNING_RELOAD_MS: i64 = 1_000;
 
@@ -36,6 +37,8 @@ pub(crate) struct BuildLogView {
     /// The `FollowBuildLog` whose lines are accepted.
     pub request: u64,
     pub lines: Vec<String>,
+    /// Lines dropped from the front (beyond [`BUILD_LOG_LINES`]).
+    pub dropped: usize,
     /// The first answer came.
     pub loaded: bool,
     pub error: Option<String>,
@@ -166,7 +169,9 @@ impl BuildLogView {
     fn push(&mut self, lines: Vec<String>) {
         self.lines.extend(lines);
         if self.lines.len() > BUILD_LOG_LINES {
-            self.lines.drain(..self.lines.len() - BUILD_LOG_LINES);
+            let extra = self.lines.len() - BUILD_LOG_LINES;
+            self.lines.drain(..extra);
+            self.dropped += extra;
         }
     }
 }
@@ -326,6 +331,7 @@ impl App {
             path: rec.log.clone(),
             request: id,
             lines: Vec::new(),
+            dropped: 0,
             loaded: false,
             error: None,
         });
@@ -558,11 +564,13 @@ mod tests {
             path: "/d/1.log".into(),
             request: 1,
             lines: Vec::new(),
+            dropped: 0,
             loaded: false,
             error: None,
         };
         v.push((0..BUILD_LOG_LINES + 5).map(|i| i.to_string()).collect());
         assert_eq!(v.lines.len(), BUILD_LOG_LINES);
         assert_eq!(v.lines.first().map(String::as_str), Some("5"));
+        assert_eq!(v.dropped, 5);
     }
 }

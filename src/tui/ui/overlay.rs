@@ -139,20 +139,28 @@ fn build_log_rows(app: &App, width: usize) -> Vec<Line<'static>> {
             t.dim,
         ))];
     };
-    let mut rows: Vec<Line<'static>> = log
-        .lines
-        .iter()
-        .flat_map(|l| {
-            let style = if l.starts_with("==> ") {
-                t.title
-            } else {
-                t.base
-            };
-            wrap_words(&clean(l), width)
-                .into_iter()
-                .map(move |row| Line::from(Span::styled(row, style)))
-        })
+    let head = if log.dropped > 0 {
+        format!(
+            "log {} (its first {} lines are not shown here)",
+            log.path, log.dropped
+        )
+    } else {
+        format!("log {}", log.path)
+    };
+    let mut rows: Vec<Line<'static>> = wrap_words(&clean(&head), width)
+        .into_iter()
+        .map(|row| Line::from(Span::styled(row, t.dim)))
         .collect();
+    rows.extend(log.lines.iter().flat_map(|l| {
+        let style = if l.starts_with("==> ") {
+            t.title
+        } else {
+            t.base
+        };
+        wrap_words(&clean(l), width)
+            .into_iter()
+            .map(move |row| Line::from(Span::styled(row, style)))
+    }));
     if let Some(e) = &log.error {
         rows.push(Line::from(Span::styled(clean(e), t.error)));
     } else if !log.loaded {
