@@ -9,7 +9,8 @@
 //! - A build started by `flinkdeck build` (another process) is cancelled from the console: the
 //!   console sends SIGTERM to the pid the build row records, the CLI cancels like Ctrl-C (exit
 //!   1), and the build's process group is gone.
-//! - Read-only: the keys are refused and the refusals are in the audit trail.
+//! - Read-only: the keys are refused and the refusals are in the audit trail (so is a
+//!   `flinkdeck --readonly build`).
 
 mod common;
 
@@ -297,6 +298,19 @@ fn read_only_refuses_rebuild_and_cancel_and_audits_the_refusals() {
         },
     );
     assert!(!audit.is_empty());
+    // `flinkdeck --readonly build` is refused (exit 4) and recorded the same way.
+    let out = cli(&config, dir.path(), &["--readonly", "build", "slow"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let refused_builds = audit_json(&config, dir.path())
+        .iter()
+        .filter(|e| {
+            e["action"] == "build"
+                && e["result"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("refused: read-only mode"))
+        })
+        .count();
+    assert_eq!(refused_builds, 2, "the console's and the CLI's refusals");
     // Nothing was cancelled: the CLI's build still runs.
     assert!(!gone(&sleeper), "the build kept running");
     app.send("q");

@@ -22,6 +22,8 @@ pub async fn build(
         return Exit::Usage;
     };
     if ops.readonly {
+        // Recorded in the audit trail like every refused action.
+        crate::service::ops::refuse_build_readonly(ops, name, git_ref).await;
         eprintln!("flinkdeck: refused: read-only mode: build is disabled");
         return Exit::Refused;
     }

@@ -22,6 +22,19 @@ fn readonly_refusal(what: &str) -> ActionOutcome {
     }
 }
 
+/// Read-only mode's refusal of a build of `app` (at `git_ref`), recorded in the audit trail
+/// (the console's rebuild key and `flinkdeck build` alike).
+pub async fn refuse_build_readonly(
+    ctx: &OpsContext,
+    app: &str,
+    git_ref: Option<&str>,
+) -> ActionOutcome {
+    let outcome = readonly_refusal("build");
+    let params = serde_json::json!({ "ref": git_ref }).to_string();
+    audit::record(ctx, "build", Some(app.to_string()), None, params, &outcome).await;
+    outcome
+}
+
 /// Builds `app` at its `[build] ref` and binds the artifact (see `run_build`, which audits the
 /// build); read-only mode refuses it (audited here).
 pub async fn console_build(
@@ -31,10 +44,7 @@ pub async fn console_build(
     cancel: watch::Receiver<bool>,
 ) -> ActionOutcome {
     if ctx.readonly {
-        let outcome = readonly_refusal("build");
-        let params = serde_json::json!({ "ref": null }).to_string();
-        audit::record(ctx, "build", Some(app.to_string()), None, params, &outcome).await;
-        return outcome;
+        return refuse_build_readonly(ctx, app, None).await;
     }
     match run_build(ctx, &ctx.data_dir, app, None, progress, cancel).await {
         BuildOutcome::Succeeded(r) => ActionOutcome::Done {

@@ -26,7 +26,7 @@ mod yarn_kill;
 pub use actions::{preview_start, run_action};
 pub use audit::Actor;
 pub use build::{run_build, BuildOutcome};
-pub use build_console::{cancel_build, console_build, load_builds};
+pub use build_console::{cancel_build, console_build, load_builds, refuse_build_readonly};
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
