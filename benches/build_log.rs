@@ -123,7 +123,12 @@ fn run(kept: usize, batches: usize) {
         times.push(start.elapsed());
     }
     // The newest line is on screen (the window follows).
-    let last: String = line(kept + batches * 20 - 1).chars().take(40).collect();
+    // (Lines are word-wrapped: leading blanks go.)
+    let last: String = line(kept + batches * 20 - 1)
+        .trim()
+        .chars()
+        .take(40)
+        .collect();
     let screen: String = term
         .backend()
         .buffer()
