@@ -509,3 +509,39 @@ fn jobs_view_rebuild_key_on_a_managed_app() {
         assert!(all.contains(k), "help lists {k:?}:\n{all}");
     }
 }
+
+/// Long lines wrap in the log window; following keeps the end of the newest one in view, and
+/// scrolling up moves through whole lines.
+#[test]
+fn long_build_log_lines_wrap_and_the_newest_stays_in_view() {
+    let mut app = builds_console(Theme::plain(), false, 70, 20);
+    let reqs = requests(&app.update(code(KeyCode::Enter)));
+    let Some(request) = reqs.iter().find_map(|r| match r {
+        WorkerRequest::FollowBuildLog { request, .. } => Some(*request),
+        _ => None,
+    }) else {
+        panic!("enter follows the log: {reqs:?}")
+    };
+    let long = |i: usize| format!("START-{i} {} END-{i}", "word ".repeat(40));
+    app.update(Msg::Worker(WorkerReply::BuildLog {
+        request,
+        event: BuildLogEvent::Lines((0..30).map(long).collect()),
+    }));
+    let screen = render(&app, 70, 20);
+    assert!(screen.contains("END-29"), "{screen}");
+    assert!(screen.contains("START-29"), "{screen}");
+    assert!(!screen.contains("START-20 "), "{screen}");
+    // Up: one line back; the newest line's end leaves the window.
+    app.update(key('k'));
+    let screen = render(&app, 70, 20);
+    assert!(screen.contains("END-28"), "{screen}");
+    assert!(!screen.contains("END-29"), "{screen}");
+    // A new line does not move a scrolled window; G follows again.
+    app.update(Msg::Worker(WorkerReply::BuildLog {
+        request,
+        event: BuildLogEvent::Lines(vec![long(30)]),
+    }));
+    assert!(!render(&app, 70, 20).contains("END-30"));
+    app.update(key('G'));
+    assert!(render(&app, 70, 20).contains("END-30"));
+}

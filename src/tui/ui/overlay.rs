@@ -10,6 +10,7 @@ use crate::domain::BuildStatus;
 
 use super::super::actions::ActionStatus;
 use super::super::app::{App, Overlay};
+use super::super::builds::BuildLogView;
 use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
@@ -126,52 +127,119 @@ fn content(app: &App, overlay: &Overlay, width: usize) -> Vec<Line<'static>> {
         Overlay::Help { .. } => help_lines(app),
         Overlay::Error { body, .. } => error_rows(app, body, width),
         Overlay::ActionLog { request, .. } => action_log_rows(app, *request, width),
-        Overlay::BuildLog { .. } => build_log_rows(app, width),
+        Overlay::BuildLog { .. } => {
+            let items = BuildLogItems::of(app);
+            (0..items.len())
+                .flat_map(|i| items.rows(app, i, width))
+                .collect()
+        }
     }
 }
 
-/// The followed build log, each line wrapped; `==> step` lines stand out.
-fn build_log_rows(app: &App, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let Some(log) = app.builds.as_ref().and_then(|b| b.log.as_ref()) else {
-        return vec![Line::from(Span::styled(
-            "no build log open".to_string(),
-            t.dim,
-        ))];
-    };
-    let head = if log.dropped > 0 {
-        format!(
-            "log {} (its first {} lines are not shown here)",
-            log.path, log.dropped
-        )
-    } else {
-        format!("log {}", log.path)
-    };
-    let mut rows: Vec<Line<'static>> = wrap_words(&clean(&head), width)
-        .into_iter()
-        .map(|row| Line::from(Span::styled(row, t.dim)))
-        .collect();
-    rows.extend(log.lines.iter().flat_map(|l| {
-        let style = if l.starts_with("==> ") {
-            t.title
-        } else {
-            t.base
-        };
-        wrap_words(&clean(l), width)
-            .into_iter()
-            .map(move |row| Line::from(Span::styled(row, style)))
-    }));
-    if let Some(e) = &log.error {
-        rows.push(Line::from(Span::styled(clean(e), t.error)));
-    } else if !log.loaded {
-        rows.push(Line::from(Span::styled("loading…".to_string(), t.dim)));
-    } else if rows.is_empty() {
-        rows.push(Line::from(Span::styled(
-            "(no output yet)".to_string(),
-            t.dim,
-        )));
+/// The build log window's items: its path (0), the kept log lines (1..=n), and a status line
+/// (loading, an error, no output yet) when there is one. The window scrolls by items and wraps
+/// only the items it shows, so a frame costs the visible rows, not the kept log.
+struct BuildLogItems<'a> {
+    log: Option<&'a BuildLogView>,
+}
+
+impl<'a> BuildLogItems<'a> {
+    fn of(app: &'a App) -> BuildLogItems<'a> {
+        BuildLogItems {
+            log: app.builds.as_ref().and_then(|b| b.log.as_ref()),
+        }
     }
-    rows
+
+    fn trailer(&self) -> Option<(String, bool)> {
+        let log = self.log?;
+        match &log.error {
+            Some(e) => Some((e.clone(), true)),
+            None if !log.loaded => Some(("loading…".into(), false)),
+            None if log.lines.is_empty() => Some(("(no output yet)".into(), false)),
+            None => None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.log {
+            None => 1,
+            Some(log) => 1 + log.lines.len() + usize::from(self.trailer().is_some()),
+        }
+    }
+
+    /// Item `i`, wrapped to `width`.
+    fn rows(&self, app: &App, i: usize, width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let (text, style) = match self.log {
+            None => ("no build log open".to_string(), t.dim),
+            Some(log) if i == 0 => (
+                if log.dropped > 0 {
+                    format!(
+                        "log {} (its first {} lines are not shown here)",
+                        log.path, log.dropped
+                    )
+                } else {
+                    format!("log {}", log.path)
+                },
+                t.dim,
+            ),
+            Some(log) if i <= log.lines.len() => {
+                let l = &log.lines[i - 1];
+                let style = if l.starts_with("==> ") {
+                    t.title
+                } else {
+                    t.base
+                };
+                (l.clone(), style)
+            }
+            Some(_) => match self.trailer() {
+                Some((text, true)) => (text, t.error),
+                Some((text, false)) => (text, t.dim),
+                None => return Vec::new(),
+            },
+        };
+        wrap_words(&clean(&text), width)
+            .into_iter()
+            .map(|row| Line::from(Span::styled(row, style)))
+            .collect()
+    }
+
+    /// The first item of the bottom page: the items from it to the end fill `height` rows.
+    fn bottom(&self, app: &App, width: usize, height: usize) -> usize {
+        let len = self.len();
+        let mut rows = 0;
+        let mut first = len;
+        while first > 0 {
+            let r = self.rows(app, first - 1, width).len();
+            if rows + r > height {
+                break;
+            }
+            rows += r;
+            first -= 1;
+        }
+        first.min(len.saturating_sub(1))
+    }
+
+    /// The rows shown from item `first` on, at most `height`; and the last item shown.
+    fn window(
+        &self,
+        app: &App,
+        first: usize,
+        width: usize,
+        height: usize,
+    ) -> (Vec<Line<'static>>, usize) {
+        let mut out = Vec::new();
+        let mut last = first;
+        for i in first..self.len() {
+            if out.len() >= height {
+                break;
+            }
+            out.extend(self.rows(app, i, width));
+            last = i;
+        }
+        out.truncate(height);
+        (out, last)
+    }
 }
 
 /// `build #12 of orders · running 40s` / `· failed`.
@@ -230,6 +298,9 @@ pub(crate) fn overlay_max_scroll(app: &App) -> usize {
     };
     let screen = Rect::new(0, 0, app.size.0, app.size.1);
     let inner = inner(popup_area(app, screen, o));
+    if let Overlay::BuildLog { .. } = o {
+        return BuildLogItems::of(app).bottom(app, inner.width as usize, inner.height as usize);
+    }
     let n = content(app, o, inner.width as usize).len();
     n.saturating_sub(inner.height as usize)
 }
@@ -261,6 +332,10 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
         Overlay::BuildLog { scroll, .. } => (clean(&build_log_title(app)), *scroll),
     };
     let inner = inner(popup);
+    if let Overlay::BuildLog { follow, .. } = overlay {
+        draw_build_log(app, frame, popup, inner, &title, scroll, *follow);
+        return;
+    }
     let lines = content(app, overlay, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize);
     // A following log shows its newest lines.
@@ -288,4 +363,33 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
         .take(inner.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// The build log window: only the items on screen are wrapped.
+fn draw_build_log(
+    app: &App,
+    frame: &mut Frame,
+    popup: Rect,
+    inner: Rect,
+    title: &str,
+    scroll: usize,
+    follow: bool,
+) {
+    let items = BuildLogItems::of(app);
+    let (width, height) = (inner.width as usize, inner.height as usize);
+    let max = items.bottom(app, width, height);
+    let first = if follow { max } else { scroll.min(max) };
+    let (rows, last) = items.window(app, first, width, height);
+    if room_for_border(popup) {
+        let position = if max > 0 {
+            format!(" · {}-{} of {}", first + 1, last + 1, items.len())
+        } else {
+            String::new()
+        };
+        frame.render_widget(
+            panel(app, format!(" {title}{position} · esc close "), true),
+            popup,
+        );
+    }
+    frame.render_widget(Paragraph::new(rows), inner);
 }
