@@ -79,6 +79,7 @@ fn console() -> (App, u64) {
         user: "ops".into(),
         error: None,
         version: None,
+        image: None,
         pid: Some(1),
     };
     app.update(Msg::Worker(WorkerReply::BuildsLoaded {

@@ -1193,3 +1193,168 @@ fn standalone_dry_run_prints_the_rest_requests() {
     assert_eq!(code(&o), Some(2), "{}", show(&o));
     assert!(stderr(&o).contains("session mode only"), "{}", show(&o));
 }
+
+/// The image step of a build for a Kubernetes target (`[build] image = { name, build, push }`):
+/// no container daemon can run here, so a **recording stand-in** for the image tool (a shell
+/// script) takes the argvs: `build` copies the `{artifact}` it is given into a directory that
+/// plays the registry's image and records its argv, `push` records its argv. The fake
+/// Kubernetes API's native-application emulation serves only the pushed image name, whose
+/// `local://` jar is the stand-in's copy, and runs it on the real Flink 2.3.0 through the
+/// real Flink CLI: so the job runs only when `[kubernetes].image` followed the pushed name and
+/// the image holds the built artifact. Also: placeholders in the recorded argvs, `builds
+/// --json` `image`, and spec errors for an unknown placeholder and an image step without a
+/// Kubernetes target.
+#[test]
+fn build_with_an_image_step_runs_on_kubernetes_through_a_recording_image_tool() {
+    use common::build_repo::{build_tail, commit, demo_source, new_repo, BUILD_SH};
+    let fake = kube();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config_path = kube_config(dir.path());
+    let data = dir.path().join("data");
+    let url = ensure_cluster(V2);
+    let repo = new_repo(dir.path());
+    let sha = commit(
+        &repo,
+        &[
+            ("FlinkdeckDemo.java", &demo_source()),
+            ("build.sh", BUILD_SH),
+        ],
+        "the demo job",
+    );
+    let registry = dir.path().join("registry");
+    let record = dir.path().join("image-tool.argv");
+    let tool = dir.path().join("image-tool");
+    std::fs::write(
+        &tool,
+        format!(
+            "#!/bin/sh\nset -eu\necho \"$*\" >> {record:?}\ncase \"$1\" in\n\
+             build) d={registry:?}/$(echo \"$2\" | tr '/:' '__'); mkdir -p \"$d\"; cp \"$3\" \"$d/app.jar\"; echo built \"$2\";;\n\
+             push) test -f {registry:?}/$(echo \"$2\" | tr '/:' '__')/app.jar; echo pushed \"$2\";;\n\
+             *) exit 9;;\nesac\n"
+        ),
+    )
+    .expect("image tool");
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&tool)
+        .status()
+        .expect("chmod");
+    let id = unique("imaged");
+    let image = format!("registry.local/{id}:{sha}-v2");
+    let image_jar = "local:///opt/flink/usrlib/app.jar";
+    fake.emulate_native_applications(NativeAppTarget {
+        image: image.clone(),
+        flink_rest_url: url.clone(),
+        jars: [(
+            image_jar.to_string(),
+            registry
+                .join(image.replace(['/', ':'], "_"))
+                .join("app.jar"),
+        )]
+        .into(),
+    });
+    let spec_text = |image_line: &str| {
+        format!(
+            "name = {id:?}\nkind = \"jar\"\nentry_class = {DEMO_CLASS:?}\n\
+             args = [\"--mode\", \"steady\", \"--name\", {id:?}]\nparallelism = 1\n\n\
+             [target]\ncluster = \"k8s\"\nmode = \"application\"\nflink = {V2:?}\n\n\
+             [kubernetes]\nnamespace = \"streaming\"\ncluster_id = {id:?}\n\
+             image = \"registry.local/{id}:unbuilt\"\njar = {image_jar:?}\n\n\
+             [build]\nrepo = {:?}\nref = \"main\"\n{}{image_line}\n",
+            repo.display().to_string(),
+            build_tail(&flink_home(V2).join("lib"))
+        )
+    };
+    let spec = dir.path().join(format!("{id}.app.toml"));
+    let tool_s = tool.display().to_string();
+
+    // Spec errors first: an unknown placeholder, with line and column.
+    std::fs::write(
+        &spec,
+        spec_text(&format!(
+            "image = {{ name = \"registry.local/{id}:{{sha}}\", build = [{tool_s:?}, \"build\"] }}"
+        )),
+    )
+    .expect("spec");
+    let o = run(
+        &config_path,
+        &data,
+        &[],
+        &["apply", "-f", spec.to_str().expect("utf-8")],
+    );
+    assert_eq!(code(&o), Some(2), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("build.image.name") && stderr(&o).contains("unknown placeholder {sha}"),
+        "{}",
+        show(&o)
+    );
+
+    std::fs::write(
+        &spec,
+        spec_text(&format!(
+            "image = {{ name = \"registry.local/{id}:{{commit}}-v{{version}}\", \
+             build = [{tool_s:?}, \"build\", \"{{image}}\", \"{{artifact}}\", \"{{commit}}\"], \
+             push = [{tool_s:?}, \"push\", \"{{image}}\"] }}"
+        )),
+    )
+    .expect("spec");
+    apply(&config_path, &data, &spec);
+    let o = run(&config_path, &data, &[], &["build", &id, "--json"]);
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    let built: Value = serde_json::from_str(&stdout(&o)).expect("build --json");
+    assert_eq!(built["image"], image.as_str(), "{built}");
+    assert_eq!(built["version"], 2, "{built}");
+    let artifact = built["artifact"].as_str().expect("artifact").to_string();
+    let recorded = std::fs::read_to_string(&record).expect("the image tool ran");
+    assert_eq!(
+        recorded.lines().collect::<Vec<_>>(),
+        [
+            format!("build {image} {artifact} {sha}"),
+            format!("push {image}")
+        ],
+        "{recorded}"
+    );
+    assert!(
+        stderr(&o).contains(&format!("pushed {image}")),
+        "the image tool's output is not streamed: {}",
+        show(&o)
+    );
+    let listed = run(&config_path, &data, &[], &["builds", &id, "--json"]);
+    let listed: Value = serde_json::from_str(&stdout(&listed)).expect("builds --json");
+    assert_eq!(listed[0]["image"], image.as_str(), "{listed}");
+
+    // [kubernetes].image now follows the pushed name: the fake serves only that image, whose jar
+    // is the stand-in's copy of the artifact, and the real Flink runs it.
+    let o = run(&config_path, &data, &[], &["start", &id, "--from", "none"]);
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+    let job = job_id_of(&stdout(&o));
+    let (_, name, _) = flink_view(&url, &job);
+    assert_eq!(name, id);
+    let o = run(&config_path, &data, &[], &["cancel", &id]);
+    assert_eq!(code(&o), Some(0), "{}", show(&o));
+
+    // An image step needs a Kubernetes target.
+    let plain = dir.path().join("plain.app.toml");
+    std::fs::write(
+        &plain,
+        format!(
+            "name = \"plain\"\ncluster = \"k8s\"\nkind = \"jar\"\nentry_class = {DEMO_CLASS:?}\n\n\
+             [build]\nrepo = {:?}\nref = \"main\"\ncommand = [\"true\"]\nartifact = \"x.jar\"\n\
+             image = {{ name = \"r/x:{{commit}}\", build = [\"true\"] }}\n",
+            repo.display().to_string()
+        ),
+    )
+    .expect("spec");
+    let o = run(
+        &config_path,
+        &data,
+        &[],
+        &["apply", "-f", plain.to_str().expect("utf-8")],
+    );
+    assert_eq!(code(&o), Some(2), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("build.image") && stderr(&o).contains(":11:"),
+        "{}",
+        show(&o)
+    );
+}

@@ -107,6 +107,7 @@ fn build(
         user: "alice".into(),
         error: error.map(Into::into),
         version: ok.then_some(7),
+        image: None,
         pid: Some(4242),
     }
 }

@@ -4592,3 +4592,85 @@ fn polls_resort_only_when_the_sorted_values_change() {
     assert!(!now_running.contains(&gone), "{now_running:?}");
     assert_eq!(now_running.len(), running.len() - 1);
 }
+
+// ---- drift ------------------------------------------------------------------------------------
+
+/// `orders` (job a1…01 on prod) runs another jar and parallelism than its definition says.
+fn drift_checked() -> Msg {
+    use flinkdeck::domain::drift::{AppDrift, Drift};
+    let d = |field: &str, running: &str, defined: &str| Drift {
+        app: "orders".into(),
+        field: field.into(),
+        running: running.into(),
+        defined: defined.into(),
+        source: "rest".into(),
+        cluster: "prod".into(),
+        job_id: "a1000000000000000000000000000001".into(),
+    };
+    Msg::Worker(WorkerReply::DriftChecked {
+        drift: vec![
+            (
+                "orders".into(),
+                AppDrift::Compared(vec![
+                    d(
+                        "artifact",
+                        "5f0c3a9e1b2d4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60",
+                        "9a8b7c6d5e4f30211203a4b5c6d7e8f9aabbccddeeff00112233445566778899",
+                    ),
+                    d("parallelism", "2", "4"),
+                ]),
+            ),
+            ("payments".into(), AppDrift::Compared(vec![])),
+            ("fraud-v2".into(), AppDrift::NotRunning),
+        ],
+    })
+}
+
+#[test]
+fn jobs_view_marks_drifted_apps() {
+    let mut app = managed_app(opts());
+    let before = render(&app, 110, 26);
+    assert!(!before.contains("≠drift"), "{before}");
+    app.update(drift_checked());
+    let screen = render(&app, 110, 26);
+    // Only the drifted app's job row carries the marker, in the theme's warning colour.
+    assert_eq!(screen.matches("≠drift").count(), 1, "{screen}");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("≠drift"))
+        .expect("marked row");
+    assert!(line.contains("orders"), "{line}");
+    let mut colored = two_clusters(Theme::default(), opts());
+    colored.update(apps_loaded());
+    colored.update(drift_checked());
+    let buf = draw(&colored, 110, 26);
+    let warning = Theme::default().warning.fg.expect("a warning colour");
+    let marked = (0..buf.area.height).any(|y| {
+        (0..buf.area.width).any(|x| {
+            let c = &buf[(x, y)];
+            c.symbol() == "≠" && c.fg == warning
+        })
+    });
+    assert!(marked, "the marker is not drawn in the warning colour");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn detail_overview_shows_the_drift() {
+    let mut app = two_clusters(Theme::plain(), opts());
+    app.update(Msg::Resize(110, 22));
+    app.update(apps_loaded());
+    app.update(drift_checked());
+    let reqs = open_job(&mut app, "orders-enrichment");
+    answer(&mut app, reqs);
+    let screen = render(&app, 110, 22);
+    assert!(
+        screen.contains("artifact: running 5f0c3a9e1b2d…, defined 9a8b7c6d5e4f… (rest)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("parallelism: running 2, defined 4 (rest)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

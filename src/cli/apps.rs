@@ -526,7 +526,7 @@ pub async fn history(ops: &OpsContext, name: &str, json: bool) -> Exit {
                 o.status.as_str().to_string(),
                 format_timestamp(o.created_at),
                 o.job_id.clone().unwrap_or_else(|| "-".into()),
-                o.result.clone().unwrap_or_else(|| "-".into()),
+                op_result(o),
             ]
         })
         .collect();
@@ -535,6 +535,29 @@ pub async fn history(ops: &OpsContext, name: &str, json: bool) -> Exit {
         table::render(&["OP", "KIND", "STATUS", "AT", "JOB", "RESULT"], &rows)
     );
     Exit::Ok
+}
+
+/// An operation's result; an upgrade's is preceded by the steps it began
+/// (`[plan → stop → start → health]`).
+fn op_result(o: &Operation) -> String {
+    let result = o.result.clone().unwrap_or_else(|| "-".into());
+    if o.kind != crate::domain::OpKind::Upgrade {
+        return result;
+    }
+    let steps: Vec<String> = serde_json::from_str::<serde_json::Value>(&o.params)
+        .ok()
+        .and_then(|p| {
+            p.get("steps")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    if steps.is_empty() {
+        return result;
+    }
+    format!("[{}] {result}", steps.join(" → "))
 }
 
 pub async fn audit(ops: &OpsContext, app: Option<&str>, limit: usize, json: bool) -> Exit {

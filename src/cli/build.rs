@@ -54,6 +54,9 @@ pub async fn build(
                     r.commit.as_deref().unwrap_or("?"),
                     r.version.map(|v| v.to_string()).unwrap_or_default()
                 );
+                if let Some(image) = &r.image {
+                    println!("image {image}");
+                }
             }
             (r, Exit::Ok)
         }
@@ -175,7 +178,10 @@ fn row(b: &BuildRecord) -> Vec<String> {
         b.duration_ms
             .map(|d| format!("{:.1}s", d as f64 / 1000.0))
             .unwrap_or_else(|| "-".into()),
-        b.artifact.clone().unwrap_or_else(|| "-".into()),
+        match &b.image {
+            Some(i) => format!("{} ({i})", b.artifact.as_deref().unwrap_or("-")),
+            None => b.artifact.clone().unwrap_or_else(|| "-".into()),
+        },
         b.log.clone(),
     ]
 }

@@ -5,16 +5,20 @@
 //! results are still printed); 4 the action was refused (duplicate guard, read-only).
 
 pub mod actions;
+pub mod alerts;
 pub mod apps;
 pub mod build;
 pub mod checkpoints;
 pub mod clusters;
+pub mod drift;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
 pub mod sql;
 pub mod table;
 pub mod ui_files;
+pub mod upgrade;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -193,9 +197,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Running managed apps (or NAME) compared with their current definitions: artifact, SQL
+    /// script, parallelism, options. Exit 0 no drift, 1 drift, 2 unknown app, 3 unreachable.
+    Drift {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The builds of an app, newest first: status, commit, artifact, duration, log.
     Builds {
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upgrade a running app: build (--rebuild), stop with savepoint, start the new version
+    /// from it, watch a health window, roll back to the previous version when unhealthy.
+    Upgrade {
+        name: String,
+        /// Build first (`[build]`); the version the build binds is the one to run.
+        #[arg(long)]
+        rebuild: bool,
+        /// The stored app version to run (default: the app's current version).
+        #[arg(long, value_name = "N", conflicts_with = "rebuild")]
+        version: Option<u32>,
+        /// The health window, e.g. 2m, 90s (default: the spec's upgrade_health, else 2m).
+        #[arg(long, value_name = "DURATION")]
+        health: Option<String>,
+        /// Also wait until the job that runs at the end has all its tasks RUNNING.
+        #[arg(long)]
+        wait: bool,
         #[arg(long)]
         json: bool,
     },
@@ -217,6 +247,26 @@ pub enum Command {
         app: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Alert incidents (open ones first) with their deliveries; `alerts test CHANNEL` sends a
+    /// test message; `alerts mute ID` / `alerts ack ID` quiet an incident's reminders.
+    Alerts {
+        #[command(subcommand)]
+        command: Option<alerts::AlertsCommand>,
+        /// Only open incidents.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Watch every cluster headless and alert ([alerts] rules and channels); one per data dir.
+    Watch {
+        /// Evaluate one round, deliver, and exit (cron-friendly).
+        #[arg(long)]
+        once: bool,
+        /// With --once: print what the round did as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -273,6 +323,10 @@ pub fn main_entry() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Exit {
+    if matches!(cli.command, Some(Command::Watch { .. })) {
+        // Before the log file takes the tracing output: the watcher logs to stderr.
+        setup::init_stderr_tracing();
+    }
     let ctx = match setup::Context::load(cli.config.as_deref(), cli.data_dir.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -420,7 +474,34 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             json,
         } => build::build(ctx, &ops, &name, git_ref.as_deref(), json).await,
         Command::Builds { name, json } => build::list(&ops, &name, json).await,
+        Command::Watch { once, json } => watch::run(ctx, &ops, once, json).await,
+        Command::Alerts {
+            command: None,
+            open,
+            json,
+        } => alerts::list(&ops, open, json).await,
+        Command::Alerts {
+            command: Some(c), ..
+        } => alerts::run(ctx, &ops, c).await,
+        Command::Drift { name, json } => drift::run(&ops, name.as_deref(), json).await,
         Command::History { name, json } => apps::history(&ops, &name, json).await,
+        Command::Upgrade {
+            name,
+            rebuild,
+            version,
+            health,
+            wait,
+            json,
+        } => {
+            let req = crate::service::ops::UpgradeRequest {
+                app: name,
+                rebuild,
+                version,
+                health: None,
+                wait,
+            };
+            upgrade::upgrade(ctx, &ops, req, health.as_deref(), json).await
+        }
         Command::Audit { app, limit, json } => apps::audit(&ops, app.as_deref(), limit, json).await,
         Command::Start {
             name,

@@ -127,6 +127,23 @@ fn init_tracing(dir: &Path) {
         .try_init();
 }
 
+/// `flinkdeck watch`: log lines to stderr, plain and masked; without timestamps under systemd
+/// (`JOURNAL_STREAM` set), whose journal stamps them.
+pub fn init_stderr_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_target(false)
+        .with_writer(|| crate::config::secret::MaskingWriter(std::io::stderr()));
+    let _ = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
 /// The log file behind the secret mask.
 struct MaskedLog(Mutex<std::fs::File>);
 

@@ -14,6 +14,8 @@
 //! allow_non_restored_state = false
 //! owner = "data-team"
 //! tags = ["orders"]
+//! upgrade_rebuilds = false       # `flinkdeck upgrade` builds first (needs `[build]`)
+//! upgrade_health = "2m"          # `flinkdeck upgrade`'s health window (default 2m)
 //! [options]                      # Flink options (`-D` style); strings, numbers or booleans
 //! "execution.checkpointing.interval" = "10s"
 //! pipeline.object-reuse = true   # dotted keys work too: the option `pipeline.object-reuse`
@@ -38,7 +40,10 @@ use super::load::{is_name, resolve_path};
 use super::ConfigError;
 use std::collections::BTreeMap;
 
-use crate::domain::{AppKind, AppSpec, BuildSpec, KubeResources, KubeTarget};
+use crate::domain::{
+    unknown_placeholder, AppKind, AppSpec, BuildSpec, ImageStep, KubeResources, KubeTarget,
+    IMAGE_PLACEHOLDERS,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +71,10 @@ struct RawApp {
     options: Option<Spanned<OptionNode>>,
     /// How the jar is built from git (`flinkdeck build`).
     build: Option<Spanned<RawBuild>>,
+    /// `flinkdeck upgrade` builds first, as with `--rebuild`.
+    upgrade_rebuilds: Option<Spanned<bool>>,
+    /// `flinkdeck upgrade`'s default health window, e.g. "2m".
+    upgrade_health: Option<Spanned<String>>,
     /// Read from the document by [`super::vars::plain_vars`].
     #[serde(rename = "vars")]
     _vars: Option<de::IgnoredAny>,
@@ -97,6 +106,16 @@ struct RawBuild {
     artifact: Option<Spanned<String>>,
     env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     timeout: Option<Spanned<String>>,
+    image: Option<Spanned<RawImage>>,
+}
+
+/// `[build] image = { name, build, push }`: the image step of a Kubernetes target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    name: Option<Spanned<String>>,
+    build: Option<Spanned<Vec<Spanned<String>>>>,
+    push: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[kubernetes]`: the FlinkDeployment that runs the app (operator apps, without `[target]`:
@@ -247,6 +266,52 @@ impl Cx<'_, '_> {
 
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
+        let upgrade = self.upgrade_keys(&raw)?;
+        let mut spec = self.spec_without_upgrade_keys(raw, name)?;
+        (spec.upgrade_rebuilds, spec.upgrade_health_ms) = upgrade;
+        Ok(spec)
+    }
+
+    /// `upgrade_rebuilds` (only with `[build]`) and `upgrade_health` (a duration > 0).
+    fn upgrade_keys(&self, raw: &RawApp) -> Result<(bool, Option<u64>), ConfigError> {
+        let rebuilds = match &raw.upgrade_rebuilds {
+            Some(r) if *r.get_ref() && raw.build.is_none() => {
+                return Err(self.err(
+                    r.span(),
+                    "upgrade_rebuilds",
+                    "`upgrade_rebuilds = true` needs a [build] section (how to build the jar)",
+                ))
+            }
+            Some(r) => *r.get_ref(),
+            None => false,
+        };
+        let health = match &raw.upgrade_health {
+            None => None,
+            Some(h) => {
+                let d = humantime::parse_duration(h.get_ref().trim()).map_err(|e| {
+                    self.err(
+                        h.span(),
+                        "upgrade_health",
+                        format!(
+                            "invalid duration {:?}: {e} (e.g. \"2m\", \"90s\")",
+                            h.get_ref()
+                        ),
+                    )
+                })?;
+                if d.is_zero() {
+                    return Err(self.err(
+                        h.span(),
+                        "upgrade_health",
+                        "`upgrade_health` must be more than 0",
+                    ));
+                }
+                Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            }
+        };
+        Ok((rebuilds, health))
+    }
+
+    fn spec_without_upgrade_keys(&self, raw: RawApp, name: String) -> Result<AppSpec, ConfigError> {
         if raw.target.is_some() {
             return self.target_spec(raw, name);
         }
@@ -573,6 +638,15 @@ impl Cx<'_, '_> {
                     .is_some_and(|k| k.jar.is_some());
                 if let Some(b) = &raw.build {
                     spec.build = Some(self.build(b)?);
+                    let kube_target = target.as_ref().is_some_and(|t| t.kubernetes.is_some());
+                    if let (Some(img), false) = (&b.get_ref().image, kube_target) {
+                        return Err(self.doc.error_at(
+                            img.span(),
+                            super::key_path(&[Seg::key("build"), Seg::key("image")]),
+                            "an image step needs a Kubernetes target: a [target] on a \
+                             Kubernetes cluster with [kubernetes] (image, jar = \"local://...\")",
+                        ));
+                    }
                 }
                 let Some(jar) = &raw.jar_file else {
                     if image_jar || spec.build.is_some() {
@@ -1196,6 +1270,7 @@ impl Cx<'_, '_> {
                 u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
             }
         };
+        let image = b.image.as_ref().map(|i| self.image_step(i)).transpose()?;
         Ok(BuildSpec {
             repo,
             git_ref,
@@ -1204,6 +1279,99 @@ impl Cx<'_, '_> {
             artifact,
             env,
             timeout_ms,
+            image,
+        })
+    }
+
+    /// `[build] image`: a name and argvs whose placeholders are all known.
+    fn image_step(&self, raw: &Spanned<RawImage>) -> Result<ImageStep, ConfigError> {
+        let i = raw.get_ref();
+        let at = |key: &str, span: Range<usize>, msg: String| {
+            self.doc.error_at(
+                span,
+                super::key_path(&[Seg::key("build"), Seg::key("image"), Seg::key(key)]),
+                msg,
+            )
+        };
+        let Some(name) = &i.name else {
+            return Err(at(
+                "name",
+                raw.span(),
+                "missing required key `build.image.name` (e.g. \"registry.local/orders:{commit}\")"
+                    .into(),
+            ));
+        };
+        if name.get_ref().trim().is_empty() {
+            return Err(at(
+                "name",
+                name.span(),
+                "`build.image.name` is empty".into(),
+            ));
+        }
+        // The name is resolved before `{image}` exists.
+        if let Some(p) = unknown_placeholder(name.get_ref(), &["artifact", "commit", "version"]) {
+            return Err(at(
+                "name",
+                name.span(),
+                format!("unknown placeholder {p} (the name may use {{commit}}, {{version}}, {{artifact}})"),
+            ));
+        }
+        let argv = |key: &str,
+                    v: &Spanned<Vec<Spanned<String>>>|
+         -> Result<Vec<String>, ConfigError> {
+            for a in v.get_ref() {
+                if let Some(p) = unknown_placeholder(a.get_ref(), IMAGE_PLACEHOLDERS) {
+                    return Err(at(
+                        key,
+                        a.span(),
+                        format!(
+                            "unknown placeholder {p} (known: {{artifact}}, {{commit}}, {{version}}, {{image}})"
+                        ),
+                    ));
+                }
+            }
+            Ok(v.get_ref().iter().map(|a| a.get_ref().clone()).collect())
+        };
+        let build = match &i.build {
+            None => {
+                return Err(at(
+                    "build",
+                    raw.span(),
+                    "missing required key `build.image.build` (an argv array, e.g. \
+                     [\"docker\", \"build\", \"-t\", \"{image}\", \".\"])"
+                        .into(),
+                ))
+            }
+            Some(b) => {
+                let v = argv("build", b)?;
+                if v.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(at(
+                        "build",
+                        b.span(),
+                        "`build.image.build` must be a non-empty argv array".into(),
+                    ));
+                }
+                v
+            }
+        };
+        let push = match &i.push {
+            None => Vec::new(),
+            Some(p) => {
+                let v = argv("push", p)?;
+                if v.first().is_some_and(|p| p.trim().is_empty()) {
+                    return Err(at(
+                        "push",
+                        p.span(),
+                        "`build.image.push` must name a program first (or be left out)".into(),
+                    ));
+                }
+                v
+            }
+        };
+        Ok(ImageStep {
+            name: name.get_ref().clone(),
+            build,
+            push,
         })
     }
 

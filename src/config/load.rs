@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod alerts;
+
 use super::diag::{key_path, Seg, TomlDoc};
 use super::{
     AuthConfig, ClusterConfig, ClusterKind, Config, ConfigError, ConfigSource, FlinkHome,
@@ -20,6 +22,7 @@ use super::{
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     ui: Option<RawUi>,
+    alerts: Option<alerts::RawAlerts>,
     logs: Option<RawLogs>,
     store: Option<RawStore>,
     clusters: Option<Vec<RawCluster>>,
@@ -120,6 +123,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => StoreConfig::default(),
     };
 
+    let alerts = match raw.alerts {
+        Some(a) => cx.alerts(a)?,
+        None => super::AlertsConfig::default(),
+    };
+
     // No clusters is valid: commands that need none (`sql validate --flink`, `apps`, `history`,
     // `audit`) work, and the console says how to add one.
     let raw_clusters = raw.clusters.unwrap_or_default();
@@ -171,6 +179,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ui,
         logs,
         store,
+        alerts,
         clusters,
         flink,
         vars,

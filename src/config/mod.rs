@@ -6,6 +6,7 @@
 //! dotted key path (`clusters[1].url`), see [`ConfigError`]. `config/flinkdeck.example.toml`
 //! documents every key.
 
+pub mod alerts;
 pub mod app_spec;
 mod diag;
 mod error;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use alerts::{AlertsConfig, ChannelConfig, ChannelKind, EmailConfig, SmtpTls};
 pub use error::ConfigError;
 pub use secret::{Secret, SecretSource};
 pub use vars::is_var_name;
@@ -41,13 +43,15 @@ pub const DATA_DIR_ENV: &str = "FLINKDECK_DATA_DIR";
 pub const CACHE_ENV: &str = "FLINKDECK_CACHE";
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub ui: UiConfig,
     /// `[logs]`: the archive of Kubernetes pod logs.
     pub logs: LogsConfig,
     /// `[store]`: what the local SQLite store keeps, and for how long.
     pub store: StoreConfig,
+    /// `[alerts]`: channels and rules of `flinkdeck watch`.
+    pub alerts: AlertsConfig,
     pub clusters: Vec<ClusterConfig>,
     /// `[[flink]]`: Flink distributions per version (to build against their `lib/`).
     pub flink: Vec<FlinkHome>,
@@ -445,6 +449,7 @@ impl Config {
             ui: UiConfig::default(),
             logs: LogsConfig::default(),
             store: StoreConfig::default(),
+            alerts: AlertsConfig::default(),
             clusters: vec![ClusterConfig::new("local", local_url())],
             flink: Vec::new(),
             vars: BTreeMap::new(),

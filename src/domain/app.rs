@@ -84,6 +84,12 @@ pub struct AppSpec {
     /// by a new version whose `jar_file` is the stored artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<super::build::BuildSpec>,
+    /// `upgrade_rebuilds = true`: `flinkdeck upgrade` builds first (as `--rebuild`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upgrade_rebuilds: bool,
+    /// `upgrade_health = "2m"`: `flinkdeck upgrade`'s health window, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_health_ms: Option<u64>,
 }
 
 /// Where and how a FlinkDeployment runs an app (`[kubernetes]` of an app spec).
@@ -147,6 +153,8 @@ impl AppSpec {
             kubernetes: None,
             target: None,
             build: None,
+            upgrade_rebuilds: false,
+            upgrade_health_ms: None,
         }
     }
 }
@@ -275,6 +283,9 @@ pub enum OpKind {
     /// A change of a Flink Kubernetes Operator resource (stop, start, savepoint, cancel); its
     /// params are an `OperatorOpParams`.
     OperatorPatch,
+    /// `flinkdeck upgrade`: its params are the upgrade's journal (from/to versions, the step it
+    /// is at, the savepoint of the stop, the new job); settled with how it ended.
+    Upgrade,
 }
 
 impl OpKind {
@@ -285,6 +296,7 @@ impl OpKind {
             OpKind::Savepoint => "savepoint",
             OpKind::Cancel => "cancel",
             OpKind::OperatorPatch => "operator_patch",
+            OpKind::Upgrade => "upgrade",
         }
     }
     pub fn parse(s: &str) -> Option<OpKind> {
@@ -294,6 +306,7 @@ impl OpKind {
             "savepoint" => OpKind::Savepoint,
             "cancel" => OpKind::Cancel,
             "operator_patch" => OpKind::OperatorPatch,
+            "upgrade" => OpKind::Upgrade,
             _ => return None,
         })
     }

@@ -24,6 +24,101 @@ pub struct BuildSpec {
     pub env: BTreeMap<String, String>,
     /// The build is killed after this long.
     pub timeout_ms: u64,
+    /// Kubernetes targets: a container image built (and pushed) after the artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageStep>,
+}
+
+/// `[build] image = { name, build, push }`: the image step of a Kubernetes target. Every string
+/// may hold the placeholders of [`ImageVars`]; the name is resolved first and is `{image}` in
+/// the argvs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageStep {
+    /// The image reference, e.g. `registry.local/orders:{commit}`.
+    pub name: String,
+    /// Builds the image (argv; docker, podman, buildah or kaniko alike).
+    pub build: Vec<String>,
+    /// Pushes it (argv); empty when the build step pushes itself (kaniko).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push: Vec<String>,
+}
+
+/// The placeholders of an image step.
+pub const IMAGE_PLACEHOLDERS: &[&str] = &["artifact", "commit", "version", "image"];
+
+/// Values of the image step's placeholders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageVars<'a> {
+    /// `{artifact}`: the stored artifact's absolute path.
+    pub artifact: &'a str,
+    /// `{commit}`: the full commit sha.
+    pub commit: &'a str,
+    /// `{version}`: the app version the build binds.
+    pub version: u32,
+    /// `{image}`: the resolved image name (empty while the name itself is resolved).
+    pub image: &'a str,
+}
+
+/// The first `{placeholder}` of `text` that is not one of `allowed` (`{{`/`}}` are literal
+/// braces).
+pub fn unknown_placeholder(text: &str, allowed: &[&str]) -> Option<String> {
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        if rest[i..].starts_with("{{") {
+            rest = &rest[i + 2..];
+            continue;
+        }
+        let Some(j) = rest[i..].find('}') else {
+            return Some(rest[i..].to_string());
+        };
+        let name = &rest[i + 1..i + j];
+        if !allowed.contains(&name) {
+            return Some(format!("{{{name}}}"));
+        }
+        rest = &rest[i + j + 1..];
+    }
+    None
+}
+
+/// `text` with its placeholders replaced (`{{`/`}}` become literal braces).
+pub fn expand_image_vars(text: &str, vars: &ImageVars<'_>) -> String {
+    let version = vars.version.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        let value = tail
+            .find('}')
+            .filter(|_| tail.starts_with('{'))
+            .and_then(|j| {
+                let v = match &tail[1..j] {
+                    "artifact" => vars.artifact,
+                    "commit" => vars.commit,
+                    "version" => &version,
+                    "image" => vars.image,
+                    _ => return None,
+                };
+                Some((v, j))
+            });
+        match value {
+            Some((v, j)) => {
+                out.push_str(v);
+                rest = &tail[j + 1..];
+            }
+            None => {
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Default `[build] timeout`.
@@ -85,6 +180,9 @@ pub struct BuildRecord {
     /// The app version the artifact was bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// The container image built and pushed (Kubernetes targets with an image step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// The process that runs (or ran) the build: a `flinkdeck build` or a console. A cancel
     /// from another process signals it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,4 +209,50 @@ pub enum BuildLogEvent {
     Lines(Vec<String>),
     /// The log cannot be read (the follower keeps trying).
     Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VARS: ImageVars<'static> = ImageVars {
+        artifact: "/data/a.jar",
+        commit: "abc123",
+        version: 7,
+        image: "reg/orders:abc123",
+    };
+
+    #[test]
+    fn placeholders_expand_and_double_braces_stay_literal() {
+        assert_eq!(
+            expand_image_vars("reg/orders:{commit}-v{version}", &VARS),
+            "reg/orders:abc123-v7"
+        );
+        assert_eq!(
+            expand_image_vars("--build-arg=JAR={artifact} -t {image}", &VARS),
+            "--build-arg=JAR=/data/a.jar -t reg/orders:abc123"
+        );
+        assert_eq!(
+            expand_image_vars("{{.Id}} {nope} }", &VARS),
+            "{.Id} {nope} }"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholders_are_named() {
+        assert_eq!(unknown_placeholder("x:{commit}", IMAGE_PLACEHOLDERS), None);
+        assert_eq!(unknown_placeholder("{{literal}}", IMAGE_PLACEHOLDERS), None);
+        assert_eq!(
+            unknown_placeholder("x:{sha}", IMAGE_PLACEHOLDERS),
+            Some("{sha}".into())
+        );
+        assert_eq!(
+            unknown_placeholder("x:{commit", IMAGE_PLACEHOLDERS),
+            Some("{commit".into())
+        );
+        assert_eq!(
+            unknown_placeholder("{image}", &["commit", "version"]),
+            Some("{image}".into())
+        );
+    }
 }

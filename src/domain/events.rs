@@ -208,6 +208,11 @@ pub enum WorkerReply {
         apps: Vec<AppSummary>,
         job_apps: Vec<(JobKey, String)>,
     },
+    /// The drift of every managed app (running job vs current definition), by app name;
+    /// computed on a slow cadence and when an app's version or running job changes.
+    DriftChecked {
+        drift: Vec<(String, super::drift::AppDrift)>,
+    },
     /// A step of a running action, e.g. `savepoint triggered (trigger 1a2b…)`.
     ActionProgress {
         request: u64,

@@ -1,11 +1,14 @@
 //! Pure types and rules: jobs, checkpoints, cluster health, logs and the messages between the UI
 //! and the workers. No I/O lives here.
 
+pub mod alerts;
 pub mod app;
 pub mod build;
 pub mod checkpoint;
 pub mod deploy;
+pub mod drift;
 pub mod events;
+pub mod glob;
 pub mod health;
 pub mod health_rules;
 pub mod job;

@@ -632,6 +632,20 @@ impl FlinkClient {
         }
     }
 
+    /// Whether the job checkpoints periodically (`GET /jobs/:id/checkpoints/config`: Flink
+    /// answers "not enabled", or an interval of `Long.MAX_VALUE`, when it does not).
+    pub async fn checkpointing_enabled(&self, job_id: &str) -> Result<bool, FlinkError> {
+        let url = self.url(&["jobs", job_id, "checkpoints", "config"], &[]);
+        match self.get::<serde_json::Value>(&url).await {
+            Ok(v) => Ok(v
+                .get("interval")
+                .and_then(serde_json::Value::as_i64)
+                .is_none_or(|i| i > 0 && i < i64::MAX)),
+            Err(e) if checkpointing_not_enabled(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The newest finished (completed, savepoint or failed) checkpoint, by id.
     pub async fn last_checkpoint(&self, job_id: &str) -> Result<Option<CheckpointRef>, FlinkError> {
         Ok(self.checkpoints(job_id).await?.last().map(|e| e.to_ref()))

@@ -1,12 +1,15 @@
 //! Long-running and on-demand work shared by the CLI and the TUI: one Flink client per configured
 //! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
 
+pub mod alerts;
 mod build_worker;
+pub mod drift;
 pub mod loaders;
 pub mod memory;
 pub mod ops;
 pub mod poll;
 pub mod sql_worker;
+pub mod watch;
 pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};

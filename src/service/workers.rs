@@ -108,6 +108,11 @@ pub fn spawn_workers(
     ));
     if let Some(ops) = &ops {
         tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
+        tokio::spawn(super::drift::run_drift_checker(
+            ops.clone(),
+            refresh,
+            reply_tx.clone(),
+        ));
     }
     let builds = super::build_worker::RunningBuilds::default();
     tokio::spawn(run_dispatcher(

@@ -39,16 +39,22 @@
 package flinkdeck.sqlrunner;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.internal.TableEnvironmentInternal;
@@ -89,8 +95,10 @@ public final class FlinkdeckSqlRunner {
             throw new FlinkException("flinkdeck SQL runner: --script-base64 is missing");
         }
         String script;
+        byte[] bytes;
         try {
-            script = new String(Base64.getDecoder().decode(scriptB64.trim()), StandardCharsets.UTF_8);
+            bytes = Base64.getDecoder().decode(scriptB64.trim());
+            script = new String(bytes, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new FlinkException("flinkdeck SQL runner: --script-base64 is not valid base64: "
                     + e.getMessage());
@@ -98,7 +106,7 @@ public final class FlinkdeckSqlRunner {
         if (printOnly) {
             printStatements(script);
         } else {
-            run(script, name);
+            run(script, name, sha256(bytes));
         }
     }
 
@@ -129,8 +137,27 @@ public final class FlinkdeckSqlRunner {
     // ---------------------------------------------------------------------------------------
     // Running
 
-    /** Runs the script; returns only after the statement set was handed to Flink. */
-    static void run(String script, String jobName) throws FlinkException {
+    /** Lower-case hex SHA-256 of the script's bytes as received (before any decoding). */
+    static String sha256(byte[] bytes) throws FlinkException {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(bytes);
+            StringBuilder hex = new StringBuilder(d.length * 2);
+            for (byte b : d) {
+                hex.append(String.format("%02x", b & 0xff));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new FlinkException("flinkdeck SQL runner: no SHA-256 in this JVM: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Runs the script; returns only after the statement set was handed to Flink. The job's
+     * configuration gets {@code flinkdeck.sql.sha256} (the hash of the script as received), also
+     * in {@code pipeline.global-job-parameters} so that Flink's REST API shows it in the job's
+     * {@code user-config} ({@code flinkdeck drift} compares it with the app's script).
+     */
+    static void run(String script, String jobName, String scriptSha256) throws FlinkException {
         List<Stmt> stmts = split(script);
         // SETs before the first other statement also configure the environment itself, so
         // SET 'execution.runtime-mode' = 'batch' at the top works; later ones go to its config.
@@ -165,7 +192,7 @@ public final class FlinkdeckSqlRunner {
                 continue;
             }
             if (tEnv == null) {
-                tEnv = createEnvironment(leading, s);
+                tEnv = createEnvironment(leading, s, scriptSha256);
                 internal = (TableEnvironmentInternal) tEnv;
             }
             Operation op;
@@ -211,12 +238,23 @@ public final class FlinkdeckSqlRunner {
         }
     }
 
-    /** A table environment with the script's leading SETs (streaming unless they say batch). */
-    private static TableEnvironment createEnvironment(Configuration leading, Stmt first)
-            throws FlinkException {
+    /**
+     * A table environment with the script's leading SETs (streaming unless they say batch) and
+     * the script's hash as {@code flinkdeck.sql.sha256}, added to the global job parameters the
+     * submission already has (a map option given here would replace them).
+     */
+    private static TableEnvironment createEnvironment(Configuration leading, Stmt first,
+            String scriptSha256) throws FlinkException {
         Configuration conf = new Configuration();
         conf.setString("execution.runtime-mode", "streaming");
         conf.addAll(leading);
+        Map<String, String> params = new LinkedHashMap<>(StreamExecutionEnvironment
+                .getExecutionEnvironment().getConfig().getGlobalJobParameters().toMap());
+        params.putAll(leading.getOptional(PipelineOptions.GLOBAL_JOB_PARAMETERS)
+                .orElse(new LinkedHashMap<>()));
+        params.put("flinkdeck.sql.sha256", scriptSha256);
+        conf.set(PipelineOptions.GLOBAL_JOB_PARAMETERS, params);
+        conf.setString("flinkdeck.sql.sha256", scriptSha256);
         try {
             return TableEnvironment.create(
                     EnvironmentSettings.newInstance().withConfiguration(conf).build());

@@ -699,10 +699,10 @@ fn migration_from_v1_keeps_old_data() {
         .expect("old health");
     }
     let mut s = Store::open(&db).expect("migrate");
-    // Version 3 (gone_at, retention indexes), 4 (builds) and 5 (the builder's pid) came after
-    // this test was written.
+    // Versions 3 (gone_at, retention indexes), 4 (builds), 5 (build images), 6 (incidents),
+    // 7 (run stamps) and 8 (the builder's pid) came after this test was written.
     assert_eq!(s.schema_version().expect("version"), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 8);
     let hist = s.checkpoint_history("c1", "j1", 10).expect("old history");
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].external_path.as_deref(), Some("file:/sp/old"));
@@ -733,4 +733,23 @@ async fn new_calls_work_through_the_handle() {
         .expect("begin");
     let ops = handle.call(|s| s.unsettled_ops()).await.expect("unsettled");
     assert_eq!(ops[0].id, id);
+}
+
+#[test]
+fn run_stamps_are_kept_per_job() {
+    let mut s = Store::open_in_memory().expect("open");
+    s.apply_app(&spec("a"), "u", None, 10).expect("apply");
+    let run = s.insert_run("a", 1, "c1", "j1", 1, None).expect("run");
+    assert_eq!(
+        s.run_stamp("c1", "j1").expect("stamp"),
+        Some((None, None)),
+        "a run without a stamp"
+    );
+    s.set_run_stamp(run, Some("ab"), None).expect("set");
+    assert_eq!(
+        s.run_stamp("c1", "j1").expect("stamp"),
+        Some((Some("ab".to_string()), None))
+    );
+    assert_eq!(s.run_stamp("c1", "other").expect("stamp"), None);
+    assert!(s.set_run_stamp(run + 100, None, Some("cd")).is_err());
 }

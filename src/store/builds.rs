@@ -7,7 +7,7 @@ use super::{sqlite_err, Store, StoreError};
 use crate::domain::{BuildRecord, BuildStatus};
 
 const COLUMNS: &str = "id, app, status, git_ref, commit_sha, subject, artifact, sha256, size, \
-                       duration_ms, log, started_at, user, error, version, pid";
+                       duration_ms, log, started_at, user, error, version, image, pid";
 
 /// How a build ended.
 #[derive(Debug, Clone, Default)]
@@ -20,13 +20,14 @@ pub struct BuildEnd {
     pub duration_ms: i64,
     pub error: Option<String>,
     pub version: Option<u32>,
+    pub image: Option<String>,
 }
 
 fn read(r: &Row<'_>) -> rusqlite::Result<(BuildRecord, String)> {
     let status: String = r.get(2)?;
     let size: Option<i64> = r.get(8)?;
     let version: Option<i64> = r.get(14)?;
-    let pid: Option<i64> = r.get(15)?;
+    let pid: Option<i64> = r.get(16)?;
     Ok((
         BuildRecord {
             id: r.get(0)?,
@@ -44,6 +45,7 @@ fn read(r: &Row<'_>) -> rusqlite::Result<(BuildRecord, String)> {
             user: r.get(12)?,
             error: r.get(13)?,
             version: version.and_then(|v| u32::try_from(v).ok()),
+            image: r.get(15)?,
             pid: pid.and_then(|p| u32::try_from(p).ok()),
         },
         status,
@@ -92,6 +94,7 @@ impl Store {
             user: user.to_string(),
             error: None,
             version: None,
+            image: None,
             pid: Some(pid),
         })
     }
@@ -110,8 +113,8 @@ impl Store {
             .conn
             .execute(
                 "UPDATE builds SET status = ?2, commit_sha = ?3, subject = ?4, artifact = ?5,
-                 sha256 = ?6, size = ?7, duration_ms = ?8, error = ?9, version = ?10
-                 WHERE id = ?1",
+                 sha256 = ?6, size = ?7, duration_ms = ?8, error = ?9, version = ?10,
+                 image = ?11 WHERE id = ?1",
                 params![
                     id,
                     status.as_str(),
@@ -123,6 +126,7 @@ impl Store {
                     end.duration_ms,
                     end.error,
                     end.version,
+                    end.image,
                 ],
             )
             .map_err(&sq)?;

@@ -152,6 +152,28 @@ impl Store {
         })
     }
 
+    /// Replaces the parameters of an unsettled operation (a multi-step operation records the
+    /// step it is at before running it). Committed durably before it returns.
+    pub fn op_set_params(
+        &mut self,
+        id: i64,
+        params_json: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let op = format!("journal the parameters of operation {id}");
+        self.durable(&op, |s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE operations SET params_json = ?2, updated_at = ?3
+                     WHERE id = ?1 AND status IN ('pending', 'requested')",
+                    params![id, params_json, now_ms],
+                )
+                .map_err(s.err(&op))?;
+            s.expect_op(&op, id, n)
+        })
+    }
+
     /// Settles an operation as `succeeded` or `failed` with its result (savepoint path, new job
     /// id, failure message). Settling again keeps the first settlement and returns `Ok`.
     pub fn op_settle(

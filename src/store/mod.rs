@@ -9,6 +9,7 @@ mod apps;
 mod audit;
 mod builds;
 mod handle;
+mod incidents;
 mod journal;
 mod record;
 mod retention;

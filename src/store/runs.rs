@@ -11,6 +11,9 @@ use crate::domain::{CheckpointKind, JobKey, JobState, RestorePoint, Run};
 const RUN_COLUMNS: &str = "id, app, version, cluster, job_id, started_at, ended_at, final_state, \
      restored_from, restore_verified, final_savepoint";
 
+/// What a run was submitted with: (artifact sha256, SQL script sha256).
+pub type RunStamp = (Option<String>, Option<String>);
+
 /// A `runs` row before its version is checked.
 struct RunRow {
     id: i64,
@@ -143,6 +146,42 @@ impl Store {
             return Err(self.invalid(&op, format!("there is no run {run_id}")));
         }
         Ok(())
+    }
+
+    /// Records what run `run_id` was submitted with: the jar's sha256 (jar apps) and the sha256
+    /// of the SQL script the runner received (SQL apps).
+    pub fn set_run_stamp(
+        &mut self,
+        run_id: i64,
+        artifact_sha256: Option<&str>,
+        sql_sha256: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let op = format!("record the submission stamp of run {run_id}");
+        let n = self
+            .conn
+            .execute(
+                "UPDATE runs SET artifact_sha256 = ?2, sql_sha256 = ?3 WHERE id = ?1",
+                params![run_id, artifact_sha256, sql_sha256],
+            )
+            .map_err(self.err(&op))?;
+        if n == 0 {
+            return Err(self.invalid(&op, format!("there is no run {run_id}")));
+        }
+        Ok(())
+    }
+
+    /// What the run of job `job_id` on `cluster` was submitted with: (artifact sha256, SQL
+    /// script sha256); `None` when the job is no run of flinkdeck's.
+    pub fn run_stamp(&self, cluster: &str, job_id: &str) -> Result<Option<RunStamp>, StoreError> {
+        let op = format!("read the submission stamp of job {job_id} on cluster {cluster}");
+        self.conn
+            .query_row(
+                "SELECT artifact_sha256, sql_sha256 FROM runs WHERE cluster = ?1 AND job_id = ?2",
+                params![cluster, job_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.err(&op))
     }
 
     /// Records the end of the run of job `job_id` on `cluster`. `ended_at` and `final_state`

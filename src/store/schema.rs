@@ -181,7 +181,45 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         version     INTEGER
     );
     CREATE INDEX builds_by_app ON builds (app, id);",
-    // 5: the process running a build (so that a console can cancel a `flinkdeck build`).
+    // 5: the container image a build made (the image step of Kubernetes targets).
+    "ALTER TABLE builds ADD COLUMN image TEXT;",
+    // 6: alert incidents (`flinkdeck watch`) and every delivery attempt of their messages.
+    "CREATE TABLE incidents (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule             TEXT    NOT NULL,
+        kind             TEXT    NOT NULL,
+        subject          TEXT    NOT NULL,
+        cluster          TEXT    NOT NULL,
+        app              TEXT,
+        job_id           TEXT,
+        state            TEXT,
+        reason           TEXT    NOT NULL,
+        since            INTEGER NOT NULL,
+        opened_at        INTEGER NOT NULL,
+        closed_at        INTEGER,
+        last_notified_at INTEGER NOT NULL,
+        muted_until      INTEGER,
+        acknowledged_by  TEXT,
+        acknowledged_at  INTEGER
+    );
+    CREATE UNIQUE INDEX incidents_open ON incidents (rule, subject) WHERE closed_at IS NULL;
+    CREATE INDEX incidents_by_closed ON incidents (closed_at);
+    CREATE TABLE deliveries (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident INTEGER,
+        channel  TEXT    NOT NULL,
+        event    TEXT    NOT NULL,
+        attempt  INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        ok       INTEGER NOT NULL,
+        result   TEXT    NOT NULL
+    );
+    CREATE INDEX deliveries_by_incident ON deliveries (incident, id);",
+    // 7: what a run was submitted with (`flinkdeck drift` falls back to it when Flink does not
+    // show the job's `flinkdeck.*` configuration entries).
+    "ALTER TABLE runs ADD COLUMN artifact_sha256 TEXT;
+    ALTER TABLE runs ADD COLUMN sql_sha256 TEXT;",
+    // 8: the process running a build (so that a console can cancel a `flinkdeck build`).
     "ALTER TABLE builds ADD COLUMN pid INTEGER;",
 ];
 

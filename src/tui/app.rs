@@ -129,6 +129,8 @@ pub struct App {
     pub(crate) editor: Option<EditorState>,
     /// The managed apps and which job belongs to which (from the workers).
     pub(crate) managed: Managed,
+    /// Each managed app's drift (running job vs definition), as last checked by the workers.
+    pub(crate) drift: std::collections::BTreeMap<String, crate::domain::drift::AppDrift>,
     /// Running and recent actions (the actions panel).
     pub(crate) actions: Actions,
     /// The open start dialog, confirmation or adopt prompt.
@@ -142,6 +144,26 @@ pub struct App {
 }
 
 impl App {
+    /// The differences between job `job_id` on `cluster` and its app's definition (empty: no
+    /// drift known, or not the app's compared job).
+    pub(crate) fn drift_of(
+        &self,
+        cluster: &str,
+        job_id: &str,
+    ) -> Vec<&crate::domain::drift::Drift> {
+        use crate::domain::drift::AppDrift;
+        let Some(app) = self.managed.app_of(cluster, job_id) else {
+            return Vec::new();
+        };
+        match self.drift.get(app) {
+            Some(AppDrift::Compared(d)) => d
+                .iter()
+                .filter(|x| x.cluster == cluster && x.job_id == job_id)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn new(
         clusters: Vec<ClusterRef>,
         theme: Theme,
@@ -173,6 +195,7 @@ impl App {
             overlay: None,
             editor,
             managed: Managed::default(),
+            drift: Default::default(),
             actions: Actions::default(),
             dialog: None,
             flash: None,
@@ -1576,6 +1599,13 @@ impl App {
                 if managed != self.managed {
                     self.managed = managed;
                     self.rebuild_jobs();
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::DriftChecked { drift } => {
+                let drift: std::collections::BTreeMap<_, _> = drift.into_iter().collect();
+                if drift != self.drift {
+                    self.drift = drift;
                     self.dirty = true;
                 }
             }

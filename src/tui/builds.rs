@@ -482,6 +482,7 @@ mod tests {
             user: "ann".into(),
             error: None,
             version: None,
+            image: None,
             pid: None,
         }
     }

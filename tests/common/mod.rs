@@ -9,6 +9,7 @@
 pub mod apps;
 pub mod build_repo;
 pub mod pty;
+pub mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::restore::{self, same_path};
+use super::stamp::{file_sha256, sha256_hex, stamp_options, Stamp};
 use super::{audit, store_err, OpsContext, Progress, StartJournal};
 use crate::domain::deploy::{DeployMode, TargetKind};
 use crate::domain::time::now_ms;
@@ -67,7 +68,7 @@ pub async fn run_action(
     };
     let outcome = if let Err(o) = &operator_target {
         o.clone()
-    } else if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action) {
+    } else if let Some(reason) = readonly_reason(ctx, cluster.as_deref(), action.name()) {
         refused(reason)
     } else if let Ok(Some(t)) = &operator_target {
         super::operator::run(ctx, t, action, progress).await
@@ -145,15 +146,14 @@ async fn app_of_job(ctx: &OpsContext, key: &JobKey) -> Option<String> {
 }
 
 /// Why the action is refused by read-only mode, if it is.
-fn readonly_reason(
+pub(super) fn readonly_reason(
     ctx: &OpsContext,
     cluster: Option<&str>,
-    action: &ActionRequest,
+    action: &str,
 ) -> Option<String> {
     if ctx.readonly {
         return Some(format!(
-            "read-only mode: {} is disabled (--readonly or [ui] readonly = true)",
-            action.name()
+            "read-only mode: {action} is disabled (--readonly or [ui] readonly = true)"
         ));
     }
     let name = cluster?;
@@ -166,14 +166,11 @@ fn readonly_reason(
             .is_some_and(|c| c.readonly),
     };
     readonly.then(|| {
-        format!(
-            "cluster {name} is read-only: {} is disabled (readonly = true in its config)",
-            action.name()
-        )
+        format!("cluster {name} is read-only: {action} is disabled (readonly = true in its config)")
     })
 }
 
-async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutcome> {
+pub(super) async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutcome> {
     let n = name.to_string();
     match ctx.store.call(move |s: &mut Store| s.app(&n)).await {
         Ok(Some(a)) => Ok(a),
@@ -184,7 +181,7 @@ async fn load_app(ctx: &OpsContext, name: &str) -> Result<AppVersion, ActionOutc
     }
 }
 
-fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutcome> {
+pub(super) fn cluster_of(ctx: &OpsContext, name: &str) -> Result<ClusterHandle, ActionOutcome> {
     ctx.clusters.get(name).ok_or_else(|| {
         failed(format!(
             "cluster {name:?} is not configured (configured: {})",
@@ -234,7 +231,7 @@ struct Target {
 /// The cluster an app's job runs on: its spec's cluster, or for a YARN / Kubernetes `[target]`
 /// (an entry, not a cluster) the cluster of its latest run (`entry/namespace/id`,
 /// `entry/application_…`).
-async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
+pub(super) async fn run_cluster_of(ctx: &OpsContext, app: &AppVersion) -> String {
     if app.spec.target.is_some() && ctx.clusters.get(&app.spec.cluster).is_none() {
         let n = app.app.clone();
         if let Ok(Some(run)) = ctx.store.call(move |s: &mut Store| s.latest_run(&n)).await {
@@ -296,21 +293,52 @@ async fn start(
     allow_non_restored: bool,
     progress: Progress<'_>,
 ) -> ActionOutcome {
-    let app = match load_app(ctx, name).await {
-        Ok(a) => a,
-        Err(o) => return o,
-    };
+    match load_app(ctx, name).await {
+        Ok(app) => start_app(ctx, &app, from, allow_non_restored, progress).await,
+        Err(o) => o,
+    }
+}
+
+/// Starts stored version `version` of app `name` (not necessarily its current one: an
+/// upgrade's rollback starts the version that ran before), with the same guards, journal and
+/// restore verification as `start`.
+pub(super) async fn start_version(
+    ctx: &OpsContext,
+    name: &str,
+    version: u32,
+    from: &crate::domain::RestoreChoice,
+    progress: Progress<'_>,
+) -> ActionOutcome {
+    let n = name.to_string();
+    match ctx
+        .store
+        .call(move |s: &mut Store| s.app_version(&n, version))
+        .await
+    {
+        Ok(Some(app)) => start_app(ctx, &app, from, false, progress).await,
+        Ok(None) => failed(format!("app {name} has no version {version}")),
+        Err(e) => failed(format!("cannot read version {version} of app {name}: {e}")),
+    }
+}
+
+async fn start_app(
+    ctx: &OpsContext,
+    app: &AppVersion,
+    from: &crate::domain::RestoreChoice,
+    allow_non_restored: bool,
+    progress: Progress<'_>,
+) -> ActionOutcome {
+    let name = app.app.as_str();
     if let Some(t) = &app.spec.target {
         match super::cli_submit::target_kind(ctx, t) {
             Err(o) => return o,
             Ok(TargetKind::Standalone) => {
                 if t.mode != DeployMode::Session {
-                    return standalone_mode_invalid(&app);
+                    return standalone_mode_invalid(app);
                 }
             }
             Ok(_) => {
-                return super::cli_submit::start(ctx, &app, from, allow_non_restored, progress)
-                    .await
+                return super::cli_submit::start(ctx, app, from, allow_non_restored, progress).await
             }
         }
     }
@@ -329,7 +357,7 @@ async fn start(
         ));
     }
     // Duplicate guard, against the cluster itself.
-    match active_jobs_of_app(ctx, &app, &handle).await {
+    match active_jobs_of_app(ctx, app, &handle).await {
         Ok(active) if !active.is_empty() => {
             let (id, state) = &active[0];
             return refused(format!(
@@ -350,11 +378,11 @@ async fn start(
     };
     progress(format!("restore: {}", restore::describe(point.as_ref())));
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
-    let (jar, req) = match submission(ctx, &app, &handle, point.as_ref(), allow_nrs, progress).await
-    {
-        Ok(x) => x,
-        Err(e) => return failed(e),
-    };
+    let (jar, req, stamp) =
+        match submission(ctx, app, &handle, point.as_ref(), allow_nrs, progress).await {
+            Ok(x) => x,
+            Err(e) => return failed(e),
+        };
     let params = json!({ "from": from.to_string(), "restore_path": point.as_ref().map(|p| &p.path),
         "allow_non_restored_state": allow_nrs, "version": app.version })
     .to_string();
@@ -417,7 +445,13 @@ async fn start(
         .store
         .call(move |s: &mut Store| {
             s.op_set_job(op, &j, now_ms())?;
-            s.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())
+            let run = s.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())?;
+            s.set_run_stamp(
+                run,
+                stamp.artifact_sha256.as_deref(),
+                stamp.sql_sha256.as_deref(),
+            )?;
+            Ok(run)
         })
         .await;
     let run = match run {
@@ -521,7 +555,7 @@ pub async fn preview_start(
     let handle = cluster_of(ctx, &app.spec.cluster)?;
     let point = restore::resolve(ctx, name, from).await.map_err(failed)?;
     let allow_nrs = allow_non_restored || app.spec.allow_non_restored_state;
-    let (jar, mut req, secrets) = submission_parts(
+    let (jar, mut req, secrets, _) = submission_parts(
         ctx,
         &app,
         &handle,
@@ -559,7 +593,7 @@ pub async fn preview_start(
     ])
 }
 
-/// The jar to upload and the run request, for a SQL or a jar app.
+/// The jar to upload, the run request and its stamp, for a SQL or a jar app.
 async fn submission(
     ctx: &OpsContext,
     app: &AppVersion,
@@ -567,10 +601,10 @@ async fn submission(
     point: Option<&RestorePoint>,
     allow_non_restored: bool,
     progress: Progress<'_>,
-) -> Result<(std::path::PathBuf, RunJarRequest), String> {
+) -> Result<(std::path::PathBuf, RunJarRequest, Stamp), String> {
     submission_parts(ctx, app, handle, point, allow_non_restored, progress, true)
         .await
-        .map(|(jar, req, _)| (jar, req))
+        .map(|(jar, req, _, stamp)| (jar, req, stamp))
 }
 
 /// [`submission`] with the secret values to mask; `build` false only names the SQL runner's jar
@@ -583,11 +617,11 @@ async fn submission_parts(
     allow_non_restored: bool,
     progress: Progress<'_>,
     build: bool,
-) -> Result<(std::path::PathBuf, RunJarRequest, Vec<String>), String> {
+) -> Result<(std::path::PathBuf, RunJarRequest, Vec<String>, Stamp), String> {
     let spec = &app.spec;
     let savepoint = point.map(|p| p.path.as_str());
     // `[options]` with `[target] options` over them, `${var}`s resolved.
-    let (options, mut secrets) =
+    let (mut options, mut secrets) =
         super::cli_submit::resolved_options(ctx, app).map_err(|o| match o {
             ActionOutcome::Invalid { reason } | ActionOutcome::Failed { reason } => reason,
             other => format!("{other:?}"),
@@ -598,6 +632,11 @@ async fn submission_parts(
                 .jar_file
                 .clone()
                 .ok_or_else(|| format!("app {} (kind jar) has no jar_file", spec.name))?;
+            let stamp = Stamp {
+                artifact_sha256: Some(file_sha256(std::path::Path::new(&jar)).await?),
+                sql_sha256: None,
+            };
+            stamp_options(&mut options, app, &stamp);
             Ok((
                 jar.into(),
                 RunJarRequest {
@@ -609,6 +648,7 @@ async fn submission_parts(
                     flink_configuration: options,
                 },
                 secrets,
+                stamp,
             ))
         }
         AppKind::Sql => {
@@ -644,6 +684,12 @@ async fn submission_parts(
             }
             secrets.extend(substituted.secrets.iter().cloned());
             let script = substituted.script;
+            // The runner stamps the job with the hash of the bytes it receives: these.
+            let stamp = Stamp {
+                artifact_sha256: None,
+                sql_sha256: Some(sha256_hex(script.as_bytes())),
+            };
+            stamp_options(&mut options, app, &stamp);
             let info =
                 handle.rest.cluster_info().await.map_err(|e| {
                     format!("cannot read the Flink version of {}: {e}", handle.name())
@@ -667,7 +713,7 @@ async fn submission_parts(
                     savepoint,
                     allow_non_restored,
                 );
-                return Ok((jar, req, secrets));
+                return Ok((jar, req, secrets, stamp));
             }
             progress(format!("building the SQL runner for Flink {version}"));
             let dir = ctx.helpers_dir.clone();
@@ -685,7 +731,7 @@ async fn submission_parts(
                 savepoint,
                 allow_non_restored,
             );
-            Ok((jar, req, secrets))
+            Ok((jar, req, secrets, stamp))
         }
     }
 }
@@ -805,7 +851,7 @@ async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, S
 
 /// Records the job's completed checkpoints and savepoints before it goes away, so that `latest`
 /// and `--from checkpoint:ID` know them even when no console was watching.
-async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
+pub(super) async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
     let Ok(stats) = handle.rest.checkpoints(job_id).await else {
         return;
     };
@@ -927,7 +973,7 @@ async fn await_trigger(
     .await
 }
 
-async fn stop(
+pub(super) async fn stop(
     ctx: &OpsContext,
     target: &ActionTarget,
     drain: bool,
@@ -1028,7 +1074,11 @@ async fn savepoint(
     }
 }
 
-async fn cancel(ctx: &OpsContext, target: &ActionTarget, progress: Progress<'_>) -> ActionOutcome {
+pub(super) async fn cancel(
+    ctx: &OpsContext,
+    target: &ActionTarget,
+    progress: Progress<'_>,
+) -> ActionOutcome {
     let Target {
         handle,
         job_id,

@@ -44,7 +44,7 @@ fn ssh_origin(v: &str) -> Option<String> {
 }
 
 /// Writes one audit line; a failure to write is logged, never hides the action's outcome.
-pub(super) async fn record(
+pub async fn record(
     ctx: &OpsContext,
     action: &str,
     app: Option<String>,

@@ -19,18 +19,24 @@ mod operator_apply;
 mod operator_savepoint;
 mod operator_start;
 mod operator_stop;
+mod owner;
 mod restore;
 mod resume;
+pub mod stamp;
+mod upgrade;
 mod yarn_kill;
 
 pub use actions::{preview_start, run_action};
-pub use audit::Actor;
+pub use audit::{record as record_audit, Actor};
 pub use build::{run_build, BuildOutcome};
 pub use build_console::{cancel_build, console_build, load_builds, refuse_build_readonly};
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
 pub use resume::{reconcile_runs, resume_journal};
+pub use upgrade::{
+    preview_upgrade, run_upgrade, UpgradeOutcome, UpgradeRequest, UpgradeResult, DEFAULT_HEALTH,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,6 +107,7 @@ impl StartJournal {
         params: String,
     ) -> Result<StartJournal, String> {
         let (a, c) = (app.to_string(), cluster.to_string());
+        let params = owner::stamp(params);
         let op = ctx
             .store
             .call(move |s: &mut Store| {

@@ -20,8 +20,11 @@ pub async fn resume_journal(ctx: &OpsContext) -> Vec<String> {
         }
     };
     let mut settled = Vec::new();
-    for op in ops {
-        if let Some(line) = resume_one(ctx, &op).await {
+    // An upgrade is settled after the stops and starts it made (they say what happened).
+    let (upgrades, ops): (Vec<_>, Vec<_>) =
+        ops.into_iter().partition(|o| o.kind == OpKind::Upgrade);
+    for op in ops.iter().chain(&upgrades) {
+        if let Some(line) = resume_one(ctx, op).await {
             tracing::info!(op = op.id, "{line}");
             settled.push(line);
         }
@@ -30,8 +33,15 @@ pub async fn resume_journal(ctx: &OpsContext) -> Vec<String> {
 }
 
 async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
+    // Still being done by the process that journaled it.
+    if super::owner::alive(&op.params) {
+        return None;
+    }
     if op.kind == OpKind::OperatorPatch {
         return super::operator::resume(ctx, op).await;
+    }
+    if op.kind == OpKind::Upgrade {
+        return super::upgrade::resume(ctx, op).await;
     }
     let handle = ctx.clusters.get(&op.cluster)?;
     let client = &handle.rest;
@@ -80,6 +90,11 @@ async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
             // Interrupted before the job id was recorded: a job of the app's name that started
             // after the operation is its run.
             let app = op.app.clone()?;
+            // The version the start ran (an upgrade's rollback starts an older one).
+            let journaled_version = serde_json::from_str::<serde_json::Value>(&op.params)
+                .ok()
+                .and_then(|p| p.get("version")?.as_u64())
+                .and_then(|v| u32::try_from(v).ok());
             let jobs = client.jobs_overview(&op.cluster).await.ok()?;
             match jobs
                 .into_iter()
@@ -96,7 +111,10 @@ async fn resume_one(ctx: &OpsContext, op: &Operation) -> Option<String> {
                     let _ = ctx
                         .store
                         .call(move |s: &mut Store| {
-                            let version = s.app(&a)?.map(|v| v.version).unwrap_or(0);
+                            let version = match journaled_version {
+                                Some(v) => v,
+                                None => s.app(&a)?.map(|v| v.version).unwrap_or(0),
+                            };
                             if s.run_by_job(&c, &jid)?.is_none() {
                                 s.insert_run(&a, version, &c, &jid, start, None)?;
                             }

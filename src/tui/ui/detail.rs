@@ -294,6 +294,23 @@ fn draw_overview(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
             Span::styled(format_timestamp(end), t.base),
         ));
     }
+    // What the job runs that its app's definition no longer says (`flinkdeck drift`).
+    for x in app.drift_of(&d.key.cluster, &d.key.id) {
+        info.push(kv(
+            app,
+            "Drift",
+            Span::styled(
+                clean(&format!(
+                    "{}: running {}, defined {} ({})",
+                    x.field,
+                    short_hash(&x.running),
+                    short_hash(&x.defined),
+                    x.source
+                )),
+                t.warning,
+            ),
+        ));
+    }
     let info_h = (info.len() as u16 + 1).min(inner.height);
     let [top, table] =
         Layout::vertical([Constraint::Length(info_h), Constraint::Min(0)]).areas(inner);
@@ -380,6 +397,15 @@ fn draw_overview(app: &App, d: &DetailState, frame: &mut Frame, body: Rect) {
         rows,
         d.vert_sel.checked_sub(offset),
     );
+}
+
+/// A sha256 in hex shortened to 12 characters; other values as they are.
+fn short_hash(v: &str) -> String {
+    if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("{}…", &v[..12])
+    } else {
+        v.to_string()
+    }
 }
 
 fn status_style(app: &App, s: CheckpointStatus) -> Style {

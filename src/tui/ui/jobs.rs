@@ -319,6 +319,9 @@ fn status_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
+/// After the app name of a job that differs from its app's definition (`flinkdeck drift`).
+const DRIFT_MARKER: &str = " ≠drift";
+
 fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     let t = &app.theme;
     let inner = table_inner(l);
@@ -375,9 +378,12 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
         } else {
             "-".into()
         };
+        // A drifted app (its job runs something else than its definition) gets a marker.
+        let drifted = row.is_job() && !app.drift_of(&j.cluster, &j.id).is_empty();
+        let marker = if drifted { DRIFT_MARKER } else { "" };
         let texts = [
             truncate_start(&clean(&j.cluster), cluster_cap),
-            row.app.as_deref().map(clean).unwrap_or_default(),
+            row.app.as_deref().map(clean).unwrap_or_default() + marker,
             clean(&j.name),
             state_text,
             format_duration_ms(uptime_ms(j, now)),
@@ -392,7 +398,13 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
         let [c0, c1, c2, c3, c4, c5, c6, c7] = texts;
         let cells = vec![
             Cell::from(c0),
-            Cell::from(c1),
+            Cell::from(match c1.strip_suffix(DRIFT_MARKER) {
+                Some(name) if drifted => Line::from(vec![
+                    Span::raw(name.to_string()),
+                    Span::styled(DRIFT_MARKER, t.warning),
+                ]),
+                _ => Line::from(c1),
+            }),
             Cell::from(c2),
             Cell::from(Span::styled(c3, state_style)),
             Cell::from(c4),

@@ -5,25 +5,14 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::domain::glob::glob_match;
+
 /// A stored artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     pub path: PathBuf,
     pub sha256: String,
     pub size: u64,
-}
-
-/// `*` (any run of characters) and `?` (one character) within one path segment.
-fn matches(pattern: &[char], name: &[char]) -> bool {
-    match (pattern.first(), name.first()) {
-        (None, None) => true,
-        (Some('*'), _) => {
-            matches(&pattern[1..], name) || (!name.is_empty() && matches(pattern, &name[1..]))
-        }
-        (Some('?'), Some(_)) => matches(&pattern[1..], &name[1..]),
-        (Some(p), Some(n)) if p == n => matches(&pattern[1..], &name[1..]),
-        _ => false,
-    }
 }
 
 /// Every file under `dir` matching `glob`, sorted.
@@ -35,15 +24,13 @@ pub fn find(dir: &Path, glob: &str) -> Vec<PathBuf> {
         .collect();
     for (i, seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
-        let pat: Vec<char> = seg.chars().collect();
         let mut next = Vec::new();
         for d in &current {
             let Ok(entries) = std::fs::read_dir(d) else {
                 continue;
             };
             for e in entries.flatten() {
-                let name: Vec<char> = e.file_name().to_string_lossy().chars().collect();
-                if !matches(&pat, &name) {
+                if !glob_match(seg, &e.file_name().to_string_lossy()) {
                     continue;
                 }
                 let p = e.path();

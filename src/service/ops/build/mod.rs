@@ -17,7 +17,9 @@ use tokio::time::Instant;
 
 use super::{OpsContext, Progress};
 use crate::domain::time::now_ms;
-use crate::domain::{ActionOutcome, BuildRecord, BuildSpec, BuildStatus};
+use crate::domain::{
+    expand_image_vars, ActionOutcome, BuildRecord, BuildSpec, BuildStatus, ImageStep, ImageVars,
+};
 use crate::store::{BuildEnd, Store};
 use process::{Output, Step, StepError};
 
@@ -54,11 +56,15 @@ pub async fn run_build(
     let audited = match &outcome {
         BuildOutcome::Succeeded(r) => ActionOutcome::Done {
             message: format!(
-                "built #{} commit {} sha256 {} as version {}",
+                "built #{} commit {} sha256 {} as version {}{}",
                 r.id,
                 r.commit.as_deref().unwrap_or("?"),
                 r.sha256.as_deref().unwrap_or("?"),
-                r.version.map(|v| v.to_string()).unwrap_or_default()
+                r.version.map(|v| v.to_string()).unwrap_or_default(),
+                r.image
+                    .as_deref()
+                    .map(|i| format!(", image {i}"))
+                    .unwrap_or_default()
             ),
             job_id: None,
             savepoint: None,
@@ -186,23 +192,9 @@ async fn build(
     end.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let artifact = match result {
         Ok(a) => a,
-        Err(StepError::Cancelled) => {
-            out.line("cancelled");
-            end.error = Some("cancelled".into());
-            let id = record.id;
-            let e2 = end.clone();
-            let _ = ctx
-                .store
-                .call(move |s: &mut Store| s.finish_build(id, BuildStatus::Cancelled, &e2))
-                .await;
-            fill(&mut record, BuildStatus::Cancelled, &end);
-            return BuildOutcome::Cancelled(record);
-        }
+        Err(StepError::Cancelled) => return settle_cancelled(ctx, record, &out, end).await,
         Err(StepError::TimedOut) => {
-            let reason = format!(
-                "timed out after {} (build.timeout); the build's process group was killed",
-                humantime::format_duration(Duration::from_millis(spec.timeout_ms))
-            );
+            let reason = timed_out(&spec);
             out.line(&reason);
             return settle_failed(ctx, record, reason, out.tail(), &end).await;
         }
@@ -212,12 +204,46 @@ async fn build(
         }
     };
 
-    progress("bind".into());
     end.artifact = Some(artifact.path.to_string_lossy().into_owned());
     end.sha256 = Some(artifact.sha256.clone());
     end.size = Some(artifact.size);
+    if let Some(image) = &spec.image {
+        let vars = ImageVars {
+            artifact: end.artifact.as_deref().unwrap_or_default(),
+            commit: end.commit.as_deref().unwrap_or_default(),
+            version: current.version + 1,
+            image: "",
+        };
+        match image_step(image, vars, &base, &out, progress, deadline, &mut cancel).await {
+            Ok(name) => end.image = Some(name),
+            Err(e) => {
+                end.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                return match e {
+                    StepError::Cancelled => settle_cancelled(ctx, record, &out, end).await,
+                    StepError::TimedOut => {
+                        let reason = timed_out(&spec);
+                        out.line(&reason);
+                        settle_failed(ctx, record, reason, out.tail(), &end).await
+                    }
+                    StepError::Failed(reason) => {
+                        out.line(&reason);
+                        settle_failed(ctx, record, reason, out.tail(), &end).await
+                    }
+                };
+            }
+        }
+    }
+    end.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+
+    progress("bind".into());
     let mut bound = current.spec.clone();
     bound.jar_file = end.artifact.clone();
+    if let (Some(name), Some(k)) = (
+        &end.image,
+        bound.target.as_mut().and_then(|t| t.kubernetes.as_mut()),
+    ) {
+        k.image = Some(name.clone());
+    }
     let message = format!(
         "build #{}: {} {}",
         record.id,
@@ -411,6 +437,71 @@ async fn steps(
     Ok(stored)
 }
 
+/// The image step: resolves the name, runs `build` then `push` (placeholders expanded) in
+/// `base`; returns the image name.
+async fn image_step(
+    image: &ImageStep,
+    vars: ImageVars<'_>,
+    base: &Path,
+    out: &Arc<Output>,
+    progress: Progress<'_>,
+    deadline: Instant,
+    cancel: &mut watch::Receiver<bool>,
+) -> Result<String, StepError> {
+    let name = expand_image_vars(&image.name, &vars);
+    let vars = ImageVars {
+        image: &name,
+        ..vars
+    };
+    let no_env = BTreeMap::new();
+    for (what, argv) in [("build", &image.build), ("push", &image.push)] {
+        if argv.is_empty() {
+            continue;
+        }
+        let argv: Vec<String> = argv.iter().map(|a| expand_image_vars(a, &vars)).collect();
+        progress(format!("image {what} {name}: {}", argv.join(" ")));
+        out.line(&format!("==> image {what} {name}: {}", argv.join(" ")));
+        let step = Step {
+            argv: &argv,
+            cwd: base,
+            env: &no_env,
+            show: true,
+        };
+        process::run(step, out, progress, deadline, cancel, false)
+            .await
+            .map_err(|e| match e {
+                StepError::Failed(m) => StepError::Failed(format!("image {what}: {m}")),
+                other => other,
+            })?;
+    }
+    Ok(name)
+}
+
+fn timed_out(spec: &BuildSpec) -> String {
+    format!(
+        "timed out after {} (build.timeout); the build's process group was killed",
+        humantime::format_duration(Duration::from_millis(spec.timeout_ms))
+    )
+}
+
+async fn settle_cancelled(
+    ctx: &OpsContext,
+    mut record: BuildRecord,
+    out: &Output,
+    mut end: BuildEnd,
+) -> BuildOutcome {
+    out.line("cancelled");
+    end.error = Some("cancelled".into());
+    let id = record.id;
+    let e2 = end.clone();
+    let _ = ctx
+        .store
+        .call(move |s: &mut Store| s.finish_build(id, BuildStatus::Cancelled, &e2))
+        .await;
+    fill(&mut record, BuildStatus::Cancelled, &end);
+    BuildOutcome::Cancelled(record)
+}
+
 /// Removes the build logs of `base` whose build the store forgot (retention).
 async fn sweep_logs(ctx: &OpsContext, app: &str, base: &Path) {
     let name = app.to_string();
@@ -469,4 +560,5 @@ fn fill(r: &mut BuildRecord, status: BuildStatus, end: &BuildEnd) {
     r.duration_ms = Some(end.duration_ms);
     r.error = end.error.clone();
     r.version = end.version;
+    r.image = end.image.clone();
 }

@@ -118,6 +118,8 @@ struct Plan {
     /// The job jar is flinkdeck's SQL runner, to be built for this home.
     build_runner: Option<(PathBuf, String)>,
     point: Option<crate::domain::RestorePoint>,
+    /// The hashes the job is stamped with (also kept in the run record).
+    stamp: super::stamp::Stamp,
 }
 
 impl Plan {
@@ -285,7 +287,8 @@ async fn plan(
         .config
         .flink_home(&version_text)
         .map_err(|e| invalid(format!("app {}: {e}", spec.name)))?;
-    let (options, mut secrets) = resolved_options(ctx, app)?;
+    let (mut options, mut secrets) = resolved_options(ctx, app)?;
+    let mut stamp = super::stamp::Stamp::default();
 
     // The job jar, entry class and arguments.
     let image_jar = kube.jar.clone();
@@ -304,6 +307,12 @@ async fn plan(
                     )))
                 }
             };
+            // A jar on this machine is hashed; one in an image (`local://`) or remote is not.
+            let local = std::path::Path::new(&jar);
+            if local.is_file() {
+                stamp.artifact_sha256 =
+                    Some(super::stamp::file_sha256(local).await.map_err(failed)?);
+            }
             (jar, spec.entry_class.clone(), spec.args.clone())
         }
         AppKind::Sql => {
@@ -325,6 +334,7 @@ async fn plan(
                 )));
             }
             secrets.extend(sub.secrets.iter().cloned());
+            stamp.sql_sha256 = Some(super::stamp::sha256_hex(sub.script.as_bytes()));
             let req = crate::sqlrunner::run_request(
                 &sub.script,
                 &spec.name,
@@ -355,6 +365,7 @@ async fn plan(
         }
     };
     secrets.retain(|s| !s.is_empty());
+    super::stamp::stamp_options(&mut options, app, &stamp);
 
     let point = restore::resolve(ctx, &spec.name, from)
         .await
@@ -399,6 +410,7 @@ async fn plan(
         shown_instead,
         build_runner,
         point,
+        stamp,
     })
 }
 
@@ -589,12 +601,19 @@ pub(super) async fn start(
         plan.point.as_ref().map(|p| p.path.clone()),
         app.version,
     );
+    let stamp = plan.stamp.clone();
     let op = journal.op;
     let run = ctx
         .store
         .call(move |st: &mut Store| {
             st.op_set_job(op, &j, now_ms())?;
-            st.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())
+            let run = st.insert_run(&a, version, &c, &j, now_ms(), restored.as_deref())?;
+            st.set_run_stamp(
+                run,
+                stamp.artifact_sha256.as_deref(),
+                stamp.sql_sha256.as_deref(),
+            )?;
+            Ok(run)
         })
         .await
         .map_err(store_err("cannot record the run"));
