@@ -439,7 +439,14 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::LoadAppVersions { request, .. }
         | WorkerRequest::SaveAppVersion { request, .. }
         | WorkerRequest::ValidateSql { request, .. }
-        | WorkerRequest::DebugSql { request, .. } => *request,
+        | WorkerRequest::DebugSql { request, .. }
+        | WorkerRequest::LoadBuilds { request, .. }
+        | WorkerRequest::RunBuild { request, .. }
+        | WorkerRequest::PreviewUpgrade { request, .. }
+        | WorkerRequest::RunUpgrade { request, .. }
+        | WorkerRequest::CancelBuild { request, .. }
+        | WorkerRequest::FollowBuildLog { request, .. } => *request,
+        WorkerRequest::UnfollowBuildLog => 0,
     }
 }
 
@@ -799,7 +806,14 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::ValidateSql { .. }
             | WorkerRequest::SearchLog { .. }
             | WorkerRequest::LoadLogWindow { .. }
-            | WorkerRequest::DebugSql { .. } => continue,
+            | WorkerRequest::DebugSql { .. }
+            | WorkerRequest::LoadBuilds { .. }
+            | WorkerRequest::RunBuild { .. }
+            | WorkerRequest::PreviewUpgrade { .. }
+            | WorkerRequest::RunUpgrade { .. }
+            | WorkerRequest::CancelBuild { .. }
+            | WorkerRequest::FollowBuildLog { .. }
+            | WorkerRequest::UnfollowBuildLog => continue,
         };
         let more = requests(&app.update(Msg::Worker(reply)));
         answer(app, more);
@@ -944,10 +958,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 110));
+    app.update(Msg::Resize(80, 126));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 110));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 126));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -2012,9 +2026,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 110));
+    app.update(Msg::Resize(90, 126));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 110));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 126));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `flinkdeck build NAME [--ref REF]` and `flinkdeck builds NAME`: build an app's jar from git
-//! and bind it; list its builds. Ctrl-C cancels a build (its whole process group is killed).
+//! and bind it; list its builds. Ctrl-C or SIGTERM cancels a build (its whole process group is
+//! killed).
 
 use super::setup::Context;
 use super::{print_json, table, Exit};
@@ -21,15 +22,17 @@ pub async fn build(
         return Exit::Usage;
     };
     if ops.readonly {
+        // Recorded in the audit trail like every refused action.
+        crate::service::ops::refuse_build_readonly(ops, name, git_ref).await;
         eprintln!("flinkdeck: refused: read-only mode: build is disabled");
         return Exit::Refused;
     }
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    // Ctrl-C, and SIGTERM (what a console's cancel key sends to a `flinkdeck build`), cancel.
     let on_ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("flinkdeck: cancelling the build");
-            let _ = cancel_tx.send(true);
-        }
+        let signal = stop_signal().await;
+        eprintln!("flinkdeck: {signal}: cancelling the build");
+        let _ = cancel_tx.send(true);
     });
     // Steps and build output go to stderr with --json, so stdout stays one JSON document.
     let progress = move |line: String| {
@@ -96,6 +99,42 @@ pub async fn build(
         }
     }
     exit
+}
+
+/// Resolves with the name of the first SIGINT (Ctrl-C) or SIGTERM; never when neither can be
+/// handled.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("flinkdeck: cannot handle SIGTERM: {e}");
+                None
+            }
+        };
+        let term = async {
+            match term.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => match r {
+                Ok(()) => "interrupted",
+                Err(_) => std::future::pending::<&'static str>().await,
+            },
+            _ = term => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "interrupted",
+        Err(_) => std::future::pending::<&'static str>().await,
+    }
 }
 
 /// `builds NAME`: newest first.

@@ -71,17 +71,18 @@ impl Context {
         readonly: bool,
         wait: bool,
     ) -> Result<crate::service::ops::OpsContext, String> {
-        let helpers_dir = self
+        let data_dir = self
             .data_dir
-            .as_ref()
-            .map(|d| d.join("helpers"))
+            .clone()
             .ok_or("no data directory: pass --data-dir")?;
+        let helpers_dir = data_dir.join("helpers");
         Ok(crate::service::ops::OpsContext {
             clusters: self.clusters.clone(),
             store,
             config: std::sync::Arc::new(self.config.clone()),
             readonly,
             helpers_dir,
+            data_dir,
             actor: crate::service::ops::Actor::from_env(),
             wait,
         })
@@ -187,6 +188,9 @@ pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
     }
 }
 
+/// How long the console's exit waits for the builds it cancels to settle.
+const BUILD_EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Opens the full-screen console on every configured cluster.
 pub async fn run_tui(ctx: Context, readonly: bool) -> Exit {
     run_tui_with(ctx, readonly, None).await
@@ -258,7 +262,14 @@ pub async fn run_tui_with(
         opts,
         crate::domain::time::now_ms(),
     );
-    match crate::tui::run(app, workers.requests, workers.replies).await {
+    let result = crate::tui::run(app, workers.requests, workers.replies).await;
+    // Builds this console started end with it: cancelled and recorded, their process groups
+    // stopped (not cut off with the runtime, which would leave their children running).
+    let cancelled = workers.builds.cancel_all(BUILD_EXIT_WAIT).await;
+    if cancelled > 0 {
+        eprintln!("flinkdeck: cancelled {cancelled} build(s) this console was running");
+    }
+    match result {
         Ok(()) => Exit::Ok,
         Err(e) => {
             eprintln!("flinkdeck: {e:#}");

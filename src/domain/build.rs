@@ -183,6 +183,32 @@ pub struct BuildRecord {
     /// The container image built and pushed (Kubernetes targets with an image step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The process that runs (or ran) the build: a `flinkdeck build` or a console. A cancel
+    /// from another process signals it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+}
+
+/// An app with a `[build]` (or with builds recorded), and its newest builds, for the console's
+/// Builds view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppBuilds {
+    pub app: String,
+    /// `[build] ref` (empty when the app has no `[build]` any more).
+    pub git_ref: String,
+    /// `[build] repo`.
+    pub repo: String,
+    /// Newest first.
+    pub builds: Vec<BuildRecord>,
+}
+
+/// What the follower of a build log reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildLogEvent {
+    /// New complete lines at the end of the log (the first event holds the file's tail).
+    Lines(Vec<String>),
+    /// The log cannot be read (the follower keeps trying).
+    Failed(String),
 }
 
 #[cfg(test)]

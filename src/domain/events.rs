@@ -6,6 +6,7 @@
 use super::app::{
     ActionOutcome, ActionRequest, AppSummary, AppVersion, AuditEntry, RestorePoint, Run,
 };
+use super::build::{AppBuilds, BuildLogEvent};
 use super::checkpoint::{CheckpointEntry, CheckpointStats};
 use super::health::ClusterHealth;
 use super::job::{JobDetail, JobExceptions, JobKey, JobSummary};
@@ -113,6 +114,45 @@ pub enum WorkerRequest {
         seconds: u32,
         rows: u32,
     },
+    /// The apps with builds and the newest `per_app` builds of each (the Builds view).
+    LoadBuilds {
+        request: u64,
+        per_app: usize,
+    },
+    /// Build `app` at its `[build] ref`; progress and the outcome come back as
+    /// `ActionProgress` / `ActionFinished` with the same `request`.
+    RunBuild {
+        app: String,
+        request: u64,
+    },
+    /// The plan of an upgrade of `app` to its current version (no rebuild), answered with
+    /// `UpgradePlan`.
+    PreviewUpgrade {
+        app: String,
+        request: u64,
+    },
+    /// Upgrade `app` (stop with savepoint, start the current version from it, health window,
+    /// rollback if unhealthy); answered like `RunBuild`.
+    RunUpgrade {
+        app: String,
+        request: u64,
+    },
+    /// Cancel the running build `build` of `app` (started by this console or by another
+    /// process); answered like `RunBuild`.
+    CancelBuild {
+        app: String,
+        build: i64,
+        request: u64,
+    },
+    /// Follow the log file `log` of build `build`: its tail, then every new line, as
+    /// `BuildLog` replies with this `request`. Replaces the log followed before.
+    FollowBuildLog {
+        build: i64,
+        log: String,
+        request: u64,
+    },
+    /// Stop following the build log.
+    UnfollowBuildLog,
 }
 
 /// What the workers report back. Replies are moved once through a channel, so the size
@@ -225,5 +265,19 @@ pub enum WorkerReply {
     SqlDebug {
         request: u64,
         event: SqlDebugEvent,
+    },
+    /// The plan of an upgrade (its numbered steps), or why there is none.
+    UpgradePlan {
+        app: String,
+        request: u64,
+        result: Result<Vec<String>, String>,
+    },
+    BuildsLoaded {
+        request: u64,
+        result: Result<Vec<AppBuilds>, String>,
+    },
+    BuildLog {
+        request: u64,
+        event: BuildLogEvent,
     },
 }

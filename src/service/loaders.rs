@@ -35,7 +35,14 @@ pub async fn answer(
         | WorkerRequest::SaveAppVersion { .. }
         | WorkerRequest::ValidateSql { .. }
         | WorkerRequest::SearchLog { .. }
-        | WorkerRequest::DebugSql { .. } => return None,
+        | WorkerRequest::DebugSql { .. }
+        | WorkerRequest::LoadBuilds { .. }
+        | WorkerRequest::RunBuild { .. }
+        | WorkerRequest::PreviewUpgrade { .. }
+        | WorkerRequest::RunUpgrade { .. }
+        | WorkerRequest::CancelBuild { .. }
+        | WorkerRequest::FollowBuildLog { .. }
+        | WorkerRequest::UnfollowBuildLog => return None,
         WorkerRequest::LoadLogWindow {
             cluster,
             file,

@@ -2,6 +2,7 @@
 //! cluster, the poll of a cluster's jobs, and the workers that answer the TUI's requests.
 
 pub mod alerts;
+mod build_worker;
 pub mod drift;
 pub mod loaders;
 pub mod memory;
@@ -12,6 +13,7 @@ pub mod watch;
 pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};
+pub use build_worker::RunningBuilds;
 pub use poll::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
 pub use workers::{spawn_workers, PollSettings, Workers};
 

@@ -81,6 +81,8 @@ const MAX_LOADS: usize = 8;
 pub struct Workers {
     pub requests: mpsc::Sender<WorkerRequest>,
     pub replies: mpsc::Receiver<WorkerReply>,
+    /// The builds the console started (cancelled when it exits).
+    pub builds: super::build_worker::RunningBuilds,
 }
 
 /// Starts a poller per cluster and the request dispatcher on the current tokio runtime.
@@ -112,18 +114,21 @@ pub fn spawn_workers(
             reply_tx.clone(),
         ));
     }
+    let builds = super::build_worker::RunningBuilds::default();
     tokio::spawn(run_dispatcher(
         clusters.clone(),
         store,
         ops,
         wakers,
         focus,
+        builds.clone(),
         req_rx,
         reply_tx,
     ));
     Workers {
         requests: req_tx,
         replies: reply_rx,
+        builds,
     }
 }
 
@@ -395,12 +400,14 @@ fn explain(
 }
 
 /// Answers the UI's requests; loads run concurrently (bounded) and reply with the request's stamp.
+#[allow(clippy::too_many_arguments)]
 async fn run_dispatcher(
     clusters: Clusters,
     store: Option<StoreHandle>,
     ops: Option<OpsContext>,
     wakers: Wakers,
     focus: Focus,
+    running_builds: super::build_worker::RunningBuilds,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
 ) {
@@ -410,7 +417,12 @@ async fn run_dispatcher(
         .map(|o| super::sql_worker::spawn_sql_worker(o.clone(), replies.clone()));
     // The running whole-file log search: a newer one replaces it (latest wins).
     let mut search: Option<tokio::task::AbortHandle> = None;
+    let mut builds = super::build_worker::BuildWorker::new(ops.clone(), running_builds);
     while let Some(req) = requests.recv().await {
+        if super::build_worker::BuildWorker::handles(&req) {
+            builds.handle(req, &replies);
+            continue;
+        }
         if let WorkerRequest::SearchLog {
             cluster,
             file,

@@ -7,7 +7,7 @@ use super::{sqlite_err, Store, StoreError};
 use crate::domain::{BuildRecord, BuildStatus};
 
 const COLUMNS: &str = "id, app, status, git_ref, commit_sha, subject, artifact, sha256, size, \
-                       duration_ms, log, started_at, user, error, version, image";
+                       duration_ms, log, started_at, user, error, version, image, pid";
 
 /// How a build ended.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,7 @@ fn read(r: &Row<'_>) -> rusqlite::Result<(BuildRecord, String)> {
     let status: String = r.get(2)?;
     let size: Option<i64> = r.get(8)?;
     let version: Option<i64> = r.get(14)?;
+    let pid: Option<i64> = r.get(16)?;
     Ok((
         BuildRecord {
             id: r.get(0)?,
@@ -45,13 +46,15 @@ fn read(r: &Row<'_>) -> rusqlite::Result<(BuildRecord, String)> {
             error: r.get(13)?,
             version: version.and_then(|v| u32::try_from(v).ok()),
             image: r.get(15)?,
+            pid: pid.and_then(|p| u32::try_from(p).ok()),
         },
         status,
     ))
 }
 
 impl Store {
-    /// Records a build of `app` as running; its log is `<log_dir>/<id>.log`. Returns the record.
+    /// Records a build of `app` as running, by this process (its pid is the builder's, so that
+    /// another process can cancel it); its log is `<log_dir>/<id>.log`. Returns the record.
     pub fn begin_build(
         &mut self,
         app: &str,
@@ -62,11 +65,12 @@ impl Store {
     ) -> Result<BuildRecord, StoreError> {
         let op = format!("record a build of app {app}");
         let sq = sqlite_err(&self.path, &op);
+        let pid = std::process::id();
         let tx = self.conn.transaction().map_err(&sq)?;
         tx.execute(
-            "INSERT INTO builds (app, status, git_ref, log, started_at, user)
-             VALUES (?1, 'running', ?2, '', ?3, ?4)",
-            params![app, git_ref, now_ms, user],
+            "INSERT INTO builds (app, status, git_ref, log, started_at, user, pid)
+             VALUES (?1, 'running', ?2, '', ?3, ?4, ?5)",
+            params![app, git_ref, now_ms, user, pid],
         )
         .map_err(&sq)?;
         let id = tx.last_insert_rowid();
@@ -91,6 +95,7 @@ impl Store {
             error: None,
             version: None,
             image: None,
+            pid: Some(pid),
         })
     }
 
@@ -137,29 +142,81 @@ impl Store {
         app: &str,
         status: Option<BuildStatus>,
     ) -> Result<Vec<BuildRecord>, StoreError> {
+        self.builds_limited(app, status, None)
+    }
+
+    /// The newest `limit` builds of `app` (all with `None`), newest first.
+    pub fn builds_limited(
+        &self,
+        app: &str,
+        status: Option<BuildStatus>,
+        limit: Option<usize>,
+    ) -> Result<Vec<BuildRecord>, StoreError> {
         let op = format!("read the builds of app {app}");
         let sq = sqlite_err(&self.path, &op);
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let mut stmt = self
             .conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM builds WHERE app = ?1
-                 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC"
+                 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3"
             ))
             .map_err(&sq)?;
         let rows = stmt
-            .query_map(params![app, status.map(BuildStatus::as_str)], read)
+            .query_map(params![app, status.map(BuildStatus::as_str), limit], read)
             .map_err(&sq)?;
         let mut out = Vec::new();
         for row in rows {
-            let (mut rec, status) = row.map_err(&sq)?;
-            rec.status = BuildStatus::parse(&status).ok_or_else(|| StoreError::Decode {
-                path: self.path.clone(),
-                op: op.clone(),
-                message: format!("build {}: unknown status {status:?}", rec.id),
-            })?;
-            out.push(rec);
+            let (rec, status) = row.map_err(&sq)?;
+            out.push(self.with_status(&op, rec, &status)?);
         }
         Ok(out)
+    }
+
+    /// One build by id.
+    pub fn build(&self, id: i64) -> Result<Option<BuildRecord>, StoreError> {
+        let op = format!("read build {id}");
+        let sq = sqlite_err(&self.path, &op);
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM builds WHERE id = ?1"),
+                params![id],
+                read,
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(sq(e)),
+            })?;
+        found
+            .map(|(rec, status)| self.with_status(&op, rec, &status))
+            .transpose()
+    }
+
+    fn with_status(
+        &self,
+        op: &str,
+        mut rec: BuildRecord,
+        status: &str,
+    ) -> Result<BuildRecord, StoreError> {
+        rec.status = BuildStatus::parse(status).ok_or_else(|| StoreError::Decode {
+            path: self.path.clone(),
+            op: op.to_string(),
+            message: format!("build {}: unknown status {status:?}", rec.id),
+        })?;
+        Ok(rec)
+    }
+
+    /// The apps that have builds recorded (sorted by name).
+    pub fn apps_with_builds(&self) -> Result<Vec<String>, StoreError> {
+        let sq = sqlite_err(&self.path, "list the apps with builds");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT app FROM builds ORDER BY app")
+            .map_err(&sq)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(&sq)?;
+        rows.collect::<Result<Vec<String>, _>>().map_err(&sq)
     }
 }
 
@@ -204,6 +261,21 @@ mod tests {
         assert_eq!(running.len(), 1);
         assert_eq!(running[0].user, "bob");
         assert!(s.finish_build(999, BuildStatus::Failed, &end).is_err());
+        // The builder is this process; one build by id; the apps with builds; a limit.
+        assert_eq!(b.pid, Some(std::process::id()));
+        let one = s.build(b.id).expect("read").expect("build b");
+        assert_eq!(
+            (one.git_ref.as_str(), one.pid),
+            ("v2", Some(std::process::id()))
+        );
+        assert_eq!(one.status, BuildStatus::Running);
+        assert!(s.build(999).expect("read").is_none());
+        assert_eq!(
+            s.apps_with_builds().expect("apps"),
+            vec!["orders".to_string(), "other".to_string()]
+        );
+        let newest = s.builds_limited("orders", None, Some(1)).expect("limited");
+        assert_eq!(newest.iter().map(|r| r.id).collect::<Vec<_>>(), vec![b.id]);
     }
 
     #[test]

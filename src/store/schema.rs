@@ -225,6 +225,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         subject TEXT PRIMARY KEY,
         since   INTEGER NOT NULL
     );",
+    // 9: the process running a build (so that a console can cancel a `flinkdeck build`).
+    "ALTER TABLE builds ADD COLUMN pid INTEGER;",
 ];
 
 /// The newest schema version this binary knows.

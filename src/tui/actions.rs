@@ -72,7 +72,7 @@ pub(crate) struct Actions {
 }
 
 impl Actions {
-    fn push(&mut self, request: u64, label: String, now_ms: i64) {
+    pub(crate) fn push(&mut self, request: u64, label: String, now_ms: i64) {
         self.entries.push(ActionEntry {
             request,
             label,
@@ -142,7 +142,7 @@ impl Actions {
         self.entries.iter().any(|e| !e.running())
     }
 
-    fn dismiss_finished(&mut self) {
+    pub(crate) fn dismiss_finished(&mut self) {
         self.entries.retain(ActionEntry::running);
     }
 
@@ -288,6 +288,8 @@ pub(crate) enum Dialog {
     Start(StartDialog),
     Confirm(ConfirmDialog),
     Adopt(AdoptPrompt),
+    /// A rebuild or a build cancel (see `builds`).
+    Build(super::builds::BuildConfirm),
 }
 
 // ---- App: keys and replies --------------------------------------------------------------------
@@ -590,6 +592,15 @@ impl App {
                     if let (Some(request), Some((next, label))) = (request, c.then) {
                         self.actions.then = Some((request, next, label));
                     }
+                }
+            }
+            Dialog::Build(c) => {
+                let yes = matches!(key.code, KeyCode::Char('y' | 'Y'))
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+                if yes {
+                    self.confirm_build(c, fx);
                 }
             }
             Dialog::Adopt(mut p) => {

@@ -13,6 +13,7 @@ use crate::domain::{
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
 use super::audit::{AuditState, AUDIT_LIMIT};
+use super::builds::BuildsState;
 use super::clusters::{self, ClustersScreen};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
 use super::editor::{EditorState, EditorTarget};
@@ -99,6 +100,12 @@ pub(crate) enum Overlay {
         scroll: usize,
         follow: bool,
     },
+    /// The log of the build the Builds view opened (`BuildsState::log`), followed live while
+    /// the build runs, like an action's log.
+    BuildLog {
+        scroll: usize,
+        follow: bool,
+    },
 }
 
 /// The UI state.
@@ -115,6 +122,8 @@ pub struct App {
     pub(crate) audit: Option<AuditState>,
     /// The clusters view, when open (it replaces the jobs view).
     pub(crate) clusters_view: Option<ClustersScreen>,
+    /// The Builds view, when open (it replaces the jobs view).
+    pub(crate) builds: Option<BuildsState>,
     pub(crate) overlay: Option<Overlay>,
     /// The SQL editor, when open (it replaces the other views).
     pub(crate) editor: Option<EditorState>,
@@ -182,6 +191,7 @@ impl App {
             detail: None,
             audit: None,
             clusters_view: None,
+            builds: None,
             overlay: None,
             editor,
             managed: Managed::default(),
@@ -268,7 +278,7 @@ impl App {
             .rebuild(&self.clusters, &self.managed, self.now_ms);
     }
 
-    fn screen(&self) -> Rect {
+    pub(super) fn screen(&self) -> Rect {
         Rect::new(0, 0, self.size.0, self.size.1)
     }
 
@@ -309,6 +319,8 @@ impl App {
             self.on_editor_key(key, fx);
         } else if self.audit.is_some() {
             self.on_audit_key(key, fx);
+        } else if self.builds.is_some() {
+            self.on_builds_key(key, fx);
         } else if self.clusters_view.is_some() && self.detail.is_none() {
             self.on_clusters_key(key, fx);
         } else if self.jobs.typing && self.detail.is_none() {
@@ -354,10 +366,11 @@ impl App {
         let Some(overlay) = self.overlay.as_mut() else {
             return;
         };
+        let build_log = matches!(overlay, Overlay::BuildLog { .. });
         let scroll = match overlay {
             Overlay::Help { scroll } => scroll,
             Overlay::Error { scroll, .. } => scroll,
-            Overlay::ActionLog { scroll, follow, .. } => {
+            Overlay::ActionLog { scroll, follow, .. } | Overlay::BuildLog { scroll, follow } => {
                 if *follow {
                     *scroll = max;
                 }
@@ -383,12 +396,26 @@ impl App {
             _ => {
                 if key.code == KeyCode::Esc {
                     self.overlay = None;
+                } else if build_log
+                    && self.lookup(&[KeyContext::Builds], &key) == Some(Action::CancelBuild)
+                {
+                    // The cancel key works from the build's log too (the question replaces it).
+                    self.overlay = None;
+                    self.close_build_log(fx);
+                    self.on_builds_key(key, fx);
+                    return;
                 }
             }
         }
+        if build_log && self.overlay.is_none() {
+            self.close_build_log(fx);
+        }
         // An action log follows its newest line until scrolled up; back at the bottom it
         // follows again.
-        if let Some(Overlay::ActionLog { scroll, follow, .. }) = self.overlay.as_mut() {
+        if let Some(
+            Overlay::ActionLog { scroll, follow, .. } | Overlay::BuildLog { scroll, follow },
+        ) = self.overlay.as_mut()
+        {
             *follow = *scroll >= max;
         }
     }
@@ -692,6 +719,24 @@ impl App {
                 self.clusters_view = Some(ClustersScreen::new(on));
             }
             Action::Edit => self.edit_selected_app(fx),
+            Action::Builds => {
+                let app = self.jobs_subject().and_then(|s| s.app);
+                self.open_builds(app, fx);
+            }
+            Action::Upgrade => match self.jobs_subject().and_then(|s| s.app) {
+                Some(app) => self.ask_upgrade(app, fx),
+                None => self.flash(
+                    FlashLevel::Info,
+                    "not a managed app: only managed apps are upgraded",
+                ),
+            },
+            Action::Rebuild => match self.jobs_subject().and_then(|s| s.app) {
+                Some(app) => self.ask_rebuild(app, None, fx),
+                None => self.flash(
+                    FlashLevel::Info,
+                    "not a managed app: only a managed app with a [build] is rebuilt",
+                ),
+            },
             Action::Start
             | Action::Stop
             | Action::Cancel
@@ -834,6 +879,7 @@ impl App {
         {
             self.request_audit(fx);
         }
+        self.builds_reload_due(fx);
         let Some(d) = self.detail.as_ref() else {
             return;
         };
@@ -1577,6 +1623,21 @@ impl App {
             }
             WorkerReply::ActionFinished { request, outcome } => {
                 if self.on_action_finished(request, outcome, fx) {
+                    self.builds_after_action(fx);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::UpgradePlan { app, result, .. } => {
+                self.on_upgrade_plan(app, result);
+                self.dirty = true;
+            }
+            WorkerReply::BuildsLoaded { request, result } => {
+                if self.on_builds_loaded(request, result) {
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::BuildLog { request, event } => {
+                if self.on_build_log(request, event) {
                     self.dirty = true;
                 }
             }

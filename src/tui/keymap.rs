@@ -1,7 +1,7 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
 //! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`,
-//! `[clusters]`, `[pods]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
+//! `[clusters]`, `[pods]`, `[builds]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
 //! `[debug]`), each context's rows in its `keymap` array.
 //!
 //! Only parsing happens here: the caller (`cli::ui_files`) reads the user's file and hands in its
@@ -134,6 +134,10 @@ actions! {
     PreviousLog => "previous_log", "Open the previous container's log";
     KillCluster => "kill_cluster", "Kill the cluster (a YARN application)";
     ActionLog => "action_log", "Show the latest action's log";
+    Builds => "builds", "Builds view";
+    Rebuild => "rebuild", "Rebuild the app's artifact (asks first)";
+    Upgrade => "upgrade", "Upgrade the app: plan, then stop with savepoint, start, health check, rollback";
+    CancelBuild => "cancel_build", "Cancel the running build (asks first)";
 }
 
 impl Action {
@@ -149,6 +153,9 @@ impl Action {
                 | Action::Save
                 | Action::Submit
                 | Action::KillCluster
+                | Action::Rebuild
+                | Action::CancelBuild
+                | Action::Upgrade
         )
     }
 }
@@ -184,10 +191,12 @@ pub enum KeyContext {
     Clusters,
     /// The pods tab of a job's detail.
     Pods,
+    /// The Builds view.
+    Builds,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 13] = [
+    pub const ALL: [KeyContext; 14] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
@@ -201,6 +210,7 @@ impl KeyContext {
         KeyContext::Debug,
         KeyContext::Clusters,
         KeyContext::Pods,
+        KeyContext::Builds,
     ];
 
     /// The table name in keymap files.
@@ -219,6 +229,7 @@ impl KeyContext {
             KeyContext::Debug => "debug",
             KeyContext::Clusters => "clusters",
             KeyContext::Pods => "pods",
+            KeyContext::Builds => "builds",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod theme;
 mod actions;
 mod app;
 mod audit;
+mod builds;
 mod clusters;
 mod detail;
 mod editor;

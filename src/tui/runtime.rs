@@ -89,7 +89,11 @@ fn to_msg(event: Event) -> Option<Msg> {
 fn must_deliver(req: &WorkerRequest) -> bool {
     matches!(
         req,
-        WorkerRequest::RunAction { .. } | WorkerRequest::SaveAppVersion { .. }
+        WorkerRequest::RunAction { .. }
+            | WorkerRequest::SaveAppVersion { .. }
+            | WorkerRequest::RunBuild { .. }
+            | WorkerRequest::RunUpgrade { .. }
+            | WorkerRequest::CancelBuild { .. }
     )
 }
 

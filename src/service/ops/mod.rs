@@ -12,6 +12,7 @@
 mod actions;
 mod audit;
 mod build;
+mod build_console;
 mod cli_submit;
 mod operator;
 mod operator_apply;
@@ -28,6 +29,7 @@ mod yarn_kill;
 pub use actions::{preview_start, run_action};
 pub use audit::{record as record_audit, Actor};
 pub use build::{run_build, BuildOutcome};
+pub use build_console::{cancel_build, console_build, load_builds, refuse_build_readonly};
 pub use operator::{add_operator_apps, operator_app_handles};
 pub use operator_apply::{apply_to_kubernetes, KubeApplyOutcome};
 pub use restore::{restore_points, same_path};
@@ -55,6 +57,8 @@ pub struct OpsContext {
     pub readonly: bool,
     /// Where built helper jars are cached (`<data dir>/helpers`).
     pub helpers_dir: PathBuf,
+    /// The data dir (builds live in `<data dir>/builds`).
+    pub data_dir: PathBuf,
     pub actor: Actor,
     /// Wait for the job to reach its final state (stop/cancel) or RUNNING (start).
     pub wait: bool,

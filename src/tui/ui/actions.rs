@@ -12,8 +12,8 @@ use crate::domain::time::format_age;
 use crate::domain::RestoreChoice;
 
 use super::super::actions::{
-    short_id, ActionEntry, ActionStatus, AdoptPrompt, ConfirmDialog, Dialog, Flash, FlashLevel,
-    StartDialog, KEEP_ACTIONS,
+    short_id, ActionEntry, ActionStatus, AdoptPrompt, Dialog, Flash, FlashLevel, StartDialog,
+    KEEP_ACTIONS,
 };
 use super::super::app::App;
 use super::super::fmt::{clean, first_line, short_age, truncate, wrap_words};
@@ -137,7 +137,8 @@ pub(crate) fn adopt_line(app: &App, p: &AdoptPrompt) -> Line<'static> {
 pub(crate) fn draw_dialog(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
     match dialog {
         Dialog::Start(d) => draw_start(app, d, frame, area),
-        Dialog::Confirm(c) => draw_confirm(app, c, frame, area),
+        Dialog::Confirm(c) => draw_confirm(app, &c.title, &c.prompt, frame, area),
+        Dialog::Build(c) => draw_confirm(app, &c.title, &c.prompt, frame, area),
         Dialog::Adopt(_) => {}
     }
 }
@@ -168,12 +169,31 @@ fn key_or(app: &App, action: Action, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-fn draw_confirm(app: &App, c: &ConfirmDialog, frame: &mut Frame, area: Rect) {
+fn draw_confirm(app: &App, title: &str, prompt: &str, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let width = dialog_width(area, 64);
+    // A prompt of several lines (an upgrade's plan) gets the room its lines need.
+    let longest = prompt.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let want = if prompt.contains('\n') {
+        (longest as u16 + 2).clamp(64, 100)
+    } else {
+        64
+    };
+    let width = dialog_width(area, want);
     let text_w = width.saturating_sub(2).max(1) as usize;
-    let mut lines: Vec<Line> = wrap_words(&clean(&c.prompt), text_w)
-        .into_iter()
+    // Each line of the prompt wraps on its own (leading spaces kept: a plan's indented steps).
+    let mut lines: Vec<Line> = prompt
+        .lines()
+        .flat_map(|l| {
+            let indent = l.len() - l.trim_start().len();
+            let pad = " ".repeat(indent.min(text_w / 2));
+            wrap_words(
+                &clean(l.trim_start()),
+                text_w.saturating_sub(pad.len()).max(1),
+            )
+            .into_iter()
+            .map(move |w| format!("{pad}{w}"))
+            .collect::<Vec<_>>()
+        })
         .map(|l| Line::from(Span::styled(l, t.base)))
         .collect();
     lines.push(Line::default());
@@ -182,7 +202,7 @@ fn draw_confirm(app: &App, c: &ConfirmDialog, frame: &mut Frame, area: Rect) {
         Span::styled(" confirm · any other key cancels", t.dim),
     ]));
     let height = (lines.len() as u16 + 2).min(area.height);
-    let inner = popup(app, frame, area, width, height, &c.title);
+    let inner = popup(app, frame, area, width, height, title);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -3,6 +3,7 @@
 
 mod actions;
 mod audit;
+mod builds;
 mod detail;
 mod editor;
 mod editor_debug;
@@ -21,6 +22,7 @@ use super::keymap::{Action, KeyContext};
 
 pub(crate) use actions::flash_line;
 pub(crate) use audit::{audit_entry_text, audit_visible_rows};
+pub(crate) use builds::builds_visible_rows;
 pub(crate) use detail::{log_text_area, pods_visible_rows, trace_visible_rows};
 pub(crate) use editor::{debug_visible_rows, diff_visible_rows, editor_text_rows};
 pub(crate) use jobs::jobs_visible_rows;
@@ -41,7 +43,10 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
         (None, Some(d), _, _) => detail::draw(app, d, frame, area),
         (None, None, Some(c), _) => c.draw(app, frame, area),
         (None, None, None, Some(a)) => audit::draw(app, a, frame, area),
-        (None, None, None, None) => jobs::draw(app, frame, area),
+        (None, None, None, None) => match &app.builds {
+            Some(b) => builds::draw(app, b, frame, area),
+            None => jobs::draw(app, frame, area),
+        },
     }
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);

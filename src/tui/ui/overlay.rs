@@ -6,13 +6,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
+use crate::domain::BuildStatus;
+
 use super::super::actions::ActionStatus;
 use super::super::app::{App, Overlay};
+use super::super::builds::BuildLogView;
 use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 13] = [
+const CONTEXTS: [(KeyContext, &str); 14] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
@@ -20,6 +23,7 @@ const CONTEXTS: [(KeyContext, &str); 13] = [
     (KeyContext::Logs, "Logs tab"),
     (KeyContext::Clusters, "Clusters view"),
     (KeyContext::Audit, "Audit trail"),
+    (KeyContext::Builds, "Builds view"),
     (KeyContext::Help, "Help and popups"),
     (
         KeyContext::Editor,
@@ -84,7 +88,7 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
 fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
     let width = match overlay {
         Overlay::Help { .. } => area.width.saturating_sub(4).clamp(area.width.min(20), 76),
-        Overlay::Error { .. } | Overlay::ActionLog { .. } => {
+        Overlay::Error { .. } | Overlay::ActionLog { .. } | Overlay::BuildLog { .. } => {
             (area.width.saturating_mul(4) / 5).max(area.width.min(30))
         }
     };
@@ -96,7 +100,7 @@ fn popup_area(app: &App, area: Rect, overlay: &Overlay) -> Rect {
     let max_h = area.height.saturating_sub(2).max(area.height.min(5));
     // A live log keeps its size while lines arrive.
     let rows = match overlay {
-        Overlay::ActionLog { .. } => max_h as usize,
+        Overlay::ActionLog { .. } | Overlay::BuildLog { .. } => max_h as usize,
         _ => content(app, overlay, text_width as usize).len(),
     };
     let height = (rows.saturating_add(2)).min(max_h as usize) as u16;
@@ -123,6 +127,134 @@ fn content(app: &App, overlay: &Overlay, width: usize) -> Vec<Line<'static>> {
         Overlay::Help { .. } => help_lines(app),
         Overlay::Error { body, .. } => error_rows(app, body, width),
         Overlay::ActionLog { request, .. } => action_log_rows(app, *request, width),
+        Overlay::BuildLog { .. } => {
+            let items = BuildLogItems::of(app);
+            (0..items.len())
+                .flat_map(|i| items.rows(app, i, width))
+                .collect()
+        }
+    }
+}
+
+/// The build log window's items: its path (0), the kept log lines (1..=n), and a status line
+/// (loading, an error, no output yet) when there is one. The window scrolls by items and wraps
+/// only the items it shows, so a frame costs the visible rows, not the kept log.
+struct BuildLogItems<'a> {
+    log: Option<&'a BuildLogView>,
+}
+
+impl<'a> BuildLogItems<'a> {
+    fn of(app: &'a App) -> BuildLogItems<'a> {
+        BuildLogItems {
+            log: app.builds.as_ref().and_then(|b| b.log.as_ref()),
+        }
+    }
+
+    fn trailer(&self) -> Option<(String, bool)> {
+        let log = self.log?;
+        match &log.error {
+            Some(e) => Some((e.clone(), true)),
+            None if !log.loaded => Some(("loading…".into(), false)),
+            None if log.lines.is_empty() => Some(("(no output yet)".into(), false)),
+            None => None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.log {
+            None => 1,
+            Some(log) => 1 + log.lines.len() + usize::from(self.trailer().is_some()),
+        }
+    }
+
+    /// Item `i`, wrapped to `width`.
+    fn rows(&self, app: &App, i: usize, width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let (text, style) = match self.log {
+            None => ("no build log open".to_string(), t.dim),
+            Some(log) if i == 0 => (
+                if log.dropped > 0 {
+                    format!(
+                        "log {} (its first {} lines are not shown here)",
+                        log.path, log.dropped
+                    )
+                } else {
+                    format!("log {}", log.path)
+                },
+                t.dim,
+            ),
+            Some(log) if i <= log.lines.len() => {
+                let l = &log.lines[i - 1];
+                let style = if l.starts_with("==> ") {
+                    t.title
+                } else {
+                    t.base
+                };
+                (l.clone(), style)
+            }
+            Some(_) => match self.trailer() {
+                Some((text, true)) => (text, t.error),
+                Some((text, false)) => (text, t.dim),
+                None => return Vec::new(),
+            },
+        };
+        wrap_words(&clean(&text), width)
+            .into_iter()
+            .map(|row| Line::from(Span::styled(row, style)))
+            .collect()
+    }
+
+    /// The first item of the bottom page: the items from it to the end fill `height` rows.
+    fn bottom(&self, app: &App, width: usize, height: usize) -> usize {
+        let len = self.len();
+        let mut rows = 0;
+        let mut first = len;
+        while first > 0 {
+            let r = self.rows(app, first - 1, width).len();
+            if rows + r > height {
+                break;
+            }
+            rows += r;
+            first -= 1;
+        }
+        first.min(len.saturating_sub(1))
+    }
+
+    /// The rows shown from item `first` on, at most `height`; and the last item shown.
+    fn window(
+        &self,
+        app: &App,
+        first: usize,
+        width: usize,
+        height: usize,
+    ) -> (Vec<Line<'static>>, usize) {
+        let mut out = Vec::new();
+        let mut last = first;
+        for i in first..self.len() {
+            if out.len() >= height {
+                break;
+            }
+            out.extend(self.rows(app, i, width));
+            last = i;
+        }
+        out.truncate(height);
+        (out, last)
+    }
+}
+
+/// `build #12 of orders · running 40s` / `· failed`.
+fn build_log_title(app: &App) -> String {
+    let Some(log) = app.builds.as_ref().and_then(|b| b.log.as_ref()) else {
+        return "build log".to_string();
+    };
+    let head = format!("build #{} of {}", log.build, log.app);
+    match app.builds.as_ref().and_then(|b| b.find(log.build)) {
+        Some(r) if r.status == BuildStatus::Running => format!(
+            "{head} · running {} · following",
+            short_age(app.now_ms - r.started_at)
+        ),
+        Some(r) => format!("{head} · {}", r.status.as_str()),
+        None => head,
     }
 }
 
@@ -166,6 +298,9 @@ pub(crate) fn overlay_max_scroll(app: &App) -> usize {
     };
     let screen = Rect::new(0, 0, app.size.0, app.size.1);
     let inner = inner(popup_area(app, screen, o));
+    if let Overlay::BuildLog { .. } = o {
+        return BuildLogItems::of(app).bottom(app, inner.width as usize, inner.height as usize);
+    }
     let n = content(app, o, inner.width as usize).len();
     n.saturating_sub(inner.height as usize)
 }
@@ -194,13 +329,18 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
             };
             (clean(&title), *scroll)
         }
+        Overlay::BuildLog { scroll, .. } => (clean(&build_log_title(app)), *scroll),
     };
     let inner = inner(popup);
+    if let Overlay::BuildLog { follow, .. } = overlay {
+        draw_build_log(app, frame, popup, inner, &title, scroll, *follow);
+        return;
+    }
     let lines = content(app, overlay, inner.width as usize);
     let max = lines.len().saturating_sub(inner.height as usize);
     // A following log shows its newest lines.
     let scroll = match overlay {
-        Overlay::ActionLog { follow: true, .. } => max,
+        Overlay::ActionLog { follow: true, .. } | Overlay::BuildLog { follow: true, .. } => max,
         _ => scroll,
     };
     if room_for_border(popup) {
@@ -223,4 +363,33 @@ pub(crate) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) 
         .take(inner.height as usize)
         .collect();
     frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// The build log window: only the items on screen are wrapped.
+fn draw_build_log(
+    app: &App,
+    frame: &mut Frame,
+    popup: Rect,
+    inner: Rect,
+    title: &str,
+    scroll: usize,
+    follow: bool,
+) {
+    let items = BuildLogItems::of(app);
+    let (width, height) = (inner.width as usize, inner.height as usize);
+    let max = items.bottom(app, width, height);
+    let first = if follow { max } else { scroll.min(max) };
+    let (rows, last) = items.window(app, first, width, height);
+    if room_for_border(popup) {
+        let position = if max > 0 {
+            format!(" · {}-{} of {}", first + 1, last + 1, items.len())
+        } else {
+            String::new()
+        };
+        frame.render_widget(
+            panel(app, format!(" {title}{position} · esc close "), true),
+            popup,
+        );
+    }
+    frame.render_widget(Paragraph::new(rows), inner);
 }

@@ -155,22 +155,7 @@ pub async fn run_upgrade(
     cancel: watch::Receiver<bool>,
 ) -> UpgradeOutcome {
     let (outcome, cluster) = steps::upgrade(ctx, data_dir, req, progress, cancel).await;
-    let audited = match outcome.outcome {
-        UpgradeResult::Upgraded | UpgradeResult::Unchanged => ActionOutcome::Done {
-            message: outcome.summary(),
-            job_id: outcome.job_id.clone(),
-            savepoint: outcome.savepoint.clone(),
-        },
-        UpgradeResult::Refused => ActionOutcome::Refused {
-            reason: outcome.reason.clone().unwrap_or_default(),
-        },
-        UpgradeResult::Invalid => ActionOutcome::Invalid {
-            reason: outcome.reason.clone().unwrap_or_default(),
-        },
-        UpgradeResult::RolledBack | UpgradeResult::Failed => ActionOutcome::Failed {
-            reason: outcome.summary(),
-        },
-    };
+    let audited = outcome.action_outcome();
     let params = serde_json::json!({
         "from_version": outcome.from_version,
         "to_version": outcome.to_version,
@@ -189,6 +174,29 @@ pub async fn run_upgrade(
     )
     .await;
     outcome
+}
+
+impl UpgradeOutcome {
+    /// How the upgrade ended, as an action's outcome (the audit trail, the console).
+    pub fn action_outcome(&self) -> ActionOutcome {
+        let outcome = self;
+        match outcome.outcome {
+            UpgradeResult::Upgraded | UpgradeResult::Unchanged => ActionOutcome::Done {
+                message: outcome.summary(),
+                job_id: outcome.job_id.clone(),
+                savepoint: outcome.savepoint.clone(),
+            },
+            UpgradeResult::Refused => ActionOutcome::Refused {
+                reason: outcome.reason.clone().unwrap_or_default(),
+            },
+            UpgradeResult::Invalid => ActionOutcome::Invalid {
+                reason: outcome.reason.clone().unwrap_or_default(),
+            },
+            UpgradeResult::RolledBack | UpgradeResult::Failed => ActionOutcome::Failed {
+                reason: outcome.summary(),
+            },
+        }
+    }
 }
 
 /// The plan as lines (shown before confirmation, and at the start of a CLI run); an error when
