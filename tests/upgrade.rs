@@ -19,6 +19,7 @@
 mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::apps::{job_id_of, same_location, AppEnv, STATEFUL_SQL};
 use common::build_repo::*;
@@ -596,4 +597,90 @@ fn upgrade_spec_keys_are_checked_with_their_position() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The console's upgrade key end to end on real Flink 2.3.0, in a pseudo-terminal: a jar app
+/// runs version 1; version 2 (other program arguments) is applied; in the console `U` on the
+/// app's job shows the plan, `y` upgrades (health window 8 s), and the actions panel reports
+/// "upgraded"; then exactly one job of the app runs, restored from the stop's savepoint, and
+/// the audit trail has the upgrade with both versions.
+#[test]
+fn the_console_upgrade_key_shows_the_plan_and_upgrades() {
+    let env = AppEnv::new(V2);
+    let name = unique("cu");
+    let spec = env.dir.path().join("cu.app.toml");
+    let write = |every: &str| {
+        std::fs::write(
+            &spec,
+            format!(
+                "{}upgrade_health = \"8s\"\n",
+                demo_jar_app_spec(&name, "c", V2).replace(
+                    "\"steady\"",
+                    &format!("\"steady\", \"--print-every\", \"{every}\"")
+                )
+            ),
+        )
+        .expect("spec");
+    };
+    write("5");
+    apply_spec(&env.config, env.dir.path(), &spec);
+    let old = job_id_of(&env.ok(&["start", &name, "--from", "none", "--wait"]));
+    env.wait_checkpoints(&old, 1);
+    write("7");
+    apply_spec(&env.config, env.dir.path(), &spec);
+
+    let mut app = console(&env.config, env.dir.path(), &[], 160, 40);
+    app.wait_screen("the app's job", Duration::from_secs(30), |s| {
+        s.contains(&name) && s.contains("RUNNING")
+    });
+    app.send("/");
+    app.send(&name);
+    app.send("\r");
+    app.wait_screen("only the app's job", Duration::from_secs(10), |s| {
+        s.contains("Jobs (1)")
+    });
+    app.send("U");
+    let s = app.wait_screen("the plan", Duration::from_secs(30), |s| {
+        s.contains(&format!("Upgrade {name}")) && s.contains("Upgrade now? y/N")
+    });
+    assert!(s.contains("version 1") && s.contains("version 2"), "{s}");
+    app.send("y");
+    let s = app.wait_screen("the upgrade to finish", Duration::from_secs(240), |s| {
+        s.contains(&format!("upgraded {name} from version 1 to 2"))
+            || s.contains("rolled back")
+            || s.contains("failed")
+    });
+    assert!(
+        s.contains(&format!("upgraded {name} from version 1 to 2")),
+        "{s}"
+    );
+    app.send("q");
+    app.wait_exit(Duration::from_secs(20));
+
+    let active = env.active_jobs(&name);
+    assert_eq!(active.len(), 1, "{active:?}");
+    let new = active[0]["id"].as_str().expect("id").to_string();
+    assert_ne!(new, old);
+    let restored = env.restored_path(&new).expect("the new job was restored");
+    assert!(restored.contains("savepoint"), "restored from {restored}");
+    let audit = env.json(&["audit", "--app", &name, "--json"]);
+    let upgrade = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .find(|a| a["action"] == "upgrade")
+        .cloned()
+        .expect("the upgrade is audited");
+    assert_eq!(upgrade["ok"], true, "{upgrade}");
+    let params: Value =
+        serde_json::from_str(upgrade["params"].as_str().unwrap_or("{}")).unwrap_or_default();
+    assert_eq!(
+        (
+            params["from_version"].as_u64(),
+            params["to_version"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{upgrade}"
+    );
+    env.ok(&["cancel", &name]);
 }
