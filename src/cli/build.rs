@@ -3,6 +3,7 @@
 //! killed).
 
 use super::setup::Context;
+use super::signals::{cancel_on_stop_signal, progress_printer};
 use super::{print_json, table, Exit};
 use crate::domain::time::format_timestamp;
 use crate::domain::{AppKind, BuildRecord};
@@ -27,21 +28,8 @@ pub async fn build(
         eprintln!("flinkdeck: refused: read-only mode: build is disabled");
         return Exit::Refused;
     }
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    // Ctrl-C, and SIGTERM (what a console's cancel key sends to a `flinkdeck build`), cancel.
-    let on_ctrl_c = tokio::spawn(async move {
-        let signal = stop_signal().await;
-        eprintln!("flinkdeck: {signal}: cancelling the build");
-        let _ = cancel_tx.send(true);
-    });
-    // Steps and build output go to stderr with --json, so stdout stays one JSON document.
-    let progress = move |line: String| {
-        if json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let (cancel_rx, on_ctrl_c) = cancel_on_stop_signal("the build");
+    let progress = progress_printer(json);
     let outcome = run_build(ops, &data_dir, name, git_ref, &progress, cancel_rx).await;
     on_ctrl_c.abort();
     let (record, exit) = match outcome {
@@ -99,42 +87,6 @@ pub async fn build(
         }
     }
     exit
-}
-
-/// Resolves with the name of the first SIGINT (Ctrl-C) or SIGTERM; never when neither can be
-/// handled.
-async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("flinkdeck: cannot handle SIGTERM: {e}");
-                None
-            }
-        };
-        let term = async {
-            match term.as_mut() {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => match r {
-                Ok(()) => "interrupted",
-                Err(_) => std::future::pending::<&'static str>().await,
-            },
-            _ = term => "SIGTERM",
-        }
-    }
-    #[cfg(not(unix))]
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "interrupted",
-        Err(_) => std::future::pending::<&'static str>().await,
-    }
 }
 
 /// `builds NAME`: newest first.

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
+pub mod signals;
 pub mod sql;
 pub mod table;
 pub mod ui_files;

@@ -3,6 +3,7 @@
 //! automatically when unhealthy. The plan is printed first; Ctrl-C cancels a build, or ends the
 //! health window early (which rolls back).
 
+use super::signals::{cancel_on_stop_signal, progress_printer};
 use std::time::Duration;
 
 use super::setup::Context;
@@ -31,21 +32,8 @@ pub async fn upgrade(
             }
         }
     }
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let on_ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("flinkdeck: cancelling the upgrade");
-            let _ = cancel_tx.send(true);
-        }
-    });
-    // The plan and the steps go to stderr with --json, so stdout stays one JSON document.
-    let progress = move |line: String| {
-        if json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let (cancel_rx, on_ctrl_c) = cancel_on_stop_signal("the upgrade");
+    let progress = progress_printer(json);
     let outcome = run_upgrade(ops, &data_dir, &req, &progress, cancel_rx).await;
     on_ctrl_c.abort();
     let exit = match outcome.outcome {

@@ -51,18 +51,8 @@ pub async fn run(ctx: &Context, ops: &OpsContext, once: bool, json: bool) -> Exi
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let signals = tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-            _ = term => tracing::info!("SIGTERM: stopping"),
-        }
+        let signal = super::signals::stop_signal().await;
+        tracing::info!("{signal}: stopping");
         let _ = stop_tx.send(true);
     });
     let settings = PollSettings {
