@@ -436,6 +436,8 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::RunAction { request, .. }
         | WorkerRequest::LoadRestorePoints { request, .. }
         | WorkerRequest::LoadAudit { request, .. }
+        | WorkerRequest::LoadIncidents { request, .. }
+        | WorkerRequest::QuietIncident { request, .. }
         | WorkerRequest::LoadAppVersions { request, .. }
         | WorkerRequest::SaveAppVersion { request, .. }
         | WorkerRequest::ValidateSql { request, .. }
@@ -794,6 +796,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::FocusJobs { .. }
             | WorkerRequest::RunAction { .. }
             | WorkerRequest::LoadRestorePoints { .. }
+            | WorkerRequest::LoadIncidents { .. }
+            | WorkerRequest::QuietIncident { .. }
             | WorkerRequest::LoadAppVersions { .. }
             | WorkerRequest::SaveAppVersion { .. }
             | WorkerRequest::ValidateSql { .. }
@@ -944,10 +948,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 110));
+    app.update(Msg::Resize(80, 124));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 110));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 124));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -2012,9 +2016,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 110));
+    app.update(Msg::Resize(90, 124));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 110));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 124));
 }
 
 #[test]

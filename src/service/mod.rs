@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod drift;
+pub mod incidents;
 pub mod loaders;
 pub mod memory;
 pub mod ops;

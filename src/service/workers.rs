@@ -104,6 +104,9 @@ pub fn spawn_workers(
         focus.clone(),
         reply_tx.clone(),
     ));
+    let recount = ops
+        .as_ref()
+        .map(|ops| super::incidents::spawn_badge_counter(ops.clone(), refresh, reply_tx.clone()));
     if let Some(ops) = &ops {
         tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
         tokio::spawn(super::drift::run_drift_checker(
@@ -118,6 +121,7 @@ pub fn spawn_workers(
         ops,
         wakers,
         focus,
+        recount,
         req_rx,
         reply_tx,
     ));
@@ -395,12 +399,14 @@ fn explain(
 }
 
 /// Answers the UI's requests; loads run concurrently (bounded) and reply with the request's stamp.
+#[allow(clippy::too_many_arguments)]
 async fn run_dispatcher(
     clusters: Clusters,
     store: Option<StoreHandle>,
     ops: Option<OpsContext>,
     wakers: Wakers,
     focus: Focus,
+    recount: Option<Arc<Notify>>,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
 ) {
@@ -547,6 +553,19 @@ async fn run_dispatcher(
                 let _ = replies
                     .send(WorkerReply::AuditLoaded { request, result })
                     .await;
+            });
+            continue;
+        }
+        if matches!(
+            req,
+            WorkerRequest::LoadIncidents { .. } | WorkerRequest::QuietIncident { .. }
+        ) {
+            let (replies, ops, recount) = (replies.clone(), ops.clone(), recount.clone());
+            tokio::spawn(async move {
+                let reply = super::incidents::answer(ops.as_ref(), req, recount.as_deref()).await;
+                if let Some(reply) = reply {
+                    let _ = replies.send(reply).await;
+                }
             });
             continue;
         }

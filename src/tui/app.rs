@@ -12,6 +12,7 @@ use crate::domain::{
 };
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
+use super::alerts::AlertsState;
 use super::audit::{AuditState, AUDIT_LIMIT};
 use super::clusters::{self, ClustersScreen};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
@@ -113,6 +114,11 @@ pub struct App {
     pub(crate) detail: Option<DetailState>,
     /// The audit trail view, when open (it replaces the jobs view).
     pub(crate) audit: Option<AuditState>,
+    /// The Alerts view, when open (it replaces the jobs view).
+    pub(crate) alerts: Option<AlertsState>,
+    /// Open incidents, and how many of them are neither muted nor acknowledged (the header
+    /// badge; from the workers).
+    pub(crate) incidents_open: (u32, u32),
     /// The clusters view, when open (it replaces the jobs view).
     pub(crate) clusters_view: Option<ClustersScreen>,
     pub(crate) overlay: Option<Overlay>,
@@ -181,6 +187,8 @@ impl App {
             jobs: JobsState::default(),
             detail: None,
             audit: None,
+            alerts: None,
+            incidents_open: (0, 0),
             clusters_view: None,
             overlay: None,
             editor,
@@ -268,7 +276,7 @@ impl App {
             .rebuild(&self.clusters, &self.managed, self.now_ms);
     }
 
-    fn screen(&self) -> Rect {
+    pub(super) fn screen(&self) -> Rect {
         Rect::new(0, 0, self.size.0, self.size.1)
     }
 
@@ -307,6 +315,8 @@ impl App {
             self.on_dialog_key(key, fx);
         } else if self.editor.is_some() {
             self.on_editor_key(key, fx);
+        } else if self.alerts.is_some() {
+            self.on_alerts_key(key, fx);
         } else if self.audit.is_some() {
             self.on_audit_key(key, fx);
         } else if self.clusters_view.is_some() && self.detail.is_none() {
@@ -335,6 +345,7 @@ impl App {
             && self.jobs.typing
             && self.detail.is_none()
             && self.audit.is_none()
+            && self.alerts.is_none()
             && self.clusters_view.is_none()
         {
             self.jobs.filter.push_str(&clean);
@@ -684,6 +695,7 @@ impl App {
             }
             Action::ShowError => self.show_error(),
             Action::Audit => self.open_audit(fx),
+            Action::Alerts => self.open_alerts(fx),
             Action::Clusters => {
                 let on = self
                     .jobs
@@ -834,6 +846,7 @@ impl App {
         {
             self.request_audit(fx);
         }
+        self.alerts_due(fx);
         let Some(d) = self.detail.as_ref() else {
             return;
         };
@@ -1592,6 +1605,26 @@ impl App {
             WorkerReply::AuditLoaded { request, result } => {
                 if let Some(a) = self.audit.as_mut().filter(|a| a.load.accepts(request)) {
                     a.finish(result);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::IncidentsLoaded { request, result } => {
+                if let Some(a) = self.alerts.as_mut().filter(|a| a.load.accepts(request)) {
+                    a.finish(result);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::IncidentQuieted {
+                request,
+                id,
+                outcome,
+            } => {
+                self.on_incident_quieted(request, id, outcome, fx);
+                self.dirty = true;
+            }
+            WorkerReply::OpenIncidents { open, unquiet } => {
+                if self.incidents_open != (open, unquiet) {
+                    self.incidents_open = (open, unquiet);
                     self.dirty = true;
                 }
             }

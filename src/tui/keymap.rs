@@ -1,7 +1,7 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
 //! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`,
-//! `[clusters]`, `[pods]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
+//! `[clusters]`, `[pods]`, `[alerts]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
 //! `[debug]`), each context's rows in its `keymap` array.
 //!
 //! Only parsing happens here: the caller (`cli::ui_files`) reads the user's file and hands in its
@@ -134,6 +134,9 @@ actions! {
     PreviousLog => "previous_log", "Open the previous container's log";
     KillCluster => "kill_cluster", "Kill the cluster (a YARN application)";
     ActionLog => "action_log", "Show the latest action's log";
+    Alerts => "alerts", "Show the alert incidents";
+    Mute => "mute", "Mute the incident's reminders for 1 h";
+    Acknowledge => "acknowledge", "Acknowledge the incident (no more reminders)";
 }
 
 impl Action {
@@ -149,6 +152,8 @@ impl Action {
                 | Action::Save
                 | Action::Submit
                 | Action::KillCluster
+                | Action::Mute
+                | Action::Acknowledge
         )
     }
 }
@@ -184,10 +189,12 @@ pub enum KeyContext {
     Clusters,
     /// The pods tab of a job's detail.
     Pods,
+    /// The Alerts view (incidents and one incident's detail).
+    Alerts,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 13] = [
+    pub const ALL: [KeyContext; 14] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
@@ -201,6 +208,7 @@ impl KeyContext {
         KeyContext::Debug,
         KeyContext::Clusters,
         KeyContext::Pods,
+        KeyContext::Alerts,
     ];
 
     /// The table name in keymap files.
@@ -219,6 +227,7 @@ impl KeyContext {
             KeyContext::Debug => "debug",
             KeyContext::Clusters => "clusters",
             KeyContext::Pods => "pods",
+            KeyContext::Alerts => "alerts",
         }
     }
 

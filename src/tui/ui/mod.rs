@@ -2,6 +2,7 @@
 //! `update` (page sizes, log viewport) so both agree on what is visible.
 
 mod actions;
+mod alerts;
 mod audit;
 mod detail;
 mod editor;
@@ -20,6 +21,7 @@ use super::app::App;
 use super::keymap::{Action, KeyContext};
 
 pub(crate) use actions::flash_line;
+pub(crate) use alerts::{alerts_visible_rows, deliveries_visible_rows, incident_badge};
 pub(crate) use audit::{audit_entry_text, audit_visible_rows};
 pub(crate) use detail::{log_text_area, pods_visible_rows, trace_visible_rows};
 pub(crate) use editor::{debug_visible_rows, diff_visible_rows, editor_text_rows};
@@ -41,7 +43,20 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
         (None, Some(d), _, _) => detail::draw(app, d, frame, area),
         (None, None, Some(c), _) => c.draw(app, frame, area),
         (None, None, None, Some(a)) => audit::draw(app, a, frame, area),
-        (None, None, None, None) => jobs::draw(app, frame, area),
+        (None, None, None, None) => match &app.alerts {
+            Some(a) => alerts::draw(app, a, frame, area),
+            None => jobs::draw(app, frame, area),
+        },
+    }
+    // The open incidents' badge: the jobs list lays it out in its header, every other view
+    // shows it at the right end of the first row.
+    let jobs_view = app.editor.is_none()
+        && app.detail.is_none()
+        && app.clusters_view.is_none()
+        && app.audit.is_none()
+        && app.alerts.is_none();
+    if !jobs_view {
+        alerts::draw_badge_top_right(app, frame, area);
     }
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);

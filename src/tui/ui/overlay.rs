@@ -12,7 +12,7 @@ use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 13] = [
+const CONTEXTS: [(KeyContext, &str); 14] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
@@ -20,6 +20,7 @@ const CONTEXTS: [(KeyContext, &str); 13] = [
     (KeyContext::Logs, "Logs tab"),
     (KeyContext::Clusters, "Clusters view"),
     (KeyContext::Audit, "Audit trail"),
+    (KeyContext::Alerts, "Alerts (incidents)"),
     (KeyContext::Help, "Help and popups"),
     (
         KeyContext::Editor,
