@@ -9,6 +9,11 @@ use flinkdeck::tui::{App, AppOptions, Msg};
 
 /// The console at `w`×`h`, at time `now` (epoch ms), after one poll of cluster `c`.
 pub fn one_job_console(theme: Theme, now: i64, w: u16, h: u16) -> App {
+    one_job_console_with(theme, AppOptions::default(), now, w, h)
+}
+
+/// [`one_job_console`] with these options (e.g. read-only).
+pub fn one_job_console_with(theme: Theme, opts: AppOptions, now: i64, w: u16, h: u16) -> App {
     let mut app = App::new(
         vec![ClusterRef {
             name: "c".into(),
@@ -18,7 +23,7 @@ pub fn one_job_console(theme: Theme, now: i64, w: u16, h: u16) -> App {
         }],
         theme,
         Keymap::builtin(),
-        AppOptions::default(),
+        opts,
         now,
     );
     app.update(Msg::Resize(w, h));

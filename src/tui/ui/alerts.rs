@@ -323,7 +323,7 @@ fn draw_table(app: &App, a: &AlertsState, frame: &mut Frame, l: &ListLayout) {
         .enumerate()
         .map(|(n, (title, prio))| {
             if n == REASON_COL {
-                Col::new(*title, widths[n].clamp(6, 40), *prio).fill(6)
+                Col::new(*title, widths[n].clamp(6, 24), *prio).fill(6)
             } else {
                 Col::new(*title, widths[n], *prio)
             }
@@ -463,6 +463,7 @@ fn field_lines(app: &App, i: &IncidentRecord, area: Rect) -> Vec<Line<'static>> 
             },
         ),
     ];
+    // The last row is the deliveries' title.
     let reason_rows = Rect {
         height: area.height.saturating_sub(lines.len() as u16 + 1).max(1),
         ..area
@@ -488,6 +489,20 @@ fn draw_detail(app: &App, a: &AlertsState, i: &IncidentRecord, frame: &mut Frame
     }
     if l.fields.height > 0 {
         frame.render_widget(Paragraph::new(field_lines(app, i, l.fields)), l.fields);
+        if l.fields.height == FIELD_ROWS {
+            let ok = i.deliveries.iter().filter(|d| d.ok).count();
+            let label = format!(
+                "Deliveries ({} attempt{}, {ok} accepted)",
+                i.deliveries.len(),
+                if i.deliveries.len() == 1 { "" } else { "s" }
+            );
+            let row = Rect {
+                y: l.fields.bottom() - 1,
+                height: 1,
+                ..l.fields
+            };
+            frame.render_widget(Line::from(Span::styled(label, app.theme.title)), row);
+        }
     }
     if l.deliveries.height > 0 {
         draw_deliveries(app, a, i, frame, l.deliveries);
