@@ -1,8 +1,8 @@
 //! The Alerts view: the watcher's incidents (open first, newest first, then recently closed) with
-//! their state, one incident's detail with every delivery attempt, and the header badge that
-//! counts the open incidents in every view.
+//! their state, and the header badge that counts the open incidents in every view (one
+//! incident's detail is in `incident.rs`).
 
-use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
@@ -17,8 +17,8 @@ use super::super::app::App;
 use super::super::fmt::{clean, first_line, short_age, truncate, wrap_words};
 use super::super::keymap::{Action, KeyContext};
 use super::{
-    empty_message, fit_columns, hint_spans, panel, render_table, room_for_border, scroll_offset,
-    Col, ListLayout, SELECTED_MARK,
+    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, ListLayout,
+    SELECTED_MARK,
 };
 
 /// `⚠ 3 open`: the error colour while some open incident is neither muted nor acknowledged,
@@ -67,52 +67,8 @@ pub(crate) fn alerts_visible_rows(app: &App, screen: Rect) -> usize {
     (layout(screen).table_inner().height as usize).saturating_sub(1 + errors)
 }
 
-/// Rows of an incident's detail above its deliveries.
-const FIELD_ROWS: u16 = 10;
-
-struct DetailLayout {
-    header: Rect,
-    body: Rect,
-    bordered: bool,
-    fields: Rect,
-    deliveries: Rect,
-    footer: Rect,
-}
-
-fn detail_layout(area: Rect) -> DetailLayout {
-    let h = area.height;
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(u16::from(h >= 8)),
-        Constraint::Min(0),
-        Constraint::Length(u16::from(h >= 4)),
-    ])
-    .areas(area);
-    let bordered = room_for_border(body);
-    let inner = if bordered {
-        body.inner(Margin::new(1, 1))
-    } else {
-        body
-    };
-    let fields_h = FIELD_ROWS.min(inner.height.saturating_sub(3));
-    let [fields, deliveries] =
-        Layout::vertical([Constraint::Length(fields_h), Constraint::Min(0)]).areas(inner);
-    DetailLayout {
-        header,
-        body,
-        bordered,
-        fields,
-        deliveries,
-        footer,
-    }
-}
-
-/// How many delivery rows an incident's detail shows at the current size.
-pub(crate) fn deliveries_visible_rows(_app: &App, screen: Rect) -> usize {
-    (detail_layout(screen).deliveries.height as usize).saturating_sub(1)
-}
-
 /// `OPEN`, `muted until 15:13`, `acked by ana`, `closed`, with its style.
-fn status_cell(app: &App, i: &IncidentRecord) -> (String, Style) {
+pub(super) fn status_cell(app: &App, i: &IncidentRecord) -> (String, Style) {
     let t = &app.theme;
     match IncidentStatus::of(i, app.now_ms) {
         IncidentStatus::Open => ("OPEN".into(), t.error),
@@ -136,7 +92,7 @@ fn short_time(now: i64, at: i64) -> String {
     }
 }
 
-fn header_line(app: &App, a: &AlertsState) -> Line<'static> {
+pub(super) fn header_line(app: &App, a: &AlertsState) -> Line<'static> {
     let t = &app.theme;
     let mut spans = vec![Span::styled("flinkdeck", t.title), Span::raw("  ")];
     if app.opts.readonly {
@@ -166,7 +122,7 @@ fn header_line(app: &App, a: &AlertsState) -> Line<'static> {
 pub(crate) fn draw(app: &App, a: &AlertsState, frame: &mut Frame, area: Rect) {
     if a.detail {
         if let Some(i) = a.selected_incident() {
-            draw_detail(app, a, i, frame, area);
+            super::incident::draw(app, a, i, frame, area);
             return;
         }
     }
@@ -192,7 +148,7 @@ pub(crate) fn draw(app: &App, a: &AlertsState, frame: &mut Frame, area: Rect) {
 }
 
 /// `text` wrapped after `label` over the rows of `area` (`…` when it is longer).
-fn labelled_wrap(
+pub(super) fn labelled_wrap(
     app: &App,
     label: &str,
     text: &str,
@@ -224,7 +180,7 @@ fn labelled_wrap(
         .collect()
 }
 
-fn footer(app: &App, a: &AlertsState) -> Line<'static> {
+pub(super) fn footer(app: &App, a: &AlertsState) -> Line<'static> {
     let mut spans = Vec::new();
     if a.load.loading() && a.load.data.is_none() {
         spans.push(Span::styled("loading…", app.theme.warning));
@@ -387,217 +343,6 @@ fn draw_table(app: &App, a: &AlertsState, frame: &mut Frame, l: &ListLayout) {
         rows,
         a.selected.checked_sub(offset),
     );
-}
-
-/// The fields of one incident, one row each (the reason wrapped over the last rows).
-fn field_lines(app: &App, i: &IncidentRecord, area: Rect) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let now = app.now_ms;
-    let when = |ms: i64| format!("{} ({} ago)", format_timestamp(ms), short_age(now - ms));
-    let row = |label: &str, spans: Vec<Span<'static>>| {
-        let mut v = vec![Span::styled(format!("{label:<10}"), t.dim)];
-        v.extend(spans);
-        Line::from(v)
-    };
-    let dim = |s: &str| Span::styled(s.to_string(), t.dim);
-    let plain = |s: String| Span::styled(s, t.base);
-    let (state, style) = status_cell(app, i);
-    let mut lines = vec![
-        row("state", vec![Span::styled(state, style)]),
-        row(
-            "rule",
-            vec![
-                plain(clean(&i.rule)),
-                dim(" · kind "),
-                plain(i.kind.as_str().into()),
-            ],
-        ),
-        row(
-            "subject",
-            vec![
-                plain(clean(&i.subject)),
-                dim(" · cluster "),
-                plain(clean(&i.cluster)),
-            ],
-        ),
-        row(
-            "job",
-            vec![
-                dim("app "),
-                plain(i.app.as_deref().map_or("-".into(), clean)),
-                dim(" · job "),
-                plain(i.job_id.as_deref().map_or("-".into(), clean)),
-                dim(" · state "),
-                plain(i.state.as_deref().map_or("-".into(), clean)),
-            ],
-        ),
-        row(
-            "opened",
-            vec![
-                plain(when(i.opened_at)),
-                dim(" · since "),
-                plain(when(i.since)),
-            ],
-        ),
-        row(
-            "notified",
-            vec![
-                plain(when(i.last_notified_at)),
-                dim(" · closed "),
-                plain(i.closed_at.map_or("-".into(), when)),
-            ],
-        ),
-        row(
-            "quiet",
-            match (&i.acknowledged_by, i.acknowledged_at, i.muted_until) {
-                (Some(by), at, _) => vec![
-                    plain(format!("acknowledged by {}", clean(by))),
-                    dim(&at
-                        .map(|a| format!(" at {}", format_timestamp(a)))
-                        .unwrap_or_default()),
-                ],
-                (None, _, Some(m)) if m > now => {
-                    vec![plain(format!("muted until {}", format_timestamp(m)))]
-                }
-                _ => vec![dim("-")],
-            },
-        ),
-    ];
-    // The last row is the deliveries' title.
-    let reason_rows = Rect {
-        height: area.height.saturating_sub(lines.len() as u16 + 1).max(1),
-        ..area
-    };
-    lines.extend(labelled_wrap(
-        app,
-        "reason    ",
-        &i.reason,
-        reason_rows,
-        t.base,
-    ));
-    lines.truncate(area.height as usize);
-    lines
-}
-
-fn draw_detail(app: &App, a: &AlertsState, i: &IncidentRecord, frame: &mut Frame, area: Rect) {
-    let l = detail_layout(area);
-    if l.header.height > 0 {
-        frame.render_widget(header_line(app, a), l.header);
-    }
-    if l.bordered {
-        frame.render_widget(panel(app, format!(" Incident #{} ", i.id), true), l.body);
-    }
-    if l.fields.height > 0 {
-        frame.render_widget(Paragraph::new(field_lines(app, i, l.fields)), l.fields);
-        if l.fields.height == FIELD_ROWS {
-            let ok = i.deliveries.iter().filter(|d| d.ok).count();
-            let label = format!(
-                "Deliveries ({} attempt{}, {ok} accepted)",
-                i.deliveries.len(),
-                if i.deliveries.len() == 1 { "" } else { "s" }
-            );
-            let row = Rect {
-                y: l.fields.bottom() - 1,
-                height: 1,
-                ..l.fields
-            };
-            frame.render_widget(Line::from(Span::styled(label, app.theme.title)), row);
-        }
-    }
-    if l.deliveries.height > 0 {
-        draw_deliveries(app, a, i, frame, l.deliveries);
-    }
-    if l.footer.height > 0 {
-        let line = match &app.flash {
-            Some(f) => super::actions::flash_line(app, f),
-            None => footer(app, a),
-        };
-        frame.render_widget(line, l.footer);
-    }
-}
-
-const RESULT_COL: usize = 5;
-
-fn draw_deliveries(app: &App, a: &AlertsState, i: &IncidentRecord, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let visible = area.height.saturating_sub(1) as usize;
-    let last = i.deliveries.len().saturating_sub(visible);
-    let offset = a.detail_scroll.min(last);
-    let mut widths = [0usize; 6];
-    let mut texts_of_rows = Vec::new();
-    for d in i.deliveries.iter().skip(offset).take(visible) {
-        let texts = [
-            format_timestamp(d.at),
-            clean(&d.channel),
-            clean(&d.event),
-            d.attempt.to_string(),
-            if d.ok { "✔" } else { "✘" }.to_string(),
-            clean(first_line(&d.result)),
-        ];
-        for (w, s) in widths.iter_mut().zip(texts.iter()) {
-            *w = (*w).max(Span::raw(s.as_str()).width());
-        }
-        texts_of_rows.push((texts, d.ok));
-    }
-    let spec = [
-        ("AT", 3u8),
-        ("CHANNEL", 0),
-        ("EVENT", 1),
-        ("ATTEMPT", 4),
-        ("OK", 0),
-        ("RESULT", 2),
-    ];
-    let cols: Vec<Col> = spec
-        .iter()
-        .enumerate()
-        .map(|(n, (title, prio))| {
-            if n == RESULT_COL {
-                Col::new(*title, widths[n].clamp(6, 60), *prio).fill(6)
-            } else {
-                Col::new(*title, widths[n], *prio)
-            }
-        })
-        .collect();
-    let keep = fit_columns(&cols, area.width, 1);
-    let others: u16 = keep
-        .iter()
-        .filter(|&&n| n != RESULT_COL)
-        .map(|&n| cols[n].width + 1)
-        .sum();
-    let result_width = area.width.saturating_sub(others) as usize;
-    let rows: Vec<(Vec<Cell<'static>>, Style)> = texts_of_rows
-        .into_iter()
-        .map(|(texts, ok)| {
-            let [at, channel, event, attempt, mark, result] = texts;
-            let style = if ok { t.ok } else { t.error };
-            (
-                vec![
-                    Cell::from(at),
-                    Cell::from(channel),
-                    Cell::from(event),
-                    Cell::from(attempt),
-                    Cell::from(Span::styled(mark, style)),
-                    Cell::from(truncate(&result, result_width)),
-                ],
-                Style::default(),
-            )
-        })
-        .collect();
-    let empty = rows.is_empty();
-    render_table(app, frame, area, &cols, rows, None);
-    if empty {
-        let below = Rect {
-            y: area.y.saturating_add(1).min(area.bottom()),
-            height: area.height.saturating_sub(1),
-            ..area
-        };
-        empty_message(
-            app,
-            frame,
-            below,
-            "no deliveries (the rule names no channel)",
-        );
-    }
 }
 
 #[cfg(test)]
