@@ -436,6 +436,8 @@ fn request_id(r: &WorkerRequest) -> u64 {
         | WorkerRequest::RunAction { request, .. }
         | WorkerRequest::LoadRestorePoints { request, .. }
         | WorkerRequest::LoadAudit { request, .. }
+        | WorkerRequest::LoadIncidents { request, .. }
+        | WorkerRequest::QuietIncident { request, .. }
         | WorkerRequest::LoadAppVersions { request, .. }
         | WorkerRequest::SaveAppVersion { request, .. }
         | WorkerRequest::ValidateSql { request, .. }
@@ -801,6 +803,8 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
             | WorkerRequest::FocusJobs { .. }
             | WorkerRequest::RunAction { .. }
             | WorkerRequest::LoadRestorePoints { .. }
+            | WorkerRequest::LoadIncidents { .. }
+            | WorkerRequest::QuietIncident { .. }
             | WorkerRequest::LoadAppVersions { .. }
             | WorkerRequest::SaveAppVersion { .. }
             | WorkerRequest::ValidateSql { .. }
@@ -958,10 +962,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 126));
+    app.update(Msg::Resize(80, 140));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 126));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 140));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -2026,9 +2030,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 126));
+    app.update(Msg::Resize(90, 140));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 126));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 140));
 }
 
 #[test]

@@ -10,10 +10,11 @@ use clap::Subcommand;
 use super::setup::Context;
 use super::{print_json, table, Exit};
 use crate::domain::alerts::IncidentRecord;
+use crate::domain::incident::{IncidentStatus, Quiet, DEFAULT_MUTE};
 use crate::domain::time::{format_timestamp, now_ms};
 use crate::domain::ActionOutcome;
 use crate::service::alerts::{deliver_all, http_client, Message, Retry};
-use crate::service::ops::{record_audit, OpsContext};
+use crate::service::ops::{quiet_incident, OpsContext};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -27,9 +28,9 @@ pub enum AlertsCommand {
     /// Mute an open incident's reminders (the recovery notice is still sent).
     Mute {
         id: i64,
-        /// How long (e.g. 30m, 2h).
-        #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
-        duration: String,
+        /// How long (e.g. 30m, 2h; default 1h, as `m` in the console).
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
     },
     /// Acknowledge an open incident: no more reminders.
     Ack { id: i64 },
@@ -58,13 +59,13 @@ pub async fn list(ops: &OpsContext, open: bool, json: bool) -> Exit {
         .iter()
         .map(|i| {
             let ok = i.deliveries.iter().filter(|d| d.ok).count();
-            let state = match (i.closed_at, i.acknowledged_by.as_deref(), i.muted_until) {
-                (Some(_), _, _) => "closed".to_string(),
-                (None, Some(by), _) => format!("acked by {by}"),
-                (None, None, Some(m)) if m > now => {
-                    format!("muted until {}", format_timestamp(m))
+            let state = match IncidentStatus::of(i, now) {
+                IncidentStatus::Closed { .. } => "closed".to_string(),
+                IncidentStatus::Acked { by } => format!("acked by {by}"),
+                IncidentStatus::Muted { until } => {
+                    format!("muted until {}", format_timestamp(until))
                 }
-                _ => "OPEN".to_string(),
+                IncidentStatus::Open => "OPEN".to_string(),
             };
             vec![
                 format!("#{}", i.id),
@@ -94,9 +95,14 @@ pub async fn run(ctx: &Context, ops: &OpsContext, command: AlertsCommand) -> Exi
     match command {
         AlertsCommand::Test { channel, json } => test(ctx, ops, &channel, json).await,
         AlertsCommand::Mute { id, duration } => {
-            let d = match humantime::parse_duration(duration.trim()) {
+            let parsed = match &duration {
+                None => Ok(DEFAULT_MUTE),
+                Some(text) => humantime::parse_duration(text.trim()),
+            };
+            let d = match parsed {
                 Ok(d) if !d.is_zero() => d,
                 _ => {
+                    let duration = duration.unwrap_or_default();
                     eprintln!(
                         "flinkdeck: --for: invalid duration {duration:?} (e.g. \"30m\", \"2h\")"
                     );
@@ -105,7 +111,7 @@ pub async fn run(ctx: &Context, ops: &OpsContext, command: AlertsCommand) -> Exi
             };
             quiet(ops, id, Quiet::Mute(d)).await
         }
-        AlertsCommand::Ack { id } => quiet(ops, id, Quiet::Ack).await,
+        AlertsCommand::Ack { id } => quiet(ops, id, Quiet::Acknowledge).await,
     }
 }
 
@@ -166,63 +172,22 @@ async fn test(ctx: &Context, ops: &OpsContext, channel: &str, json: bool) -> Exi
     }
 }
 
-enum Quiet {
-    Mute(Duration),
-    Ack,
-}
-
 async fn quiet(ops: &OpsContext, id: i64, how: Quiet) -> Exit {
-    if ops.readonly {
-        eprintln!(
-            "flinkdeck: refused: read-only mode: muting or acknowledging incidents is disabled"
-        );
-        return Exit::Refused;
-    }
-    let user = ops.actor.user.clone();
-    let now = now_ms();
-    let (action, until) = match how {
-        Quiet::Mute(d) => (
-            "mute",
-            Some(now + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)),
-        ),
-        Quiet::Ack => ("acknowledge", None),
-    };
-    let done = ops
-        .store
-        .call(move |s: &mut Store| match until {
-            Some(u) => s.mute_incident(id, Some(u)),
-            None => s.acknowledge_incident(id, &user, now),
-        })
-        .await;
-    let outcome = match done {
-        Ok(true) => ActionOutcome::Done {
-            message: match until {
-                Some(u) => format!("incident #{id} muted until {}", format_timestamp(u)),
-                None => format!("incident #{id} acknowledged"),
-            },
-            job_id: None,
-            savepoint: None,
-        },
-        Ok(false) => ActionOutcome::Invalid {
-            reason: format!("there is no open incident #{id}"),
-        },
-        Err(e) => ActionOutcome::Failed {
-            reason: e.to_string(),
-        },
-    };
-    let params = serde_json::json!({ "incident": id, "until": until }).to_string();
-    record_audit(ops, action, None, None, params, &outcome).await;
-    match outcome {
+    match quiet_incident(ops, id, how).await {
         ActionOutcome::Done { message, .. } => {
             println!("{message}");
             Exit::Ok
+        }
+        ActionOutcome::Refused { reason } => {
+            eprintln!("flinkdeck: refused: {reason}");
+            Exit::Refused
         }
         ActionOutcome::Invalid { reason } => {
             eprintln!("flinkdeck: {reason}");
             Exit::Usage
         }
-        other => {
-            eprintln!("flinkdeck: {other:?}");
+        ActionOutcome::Failed { reason } => {
+            eprintln!("flinkdeck: {reason}");
             Exit::Failed
         }
     }

@@ -82,6 +82,18 @@ pub enum WorkerRequest {
         request: u64,
         limit: usize,
     },
+    /// Alert incidents, open ones first (newest first), then recently closed, at most `limit`,
+    /// with their deliveries.
+    LoadIncidents {
+        request: u64,
+        limit: usize,
+    },
+    /// Mute or acknowledge incident `id` (refused in read-only mode; audited either way).
+    QuietIncident {
+        request: u64,
+        id: i64,
+        how: super::incident::Quiet,
+    },
     /// Every version of an app (newest first) and its latest run (for the SQL editor).
     LoadAppVersions {
         app: String,
@@ -242,6 +254,22 @@ pub enum WorkerReply {
     AuditLoaded {
         request: u64,
         result: Result<Vec<AuditEntry>, String>,
+    },
+    IncidentsLoaded {
+        request: u64,
+        result: Result<Vec<super::alerts::IncidentRecord>, String>,
+    },
+    /// How a mute or acknowledgement of incident `id` ended.
+    IncidentQuieted {
+        request: u64,
+        id: i64,
+        outcome: ActionOutcome,
+    },
+    /// The open incidents (`open`) and how many of them are neither muted nor acknowledged
+    /// (`unquiet`); sent when that changes (for the header badge).
+    OpenIncidents {
+        open: u32,
+        unquiet: u32,
     },
     /// The versions of an app (newest first) and its latest run, whose `version` is the one
     /// running (or that ran last).

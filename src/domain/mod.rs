@@ -11,6 +11,7 @@ pub mod events;
 pub mod glob;
 pub mod health;
 pub mod health_rules;
+pub mod incident;
 pub mod job;
 pub mod logs;
 pub mod operator;

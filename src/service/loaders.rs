@@ -24,13 +24,15 @@ pub async fn answer(
     req: WorkerRequest,
 ) -> Option<WorkerReply> {
     let reply = match req {
-        // Actions, restore points, the audit trail and the editor's requests are answered by the
+        // Actions, restore points, the audit trail, incidents and the editor's requests are answered by the
         // dispatcher (they need the operations context).
         WorkerRequest::RefreshAll
         | WorkerRequest::FocusJobs { .. }
         | WorkerRequest::RunAction { .. }
         | WorkerRequest::LoadRestorePoints { .. }
         | WorkerRequest::LoadAudit { .. }
+        | WorkerRequest::LoadIncidents { .. }
+        | WorkerRequest::QuietIncident { .. }
         | WorkerRequest::LoadAppVersions { .. }
         | WorkerRequest::SaveAppVersion { .. }
         | WorkerRequest::ValidateSql { .. }

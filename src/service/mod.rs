@@ -4,6 +4,7 @@
 pub mod alerts;
 mod build_worker;
 pub mod drift;
+pub mod incidents;
 pub mod loaders;
 pub mod memory;
 pub mod ops;

@@ -106,6 +106,9 @@ pub fn spawn_workers(
         focus.clone(),
         reply_tx.clone(),
     ));
+    let recount = ops
+        .as_ref()
+        .map(|ops| super::incidents::spawn_badge_counter(ops.clone(), refresh, reply_tx.clone()));
     if let Some(ops) = &ops {
         tokio::spawn(run_apps_publisher(ops.clone(), refresh, reply_tx.clone()));
         tokio::spawn(super::drift::run_drift_checker(
@@ -122,6 +125,7 @@ pub fn spawn_workers(
         wakers,
         focus,
         builds.clone(),
+        recount,
         req_rx,
         reply_tx,
     ));
@@ -408,6 +412,7 @@ async fn run_dispatcher(
     wakers: Wakers,
     focus: Focus,
     running_builds: super::build_worker::RunningBuilds,
+    recount: Option<Arc<Notify>>,
     mut requests: mpsc::Receiver<WorkerRequest>,
     replies: mpsc::Sender<WorkerReply>,
 ) {
@@ -559,6 +564,19 @@ async fn run_dispatcher(
                 let _ = replies
                     .send(WorkerReply::AuditLoaded { request, result })
                     .await;
+            });
+            continue;
+        }
+        if matches!(
+            req,
+            WorkerRequest::LoadIncidents { .. } | WorkerRequest::QuietIncident { .. }
+        ) {
+            let (replies, ops, recount) = (replies.clone(), ops.clone(), recount.clone());
+            tokio::spawn(async move {
+                let reply = super::incidents::answer(ops.as_ref(), req, recount.as_deref()).await;
+                if let Some(reply) = reply {
+                    let _ = replies.send(reply).await;
+                }
             });
             continue;
         }

@@ -171,6 +171,21 @@ impl Store {
         Ok(out)
     }
 
+    /// How many incidents are open, and how many of those are neither acknowledged nor muted
+    /// at `now` (one cheap query, for the console's header badge).
+    pub fn open_incident_counts(&self, now: i64) -> Result<(u32, u32), StoreError> {
+        let sq = sqlite_err(&self.path, "count the open incidents");
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(acknowledged_by IS NULL
+                 AND (muted_until IS NULL OR muted_until <= ?1)), 0)
+                 FROM incidents WHERE closed_at IS NULL",
+            )
+            .map_err(&sq)?
+            .query_row(params![now], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&sq)
+    }
+
     /// Records one delivery attempt.
     #[allow(clippy::too_many_arguments)]
     pub fn record_delivery(
@@ -286,8 +301,13 @@ mod tests {
             .expect("delivery");
         s.record_delivery(Some(a), "ding", "opened", 2, 11, true, "HTTP 200")
             .expect("delivery");
+        assert_eq!(s.open_incident_counts(50).expect("count"), (2, 2));
         assert!(s.mute_incident(a, Some(100)).expect("mute"));
+        assert_eq!(s.open_incident_counts(50).expect("count"), (2, 1));
+        // The mute ran out.
+        assert_eq!(s.open_incident_counts(100).expect("count"), (2, 2));
         assert!(s.acknowledge_incident(b, "ana", 13).expect("ack"));
+        assert_eq!(s.open_incident_counts(50).expect("count"), (2, 0));
         let open = s.incidents(true, 10).expect("open");
         assert_eq!(open.len(), 2);
         let inc = open.iter().find(|i| i.id == a).expect("a");
@@ -306,6 +326,7 @@ mod tests {
         s.close_incident(a, 20).expect("close");
         assert!(!s.mute_incident(a, None).expect("closed: no mute"));
         assert_eq!(s.incidents(true, 10).expect("open").len(), 1);
+        assert_eq!(s.open_incident_counts(50).expect("count"), (1, 0));
         let all = s.incidents(false, 10).expect("all");
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].id, b, "open ones first");

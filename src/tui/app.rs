@@ -12,6 +12,7 @@ use crate::domain::{
 };
 
 use super::actions::{Actions, Dialog, Flash, FlashLevel};
+use super::alerts::AlertsState;
 use super::audit::{AuditState, AUDIT_LIMIT};
 use super::builds::BuildsState;
 use super::clusters::{self, ClustersScreen};
@@ -120,6 +121,11 @@ pub struct App {
     pub(crate) detail: Option<DetailState>,
     /// The audit trail view, when open (it replaces the jobs view).
     pub(crate) audit: Option<AuditState>,
+    /// The Alerts view, when open (it replaces the jobs view).
+    pub(crate) alerts: Option<AlertsState>,
+    /// Open incidents, and how many of them are neither muted nor acknowledged (the header
+    /// badge; from the workers).
+    pub(crate) incidents_open: (u32, u32),
     /// The clusters view, when open (it replaces the jobs view).
     pub(crate) clusters_view: Option<ClustersScreen>,
     /// The Builds view, when open (it replaces the jobs view).
@@ -190,6 +196,8 @@ impl App {
             jobs: JobsState::default(),
             detail: None,
             audit: None,
+            alerts: None,
+            incidents_open: (0, 0),
             clusters_view: None,
             builds: None,
             overlay: None,
@@ -317,6 +325,8 @@ impl App {
             self.on_dialog_key(key, fx);
         } else if self.editor.is_some() {
             self.on_editor_key(key, fx);
+        } else if self.alerts.is_some() {
+            self.on_alerts_key(key, fx);
         } else if self.audit.is_some() {
             self.on_audit_key(key, fx);
         } else if self.builds.is_some() {
@@ -347,6 +357,7 @@ impl App {
             && self.jobs.typing
             && self.detail.is_none()
             && self.audit.is_none()
+            && self.alerts.is_none()
             && self.clusters_view.is_none()
         {
             self.jobs.filter.push_str(&clean);
@@ -711,6 +722,7 @@ impl App {
             }
             Action::ShowError => self.show_error(),
             Action::Audit => self.open_audit(fx),
+            Action::Alerts => self.open_alerts(fx),
             Action::Clusters => {
                 let on = self
                     .jobs
@@ -880,6 +892,7 @@ impl App {
             self.request_audit(fx);
         }
         self.builds_reload_due(fx);
+        self.alerts_due(fx);
         let Some(d) = self.detail.as_ref() else {
             return;
         };
@@ -1653,6 +1666,26 @@ impl App {
             WorkerReply::AuditLoaded { request, result } => {
                 if let Some(a) = self.audit.as_mut().filter(|a| a.load.accepts(request)) {
                     a.finish(result);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::IncidentsLoaded { request, result } => {
+                if let Some(a) = self.alerts.as_mut().filter(|a| a.load.accepts(request)) {
+                    a.finish(result);
+                    self.dirty = true;
+                }
+            }
+            WorkerReply::IncidentQuieted {
+                request,
+                id,
+                outcome,
+            } => {
+                self.on_incident_quieted(request, id, outcome, fx);
+                self.dirty = true;
+            }
+            WorkerReply::OpenIncidents { open, unquiet } => {
+                if self.incidents_open != (open, unquiet) {
+                    self.incidents_open = (open, unquiet);
                     self.dirty = true;
                 }
             }

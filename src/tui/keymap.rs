@@ -1,7 +1,7 @@
 //! Key bindings: the default keymap `config/keymap.toml` (compiled in), overridable by a user
 //! file (`[ui] keymap`). Rows look like `{ on = ["j", "down"], run = "down", desc = "Move down" }`,
 //! grouped by context (`[global]`, `[jobs]`, `[detail]`, `[logs]`, `[audit]`, `[help]`,
-//! `[clusters]`, `[pods]`, `[builds]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
+//! `[clusters]`, `[pods]`, `[builds]`, `[alerts]`, and the SQL editor's `[editor]`, `[versions]`, `[diff]`, `[problems]`,
 //! `[debug]`), each context's rows in its `keymap` array.
 //!
 //! Only parsing happens here: the caller (`cli::ui_files`) reads the user's file and hands in its
@@ -138,6 +138,9 @@ actions! {
     Rebuild => "rebuild", "Rebuild the app's artifact (asks first)";
     Upgrade => "upgrade", "Upgrade the app: plan, then stop with savepoint, start, health check, rollback";
     CancelBuild => "cancel_build", "Cancel the running build (asks first)";
+    Alerts => "alerts", "Show the alert incidents";
+    Mute => "mute", "Mute the incident's reminders for 1 h";
+    Acknowledge => "acknowledge", "Acknowledge the incident (no more reminders)";
 }
 
 impl Action {
@@ -156,6 +159,8 @@ impl Action {
                 | Action::Rebuild
                 | Action::CancelBuild
                 | Action::Upgrade
+                | Action::Mute
+                | Action::Acknowledge
         )
     }
 }
@@ -193,10 +198,12 @@ pub enum KeyContext {
     Pods,
     /// The Builds view.
     Builds,
+    /// The Alerts view (incidents and one incident's detail).
+    Alerts,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 14] = [
+    pub const ALL: [KeyContext; 15] = [
         KeyContext::Global,
         KeyContext::Jobs,
         KeyContext::Detail,
@@ -211,6 +218,7 @@ impl KeyContext {
         KeyContext::Clusters,
         KeyContext::Pods,
         KeyContext::Builds,
+        KeyContext::Alerts,
     ];
 
     /// The table name in keymap files.
@@ -230,6 +238,7 @@ impl KeyContext {
             KeyContext::Clusters => "clusters",
             KeyContext::Pods => "pods",
             KeyContext::Builds => "builds",
+            KeyContext::Alerts => "alerts",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod theme;
 
 mod actions;
+mod alerts;
 mod app;
 mod audit;
 mod builds;

@@ -27,12 +27,15 @@ struct JobsLayout {
     hints: Rect,
 }
 
-/// Header segments: the app name, read-only marker, then one badge per cluster.
+/// Header segments: the app name, read-only marker, open incidents, then one badge per cluster.
 fn header_segments(app: &App) -> Vec<Vec<Span<'static>>> {
     let t = &app.theme;
     let mut segs = vec![vec![Span::styled("flinkdeck", t.title)]];
     if app.opts.readonly {
         segs.push(vec![Span::styled("READ-ONLY", t.warning)]);
+    }
+    if let Some(badge) = super::incident_badge(app) {
+        segs.push(vec![badge]);
     }
     let refresh = app.opts.refresh.as_millis() as i64;
     for c in &app.clusters {

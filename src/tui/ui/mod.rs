@@ -2,11 +2,13 @@
 //! `update` (page sizes, log viewport) so both agree on what is visible.
 
 mod actions;
+mod alerts;
 mod audit;
 mod builds;
 mod detail;
 mod editor;
 mod editor_debug;
+mod incident;
 mod jobs;
 mod logs;
 mod overlay;
@@ -21,10 +23,12 @@ use super::app::App;
 use super::keymap::{Action, KeyContext};
 
 pub(crate) use actions::flash_line;
+pub(crate) use alerts::{alerts_visible_rows, incident_badge};
 pub(crate) use audit::{audit_entry_text, audit_visible_rows};
 pub(crate) use builds::builds_visible_rows;
 pub(crate) use detail::{log_text_area, pods_visible_rows, trace_visible_rows};
 pub(crate) use editor::{debug_visible_rows, diff_visible_rows, editor_text_rows};
+pub(crate) use incident::deliveries_visible_rows;
 pub(crate) use jobs::jobs_visible_rows;
 pub(crate) use logs::log_bottom_top;
 pub(crate) use overlay::overlay_max_scroll;
@@ -43,10 +47,22 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
         (None, Some(d), _, _) => detail::draw(app, d, frame, area),
         (None, None, Some(c), _) => c.draw(app, frame, area),
         (None, None, None, Some(a)) => audit::draw(app, a, frame, area),
-        (None, None, None, None) => match &app.builds {
-            Some(b) => builds::draw(app, b, frame, area),
-            None => jobs::draw(app, frame, area),
+        (None, None, None, None) => match (&app.alerts, &app.builds) {
+            (Some(a), _) => alerts::draw(app, a, frame, area),
+            (None, Some(b)) => builds::draw(app, b, frame, area),
+            (None, None) => jobs::draw(app, frame, area),
         },
+    }
+    // The open incidents' badge: the jobs list lays it out in its header, every other view
+    // shows it at the right end of the first row.
+    let jobs_view = app.editor.is_none()
+        && app.detail.is_none()
+        && app.clusters_view.is_none()
+        && app.audit.is_none()
+        && app.alerts.is_none()
+        && app.builds.is_none();
+    if !jobs_view {
+        alerts::draw_badge_top_right(app, frame, area);
     }
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);

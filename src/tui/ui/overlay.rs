@@ -15,7 +15,7 @@ use super::super::fmt::{clean, short_age, wrap_words};
 use super::super::keymap::KeyContext;
 use super::{centered, panel, room_for_border};
 
-const CONTEXTS: [(KeyContext, &str); 14] = [
+const CONTEXTS: [(KeyContext, &str); 15] = [
     (KeyContext::Global, "Everywhere"),
     (KeyContext::Jobs, "Jobs list"),
     (KeyContext::Detail, "Job detail"),
@@ -24,6 +24,7 @@ const CONTEXTS: [(KeyContext, &str); 14] = [
     (KeyContext::Clusters, "Clusters view"),
     (KeyContext::Audit, "Audit trail"),
     (KeyContext::Builds, "Builds view"),
+    (KeyContext::Alerts, "Alerts (incidents)"),
     (KeyContext::Help, "Help and popups"),
     (
         KeyContext::Editor,
