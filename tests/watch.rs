@@ -271,12 +271,7 @@ fn restarts_no_checkpoint_repeat_and_a_channel_that_recovers() {
     std::thread::sleep(Duration::from_secs(3));
 
     let r = watch_once(&env);
-    assert_eq!(
-        r["opened"],
-        2,
-        "{r}\n{}",
-        env.json(&["alerts", "--json"])
-    );
+    assert_eq!(r["opened"], 2, "{r}\n{}", env.json(&["alerts", "--json"]));
     assert_eq!(r["deliveries_failed"], 0, "{r}");
     let incidents = env.json(&["alerts", "--open", "--json"]);
     let incidents = incidents.as_array().expect("array");

@@ -15,6 +15,7 @@ pub mod job;
 pub mod logs;
 pub mod operator;
 pub mod platform;
+pub mod restart;
 pub mod sql;
 pub mod time;
 

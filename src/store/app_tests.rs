@@ -703,7 +703,7 @@ fn migration_from_v1_keeps_old_data() {
     // 7 (run stamps) came after this
     // test was written.
     assert_eq!(s.schema_version().expect("version"), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     let hist = s.checkpoint_history("c1", "j1", 10).expect("old history");
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].external_path.as_deref(), Some("file:/sp/old"));

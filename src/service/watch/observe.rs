@@ -184,7 +184,7 @@ impl Details {
 }
 
 /// The first line of an exception (`java.lang.X: message`).
-fn first_line(text: &str) -> String {
+pub(super) fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
 
