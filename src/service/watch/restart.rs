@@ -185,6 +185,15 @@ fn channels_for(ops: &OpsContext, run: &FailedRun) -> (String, Vec<ChannelConfig
     (rule, channels)
 }
 
+/// The last `Caused by:` line of a Java stack trace, without the prefix.
+fn innermost_cause(trace: &str) -> Option<String> {
+    trace
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Caused by: "))
+        .last()
+        .map(|c| c.trim().to_string())
+}
+
 struct Task {
     ops: OpsContext,
     http: reqwest::Client,
@@ -333,16 +342,19 @@ impl Task {
         }
     }
 
-    /// The first line of the failed job's root exception.
+    /// The first line of the failed job's root exception, with its innermost cause (Flink
+    /// wraps the job's own exception, e.g. in "Recovery is suppressed by …").
     async fn root_exception(&self) -> Option<String> {
         let h = self.ops.clusters.get(&self.run.cluster)?;
         let ex = h.rest.exceptions(&self.run.job_id, 1).await.ok()?;
         ex.root.map(|r| {
             let line = first_line(&r.stacktrace);
             if line.is_empty() {
-                r.name
-            } else {
-                line
+                return r.name;
+            }
+            match innermost_cause(&r.stacktrace) {
+                Some(cause) if cause != line => format!("{line} (caused by {cause})"),
+                _ => line,
             }
         })
     }
@@ -431,5 +443,24 @@ impl Task {
         )
         .await;
         done.iter().filter(|d| !d.ok).count() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_innermost_cause_of_a_stack_trace() {
+        let trace =
+            "org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat a.b(C.java:1)\n\
+                     Caused by: java.lang.RuntimeException: wrapper\n\tat d.e(F.java:2)\n\
+                     Caused by: java.lang.IllegalStateException: boom\n\t... 3 more\n";
+        assert_eq!(
+            super::innermost_cause(trace).as_deref(),
+            Some("java.lang.IllegalStateException: boom")
+        );
+        assert_eq!(
+            super::innermost_cause("java.lang.X: y\n\tat a(B.java:1)"),
+            None
+        );
     }
 }
