@@ -217,7 +217,7 @@ fn scenario(version: &str) {
 
     // Never restarted: the cancelled app and the app without [restart].
     assert_eq!(jobs_of(&env, &cancelled).len(), 1);
-    assert_eq!(jobs_of(&env, &plain), [plain_job.clone()]);
+    assert_eq!(jobs_of(&env, &plain), [plain_job]);
     let got = hook.received();
     for other in [&cancelled, &plain] {
         for event in ["restarting", "restarted", "gave_up"] {

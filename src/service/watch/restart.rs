@@ -189,8 +189,8 @@ fn channels_for(ops: &OpsContext, run: &FailedRun) -> (String, Vec<ChannelConfig
 fn innermost_cause(trace: &str) -> Option<String> {
     trace
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("Caused by: "))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Caused by: "))
         .map(|c| c.trim().to_string())
 }
 
