@@ -260,4 +260,34 @@ mod tests {
         assert_eq!(j["incident"], 4);
         assert_eq!(j["title"], m.title());
     }
+
+    #[test]
+    fn a_restart_message_says_what_the_watcher_did() {
+        let m = Message {
+            headline: Some("restarting app orders-agg (attempt 2/3)".into()),
+            reason: "restarting orders-agg (attempt 2/3) from file:/cp/chk-4; job a1b2 failed: x"
+                .into(),
+            ..Message::of(Event::Restarting, Some(4), &condition(), 1_700_000_720_000)
+        };
+        assert_eq!(
+            m.title(),
+            "[RESTARTING] orders-failed: restarting app orders-agg (attempt 2/3)"
+        );
+        let text = m.text();
+        assert!(
+            text.contains("look: flinkdeck history orders-agg"),
+            "{text}"
+        );
+        assert!(text.contains("reason: restarting orders-agg (attempt 2/3) from file:/cp/chk-4"));
+        let j = m.json();
+        assert_eq!(j["event"], "restarting");
+        assert_eq!(j["headline"], "restarting app orders-agg (attempt 2/3)");
+        let g = Message {
+            event: Event::GaveUp,
+            headline: Some("gave up restarting app orders-agg".into()),
+            ..m
+        };
+        assert!(g.title().starts_with("[GAVE UP] orders-failed: gave up"));
+        assert_eq!(g.json()["event"], "gave_up");
+    }
 }
