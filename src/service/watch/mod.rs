@@ -79,6 +79,9 @@ pub async fn run_watch(
         channels = ops.config.alerts.channels.len(),
         "watching"
     );
+    if ops.readonly {
+        warn!("read-only mode: automatic restarts ([restart] on_failure) are off");
+    }
     let mut workers = spawn_workers(
         &clusters,
         Some(ops.store.clone()),

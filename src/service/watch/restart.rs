@@ -93,6 +93,10 @@ impl Restarts {
         retry: Retry,
     ) {
         let Some(apps) = &fleet.apps else { return };
+        if ops.readonly {
+            // Read-only mode refuses every start; said once when the watcher starts.
+            return;
+        }
         let views: Vec<ClusterJobs<'_>> = fleet
             .clusters
             .iter()
