@@ -9,7 +9,9 @@
 //! - `rc-…`: steady, with the same `[restart]`, ended by `flinkdeck cancel`: never restarted;
 //! - `rn-…`: flaky without `[restart]`: FAILED and never restarted.
 //!
-//! `audit --json` shows the watcher's two starts as user `watch`.
+//! `audit --json` shows the watcher's two starts as user `watch`. Each `watch --once` is a new
+//! process, so the count (attempt 2/2, then the give-up) comes from the store. Also: the
+//! long-running watcher restarts once and gives up (max 1), and a bad `[restart]` is exit 2.
 
 mod common;
 
@@ -272,4 +274,99 @@ fn failed_apps_are_restarted_until_the_limit_on_flink_2() {
 #[test]
 fn failed_apps_are_restarted_until_the_limit_on_flink_1() {
     scenario(V1);
+}
+
+/// `apply` refuses a bad `[restart]` with exit 2 naming file, line, column and key (no Flink
+/// needed: the cluster entry points at a closed port).
+#[test]
+fn a_bad_restart_section_is_exit_2_at_apply() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = write_config(
+        dir.path(),
+        &[("c", &format!("http://127.0.0.1:{}", closed_port()))],
+        "1s",
+    );
+    let spec = dir.path().join("bad.app.toml");
+    std::fs::write(
+        &spec,
+        "name = \"bad\"\ncluster = \"c\"\nkind = \"sql\"\nsql = \"SELECT 1\"\n\
+         [restart]\non_failure = true\nwithin = \"1 fortnight\"\n",
+    )
+    .expect("spec");
+    let out = cli(
+        &cfg,
+        dir.path(),
+        &["apply", "-f", &spec.display().to_string()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let want = format!("{}:7:10: restart.within: invalid duration", spec.display());
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+}
+
+/// The long-running watcher (not `--once`) on real Flink 2.3.0: with `max = 1` it restarts the
+/// failed app exactly once — no second start while its app list still shows the failed job —
+/// and, when the restarted job fails too, sends one give-up; SIGTERM stops it cleanly.
+#[test]
+fn the_running_watcher_restarts_once_then_gives_up() {
+    let env = AppEnv::new(V2);
+    let hook = Receiver::start(&[(200, "")]);
+    let hook_file = env.dir.path().join("hook.url");
+    std::fs::write(&hook_file, &hook.url).expect("hook url");
+    let mut text = std::fs::read_to_string(&env.config).expect("config");
+    text.push_str(&format!(
+        "\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl_file = {:?}\n\n\
+         [[alerts.rules]]\nname = \"app-failed\"\nwhen = \"failed\"\napps = [\"rw-*\"]\nchannels = [\"hook\"]\n",
+        hook_file.display().to_string()
+    ));
+    std::fs::write(&env.config, text).expect("config");
+    let name = unique("rw");
+    write_app(
+        &env,
+        &name,
+        FLAKY,
+        &format!("\n[restart]\non_failure = true\nmax = 1\n{FAIL_FAST}"),
+    );
+    let job1 = job_id_of(&env.ok(&["start", &name, "--from", "none"]));
+    wait_failed(&env, &job1);
+    let mut watcher = std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--data-dir")
+        .arg(env.dir.path())
+        .arg("watch")
+        .env_remove("FLINKDECK_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let gave_up = wait_for("the watcher to give up", Duration::from_secs(120), || {
+        let got = hook.received();
+        let g = of_app(&got, &name, "gave_up");
+        (!g.is_empty()).then_some(g)
+    });
+    // A few more rounds (refresh 1 s): nothing else is started or sent.
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = watcher.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    assert_eq!(watcher.wait().expect("wait").code(), Some(0));
+    let got = hook.received();
+    assert_eq!(of_app(&got, &name, "restarting").len(), 1, "{got:?}");
+    assert_eq!(of_app(&got, &name, "restarted").len(), 1, "{got:?}");
+    assert_eq!(of_app(&got, &name, "gave_up").len(), 1, "{got:?}");
+    assert!(
+        gave_up[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("1 attempt(s) within 30m (max 1)"),
+        "{}",
+        gave_up[0]
+    );
+    let jobs = jobs_of(&env, &name);
+    assert_eq!(jobs.len(), 2, "one restart only: {jobs:?}");
+    assert_eq!(jobs[1], job1);
+    assert_eq!(job_state(&env, &jobs[0]).as_deref(), Some("FAILED"));
 }
