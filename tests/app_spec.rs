@@ -709,3 +709,81 @@ fn kubernetes_target_mistakes_name_file_line_column_and_key() {
     let bad = KUBE_APP.replace("name = \"orders\"", "name = \"Orders_1\"");
     load_err(&bad, &[], 1, 8, "name");
 }
+
+#[test]
+fn restart_section_defaults_and_values() {
+    let base = format!("{SQL_HEAD}sql = \"SELECT 1\"\n");
+    let (_f, spec) = load_ok(&base, &[]);
+    assert_eq!(spec.restart, None, "no [restart]: never restarted");
+    let (_f, spec) = load_ok(&format!("{base}[restart]\non_failure = true\n"), &[]);
+    let r = spec.restart.expect("restart");
+    assert_eq!((r.on_failure, r.max, r.within_ms), (true, 3, 30 * 60_000));
+    assert!(spec.restart_on_failure().is_some());
+    let (_f, spec) = load_ok(
+        &format!("{base}[restart]\non_failure = true\nmax = 2\nwithin = \"1h\"\n"),
+        &[],
+    );
+    let r = spec.restart.expect("restart");
+    assert_eq!((r.max, r.within_ms), (2, 3_600_000));
+    let (_f, spec) = load_ok(&format!("{base}[restart]\nmax = 5\n"), &[]);
+    assert!(
+        spec.restart_on_failure().is_none(),
+        "on_failure defaults to false"
+    );
+}
+
+#[test]
+fn restart_mistakes_name_file_line_column_and_key() {
+    let base = format!("{SQL_HEAD}sql = \"SELECT 1\"\n[restart]\non_failure = true\n");
+    let e = load_err(&format!("{base}max = 0\n"), &[], 7, 7, "restart.max");
+    assert!(e.message.contains("from 1 to 100"), "{e}");
+    let e = load_err(&format!("{base}max = \"3\"\n"), &[], 7, 7, "restart.max");
+    assert!(e.message.contains("invalid type"), "{e}");
+    let e = load_err(
+        &format!("{base}within = \"soon\"\n"),
+        &[],
+        7,
+        10,
+        "restart.within",
+    );
+    assert!(e.message.starts_with("invalid duration \"soon\""), "{e}");
+    let e = load_err(
+        &format!("{base}within = \"0s\"\n"),
+        &[],
+        7,
+        10,
+        "restart.within",
+    );
+    assert!(e.message.contains("more than 0"), "{e}");
+    let e = load_err(
+        &format!("{base}on_failure_x = true\n"),
+        &[],
+        7,
+        1,
+        "restart.on_failure_x",
+    );
+    assert!(e.message.starts_with("unknown key"), "{e}");
+    let e = load_err(
+        &base.replace("on_failure = true", "on_failure = \"yes\""),
+        &[],
+        6,
+        14,
+        "restart.on_failure",
+    );
+    assert!(e.message.contains("expected a boolean"), "{e}");
+}
+
+#[test]
+fn operator_apps_take_no_restart_section() {
+    let e = load_err(
+        &format!("{KUBE_APP}\n[restart]\non_failure = true\n"),
+        &[],
+        28,
+        2,
+        "restart",
+    );
+    assert!(
+        e.message.contains("kubernetes.operator.job.restart.failed"),
+        "{e}"
+    );
+}

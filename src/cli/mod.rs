@@ -262,7 +262,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Watch every cluster headless and alert ([alerts] rules and channels); one per data dir.
+    /// Watch every cluster headless and alert ([alerts] rules and channels), restarting FAILED
+    /// apps that have `[restart] on_failure = true`; one per data dir.
     Watch {
         /// Evaluate one round, deliver, and exit (cron-friendly).
         #[arg(long)]

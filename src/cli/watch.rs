@@ -76,18 +76,25 @@ pub async fn run(ctx: &Context, ops: &OpsContext, once: bool, json: bool) -> Exi
                     "reminded": report.reminded,
                     "closed": report.closed,
                     "deliveries_failed": report.deliveries_failed,
+                    "restarted": report.restarted,
+                    "restart_failed": report.restart_failed,
+                    "gave_up": report.gave_up,
                 }));
                 if e != Exit::Ok {
                     return e;
                 }
             } else if once {
                 println!(
-                    "{} round(s): {} opened, {} reminded, {} closed, {} failed deliveries",
+                    "{} round(s): {} opened, {} reminded, {} closed, {} failed deliveries; \
+                     {} restarted, {} restart(s) failed, {} gave up",
                     report.rounds,
                     report.opened,
                     report.reminded,
                     report.closed,
-                    report.deliveries_failed
+                    report.deliveries_failed,
+                    report.restarted,
+                    report.restart_failed,
+                    report.gave_up
                 );
             }
             if report.deliveries_failed > 0 {

@@ -16,6 +16,10 @@
 //! tags = ["orders"]
 //! upgrade_rebuilds = false       # `flinkdeck upgrade` builds first (needs `[build]`)
 //! upgrade_health = "2m"          # `flinkdeck upgrade`'s health window (default 2m)
+//! [restart]                      # `flinkdeck watch` starts it again when its job FAILED
+//! on_failure = true              # (default false; not for operator apps: the operator does it)
+//! max = 3                        # attempts within `within` (1..=100, default 3), then it gives up
+//! within = "30m"                 # the window (default 30m)
 //! [options]                      # Flink options (`-D` style); strings, numbers or booleans
 //! "execution.checkpointing.interval" = "10s"
 //! pipeline.object-reuse = true   # dotted keys work too: the option `pipeline.object-reuse`
@@ -42,7 +46,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::{
     unknown_placeholder, AppKind, AppSpec, BuildSpec, ImageStep, KubeResources, KubeTarget,
-    IMAGE_PLACEHOLDERS,
+    RestartPolicy, IMAGE_PLACEHOLDERS,
 };
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +79,8 @@ struct RawApp {
     upgrade_rebuilds: Option<Spanned<bool>>,
     /// `flinkdeck upgrade`'s default health window, e.g. "2m".
     upgrade_health: Option<Spanned<String>>,
+    /// `[restart]`: the watcher restarts a FAILED job.
+    restart: Option<Spanned<RawRestart>>,
     /// Read from the document by [`super::vars::plain_vars`].
     #[serde(rename = "vars")]
     _vars: Option<de::IgnoredAny>,
@@ -92,6 +98,15 @@ struct RawTarget {
     session: Option<Spanned<String>>,
     flink: Option<Spanned<String>>,
     options: Option<Spanned<OptionNode>>,
+}
+
+/// `[restart] on_failure = true, max = 3, within = "30m"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    on_failure: Option<Spanned<bool>>,
+    max: Option<Spanned<i64>>,
+    within: Option<Spanned<String>>,
 }
 
 /// `[build]`: how a jar app's artifact is built from a git repository.
@@ -267,9 +282,74 @@ impl Cx<'_, '_> {
     fn spec(&self, raw: RawApp) -> Result<AppSpec, ConfigError> {
         let name = self.name(&raw.name, "name", "app")?;
         let upgrade = self.upgrade_keys(&raw)?;
+        let restart = raw.restart.as_ref().map(|r| self.restart(r)).transpose()?;
+        let operator = raw.target.is_none() && raw.kubernetes.is_some();
+        if let (Some(r), true) = (&raw.restart, operator) {
+            return Err(self.err_at_key(
+                "restart",
+                r.span(),
+                "`[restart]` is for apps flinkdeck starts; the Flink Kubernetes Operator restarts \
+                 a FlinkDeployment's failed job itself (set `kubernetes.operator.job.restart.failed \
+                 = \"true\"` and Flink's `restart-strategy.*` in [kubernetes] flink_configuration)",
+            ));
+        }
         let mut spec = self.spec_without_upgrade_keys(raw, name)?;
         (spec.upgrade_rebuilds, spec.upgrade_health_ms) = upgrade;
+        spec.restart = restart;
         Ok(spec)
+    }
+
+    /// `[restart]`: `on_failure` (default false), `max` (1..=100, default 3) and `within` (a
+    /// duration > 0, default 30m).
+    fn restart(&self, raw: &Spanned<RawRestart>) -> Result<RestartPolicy, ConfigError> {
+        let r = raw.get_ref();
+        let at = |key: &str, span: Range<usize>, msg: String| {
+            self.doc.error_at(
+                span,
+                super::key_path(&[Seg::key("restart"), Seg::key(key)]),
+                msg,
+            )
+        };
+        let mut policy = RestartPolicy {
+            on_failure: r.on_failure.as_ref().is_some_and(|b| *b.get_ref()),
+            ..RestartPolicy::default()
+        };
+        if let Some(m) = &r.max {
+            policy.max = u32::try_from(*m.get_ref())
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| {
+                    at(
+                        "max",
+                        m.span(),
+                        format!(
+                            "`restart.max` must be from 1 to 100 (attempts within `restart.within`), got {}",
+                            m.get_ref()
+                        ),
+                    )
+                })?;
+        }
+        if let Some(w) = &r.within {
+            let d = humantime::parse_duration(w.get_ref().trim()).map_err(|e| {
+                at(
+                    "within",
+                    w.span(),
+                    format!(
+                        "invalid duration {:?}: {e} (e.g. \"30m\", \"2h\")",
+                        w.get_ref()
+                    ),
+                )
+            })?;
+            if d.is_zero() {
+                return Err(at(
+                    "within",
+                    w.span(),
+                    "`restart.within` must be more than 0".into(),
+                ));
+            }
+            policy.within_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        }
+        Ok(policy)
     }
 
     /// `upgrade_rebuilds` (only with `[build]`) and `upgrade_health` (a duration > 0).

@@ -90,6 +90,35 @@ pub struct AppSpec {
     /// `upgrade_health = "2m"`: `flinkdeck upgrade`'s health window, milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_health_ms: Option<u64>,
+    /// `[restart]`: the watcher starts the app again when its job FAILED (see
+    /// [`super::restart`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartPolicy>,
+}
+
+/// `[restart] on_failure = true, max = 3, within = "30m"` of an app spec: `flinkdeck watch`
+/// starts the app again from its latest checkpoint or savepoint when its job FAILED, at most
+/// `max` times within `within`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartPolicy {
+    pub on_failure: bool,
+    pub max: u32,
+    pub within_ms: u64,
+}
+
+/// `[restart] max` when not given.
+pub const DEFAULT_RESTART_MAX: u32 = 3;
+/// `[restart] within` when not given (30 minutes).
+pub const DEFAULT_RESTART_WITHIN_MS: u64 = 30 * 60_000;
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            on_failure: false,
+            max: DEFAULT_RESTART_MAX,
+            within_ms: DEFAULT_RESTART_WITHIN_MS,
+        }
+    }
 }
 
 /// Where and how a FlinkDeployment runs an app (`[kubernetes]` of an app spec).
@@ -155,7 +184,13 @@ impl AppSpec {
             build: None,
             upgrade_rebuilds: false,
             upgrade_health_ms: None,
+            restart: None,
         }
+    }
+
+    /// The restart policy when the watcher should restart this app on failure.
+    pub fn restart_on_failure(&self) -> Option<RestartPolicy> {
+        self.restart.filter(|r| r.on_failure)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod job;
 pub mod logs;
 pub mod operator;
 pub mod platform;
+pub mod restart;
 pub mod sql;
 pub mod time;
 

@@ -12,6 +12,7 @@ mod handle;
 mod incidents;
 mod journal;
 mod record;
+mod restarts;
 mod retention;
 mod runs;
 mod schema;

@@ -6,7 +6,9 @@
 //! - jobs gone from their cluster for longer than `gone_jobs_max_age`;
 //! - settled journal entries older than `journal_max_age`;
 //! - settled builds older than `journal_max_age` of apps that are deleted (build logs without a
-//!   row are removed by the next build of the app).
+//!   row are removed by the next build of the app);
+//! - the watcher's automatic restart attempts older than `journal_max_age` (only those within an
+//!   app's `[restart] within` window count).
 //!
 //! Never pruned: a checkpoint or savepoint that is a run's restore point or final savepoint, any
 //! savepoint of a job that is a run of an app that is not deleted, a gone job that is a run or
@@ -86,13 +88,19 @@ pub struct RetentionReport {
     pub jobs: usize,
     pub operations: usize,
     pub builds: usize,
+    pub restarts: usize,
     /// Some rule hit `max_rows_per_run`: there is more to delete next time.
     pub more: bool,
 }
 
 impl RetentionReport {
     pub fn total(&self) -> usize {
-        self.checkpoints + self.health_events + self.jobs + self.operations + self.builds
+        self.checkpoints
+            + self.health_events
+            + self.jobs
+            + self.operations
+            + self.builds
+            + self.restarts
     }
 }
 
@@ -210,6 +218,15 @@ impl Store {
                 )
                 .map_err(&sq)?;
         }
+        if let Some(before) = cutoff(now_ms, p.journal_max_age) {
+            r.restarts = tx
+                .execute(
+                    "DELETE FROM restarts WHERE id IN (
+                        SELECT id FROM restarts WHERE at < ?1 LIMIT ?2)",
+                    params![before, limit],
+                )
+                .map_err(&sq)?;
+        }
         tx.commit().map_err(&sq)?;
         if r.jobs > 0 {
             self.forget_jobs_mirror();
@@ -219,7 +236,8 @@ impl Store {
             || full(r.jobs)
             || full(r.operations)
             || full(r.checkpoints)
-            || full(r.builds);
+            || full(r.builds)
+            || full(r.restarts);
         Ok(r)
     }
 }

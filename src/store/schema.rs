@@ -227,6 +227,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );",
     // 9: the process running a build (so that a console can cancel a `flinkdeck build`).
     "ALTER TABLE builds ADD COLUMN pid INTEGER;",
+    // 10: the watcher's automatic restarts (`[restart]` of an app): every attempt and give-up,
+    // so a restarted watcher keeps counting within the window.
+    "CREATE TABLE restarts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        app           TEXT    NOT NULL,
+        cluster       TEXT    NOT NULL,
+        failed_job    TEXT    NOT NULL,
+        at            INTEGER NOT NULL,
+        event         TEXT    NOT NULL,
+        attempt       INTEGER NOT NULL,
+        ok            INTEGER NOT NULL,
+        job_id        TEXT,
+        restored_from TEXT,
+        detail        TEXT    NOT NULL
+    );
+    CREATE INDEX restarts_by_app ON restarts (app, at);",
 ];
 
 /// The newest schema version this binary knows.

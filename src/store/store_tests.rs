@@ -589,3 +589,32 @@ fn rows_written_by_another_connection_are_read_again() {
     console.record_jobs("c1", &jobs, 16_000).expect("4");
     assert_eq!(console.total_changes(), before);
 }
+
+#[test]
+fn retention_forgets_restart_attempts_older_than_the_journal_age() {
+    use crate::domain::restart::{RestartEvent, RestartRecord};
+    let now = 200 * DAY_MS;
+    let mut s = Store::open_in_memory().expect("open");
+    for at in [now - 100 * DAY_MS, now - DAY_MS] {
+        s.record_restart(&RestartRecord {
+            id: 0,
+            app: "a".into(),
+            cluster: "c1".into(),
+            failed_job: format!("j{at}"),
+            at,
+            event: RestartEvent::Attempt,
+            attempt: 1,
+            ok: true,
+            job_id: None,
+            restored_from: None,
+            detail: "started".into(),
+        })
+        .expect("record");
+    }
+    s.set_policy(policy());
+    let r = s.run_retention(now).expect("retention");
+    assert_eq!(r.restarts, 1);
+    let left = s.restarts("a", 0).expect("read");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].at, now - DAY_MS);
+}

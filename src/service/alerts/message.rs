@@ -16,6 +16,14 @@ pub enum Event {
     Resolved,
     /// `flinkdeck alerts test CHANNEL`.
     Test,
+    /// The watcher starts a failed app again (`[restart]`).
+    Restarting,
+    /// That start succeeded.
+    Restarted,
+    /// That start failed.
+    RestartFailed,
+    /// `max` attempts within the window: the watcher stopped trying.
+    GaveUp,
 }
 
 impl Event {
@@ -25,6 +33,10 @@ impl Event {
             Event::Reminder => "reminder",
             Event::Resolved => "resolved",
             Event::Test => "test",
+            Event::Restarting => "restarting",
+            Event::Restarted => "restarted",
+            Event::RestartFailed => "restart_failed",
+            Event::GaveUp => "gave_up",
         }
     }
 
@@ -34,6 +46,10 @@ impl Event {
             Event::Reminder => "STILL FIRING",
             Event::Resolved => "RESOLVED",
             Event::Test => "TEST",
+            Event::Restarting => "RESTARTING",
+            Event::Restarted => "RESTARTED",
+            Event::RestartFailed => "RESTART FAILED",
+            Event::GaveUp => "GAVE UP",
         }
     }
 }
@@ -55,6 +71,9 @@ pub struct Message {
     pub since: i64,
     /// When the message was made (epoch ms).
     pub at: i64,
+    /// What happened in a few words, when it is not the incident's own (restart messages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
 }
 
 impl Message {
@@ -73,6 +92,7 @@ impl Message {
             reason: c.reason.clone(),
             since: c.since,
             at,
+            headline: None,
         }
     }
 
@@ -91,11 +111,15 @@ impl Message {
             reason: format!("a test message to channel {channel} from flinkdeck"),
             since: at,
             at,
+            headline: None,
         }
     }
 
     /// What the incident is about, in a few words.
     fn what(&self) -> String {
+        if let Some(h) = &self.headline {
+            return h.clone();
+        }
         let who = match (&self.app, self.subject.split_once(':')) {
             (Some(a), _) => format!("app {a}"),
             (None, Some(("job", j))) => format!("job {j}"),
@@ -165,8 +189,14 @@ impl Message {
         if self.event == Event::Test {
             return None;
         }
+        let restart = matches!(
+            self.event,
+            Event::Restarting | Event::Restarted | Event::RestartFailed | Event::GaveUp
+        );
         Some(match (&self.app, &self.job_id) {
-            (Some(a), _) if self.kind == Some(AlertKind::Lost) => format!("flinkdeck history {a}"),
+            (Some(a), _) if self.kind == Some(AlertKind::Lost) || restart => {
+                format!("flinkdeck history {a}")
+            }
             (_, Some(j)) => format!("flinkdeck checkpoints {j} --cluster {}", self.cluster),
             (Some(a), None) => format!("flinkdeck history {a}"),
             (None, None) => format!("flinkdeck clusters (cluster {})", self.cluster),
@@ -229,5 +259,35 @@ mod tests {
         assert_eq!(j["app"], "orders-agg");
         assert_eq!(j["incident"], 4);
         assert_eq!(j["title"], m.title());
+    }
+
+    #[test]
+    fn a_restart_message_says_what_the_watcher_did() {
+        let m = Message {
+            headline: Some("restarting app orders-agg (attempt 2/3)".into()),
+            reason: "restarting orders-agg (attempt 2/3) from file:/cp/chk-4; job a1b2 failed: x"
+                .into(),
+            ..Message::of(Event::Restarting, Some(4), &condition(), 1_700_000_720_000)
+        };
+        assert_eq!(
+            m.title(),
+            "[RESTARTING] orders-failed: restarting app orders-agg (attempt 2/3)"
+        );
+        let text = m.text();
+        assert!(
+            text.contains("look: flinkdeck history orders-agg"),
+            "{text}"
+        );
+        assert!(text.contains("reason: restarting orders-agg (attempt 2/3) from file:/cp/chk-4"));
+        let j = m.json();
+        assert_eq!(j["event"], "restarting");
+        assert_eq!(j["headline"], "restarting app orders-agg (attempt 2/3)");
+        let g = Message {
+            event: Event::GaveUp,
+            headline: Some("gave up restarting app orders-agg".into()),
+            ..m
+        };
+        assert!(g.title().starts_with("[GAVE UP] orders-failed: gave up"));
+        assert_eq!(g.json()["event"], "gave_up");
     }
 }

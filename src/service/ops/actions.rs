@@ -846,7 +846,7 @@ async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, S
 
 /// Records the job's completed checkpoints and savepoints before it goes away, so that `latest`
 /// and `--from checkpoint:ID` know them even when no console was watching.
-pub(super) async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
+pub async fn record_job_checkpoints(ctx: &OpsContext, handle: &ClusterHandle, job_id: &str) {
     let Ok(stats) = handle.rest.checkpoints(job_id).await else {
         return;
     };

@@ -27,7 +27,7 @@ pub mod stamp;
 mod upgrade;
 mod yarn_kill;
 
-pub use actions::{preview_start, run_action};
+pub use actions::{preview_start, record_job_checkpoints, run_action};
 pub use audit::{record as record_audit, Actor};
 pub use build::{run_build, BuildOutcome};
 pub use build_console::{cancel_build, console_build, load_builds, refuse_build_readonly};

@@ -3,11 +3,14 @@
 //! keeps incidents in the store (opened once per rule and subject, reminded, closed with a
 //! recovery notice), and delivers their messages to the rules' channels. A restarted watcher
 //! finds its open incidents in the store, so it never sends one again, and evaluates what it
-//! finds on start, so nothing that began while it was down is missed.
+//! finds on start, so nothing that began while it was down is missed. Apps with `[restart]
+//! on_failure = true` whose job FAILED are started again (see [`restart`]).
 
 mod observe;
+mod restart;
 
 pub use observe::{ClusterView, Details, Fleet};
+pub use restart::WATCH_USER;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +46,21 @@ pub struct WatchReport {
     pub reminded: u64,
     pub closed: u64,
     pub deliveries_failed: u64,
+    /// Automatic restarts that started the app again.
+    pub restarted: u64,
+    /// Automatic restarts whose start failed.
+    pub restart_failed: u64,
+    /// Apps the watcher stopped restarting (`max` attempts within the window).
+    pub gave_up: u64,
+}
+
+impl WatchReport {
+    fn add(&mut self, d: restart::RestartDone) {
+        self.restarted += d.restarted;
+        self.restart_failed += d.restart_failed;
+        self.gave_up += d.gave_up;
+        self.deliveries_failed += d.deliveries_failed;
+    }
 }
 
 /// Runs until `stop` turns true (or one round with `once`).
@@ -61,6 +79,9 @@ pub async fn run_watch(
         channels = ops.config.alerts.channels.len(),
         "watching"
     );
+    if ops.readonly {
+        warn!("read-only mode: automatic restarts ([restart] on_failure) are off");
+    }
     let mut workers = spawn_workers(
         &clusters,
         Some(ops.store.clone()),
@@ -78,6 +99,7 @@ pub async fn run_watch(
     };
     let mut report = WatchReport::default();
     let mut sending: JoinSet<u64> = JoinSet::new();
+    let mut restarts = restart::Restarts::default();
     let started = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(settings.refresh);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -93,10 +115,13 @@ pub async fn run_watch(
                     continue;
                 }
                 round(&ops, &clusters, &fleet, &mut details, &mut evaluator, &http, opts.retry, &mut sending, &mut report).await;
+                report.add(restarts.collect(false).await);
+                restarts.check(&ops, &fleet, &http, opts.retry).await;
                 while let Some(done) = sending.try_join_next() {
                     report.deliveries_failed += done.unwrap_or(0);
                 }
                 if opts.once {
+                    report.add(restarts.collect(true).await);
                     while let Some(done) = sending.join_next().await {
                         report.deliveries_failed += done.unwrap_or(0);
                     }
@@ -104,6 +129,10 @@ pub async fn run_watch(
                 }
             }
             _ = stop.changed() => {
+                if restarts.busy() {
+                    // A start cut short is journaled; the next process settles it.
+                    warn!("stopping: automatic restarts in flight are left to the journal");
+                }
                 info!("stopping: waiting for deliveries in flight");
                 let grace = tokio::time::sleep(Duration::from_secs(10));
                 tokio::pin!(grace);

@@ -193,8 +193,24 @@ impl Details {
     }
 }
 
+/// A detail request, tried once more after a short pause when it fails (a busy JobManager that
+/// timed out once should not cost a `watch --once` run its incident).
+async fn twice<T, E, F, Fut>(mut f: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    match f().await {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            f().await
+        }
+    }
+}
+
 /// The first line of an exception (`java.lang.X: message`).
-fn first_line(text: &str) -> String {
+pub(super) fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
 
@@ -210,7 +226,7 @@ async fn fetch(
         return (key, c);
     };
     match need {
-        Need::Exceptions => match h.rest.exceptions(&key.id, 64).await {
+        Need::Exceptions => match twice(|| h.rest.exceptions(&key.id, 64)).await {
             Ok(ex) => {
                 let mut times: Vec<i64> = ex.history.iter().filter_map(|e| e.timestamp).collect();
                 if let Some(t) = ex.root.as_ref().and_then(|r| r.timestamp) {
@@ -234,7 +250,7 @@ async fn fetch(
         },
         Need::Backpressure => {
             c.backpressure_at = now;
-            match h.rest.job_detail(&key.id).await {
+            match twice(|| h.rest.job_detail(&key.id)).await {
                 Ok(d) => {
                     c.backpressure = d
                         .vertices
@@ -252,7 +268,7 @@ async fn fetch(
             if c.checkpointing.is_none() {
                 c.checkpointing = h.rest.checkpointing_enabled(&key.id).await.ok();
             }
-            match h.rest.checkpoints(&key.id).await {
+            match twice(|| h.rest.checkpoints(&key.id)).await {
                 Ok(stats) => {
                     let failed_in_a_row = stats
                         .history
