@@ -15,7 +15,7 @@ use super::super::audit::{AuditState, AUDIT_LIMIT};
 use super::super::fmt::{clean, first_line, truncate, wrap_words};
 use super::super::keymap::{Action, KeyContext};
 use super::{
-    empty_message, fit_columns, hint_spans, panel, render_table, scroll_offset, Col, ListLayout,
+    empty_message, fit_columns, hint_spans, render_table, scroll_offset, Col, ListLayout,
     SELECTED_MARK,
 };
 
@@ -130,38 +130,10 @@ const RESULT_COL: usize = 7;
 
 fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &ListLayout) {
     let t = &app.theme;
-    let mut inner = l.table_inner();
     let entries = a.entries();
-    if l.bordered {
-        let title = match a.load.data {
-            Some(_) if entries.len() >= AUDIT_LIMIT => {
-                format!(" Audit trail (newest {AUDIT_LIMIT}) ")
-            }
-            Some(_) => format!(" Audit trail ({}) ", entries.len()),
-            None => " Audit trail ".to_string(),
-        };
-        frame.render_widget(panel(app, title, true), l.table);
-    }
-    if inner.width == 0 || inner.height == 0 {
+    let Some(inner) = l.draw_loaded_frame(app, frame, "Audit trail", &a.load, AUDIT_LIMIT) else {
         return;
-    }
-    if let Some(e) = &a.load.error {
-        let line = Line::from(vec![
-            Span::styled("error: ", t.error),
-            Span::styled(clean(first_line(e)), t.error),
-            Span::styled(
-                if a.load.data.is_some() {
-                    "  (showing last data)"
-                } else {
-                    ""
-                },
-                t.dim,
-            ),
-        ]);
-        frame.render_widget(line, Rect { height: 1, ..inner });
-        inner.y += 1;
-        inner.height -= 1;
-    }
+    };
 
     let visible = inner.height.saturating_sub(1) as usize;
     let len = entries.len();

@@ -20,6 +20,7 @@ use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Row, Table, Table
 use ratatui::Frame;
 
 use super::app::App;
+use super::fmt::{clean, first_line};
 use super::keymap::{Action, KeyContext};
 
 pub(crate) use actions::flash_line;
@@ -314,6 +315,51 @@ impl ListLayout {
         } else {
             self.table
         }
+    }
+
+    /// Draws the frame of a loaded list: the panel titled `name (count)` (or `name (newest
+    /// limit)` when the list is at its limit), and the load error on the first row (saying the
+    /// last data is shown, if any). Returns the rows left for the table; `None` when there are
+    /// none.
+    pub fn draw_loaded_frame<T>(
+        &self,
+        app: &App,
+        frame: &mut Frame,
+        name: &str,
+        load: &crate::tui::detail::Load<Vec<T>>,
+        limit: usize,
+    ) -> Option<Rect> {
+        let t = &app.theme;
+        let mut inner = self.table_inner();
+        if self.bordered {
+            let title = match &load.data {
+                Some(d) if d.len() >= limit => format!(" {name} (newest {limit}) "),
+                Some(d) => format!(" {name} ({}) ", d.len()),
+                None => format!(" {name} "),
+            };
+            frame.render_widget(panel(app, title, true), self.table);
+        }
+        if inner.width == 0 || inner.height == 0 {
+            return None;
+        }
+        if let Some(e) = &load.error {
+            let line = Line::from(vec![
+                Span::styled("error: ", t.error),
+                Span::styled(clean(first_line(e)), t.error),
+                Span::styled(
+                    if load.data.is_some() {
+                        "  (showing last data)"
+                    } else {
+                        ""
+                    },
+                    t.dim,
+                ),
+            ]);
+            frame.render_widget(line, Rect { height: 1, ..inner });
+            inner.y += 1;
+            inner.height -= 1;
+        }
+        Some(inner)
     }
 }
 
