@@ -16,10 +16,8 @@ use super::super::alerts::{AlertsState, INCIDENTS_LIMIT};
 use super::super::app::App;
 use super::super::fmt::{clean, first_line, short_age, truncate, wrap_words};
 use super::super::keymap::{Action, KeyContext};
-use super::{
-    empty_message, fit_columns, hint_spans, render_table, scroll_offset, Col, ListLayout,
-    SELECTED_MARK,
-};
+use super::{columns_with_fill, fill_width, render_empty_loaded};
+use super::{hint_spans, render_table, scroll_offset, ListLayout};
 
 /// `⚠ 3 open`: the error colour while some open incident is neither muted nor acknowledged,
 /// the warning colour when all are; `None` when nothing is open.
@@ -246,28 +244,9 @@ fn draw_table(app: &App, a: &AlertsState, frame: &mut Frame, l: &ListLayout) {
         ("OPENED", 4),
         ("REASON", 2),
     ];
-    let cols: Vec<Col> = spec
-        .iter()
-        .enumerate()
-        .map(|(n, (title, prio))| {
-            if n == REASON_COL {
-                Col::new(*title, widths[n].clamp(6, 24), *prio).fill(6)
-            } else {
-                Col::new(*title, widths[n], *prio)
-            }
-        })
-        .collect();
-
+    let cols = columns_with_fill(&spec, &widths, REASON_COL, (6, 24));
     // The width the REASON column gets, so its text ends with `…` when it is cut.
-    let mark = SELECTED_MARK.len() as u16;
-    let avail = inner.width.saturating_sub(mark);
-    let keep = fit_columns(&cols, avail, 1);
-    let others: u16 = keep
-        .iter()
-        .filter(|&&n| n != REASON_COL)
-        .map(|&n| cols[n].width + 1)
-        .sum();
-    let reason_width = avail.saturating_sub(others) as usize;
+    let reason_width = fill_width(&cols, inner.width, REASON_COL);
 
     let rows: Vec<(Vec<Cell<'static>>, Style)> = texts_of_rows
         .into_iter()
@@ -291,20 +270,14 @@ fn draw_table(app: &App, a: &AlertsState, frame: &mut Frame, l: &ListLayout) {
         .collect();
 
     if rows.is_empty() {
-        render_table(app, frame, inner, &cols, Vec::new(), None);
-        let msg = if a.load.data.is_some() {
-            "no incidents: `flinkdeck watch` opens them when an [[alerts.rules]] rule matches"
-        } else if a.load.error.is_some() {
-            return;
-        } else {
-            "loading…"
-        };
-        let below = Rect {
-            y: inner.y.saturating_add(1).min(inner.bottom()),
-            height: inner.height.saturating_sub(1),
-            ..inner
-        };
-        empty_message(app, frame, below, msg);
+        render_empty_loaded(
+            app,
+            frame,
+            inner,
+            &cols,
+            &a.load,
+            "no incidents: `flinkdeck watch` opens them when an [[alerts.rules]] rule matches",
+        );
         return;
     }
     render_table(

@@ -14,10 +14,8 @@ use super::super::app::App;
 use super::super::audit::{AuditState, AUDIT_LIMIT};
 use super::super::fmt::{clean, first_line, truncate, wrap_words};
 use super::super::keymap::{Action, KeyContext};
-use super::{
-    empty_message, fit_columns, hint_spans, render_table, scroll_offset, Col, ListLayout,
-    SELECTED_MARK,
-};
+use super::{columns_with_fill, fill_width, render_empty_loaded};
+use super::{hint_spans, render_table, scroll_offset, ListLayout};
 
 fn layout(area: Rect) -> ListLayout {
     ListLayout::new(area, 6)
@@ -170,28 +168,9 @@ fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &ListLayout) {
         ("OK", 1),
         ("RESULT", 3),
     ];
-    let cols: Vec<Col> = spec
-        .iter()
-        .enumerate()
-        .map(|(i, (title, prio))| {
-            if i == RESULT_COL {
-                Col::new(*title, widths[i].clamp(6, 24), *prio).fill(6)
-            } else {
-                Col::new(*title, widths[i], *prio)
-            }
-        })
-        .collect();
-
+    let cols = columns_with_fill(&spec, &widths, RESULT_COL, (6, 24));
     // The width the RESULT column gets, so its text ends with `…` when it is cut.
-    let mark = SELECTED_MARK.len() as u16;
-    let avail = inner.width.saturating_sub(mark);
-    let keep = fit_columns(&cols, avail, 1);
-    let others: u16 = keep
-        .iter()
-        .filter(|&&i| i != RESULT_COL)
-        .map(|&i| cols[i].width + 1)
-        .sum();
-    let result_width = avail.saturating_sub(others) as usize;
+    let result_width = fill_width(&cols, inner.width, RESULT_COL);
 
     let rows: Vec<(Vec<Cell<'static>>, Style)> = texts_of_rows
         .into_iter()
@@ -216,20 +195,7 @@ fn draw_table(app: &App, a: &AuditState, frame: &mut Frame, l: &ListLayout) {
         .collect();
 
     if rows.is_empty() {
-        render_table(app, frame, inner, &cols, Vec::new(), None);
-        let msg = if a.load.data.is_some() {
-            "no actions recorded yet"
-        } else if a.load.error.is_some() {
-            return;
-        } else {
-            "loading…"
-        };
-        let below = Rect {
-            y: inner.y.saturating_add(1).min(inner.bottom()),
-            height: inner.height.saturating_sub(1),
-            ..inner
-        };
-        empty_message(app, frame, below, msg);
+        render_empty_loaded(app, frame, inner, &cols, &a.load, "no actions recorded yet");
         return;
     }
     render_table(

@@ -17,7 +17,8 @@ use super::super::builds::{BuildsFocus, BuildsState};
 use super::super::fmt::{clean, first_line, short_age, truncate};
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{draw_panel, flash_line, panel_height};
-use super::{empty_message, hint_spans, panel, render_table, room_for_border, scroll_offset, Col};
+use super::{columns_with_fill, render_empty_loaded, render_empty_table};
+use super::{hint_spans, panel, render_table, room_for_border, scroll_offset, Col};
 
 struct Areas {
     header: Rect,
@@ -174,18 +175,7 @@ fn draw_apps(app: &App, b: &BuildsState, frame: &mut Frame, area: Rect) {
         })
         .collect();
     if rows.is_empty() {
-        render_table(app, frame, inner, &cols, Vec::new(), None);
-        let msg = match (&b.load.data, &b.load.error) {
-            (Some(_), _) => "no app has a [build]",
-            (None, Some(_)) => return,
-            (None, None) => "loading…",
-        };
-        let below = Rect {
-            y: inner.y.saturating_add(1).min(inner.bottom()),
-            height: inner.height.saturating_sub(1),
-            ..inner
-        };
-        empty_message(app, frame, below, msg);
+        render_empty_loaded(app, frame, inner, &cols, &b.load, "no app has a [build]");
         return;
     }
     render_table(
@@ -269,17 +259,7 @@ fn draw_builds(app: &App, b: &BuildsState, frame: &mut Frame, area: Rect) {
         ("BY", 8),
         ("STARTED", 7),
     ];
-    let cols: Vec<Col> = spec
-        .iter()
-        .enumerate()
-        .map(|(i, (title, prio))| {
-            if i == SUBJECT_COL {
-                Col::new(*title, widths[i].clamp(7, 40), *prio).fill(7)
-            } else {
-                Col::new(*title, widths[i], *prio)
-            }
-        })
-        .collect();
+    let cols = columns_with_fill(&spec, &widths, SUBJECT_COL, (7, 40));
     let rows: Vec<(Vec<Cell<'static>>, Style)> = texts
         .into_iter()
         .map(|(row, status)| {
@@ -298,7 +278,6 @@ fn draw_builds(app: &App, b: &BuildsState, frame: &mut Frame, area: Rect) {
         })
         .collect();
     if rows.is_empty() {
-        render_table(app, frame, inner, &cols, Vec::new(), None);
         let msg = match (selected_app, &b.load.data) {
             (Some(a), _) => format!(
                 "{} was never built: press {} to build it",
@@ -308,12 +287,7 @@ fn draw_builds(app: &App, b: &BuildsState, frame: &mut Frame, area: Rect) {
             (None, Some(_)) => "add [build] to an app spec to build its jar from git".into(),
             (None, None) => String::new(),
         };
-        let below = Rect {
-            y: inner.y.saturating_add(1).min(inner.bottom()),
-            height: inner.height.saturating_sub(1),
-            ..inner
-        };
-        empty_message(app, frame, below, &msg);
+        render_empty_table(app, frame, inner, &cols, &msg);
         return;
     }
     let selected = match b.focus {

@@ -15,7 +15,8 @@ use super::super::fmt::{checkpoint_cell, clean, short_age, truncate, truncate_st
 use super::super::jobs::{uptime_ms, JobsState, SortColumn, NO_STATE};
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
-use super::{empty_message, hint_spans, panel, render_table, scroll_offset, Col};
+use super::render_empty_table;
+use super::{hint_spans, panel, render_table, scroll_offset, Col};
 
 struct JobsLayout {
     header: Rect,
@@ -460,7 +461,6 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     }
 
     if rows.is_empty() {
-        render_table(app, frame, inner, &cols, Vec::new(), None);
         let no_cluster: String;
         let msg = if app.jobs.total(&app.clusters) > 0 {
             "no job matches filter"
@@ -486,12 +486,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
         } else {
             "no jobs"
         };
-        let below = Rect {
-            y: inner.y.saturating_add(1).min(inner.bottom()),
-            height: inner.height.saturating_sub(1),
-            ..inner
-        };
-        empty_message(app, frame, below, msg);
+        render_empty_table(app, frame, inner, &cols, msg);
         return;
     }
     let selected = app.jobs.selected.checked_sub(offset);

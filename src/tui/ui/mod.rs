@@ -272,6 +272,72 @@ pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str
     frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
 }
 
+/// An empty table: its header, and `msg` centred in the rows below it.
+pub(crate) fn render_empty_table(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    cols: &[Col],
+    msg: &str,
+) {
+    render_table(app, frame, area, cols, Vec::new(), None);
+    let below = Rect {
+        y: area.y.saturating_add(1).min(area.bottom()),
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    empty_message(app, frame, below, msg);
+}
+
+/// An empty loaded list: `empty` once loaded, `loading…` before, only the header after an error
+/// (the error line says why).
+pub(crate) fn render_empty_loaded<T>(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    cols: &[Col],
+    load: &crate::tui::detail::Load<T>,
+    empty: &str,
+) {
+    match (&load.data, &load.error) {
+        (Some(_), _) => render_empty_table(app, frame, area, cols, empty),
+        (None, Some(_)) => render_table(app, frame, area, cols, Vec::new(), None),
+        (None, None) => render_empty_table(app, frame, area, cols, "loading…"),
+    }
+}
+
+/// Columns from `(title, priority)` with their content `widths`; column `fill` takes the rest of
+/// the row (its own width clamped to `clamp`, at least `clamp.0` when the row is short).
+pub(crate) fn columns_with_fill(
+    spec: &[(&str, u8)],
+    widths: &[usize],
+    fill: usize,
+    clamp: (usize, usize),
+) -> Vec<Col> {
+    spec.iter()
+        .enumerate()
+        .map(|(i, (title, prio))| {
+            if i == fill {
+                Col::new(*title, widths[i].clamp(clamp.0, clamp.1), *prio).fill(clamp.0 as u16)
+            } else {
+                Col::new(*title, widths[i], *prio)
+            }
+        })
+        .collect()
+}
+
+/// The width column `fill` gets in a table `width` wide (after the selection mark), so that its
+/// text can be cut with `…` to fit.
+pub(crate) fn fill_width(cols: &[Col], width: u16, fill: usize) -> usize {
+    let avail = width.saturating_sub(SELECTED_MARK.len() as u16);
+    let others: u16 = fit_columns(cols, avail, 1)
+        .iter()
+        .filter(|&&i| i != fill)
+        .map(|&i| cols[i].width + 1)
+        .sum();
+    avail.saturating_sub(others) as usize
+}
+
 /// The layout of a full-screen list (audit trail, clusters): a header line, the table (bordered
 /// when there is room), a detail area under it (two lines from a height of 14) and a footer line.
 pub(crate) struct ListLayout {
