@@ -7,15 +7,14 @@
 #[path = "common/one_job_console.rs"]
 mod one_job_console;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+#[path = "common/tui_render.rs"]
+mod tui_render;
+use crossterm::event::KeyCode;
 use flinkdeck::domain::*;
 use flinkdeck::tui::theme::Theme;
-use flinkdeck::tui::{App, AppOptions, Effect, Msg};
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use flinkdeck::tui::{App, AppOptions, Msg};
 use ratatui::style::{Color, Style};
-use ratatui::text::Span;
-use ratatui::Terminal;
+use tui_render::*;
 
 use one_job_console::{one_job_console, one_job_console_with};
 
@@ -24,57 +23,6 @@ const NOW: i64 = 1_790_000_000_000;
 const S: i64 = 1_000;
 const M: i64 = 60 * S;
 const H: i64 = 60 * M;
-
-fn buffer_text(buf: &Buffer) -> String {
-    let w = buf.area.width as usize;
-    let mut out = String::new();
-    for row in buf.content.chunks(w.max(1)) {
-        let mut line = String::new();
-        let mut skip = 0usize;
-        for cell in row {
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip.max(Span::raw(cell.symbol()).width()).saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn draw(app: &App, w: u16, h: u16) -> Buffer {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| app.draw(f)).expect("draw");
-    term.backend().buffer().clone()
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    buffer_text(&draw(app, w, h))
-}
-
-fn key(c: char) -> Msg {
-    let mods = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), mods))
-}
-
-fn code(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Worker(WorkerRequest::FocusJobs { .. }) => None,
-            Effect::Worker(r) => Some(r.clone()),
-            Effect::Quit => None,
-        })
-        .collect()
-}
 
 #[allow(clippy::too_many_arguments)]
 fn build(

@@ -2,7 +2,8 @@
 //! library's public API only. Volatile values are fixed: `NOW` is a constant, every timestamp is
 //! relative to it, and wall-clock times are formatted in UTC.
 
-use std::sync::Once;
+#[path = "common/tui_render.rs"]
+mod tui_render;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,11 +11,9 @@ use flinkdeck::domain::*;
 use flinkdeck::tui::keymap::Keymap;
 use flinkdeck::tui::theme::Theme;
 use flinkdeck::tui::{App, AppOptions, Effect, Msg};
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Style};
-use ratatui::text::Span;
-use ratatui::Terminal;
+use tui_render::*;
 
 /// 2026-09-21 14:13:20 UTC.
 const NOW: i64 = 1_790_000_000_000;
@@ -22,46 +21,7 @@ const S: i64 = 1_000;
 const M: i64 = 60 * S;
 const H: i64 = 60 * M;
 
-fn utc() {
-    static TZ: Once = Once::new();
-    // Wall-clock times are formatted in local time: make "local" UTC for every test.
-    TZ.call_once(|| std::env::set_var("TZ", "UTC"));
-}
-
 // ---- rendering helpers --------------------------------------------------------------------
-
-/// The buffer as text: one line per row, trailing spaces trimmed, wide symbols counted once.
-fn buffer_text(buf: &Buffer) -> String {
-    let w = buf.area.width as usize;
-    let mut out = String::new();
-    if w == 0 {
-        return out;
-    }
-    for row in buf.content.chunks(w) {
-        let mut line = String::new();
-        let mut skip = 0usize;
-        for cell in row {
-            if skip == 0 {
-                line.push_str(cell.symbol());
-            }
-            skip = skip.max(Span::raw(cell.symbol()).width()).saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn draw(app: &App, w: u16, h: u16) -> Buffer {
-    utc();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| app.draw(f)).expect("draw");
-    term.backend().buffer().clone()
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    buffer_text(&draw(app, w, h))
-}
 
 /// Text runs drawn with exactly `bg` as background: `row 3: "error"`.
 fn runs_with_bg(buf: &Buffer, bg: Color) -> String {
@@ -387,40 +347,10 @@ fn two_clusters(theme: Theme, opts: AppOptions) -> App {
     app
 }
 
-fn key(c: char) -> Msg {
-    let mods = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), mods))
-}
-
-fn code(c: KeyCode) -> Msg {
-    let mods = if c == KeyCode::BackTab {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    Msg::Key(KeyEvent::new(c, mods))
-}
-
 fn type_str(app: &mut App, s: &str) {
     for c in s.chars() {
         app.update(key(c));
     }
-}
-
-/// The loads and actions asked for (`FocusJobs`, which only tells the pollers what is on
-/// screen, is left out; see `focus_of`).
-fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Worker(WorkerRequest::FocusJobs { .. }) => None,
-            Effect::Worker(r) => Some(r.clone()),
-            Effect::Quit => None,
-        })
-        .collect()
 }
 
 fn request_id(r: &WorkerRequest) -> u64 {
