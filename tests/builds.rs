@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -133,17 +132,6 @@ fn build_bind_start_and_a_broken_commit_on_flink_1() {
     end_to_end(V1);
 }
 
-/// No Flink needed: the build never talks to the cluster (a closed port stands in).
-fn offline_env() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(
-        dir.path(),
-        &[("c", &format!("http://127.0.0.1:{}", closed_port()))],
-        "1s",
-    );
-    (dir, config)
-}
-
 #[test]
 fn no_matching_artifact_fails_and_bad_build_keys_are_spec_errors() {
     let (dir, config) = offline_env();
@@ -227,41 +215,11 @@ fn no_matching_artifact_fails_and_bad_build_keys_are_spec_errors() {
     }
 }
 
-/// Whether process `pid` is gone (or a zombie about to be reaped by init).
-fn gone(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-    }
-}
-
 #[test]
 fn sigint_cancels_the_build_and_its_process_group_and_one_build_runs_at_a_time() {
     let (dir, config) = offline_env();
-    let repo = new_repo(dir.path());
     let pid_file = dir.path().join("sleep.pid");
-    commit(
-        &repo,
-        &[("slow.sh", "sleep 300 &\necho $! > \"$1\"\nwait\n")],
-        "slow",
-    );
-    let spec = dir.path().join("slow.app.toml");
-    std::fs::write(
-        &spec,
-        app_toml(
-            "slow",
-            &repo,
-            &format!(
-                "command = [\"bash\", \"slow.sh\", \"{}\"]\nartifact = \"*.jar\"\n",
-                pid_file.display()
-            ),
-        ),
-    )
-    .expect("spec");
-    apply_spec(&config, dir.path(), &spec);
+    slow_app(dir.path(), &config, &pid_file);
     let mut first = Command::new(bin())
         .arg("--config")
         .arg(&config)
@@ -273,16 +231,7 @@ fn sigint_cancels_the_build_and_its_process_group_and_one_build_runs_at_a_time()
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn build");
-    let sleeper = wait_for(
-        "the build's sleep to start",
-        Duration::from_secs(30),
-        || {
-            std::fs::read_to_string(&pid_file)
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        },
-    );
+    let sleeper = sleeper_pid(&pid_file);
     assert!(!gone(&sleeper));
 
     let out = cli(&config, dir.path(), &["build", "slow"]);

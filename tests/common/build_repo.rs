@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::repo_root;
+use std::time::Duration;
+
+use super::{apply_spec, closed_port, repo_root, wait_for, write_config};
 
 /// Runs git in `repo` (with a fixed identity); panics with git's stderr on failure.
 pub fn git(repo: &Path, args: &[&str]) -> String {
@@ -85,5 +87,69 @@ pub fn build_tail(lib: &Path) -> String {
     format!(
         "command = [\"bash\", \"build.sh\", \"{}\"]\nartifact = \"target/demo-*.jar\"\ntimeout = \"5m\"\n",
         lib.display()
+    )
+}
+
+/// A `[build]` app `slow` whose build writes its `sleep 300`'s pid to `pid_file` and prints
+/// `tick-N` every 0.5 s.
+pub fn slow_app(dir: &Path, config: &Path, pid_file: &Path) {
+    let repo = new_repo(dir);
+    commit(
+        &repo,
+        &[(
+            "slow.sh",
+            "sleep 300 &\necho $! > \"$1\"\necho started-sleep\n\
+             for i in $(seq 1 600); do echo tick-$i; sleep 0.5; done\nwait\n",
+        )],
+        "slow",
+    );
+    let spec = dir.join("slow.app.toml");
+    std::fs::write(
+        &spec,
+        app_toml(
+            "slow",
+            &repo,
+            &format!(
+                "command = [\"bash\", \"slow.sh\", \"{}\"]\nartifact = \"*.jar\"\n",
+                pid_file.display()
+            ),
+        ),
+    )
+    .expect("spec");
+    apply_spec(config, dir, &spec);
+}
+
+/// A temp dir and a config whose one cluster `c` is a closed port: builds need no Flink.
+pub fn offline_env() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(
+        dir.path(),
+        &[("c", &format!("http://127.0.0.1:{}", closed_port()))],
+        "1s",
+    );
+    (dir, config)
+}
+
+/// Whether process `pid` is gone (or a zombie).
+pub fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+pub fn sleeper_pid(pid_file: &Path) -> String {
+    wait_for(
+        "the build's sleep to start",
+        Duration::from_secs(60),
+        || {
+            std::fs::read_to_string(pid_file)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        },
     )
 }
