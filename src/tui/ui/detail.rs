@@ -199,7 +199,6 @@ fn tab_frame<T>(
     title: &str,
     load: &Load<T>,
 ) -> Option<Rect> {
-    let t = &app.theme;
     let mut inner = body;
     if room_for_border(body) {
         frame.render_widget(panel(app, format!(" {title} "), true), body);
@@ -208,23 +207,7 @@ fn tab_frame<T>(
     if inner.height == 0 || inner.width == 0 {
         return None;
     }
-    if let Some(e) = &load.error {
-        let line = Line::from(vec![
-            Span::styled("error: ", t.error),
-            Span::styled(clean(first_line(e)), t.error),
-            Span::styled(
-                if load.data.is_some() {
-                    "  (showing last data)"
-                } else {
-                    ""
-                },
-                t.dim,
-            ),
-        ]);
-        frame.render_widget(line, Rect { height: 1, ..inner });
-        inner.y += 1;
-        inner.height -= 1;
-    }
+    super::draw_load_error(app, frame, &mut inner, load);
     if load.data.is_none() {
         if load.error.is_none() {
             let msg = if load.loading() || load.sent_at.is_none() {

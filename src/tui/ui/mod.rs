@@ -272,6 +272,38 @@ pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str
     frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
 }
 
+/// A load's error on the first row of `area` (saying the last data is shown, if any), which then
+/// starts one row lower.
+pub(crate) fn draw_load_error<T>(
+    app: &App,
+    frame: &mut Frame,
+    area: &mut Rect,
+    load: &crate::tui::detail::Load<T>,
+) {
+    let Some(e) = &load.error else {
+        return;
+    };
+    if area.height == 0 {
+        return;
+    }
+    let t = &app.theme;
+    let line = Line::from(vec![
+        Span::styled("error: ", t.error),
+        Span::styled(clean(first_line(e)), t.error),
+        Span::styled(
+            if load.data.is_some() {
+                "  (showing last data)"
+            } else {
+                ""
+            },
+            t.dim,
+        ),
+    ]);
+    frame.render_widget(line, Rect { height: 1, ..*area });
+    area.y += 1;
+    area.height -= 1;
+}
+
 /// An empty table: its header, and `msg` centred in the rows below it.
 pub(crate) fn render_empty_table(
     app: &App,
@@ -395,7 +427,6 @@ impl ListLayout {
         load: &crate::tui::detail::Load<Vec<T>>,
         limit: usize,
     ) -> Option<Rect> {
-        let t = &app.theme;
         let mut inner = self.table_inner();
         if self.bordered {
             let title = match &load.data {
@@ -408,23 +439,7 @@ impl ListLayout {
         if inner.width == 0 || inner.height == 0 {
             return None;
         }
-        if let Some(e) = &load.error {
-            let line = Line::from(vec![
-                Span::styled("error: ", t.error),
-                Span::styled(clean(first_line(e)), t.error),
-                Span::styled(
-                    if load.data.is_some() {
-                        "  (showing last data)"
-                    } else {
-                        ""
-                    },
-                    t.dim,
-                ),
-            ]);
-            frame.render_widget(line, Rect { height: 1, ..inner });
-            inner.y += 1;
-            inner.height -= 1;
-        }
+        draw_load_error(app, frame, &mut inner, load);
         Some(inner)
     }
 }
