@@ -14,6 +14,7 @@ pub mod drift;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
+pub mod shell;
 pub mod signals;
 pub mod sql;
 pub mod table;
@@ -262,6 +263,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (bash, zsh or fish), e.g.
+    /// `flinkdeck completions bash > /etc/bash_completion.d/flinkdeck`.
+    Completions {
+        #[arg(value_enum)]
+        shell: shell::Shell,
+    },
+    /// Print the man page (roff), e.g. `flinkdeck man | man -l -`.
+    Man,
     /// Watch every cluster headless and alert ([alerts] rules and channels), restarting FAILED
     /// apps that have `[restart] on_failure = true`; one per data dir.
     Watch {
@@ -325,6 +334,12 @@ pub fn main_entry() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Exit {
+    // Need no config: they describe the command line itself.
+    match cli.command {
+        Some(Command::Completions { shell }) => return shell::completions(shell),
+        Some(Command::Man) => return shell::man(),
+        _ => {}
+    }
     if matches!(cli.command, Some(Command::Watch { .. })) {
         // Before the log file takes the tracing output: the watcher logs to stderr.
         setup::init_stderr_tracing();
@@ -477,6 +492,8 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         } => build::build(ctx, &ops, &name, git_ref.as_deref(), json).await,
         Command::Builds { name, json } => build::list(&ops, &name, json).await,
         Command::Watch { once, json } => watch::run(ctx, &ops, once, json).await,
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
         Command::Alerts {
             command: None,
             open,
