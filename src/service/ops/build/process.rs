@@ -191,14 +191,14 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_deadline_kills_the_whole_process_group() {
+    /// Runs `script` with bash as a build step (log in a temp dir), within `secs`.
+    async fn run_bash(
+        script: &str,
+        secs: u64,
+    ) -> (tempfile::TempDir, Arc<Output>, Result<String, StepError>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = Output::new(std::fs::File::create(dir.path().join("b.log")).expect("log"));
-        let argv: Vec<String> = ["bash", "-c", "sleep 30 & echo $!; wait"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let argv: Vec<String> = vec!["bash".into(), "-c".into(), script.into()];
         let env = BTreeMap::new();
         let (_tx, mut rx) = watch::channel(false);
         let step = Step {
@@ -207,8 +207,14 @@ mod tests {
             env: &env,
             show: false,
         };
-        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        let deadline = Instant::now() + std::time::Duration::from_secs(secs);
         let r = run(step, &out, &|_| {}, deadline, &mut rx, false).await;
+        (dir, out, r)
+    }
+
+    #[tokio::test]
+    async fn the_deadline_kills_the_whole_process_group() {
+        let (_dir, out, r) = run_bash("sleep 30 & echo $!; wait", 1).await;
         assert_eq!(r, Err(StepError::TimedOut));
         let pid = out.tail().first().cloned().expect("the sleep's pid");
         for _ in 0..50 {
@@ -222,26 +228,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_command_says_its_exit_status_and_keeps_its_output() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Output::new(std::fs::File::create(dir.path().join("b.log")).expect("log"));
-        let argv: Vec<String> = [
-            "bash",
-            "-c",
+        let (dir, out, r) = run_bash(
             "echo compiling; echo 'X.java:3: error: boom' >&2; exit 3",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let env = BTreeMap::new();
-        let (_tx, mut rx) = watch::channel(false);
-        let step = Step {
-            argv: &argv,
-            cwd: dir.path(),
-            env: &env,
-            show: false,
-        };
-        let deadline = Instant::now() + std::time::Duration::from_secs(30);
-        match run(step, &out, &|_| {}, deadline, &mut rx, false).await {
+            30,
+        )
+        .await;
+        match r {
             Err(StepError::Failed(m)) => assert!(m.contains("exit status: 3"), "{m}"),
             other => panic!("expected a failure, got {other:?}"),
         }
