@@ -103,6 +103,7 @@ fn main() {
             kind: "standalone".into(),
             url: format!("http://{n}:8081"),
             location: None,
+            web_url: None,
         })
         .collect();
     let mut app = App::new(

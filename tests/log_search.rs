@@ -169,7 +169,7 @@ fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Worker(r) => Some(r.clone()),
-            Effect::Quit => None,
+            Effect::Quit | Effect::Terminal(_) => None,
         })
         .collect()
 }

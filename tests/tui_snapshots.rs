@@ -53,6 +53,7 @@ fn opts() -> AppOptions {
         readonly: false,
         start_in_editor: None,
         no_clusters: None,
+        term: Default::default(),
     }
 }
 
@@ -62,6 +63,7 @@ fn cluster(name: &str) -> ClusterRef {
         kind: "standalone".into(),
         url: format!("http://{name}-jobmanager:8081"),
         location: None,
+        web_url: None,
     }
 }
 
@@ -3486,6 +3488,7 @@ fn k8s_ref(entry: &str, ns: &str, id: &str, flavor: ClusterFlavor) -> ClusterRef
             cluster_id: id.into(),
             flavor,
         }),
+        web_url: None,
     }
 }
 

@@ -74,6 +74,16 @@ impl ClusterHandle {
             kind: self.kind().to_string(),
             url: self.rest.base_url().to_string(),
             location: self.backend.location(),
+            // The Flink Web UI: the configured `web_url`, else where the REST API is reached
+            // (for Kubernetes the API server's service proxy, for YARN the RM proxy, which serve
+            // the Web UI too).
+            web_url: Some(
+                self.config
+                    .web_url
+                    .as_ref()
+                    .map(url::Url::to_string)
+                    .unwrap_or_else(|| self.rest.base_url().to_string()),
+            ),
         }
     }
 }

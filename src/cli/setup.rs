@@ -203,7 +203,7 @@ pub async fn run_tui_with(
     readonly: bool,
     start_in_editor: Option<crate::tui::EditorTarget>,
 ) -> Exit {
-    use super::ui_files::{load_keymap, load_theme, no_color};
+    use super::ui_files::{load_keymap, load_theme, no_color, term_env};
     use crate::tui::{keymap::Keymap, App, AppOptions, EditorTarget};
 
     let theme_dir = ctx.config.theme_dir();
@@ -254,6 +254,11 @@ pub async fn run_tui_with(
         readonly,
         start_in_editor,
         no_clusters,
+        term: crate::domain::terminal::TermFeatures::decide(
+            ctx.config.ui.hyperlinks,
+            ctx.config.ui.clipboard,
+            &term_env(),
+        ),
     };
     let app = App::new(
         ctx.clusters.refs(),

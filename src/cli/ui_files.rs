@@ -9,6 +9,18 @@ use crate::tui::keymap::Keymap;
 use crate::tui::theme::{self, Theme, UserTheme};
 
 /// Whether `NO_COLOR` asks for no colours (set and not empty, see no-color.org).
+/// What the environment says about the terminal: `TERM`, `NO_COLOR`, `TMUX`, and whether
+/// standard output is a terminal (for `[ui] hyperlinks` / `[ui] clipboard = "auto"`).
+pub fn term_env() -> crate::domain::terminal::TermEnv {
+    use std::io::IsTerminal;
+    crate::domain::terminal::TermEnv {
+        term: std::env::var("TERM").ok(),
+        no_color: no_color(),
+        tty: std::io::stdout().is_terminal(),
+        tmux: std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()),
+    }
+}
+
 pub fn no_color() -> bool {
     theme::no_color_requested(std::env::var_os("NO_COLOR").as_deref())
 }

@@ -71,6 +71,8 @@ struct RawUi {
     keymap: Option<Spanned<String>>,
     action_timeout: Option<Spanned<String>>,
     detail_budget: Option<Spanned<i64>>,
+    hyperlinks: Option<Spanned<String>>,
+    clipboard: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +263,32 @@ impl Cx<'_, '_> {
         if let Some(b) = &raw.detail_budget {
             ui.detail_budget = self.budget(b, "ui.detail_budget")?;
         }
+        if let Some(h) = &raw.hyperlinks {
+            ui.hyperlinks = self.switch(h, "ui.hyperlinks")?;
+        }
+        if let Some(c) = &raw.clipboard {
+            ui.clipboard = self.switch(c, "ui.clipboard")?;
+        }
         Ok(ui)
+    }
+
+    /// An `auto` / `on` / `off` switch.
+    fn switch(
+        &self,
+        v: &Spanned<String>,
+        key: &str,
+    ) -> Result<crate::domain::terminal::Switch, ConfigError> {
+        v.get_ref().parse().map_err(|()| {
+            self.err(
+                v.span(),
+                key,
+                format!(
+                    "invalid value {:?}; expected {}",
+                    v.get_ref(),
+                    super::expected_list(&crate::domain::terminal::Switch::NAMES)
+                ),
+            )
+        })
     }
 
     /// A `detail_budget`: requests per second, 0..=10000.

@@ -96,6 +96,10 @@ pub struct UiConfig {
     /// one cluster, on top of one job list per refresh. Default 10; a cluster's own
     /// `detail_budget` overrides it.
     pub detail_budget: u32,
+    /// `[ui] hyperlinks`: OSC 8 links from job ids and cluster names to the Flink Web UI.
+    pub hyperlinks: crate::domain::terminal::Switch,
+    /// `[ui] clipboard`: `y` copies through OSC 52.
+    pub clipboard: crate::domain::terminal::Switch,
 }
 
 /// Default `[ui] detail_budget` (requests per second per cluster).
@@ -110,6 +114,8 @@ impl Default for UiConfig {
             keymap: None,
             action_timeout: DEFAULT_ACTION_TIMEOUT,
             detail_budget: DEFAULT_DETAIL_BUDGET,
+            hyperlinks: Default::default(),
+            clipboard: Default::default(),
         }
     }
 }

@@ -149,4 +149,7 @@ pub struct ClusterRef {
     /// Where a discovered cluster lives (kubernetes); `None` for a configured URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<super::platform::ClusterLocation>,
+    /// The Flink Web UI (hyperlinks on job ids and cluster names); `None` when not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
 }

@@ -18,6 +18,7 @@ pub mod operator;
 pub mod platform;
 pub mod restart;
 pub mod sql;
+pub mod terminal;
 pub mod time;
 
 pub use app::*;

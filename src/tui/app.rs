@@ -46,6 +46,9 @@ pub struct AppOptions {
     /// Shown in the empty jobs table when the config lists no cluster at all (with the path of
     /// the file to add one to).
     pub no_clusters: Option<String>,
+    /// The escape sequences the terminal gets beyond drawing: OSC 8 hyperlinks, OSC 52 copy
+    /// (`[ui] hyperlinks`, `[ui] clipboard`), through tmux's passthrough or not.
+    pub term: crate::domain::terminal::TermFeatures,
 }
 
 impl Default for AppOptions {
@@ -56,6 +59,7 @@ impl Default for AppOptions {
             readonly: false,
             start_in_editor: None,
             no_clusters: None,
+            term: Default::default(),
         }
     }
 }
@@ -80,6 +84,8 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Worker(WorkerRequest),
+    /// Escape sequences to write to the terminal as they are (an OSC 52 copy).
+    Terminal(String),
     Quit,
 }
 
@@ -143,6 +149,8 @@ pub struct App {
     pub(crate) dialog: Option<Dialog>,
     /// A one-line message in place of the key hints.
     pub(crate) flash: Option<Flash>,
+    /// The command palette (`:`), when open.
+    pub(crate) palette: Option<super::palette::PaletteState>,
     next_request: u64,
     dirty: bool,
     /// The jobs last reported to the workers as on screen (see `WorkerRequest::FocusJobs`).
@@ -207,6 +215,7 @@ impl App {
             actions: Actions::default(),
             dialog: None,
             flash: None,
+            palette: None,
             next_request: 1,
             dirty: true,
             focus: Vec::new(),
@@ -281,7 +290,7 @@ impl App {
 
     /// Recomputes the jobs list's rows (after the jobs, the apps, the filters or the sort
     /// changed).
-    fn rebuild_jobs(&mut self) {
+    pub(super) fn rebuild_jobs(&mut self) {
         self.jobs
             .rebuild(&self.clusters, &self.managed, self.now_ms);
     }
@@ -323,6 +332,14 @@ impl App {
             self.on_overlay_key(key, fx);
         } else if self.dialog.is_some() {
             self.on_dialog_key(key, fx);
+        } else if self.palette.is_some() {
+            self.on_palette_key(key, fx);
+        } else if self.editor.is_none()
+            && !(self.jobs.typing && self.detail.is_none())
+            && !self.detail.as_ref().is_some_and(|d| d.logs.typing)
+            && self.keymap.action(KeyContext::Global, &key) == Some(Action::Command)
+        {
+            self.open_palette();
         } else if self.editor.is_some() {
             self.on_editor_key(key, fx);
         } else if self.alerts.is_some() {
@@ -351,7 +368,9 @@ impl App {
             return;
         }
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-        if self.overlay.is_none() && self.paste_into_dialog(&clean) {
+        let into_palette =
+            self.overlay.is_none() && self.dialog.is_none() && self.paste_into_palette(&clean);
+        if into_palette || (self.overlay.is_none() && self.paste_into_dialog(&clean)) {
             self.dirty = true;
         } else if self.overlay.is_none()
             && self.jobs.typing
@@ -657,6 +676,11 @@ impl App {
         let Some(action) = self.lookup(&[KeyContext::Jobs, KeyContext::Global], &key) else {
             return;
         };
+        self.jobs_action(action, fx);
+    }
+
+    /// What `action` does in the jobs list (from its key, or from the command palette).
+    pub(super) fn jobs_action(&mut self, action: Action, fx: &mut Vec<Effect>) {
         let page = ui::jobs_visible_rows(self, self.screen()).max(1) as isize;
         let clusters = &self.clusters;
         match action {
@@ -723,6 +747,7 @@ impl App {
             Action::ShowError => self.show_error(),
             Action::Audit => self.open_audit(fx),
             Action::Alerts => self.open_alerts(fx),
+            Action::Copy => self.copy_selected(fx),
             Action::Clusters => {
                 let on = self
                     .jobs
@@ -802,7 +827,7 @@ impl App {
     /// Opens a job: loads the overview, checkpoints and exceptions at once (small, so switching
     /// tabs is instant); the logs tab loads its file list (and a tail of up to 4 MiB) only when
     /// it is first shown.
-    fn open_detail(&mut self, key: JobKey, fx: &mut Vec<Effect>) {
+    pub(super) fn open_detail(&mut self, key: JobKey, fx: &mut Vec<Effect>) {
         self.detail = Some(DetailState::new(key));
         for tab in [Tab::Overview, Tab::Checkpoints, Tab::Exceptions] {
             self.request_tab(tab, fx);
@@ -881,7 +906,7 @@ impl App {
 
     /// On a tick: reload what the open tab (or the audit trail) shows when it is due (never
     /// twice in flight).
-    fn reload_due(&mut self, fx: &mut Vec<Effect>) {
+    pub(super) fn reload_due(&mut self, fx: &mut Vec<Effect>) {
         let now = self.now_ms;
         let refresh = self.refresh_ms();
         if self
@@ -966,6 +991,10 @@ impl App {
             }
             Action::ShowError => {
                 self.show_error();
+                return;
+            }
+            Action::Copy => {
+                self.copy_selected(fx);
                 return;
             }
             Action::Stop | Action::Cancel | Action::Savepoint | Action::DismissActions => {

@@ -49,6 +49,7 @@ impl ClusterView {
                     kind: String::new(),
                     url: String::new(),
                     location: None,
+                    web_url: None,
                 },
                 now_ms,
             )

@@ -759,7 +759,7 @@ mod tests {
         let rows = parse_rows(&doc).expect("rows parse");
         assert!(rows.len() > 30);
         let km = Keymap::builtin();
-        assert_eq!(km.bindings(KeyContext::Global).len(), 6);
+        assert_eq!(km.bindings(KeyContext::Global).len(), 7);
     }
 
     #[test]

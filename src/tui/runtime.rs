@@ -4,7 +4,7 @@
 //! the guard restores the terminal before the process exits.
 
 use std::collections::VecDeque;
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -108,6 +108,12 @@ fn apply(
     for fx in effects {
         match fx {
             Effect::Quit => quit = true,
+            Effect::Terminal(seq) => {
+                let mut out = io::stdout();
+                if let Err(e) = out.write_all(seq.as_bytes()).and_then(|()| out.flush()) {
+                    tracing::warn!(error = %e, "writing an escape sequence to the terminal");
+                }
+            }
             Effect::Worker(req) if must_deliver(&req) && !pending.is_empty() => {
                 pending.push_back(req);
             }
@@ -128,6 +134,41 @@ fn apply(
         }
     }
     quit
+}
+
+/// A hyperlink's URL and its drawn cells (column, row, cell).
+type LinkCells = (String, Vec<(u16, u16, ratatui::buffer::Cell)>);
+
+/// The cells of each hyperlink in a drawn frame (see [`super::link`]).
+fn link_cells(buf: &ratatui::buffer::Buffer, targets: &super::link::LinkTargets) -> Vec<LinkCells> {
+    super::link::find_links(buf, targets)
+        .into_iter()
+        .map(|l| {
+            let cells = (l.x..l.x + l.width)
+                .filter_map(|x| buf.cell((x, l.y)).map(|c| (x, l.y, c.clone())))
+                .collect();
+            (l.url, cells)
+        })
+        .collect()
+}
+
+/// Writes the drawn cells of each link again, wrapped in OSC 8 (same symbols and styles, so
+/// the screen looks the same and the cells link to the URL).
+fn write_links(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    links: Vec<LinkCells>,
+) -> io::Result<()> {
+    use ratatui::backend::Backend;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let backend = terminal.backend_mut();
+    for (url, cells) in &links {
+        backend.write_all(super::osc::osc8_open(url).as_bytes())?;
+        backend.draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))?;
+        backend.write_all(super::osc::OSC8_CLOSE.as_bytes())?;
+    }
+    Backend::flush(backend)
 }
 
 /// SIGTERM and SIGHUP, when they can be installed (never on other platforms).
@@ -218,7 +259,15 @@ pub async fn run(
         if app.is_dirty() {
             let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
             if due {
-                terminal.draw(|f| app.draw(f)).context("drawing")?;
+                let links = {
+                    let frame = terminal.draw(|f| app.draw(f)).context("drawing")?;
+                    if app.opts.term.hyperlinks {
+                        link_cells(frame.buffer, &app.link_targets())
+                    } else {
+                        Vec::new()
+                    }
+                };
+                write_links(&mut terminal, links).context("writing hyperlinks")?;
                 app.clear_dirty();
                 last_draw = Some(Instant::now());
             }

@@ -21,6 +21,7 @@ pub fn one_job_console_with(theme: Theme, opts: AppOptions, now: i64, w: u16, h:
             kind: "standalone".into(),
             url: "http://c:8081".into(),
             location: None,
+            web_url: None,
         }],
         theme,
         Keymap::builtin(),

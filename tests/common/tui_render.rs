@@ -80,7 +80,7 @@ pub fn requests(fx: &[Effect]) -> Vec<WorkerRequest> {
         .filter_map(|e| match e {
             Effect::Worker(WorkerRequest::FocusJobs { .. }) => None,
             Effect::Worker(r) => Some(r.clone()),
-            Effect::Quit => None,
+            Effect::Quit | Effect::Terminal(_) => None,
         })
         .collect()
 }

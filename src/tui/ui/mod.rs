@@ -12,6 +12,7 @@ mod incident;
 mod jobs;
 mod logs;
 mod overlay;
+mod palette;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -65,6 +66,7 @@ pub(crate) fn draw(app: &App, frame: &mut Frame) {
     if !jobs_view {
         alerts::draw_badge_top_right(app, frame, area);
     }
+    palette::draw(app, frame, area);
     if let Some(d) = &app.dialog {
         actions::draw_dialog(app, d, frame, area);
     }
