@@ -153,7 +153,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("ocean.toml"), "").expect("write");
         let e = load_theme("nope", Some(dir.path()), false).expect_err("unknown");
-        assert!(e.message.contains("default, light, mono, ocean"), "{e}");
+        assert!(
+            e.message
+                .contains("ansi16, default, high-contrast, light, mono, ocean"),
+            "{e}"
+        );
         assert_eq!(e.key.as_deref(), Some("ui.theme"));
     }
 

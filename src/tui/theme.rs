@@ -25,6 +25,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
     ("light", include_str!("../../themes/light.toml")),
     ("mono", include_str!("../../themes/mono.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("ansi16", include_str!("../../themes/ansi16.toml")),
 ];
 
 /// Names of the built-in themes.
@@ -724,6 +729,51 @@ mod tests {
         assert!(!Theme::builtin("mono").is_some_and(|t| t.has_colors()));
     }
 
+    /// Every colour of a theme, foreground and background.
+    fn colours(t: &Theme) -> Vec<Color> {
+        let mut t = t.clone();
+        let mut out = Vec::new();
+        t.for_each_style_mut(&mut |s: &mut Style| out.extend([s.fg, s.bg].into_iter().flatten()));
+        out
+    }
+
+    /// `ansi16` uses only the 16 named ANSI colours: no RGB, no 256-colour index, and every
+    /// colour is one of the sixteen (or the terminal's own `reset`).
+    #[test]
+    fn ansi16_uses_only_the_16_ansi_colours() {
+        let t = Theme::builtin("ansi16").expect("ansi16 is built in");
+        let cs = colours(&t);
+        assert!(cs.len() > 40, "the theme has colours: {}", cs.len());
+        for c in cs {
+            assert!(
+                !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                "ansi16 uses {c:?}"
+            );
+            assert!(
+                c == Color::Reset || ANSI16.iter().any(|(a, _)| *a == c),
+                "{c:?} is not one of the 16 ANSI colours"
+            );
+        }
+        // The check can fail: the default theme has a 256-colour index.
+        let default = colours(&Theme::builtin("default").expect("default"));
+        assert!(default.iter().any(|c| matches!(c, Color::Indexed(_))));
+    }
+
+    /// `high-contrast` differs from the default, draws on an explicit black background and
+    /// dims nothing in the header or the selection.
+    #[test]
+    fn high_contrast_is_built_in() {
+        let t = Theme::builtin("high-contrast").expect("built in");
+        assert_ne!(t, Theme::default());
+        assert_eq!(t.base.bg, Some(Color::Black));
+        for s in [t.header, t.selected, t.error] {
+            assert!(!s.add_modifier.contains(Modifier::DIM), "{s:?}");
+            assert!(s.add_modifier.contains(Modifier::BOLD), "{s:?}");
+        }
+        assert!(builtin_names().contains(&"high-contrast"));
+        assert!(builtin_names().contains(&"ansi16"));
+    }
+
     #[test]
     fn default_is_the_default_builtin() {
         assert_eq!(
@@ -774,8 +824,9 @@ mod tests {
         );
         let e = Theme::resolve("nope", &missing, false).expect_err("unknown");
         assert!(
-            e.message
-                .contains("(looked in /t); available: default, light, mono, ocean"),
+            e.message.contains(
+                "(looked in /t); available: ansi16, default, high-contrast, light, mono, ocean"
+            ),
             "{e}"
         );
         let e = Theme::resolve("../x", &UserTheme::None, false).expect_err("not a name");
