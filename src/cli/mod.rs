@@ -18,6 +18,7 @@ pub mod shell;
 pub mod signals;
 pub mod sql;
 pub mod table;
+pub mod theme_watch;
 pub mod ui_files;
 pub mod upgrade;
 pub mod watch;

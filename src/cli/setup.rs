@@ -267,7 +267,21 @@ pub async fn run_tui_with(
         opts,
         crate::domain::time::now_ms(),
     );
-    let result = crate::tui::run(app, workers.requests, workers.replies).await;
+    let (theme_tx, theme_rx) = tokio::sync::mpsc::channel(4);
+    let watcher = super::theme_watch::spawn(
+        super::theme_watch::ThemeWatch {
+            config: match &ctx.config.source {
+                ConfigSource::File(p) => Some(p.clone()),
+                ConfigSource::DefaultLocal => None,
+            },
+            theme_dir: theme_dir.clone(),
+            name: ctx.config.ui.theme.clone(),
+            no_color: no_color(),
+        },
+        theme_tx,
+    );
+    let result = crate::tui::run(app, workers.requests, workers.replies, theme_rx).await;
+    watcher.abort();
     // Builds this console started end with it: cancelled and recorded, their process groups
     // stopped (not cut off with the runtime, which would leave their children running).
     let cancelled = workers.builds.cancel_all(BUILD_EXIT_WAIT).await;

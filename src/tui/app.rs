@@ -78,6 +78,8 @@ pub enum Msg {
         now_ms: i64,
     },
     Worker(WorkerReply),
+    /// The theme file in use changed.
+    Theme(super::theme::ThemeReload),
 }
 
 /// What `update` asks the runtime to do.
@@ -263,6 +265,20 @@ impl App {
                 self.reload_due(&mut fx);
             }
             Msg::Worker(reply) => self.on_reply(reply, &mut fx),
+            Msg::Theme(reload) => {
+                self.dirty = true;
+                match reload {
+                    super::theme::ThemeReload::Loaded(t) => {
+                        let text = format!("theme {} reloaded", t.name);
+                        self.theme = *t;
+                        self.flash(FlashLevel::Info, text);
+                    }
+                    super::theme::ThemeReload::Failed(e) => self.flash(
+                        FlashLevel::Warning,
+                        format!("theme not reloaded (the old one stays): {e}"),
+                    ),
+                }
+            }
         }
         self.focus_due(&mut fx);
         fx

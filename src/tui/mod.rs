@@ -31,3 +31,4 @@ mod ui;
 pub use app::{App, AppOptions, Effect, Msg};
 pub use editor::EditorTarget;
 pub use runtime::run;
+pub use theme::ThemeReload;

@@ -225,11 +225,13 @@ impl StopSignals {
 }
 
 /// Runs the console until the user quits. `requests` goes to the workers; `replies` comes back
-/// from them. The terminal is restored on every exit path.
+/// from them; `themes` brings the theme again when its file changes. The terminal is restored
+/// on every exit path.
 pub async fn run(
     mut app: App,
     requests: Sender<WorkerRequest>,
     mut replies: Receiver<WorkerReply>,
+    mut themes: Receiver<super::theme::ThemeReload>,
 ) -> anyhow::Result<()> {
     let _guard = TerminalGuard::enter()?;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
@@ -252,6 +254,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut replies_open = true;
+    let mut themes_open = true;
     let mut last_draw: Option<Instant> = None;
     let mut stop = StopSignals::new();
 
@@ -300,6 +303,13 @@ pub async fn run(
                 tracing::info!(signal = sig, "terminating on signal");
                 break;
             }
+            theme = themes.recv(), if themes_open => match theme {
+                Some(t) => Some(Msg::Theme(t)),
+                None => {
+                    themes_open = false;
+                    None
+                }
+            },
             _ = tick.tick() => Some(Msg::Tick { now_ms: now_ms() }),
             _ = tokio::time::sleep_until(frame_deadline.unwrap_or_else(Instant::now)),
                 if frame_deadline.is_some() => None,

@@ -52,6 +52,14 @@ pub fn truecolor_supported(colorterm: Option<&str>) -> bool {
     })
 }
 
+/// A theme file in use changed (from the theme watcher): the theme loaded from it, or why it
+/// could not be (the console keeps the old theme and shows the error).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThemeReload {
+    Loaded(Box<Theme>),
+    Failed(String),
+}
+
 /// What the caller found in the user's theme directory for the wanted theme (see
 /// [`Theme::wanted`]); the TUI reads no files itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
