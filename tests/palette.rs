@@ -220,11 +220,14 @@ fn copy_under_tmux_is_wrapped_for_passthrough() {
     );
 }
 
+/// A case: its name, the `[ui]` lines and the environment.
+type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
 /// With the switches off, with NO_COLOR, and with TERM=dumb: no OSC 8 or OSC 52 byte at all,
 /// and `y` says copying is off.
 #[test]
 fn no_osc_bytes_when_off_or_unsupported() {
-    let cases: [(&str, &str, &[(&str, &str)]); 3] = [
+    let cases: [Case; 3] = [
         (
             "switches off",
             "hyperlinks = \"off\"\nclipboard = \"off\"",
