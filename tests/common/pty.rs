@@ -94,6 +94,15 @@ impl PtyApp {
             .alternate_screen()
     }
 
+    /// The foreground and background colour of the cell at `row`, `col` as the terminal shows
+    /// it.
+    pub fn cell_colors(&self, row: u16, col: u16) -> Option<(vt100::Color, vt100::Color)> {
+        let p = self.parser.lock().unwrap_or_else(|e| e.into_inner());
+        p.screen()
+            .cell(row, col)
+            .map(|c| (c.fgcolor(), c.bgcolor()))
+    }
+
     /// Everything the program wrote, raw.
     pub fn raw_output(&self) -> Vec<u8> {
         self.raw.lock().unwrap_or_else(|e| e.into_inner()).clone()
