@@ -272,6 +272,15 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `flinkdeck man | man -l -`.
     Man,
+    /// For the completion scripts: print the configured cluster names or the managed app names
+    /// starting with PREFIX, one a line (reads the config file and the local database, never
+    /// the network; prints nothing on errors).
+    #[command(hide = true)]
+    Complete {
+        #[arg(value_enum)]
+        what: shell::Names,
+        prefix: Option<String>,
+    },
     /// Watch every cluster headless and alert ([alerts] rules and channels), restarting FAILED
     /// apps that have `[restart] on_failure = true`; one per data dir.
     Watch {
@@ -339,6 +348,14 @@ fn run(cli: Cli) -> Exit {
     match cli.command {
         Some(Command::Completions { shell }) => return shell::completions(shell),
         Some(Command::Man) => return shell::man(),
+        Some(Command::Complete { what, prefix }) => {
+            return shell::complete(
+                what,
+                prefix.as_deref().unwrap_or(""),
+                cli.config.as_deref(),
+                cli.data_dir.as_deref(),
+            )
+        }
         _ => {}
     }
     if matches!(cli.command, Some(Command::Watch { .. })) {
@@ -495,6 +512,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
         Command::Watch { once, json } => watch::run(ctx, &ops, once, json).await,
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
+        Command::Complete { .. } => Exit::Ok,
         Command::Alerts {
             command: None,
             open,

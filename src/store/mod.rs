@@ -11,6 +11,7 @@ mod builds;
 mod handle;
 mod incidents;
 mod journal;
+mod names;
 mod record;
 mod restarts;
 mod retention;
@@ -25,6 +26,8 @@ mod store_tests;
 mod tests;
 
 use std::path::Path;
+
+pub use names::completion_names;
 
 use rusqlite::{params, Connection, Row, TransactionBehavior};
 
