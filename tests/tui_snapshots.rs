@@ -894,10 +894,10 @@ fn empty_states() {
 #[test]
 fn help_screen() {
     let mut app = two_clusters(Theme::plain(), opts());
-    app.update(Msg::Resize(80, 140));
+    app.update(Msg::Resize(80, 150));
     app.update(key('?'));
     // Tall enough for every binding of every context.
-    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 140));
+    insta::assert_snapshot!("help_all_bindings", render(&app, 80, 150));
     // On a normal terminal it scrolls.
     app.update(Msg::Resize(80, 24));
     app.update(key('G'));
@@ -1962,9 +1962,9 @@ fn help_read_only_marks_disabled_actions() {
         readonly: true,
         ..opts()
     });
-    app.update(Msg::Resize(90, 140));
+    app.update(Msg::Resize(90, 150));
     app.update(key('?'));
-    insta::assert_snapshot!("help_read_only", render(&app, 90, 140));
+    insta::assert_snapshot!("help_read_only", render(&app, 90, 150));
 }
 
 #[test]
