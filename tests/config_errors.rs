@@ -73,6 +73,8 @@ fn example_config_parses() {
     assert_eq!(b.url.as_ref().and_then(url::Url::port), Some(8082));
     assert!(b.readonly);
     assert_eq!(c.ui.theme, "default");
+    assert_eq!(c.ui.hyperlinks, flinkdeck::domain::terminal::Switch::Auto);
+    assert_eq!(c.ui.clipboard, flinkdeck::domain::terminal::Switch::Auto);
     assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
     assert_eq!(c.logs, flinkdeck::config::LogsConfig::default());
     // [store] shows the defaults.
@@ -88,6 +90,8 @@ fn example_config_mentions_every_key() {
         "theme",
         "readonly",
         "keymap",
+        "hyperlinks",
+        "clipboard",
         "name",
         "kind",
         "url",
@@ -140,7 +144,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard"
     );
 }
 
