@@ -10,7 +10,8 @@
 //! detail has a Pods tab with the JobManager and TaskManager pods and the TaskManager's last
 //! termination (`OOMKilled`), `P` on the TaskManager opens what its previous (OOM-killed)
 //! container printed, the Clusters view shows the cluster as native, a cluster that appears
-//! while the console runs is listed without a restart, and the terminal is restored on quit.
+//! while the console runs is listed without a restart, the job id is an OSC 8 hyperlink to the
+//! Web UI through the API server's service proxy, and the terminal is restored on quit.
 
 mod common;
 #[path = "fake_kube/mod.rs"]
@@ -114,6 +115,23 @@ fn kubernetes_job_pods_tab_previous_log_and_clusters_view() {
         s.contains(&job_id) && s.contains("Pods")
     });
     assert!(s.contains("Logs"), "{s}");
+    // The job id links (OSC 8) to the Flink Web UI through the API server's service proxy.
+    let link_end = format!(":rest/proxy/#/job/running/{job_id}/overview\x1b\\");
+    let raw = wait_for("the job id's hyperlink", Duration::from_secs(10), || {
+        let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
+        raw.contains(&link_end).then_some(raw)
+    });
+    let open = format!(
+        "\x1b]8;;{}/api/v1/namespaces/streaming/services/",
+        fake.url().trim_end_matches('/')
+    );
+    let at = raw.find(&link_end).expect("link");
+    let start = raw[..at].rfind("\x1b]8;;").expect("link start");
+    assert!(
+        raw[start..].starts_with(&open),
+        "proxied URL: {:?}",
+        &raw[start..at + link_end.len()]
+    );
 
     // Overview → Checkpoints → Exceptions → Pods.
     for _ in 0..3 {
