@@ -1,6 +1,8 @@
 //! `cargo bench --bench jobs_view`: the jobs view with 10 clusters × 1,000 jobs (10,000 rows):
 //! drawing one frame (160×50 `TestBackend`), one filter keystroke (`App::update` + the frame),
-//! and one poll of one cluster arriving (`update` + frame). Median, 95th percentile and maximum
+//! and one poll of one cluster arriving (`update` + frame), and the OSC 8 pass after a frame
+//! (finding the cluster names and job ids drawn and their Web UI URLs: the jobs list, where every
+//! row names its cluster, and a job's detail, whose id is looked up among the 10,000). Median, 95th percentile and maximum
 //! over `FLINKDECK_BENCH_FRAMES` repetitions (default 200). Targets (issue 8): a frame ≤ 4 ms, a
 //! filter keystroke ≤ 16 ms.
 //!
@@ -103,7 +105,7 @@ fn main() {
             kind: "standalone".into(),
             url: format!("http://{n}:8081"),
             location: None,
-            web_url: None,
+            web_url: Some(format!("http://{n}:8081/")),
         })
         .collect();
     let mut app = App::new(
@@ -171,4 +173,39 @@ fn main() {
         })
         .collect();
     stats("one cluster's poll (update + frame)", polls);
+
+    // The hyperlink pass the runtime runs after each frame when `[ui] hyperlinks` is on.
+    let mut links = |app: &App, expect_id: Option<&str>| -> Vec<Duration> {
+        (0..reps)
+            .map(|_| {
+                let frame = term.draw(|f| app.draw(f)).expect("draw");
+                let t = Instant::now();
+                let spans = app.hyperlinks(frame.buffer);
+                let took = t.elapsed();
+                assert!(!spans.is_empty(), "cluster names are linked");
+                if let Some(id) = expect_id {
+                    assert!(
+                        spans.iter().any(|l| l.url.contains(id)),
+                        "the job id is linked"
+                    );
+                }
+                took
+            })
+            .collect()
+    };
+    stats("hyperlink pass, jobs list", links(&app, None));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let id = app_selected_id(&app);
+    stats("hyperlink pass, job detail", links(&app, Some(&id)));
+}
+
+/// The id of the job whose detail is open (drawn in its header).
+fn app_selected_id(app: &App) -> String {
+    let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let frame = term.draw(|f| app.draw(f)).expect("draw");
+    let text: String = frame.buffer.content().iter().map(|c| c.symbol()).collect();
+    text.split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 32)
+        .expect("a job id on screen")
+        .to_string()
 }

@@ -7,7 +7,7 @@
 //! UI (its `web_url`, else its REST address: for Kubernetes the API server's service proxy, for
 //! YARN the ResourceManager's proxy).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ratatui::buffer::Buffer;
 
@@ -24,7 +24,7 @@ pub(crate) struct LinkTargets {
 
 /// A run of cells on one row that links to `url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinkSpan {
+pub struct LinkSpan {
     pub x: u16,
     pub y: u16,
     pub width: u16,
@@ -47,16 +47,20 @@ pub(crate) fn job_url(base: &str, id: &str, finished: bool) -> String {
 }
 
 impl App {
-    /// Every job id and cluster name that links somewhere (clusters without a known Web UI do
-    /// not).
-    pub(crate) fn link_targets(&self) -> LinkTargets {
+    /// The job ids in `ids` and every cluster name that link somewhere (clusters without a
+    /// known Web UI do not). Only the ids drawn are looked up, so a frame's cost does not grow
+    /// with the number of jobs beyond one pass over them.
+    pub(crate) fn link_targets(&self, ids: &HashSet<String>) -> LinkTargets {
         let mut t = LinkTargets::default();
         for c in &self.clusters {
             let Some(base) = c.cref.web_url.as_deref().filter(|u| !u.is_empty()) else {
                 continue;
             };
             t.clusters.push((c.name().to_string(), dir(base)));
-            for j in &c.jobs {
+            if ids.is_empty() {
+                continue;
+            }
+            for j in c.jobs.iter().filter(|j| ids.contains(&j.id)) {
                 t.jobs
                     .insert(j.id.clone(), job_url(base, &j.id, j.state.is_terminal()));
             }
@@ -65,6 +69,70 @@ impl App {
         t.clusters.sort_by_key(|c| std::cmp::Reverse(c.0.len()));
         t
     }
+
+    /// The hyperlinks of a drawn frame: where the job ids and cluster names are and where they
+    /// point (the runtime writes those cells again inside OSC 8).
+    pub fn hyperlinks(&self, buf: &Buffer) -> Vec<LinkSpan> {
+        let ids = job_ids_in(buf);
+        find_links(buf, &self.link_targets(&ids))
+    }
+}
+
+/// The text of each row of `buf`, one char per cell (`\0` for a wide or combined symbol),
+/// with the column each char came from.
+fn rows(buf: &Buffer) -> impl Iterator<Item = (u16, Vec<(char, u16)>)> + '_ {
+    let area = buf.area;
+    (area.top()..area.bottom()).map(move |y| {
+        let chars = (area.left()..area.right())
+            .filter_map(|x| {
+                let cell = buf.cell((x, y))?;
+                let mut sym = cell.symbol().chars();
+                Some(match (sym.next(), sym.next()) {
+                    (Some(c), None) => (c, x),
+                    _ => ('\u{0}', x),
+                })
+            })
+            .collect();
+        (y, chars)
+    })
+}
+
+/// The `[start, end)` char ranges of the runs of exactly 32 hex digits that are whole words.
+fn id_runs(text: &[char]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if !text[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < text.len() && text[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        if i - start == 32 && bounded(text, start, 32) {
+            out.push((start, i));
+        }
+    }
+    out
+}
+
+/// The 32-hex-digit words drawn in `buf` (the job ids that may need a link).
+fn job_ids_in(buf: &Buffer) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for (_, chars) in rows(buf) {
+        let text: Vec<char> = chars.iter().map(|(c, _)| *c).collect();
+        for (a, b) in id_runs(&text) {
+            ids.insert(text[a..b].iter().collect());
+        }
+    }
+    ids
+}
+
+/// Whether `text[start..start + len]` is a whole word.
+fn bounded(text: &[char], start: usize, len: usize) -> bool {
+    (start == 0 || !word_char(text[start - 1]))
+        && text.get(start + len).is_none_or(|c| !word_char(*c))
 }
 
 /// Characters that continue a name or an id (a match must not be part of a longer word).
@@ -74,25 +142,11 @@ fn word_char(c: char) -> bool {
 
 /// The linkable texts drawn in `buf`: 32-hex-digit job ids and cluster names, whole words only.
 pub(crate) fn find_links(buf: &Buffer, targets: &LinkTargets) -> Vec<LinkSpan> {
-    let area = buf.area;
     let mut out = Vec::new();
     if targets.jobs.is_empty() && targets.clusters.is_empty() {
         return out;
     }
-    for y in area.top()..area.bottom() {
-        // The row's text, and the column each character came from.
-        let mut chars: Vec<(char, u16)> = Vec::with_capacity(area.width as usize);
-        for x in area.left()..area.right() {
-            let Some(cell) = buf.cell((x, y)) else {
-                continue;
-            };
-            let mut sym = cell.symbol().chars();
-            match (sym.next(), sym.next()) {
-                (Some(c), None) => chars.push((c, x)),
-                // A wide or combined symbol, or the blank half of a wide one: never in an id.
-                _ => chars.push(('\u{0}', x)),
-            }
-        }
+    for (y, chars) in rows(buf) {
         let text: Vec<char> = chars.iter().map(|(c, _)| *c).collect();
         let mut taken = vec![false; text.len()];
         let mut push = |start: usize, len: usize, url: &str, taken: &mut Vec<bool>| {
@@ -108,36 +162,21 @@ pub(crate) fn find_links(buf: &Buffer, targets: &LinkTargets) -> Vec<LinkSpan> {
                 url: url.to_string(),
             });
         };
-        let bounded = |start: usize, len: usize| {
-            (start == 0 || !word_char(text[start - 1]))
-                && text.get(start + len).is_none_or(|c| !word_char(*c))
-        };
-        // Job ids: runs of exactly 32 hex digits.
-        let mut i = 0;
-        while i < text.len() {
-            if !text[i].is_ascii_hexdigit() {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < text.len() && text[i].is_ascii_hexdigit() {
-                i += 1;
-            }
-            if i - start == 32 && bounded(start, 32) {
-                let id: String = text[start..i].iter().collect();
-                if let Some(url) = targets.jobs.get(&id) {
-                    push(start, 32, url, &mut taken);
-                }
+        for (a, b) in id_runs(&text) {
+            let id: String = text[a..b].iter().collect();
+            if let Some(url) = targets.jobs.get(&id) {
+                push(a, b - a, url, &mut taken);
             }
         }
-        // Cluster names.
         for (name, url) in &targets.clusters {
             let needle: Vec<char> = name.chars().collect();
             if needle.is_empty() || needle.len() > text.len() {
                 continue;
             }
             for start in 0..=text.len() - needle.len() {
-                if text[start..start + needle.len()] == needle[..] && bounded(start, needle.len()) {
+                if text[start..start + needle.len()] == needle[..]
+                    && bounded(&text, start, needle.len())
+                {
                     push(start, needle.len(), url, &mut taken);
                 }
             }

@@ -7,6 +7,7 @@
 
 pub mod error_screen;
 pub mod keymap;
+pub mod link;
 pub mod theme;
 
 mod actions;
@@ -20,7 +21,6 @@ mod detail;
 mod editor;
 mod fmt;
 mod jobs;
-mod link;
 mod logs;
 mod osc;
 mod palette;

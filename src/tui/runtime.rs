@@ -140,8 +140,8 @@ fn apply(
 type LinkCells = (String, Vec<(u16, u16, ratatui::buffer::Cell)>);
 
 /// The cells of each hyperlink in a drawn frame (see [`super::link`]).
-fn link_cells(buf: &ratatui::buffer::Buffer, targets: &super::link::LinkTargets) -> Vec<LinkCells> {
-    super::link::find_links(buf, targets)
+fn link_cells(buf: &ratatui::buffer::Buffer, links: Vec<super::link::LinkSpan>) -> Vec<LinkCells> {
+    links
         .into_iter()
         .map(|l| {
             let cells = (l.x..l.x + l.width)
@@ -265,7 +265,7 @@ pub async fn run(
                 let links = {
                     let frame = terminal.draw(|f| app.draw(f)).context("drawing")?;
                     if app.opts.term.hyperlinks {
-                        link_cells(frame.buffer, &app.link_targets())
+                        link_cells(frame.buffer, app.hyperlinks(frame.buffer))
                     } else {
                         Vec::new()
                     }
