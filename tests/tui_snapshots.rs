@@ -1342,6 +1342,7 @@ fn app_summary(
         kind: AppKind::Sql,
         version: 3,
         owner: Some("data-team".into()),
+        team: None,
         tags: vec![],
         job_id: job_id.map(Into::into),
         state,

@@ -257,6 +257,7 @@ pub async fn list(ctx: &Context, ops: &OpsContext, json: bool) -> Exit {
                     a.job_id.clone().unwrap_or_else(|| "-".into()),
                     a.state.as_ref().map_or("-".into(), |s| s.to_string()),
                     a.owner.clone().unwrap_or_else(|| "-".into()),
+                    a.team.clone().unwrap_or_else(|| "-".into()),
                     a.tags.join(","),
                 ]
             })
@@ -264,7 +265,7 @@ pub async fn list(ctx: &Context, ops: &OpsContext, json: bool) -> Exit {
         print!(
             "{}",
             table::render(
-                &["NAME", "CLUSTER", "KIND", "VERSION", "JOB", "STATE", "OWNER", "TAGS"],
+                &["NAME", "CLUSTER", "KIND", "VERSION", "JOB", "STATE", "OWNER", "TEAM", "TAGS"],
                 &rows
             )
         );
@@ -330,6 +331,9 @@ pub async fn show(ops: &OpsContext, name: &str, json: bool) -> Exit {
     }
     if let Some(o) = &s.owner {
         println!("owner      {o}");
+    }
+    if let Some(t) = &s.team {
+        println!("team       {t}");
     }
     if !s.tags.is_empty() {
         println!("tags       {}", s.tags.join(", "));
