@@ -71,6 +71,18 @@ struct RawUi {
     keymap: Option<Spanned<String>>,
     action_timeout: Option<Spanned<String>>,
     detail_budget: Option<Spanned<i64>>,
+    views: Option<std::collections::BTreeMap<String, Spanned<RawView>>>,
+}
+
+/// A `[ui.views]` entry: `name = "expr"` or `name = { filter = "expr", group = "cluster" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawView {
+    Filter(String),
+    Full {
+        filter: String,
+        group: Option<String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +273,56 @@ impl Cx<'_, '_> {
         if let Some(b) = &raw.detail_budget {
             ui.detail_budget = self.budget(b, "ui.detail_budget")?;
         }
+        for (name, v) in raw.views.into_iter().flatten() {
+            ui.views.push(self.view(name, v)?);
+        }
         Ok(ui)
+    }
+
+    /// One `[ui.views]` entry; a bad filter is an error at the column inside the string.
+    fn view(
+        &self,
+        name: String,
+        v: Spanned<RawView>,
+    ) -> Result<crate::domain::filter::View, ConfigError> {
+        use crate::domain::filter::{Filter, GroupBy, View};
+        let key = key_path(&[Seg::key("ui"), Seg::key("views"), Seg::key(&name)]);
+        let span = v.span();
+        let (expr, group) = match v.into_inner() {
+            RawView::Filter(f) => (f, None),
+            RawView::Full { filter, group } => (filter, group),
+        };
+        let filter = Filter::parse(&expr).map_err(|e| {
+            // A plain string: the value starts after its opening quote.
+            let inline = self.doc.text(span.clone()).starts_with('"');
+            let at = if inline {
+                let offset: usize = expr
+                    .chars()
+                    .take(e.column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
+                let start = span.start + 1 + offset;
+                start..start + 1
+            } else {
+                span.clone()
+            };
+            self.err(at, &key, format!("bad filter {expr:?}: {e}"))
+        })?;
+        let group = match group {
+            None => None,
+            Some(g) => Some(GroupBy::parse(&g).ok_or_else(|| {
+                self.err(
+                    span.clone(),
+                    &key,
+                    format!("unknown group {g:?}; expected none, cluster, team or app"),
+                )
+            })?),
+        };
+        Ok(View {
+            name,
+            filter,
+            group,
+        })
     }
 
     /// A `detail_budget`: requests per second, 0..=10000.

@@ -96,6 +96,8 @@ pub struct UiConfig {
     /// one cluster, on top of one job list per refresh. Default 10; a cluster's own
     /// `detail_budget` overrides it.
     pub detail_budget: u32,
+    /// `[ui.views]`: named filters (with an optional grouping), by name.
+    pub views: Vec<crate::domain::filter::View>,
 }
 
 /// Default `[ui] detail_budget` (requests per second per cluster).
@@ -110,6 +112,7 @@ impl Default for UiConfig {
             keymap: None,
             action_timeout: DEFAULT_ACTION_TIMEOUT,
             detail_budget: DEFAULT_DETAIL_BUDGET,
+            views: Vec::new(),
         }
     }
 }

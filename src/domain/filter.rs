@@ -236,6 +236,31 @@ impl Filter {
         })
     }
 
+    /// A filter of one positive term (`key:value`, the value taken as is, no quoting needed).
+    pub fn term(key: FilterKey, value: &str) -> Filter {
+        let state = match key {
+            FilterKey::State => StateMatch::parse(value).ok(),
+            _ => None,
+        };
+        let name = FilterKey::NAMED
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map_or("", |(n, _)| *n);
+        Filter {
+            terms: vec![Term {
+                key,
+                negated: false,
+                value: value.to_lowercase(),
+                state,
+            }],
+            source: if name.is_empty() {
+                format!("{value:?}")
+            } else {
+                format!("{name}:{value:?}")
+            },
+        }
+    }
+
     /// The expression as given (trimmed).
     pub fn source(&self) -> &str {
         &self.source
@@ -331,6 +356,48 @@ fn term_matches(t: &Term, s: &Subject<'_>) -> bool {
             _ => false,
         },
     }
+}
+
+/// How the jobs list groups its rows (`g` cycles them in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    #[default]
+    None,
+    Cluster,
+    Team,
+    App,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 4] = [GroupBy::None, GroupBy::Cluster, GroupBy::Team, GroupBy::App];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::None => "none",
+            GroupBy::Cluster => "cluster",
+            GroupBy::Team => "team",
+            GroupBy::App => "app",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str().eq_ignore_ascii_case(s))
+    }
+
+    pub fn next(self) -> GroupBy {
+        let i = Self::ALL.iter().position(|g| *g == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+}
+
+/// A named view (`[ui.views]`): a filter and, optionally, a grouping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    pub name: String,
+    pub filter: Filter,
+    pub group: Option<GroupBy>,
 }
 
 #[cfg(test)]
@@ -466,6 +533,14 @@ mod tests {
         assert!(!both.matches(&s));
         assert!(Filter::default().is_empty());
         assert!(both.uses(FilterKey::Team) && !both.uses(FilterKey::Tag));
+    }
+
+    #[test]
+    fn group_by_cycles_and_parses() {
+        assert_eq!(GroupBy::None.next(), GroupBy::Cluster);
+        assert_eq!(GroupBy::App.next(), GroupBy::None);
+        assert_eq!(GroupBy::parse("Team"), Some(GroupBy::Team));
+        assert_eq!(GroupBy::parse("owner"), None);
     }
 
     #[test]
