@@ -355,7 +355,9 @@ fn type_str(app: &mut App, s: &str) {
 
 fn request_id(r: &WorkerRequest) -> u64 {
     match r {
-        WorkerRequest::RefreshAll | WorkerRequest::FocusJobs { .. } => 0,
+        WorkerRequest::RefreshAll
+        | WorkerRequest::FocusJobs { .. }
+        | WorkerRequest::EditJobTags { .. } => 0,
         WorkerRequest::LoadJobDetail { request, .. }
         | WorkerRequest::LoadCheckpoints { request, .. }
         | WorkerRequest::LoadExceptions { request, .. }
@@ -730,6 +732,7 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                 }
             }
             WorkerRequest::RefreshAll
+            | WorkerRequest::EditJobTags { .. }
             | WorkerRequest::FocusJobs { .. }
             | WorkerRequest::RunAction { .. }
             | WorkerRequest::LoadRestorePoints { .. }

@@ -19,6 +19,8 @@ mod detail;
 mod editor;
 mod fmt;
 mod jobs;
+mod jobs_group;
+pub(crate) mod jobs_views;
 mod logs;
 mod pods;
 mod runtime;
