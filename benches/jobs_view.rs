@@ -1,6 +1,8 @@
 //! `cargo bench --bench jobs_view`: the jobs view with 10 clusters × 1,000 jobs (10,000 rows):
 //! drawing one frame (160×50 `TestBackend`), one filter keystroke (`App::update` + the frame),
-//! and one poll of one cluster arriving (`update` + frame). Median, 95th percentile and maximum
+//! and one poll of one cluster arriving (`update` + frame); then the same keystrokes and polls
+//! with the filter language (`state:running cluster:prod-3 0`) and the rows grouped by cluster
+//! (`z`, ten headers, one of them folded). Median, 95th percentile and maximum
 //! over `FLINKDECK_BENCH_FRAMES` repetitions (default 200). Targets (issue 8): a frame ≤ 4 ms, a
 //! filter keystroke ≤ 16 ms.
 //!
@@ -170,4 +172,37 @@ fn main() {
         })
         .collect();
     stats("one cluster's poll (update + frame)", polls);
+
+    // Grouped by cluster, one group folded, a keyed filter typed one key at a time.
+    app.update(key('z'));
+    app.update(key('g'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let text = "state:running cluster:prod-3 0";
+    let mut keys = Vec::new();
+    while keys.len() < reps {
+        app.update(key('/'));
+        let mut screen = String::new();
+        for c in text.chars() {
+            let t = Instant::now();
+            app.update(key(c));
+            screen = draw(&app);
+            keys.push(t.elapsed());
+        }
+        assert!(screen.contains("▾ prod-3"), "{screen}");
+        assert!(!screen.contains("prod-4"), "{screen}");
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+    stats("grouped: filter-language keystroke (update + frame)", keys);
+    let polls: Vec<Duration> = (0..reps)
+        .map(|i| {
+            generation += 1;
+            let msg = polled(&names[i % CLUSTERS], generation);
+            let t = Instant::now();
+            app.update(msg);
+            draw(&app);
+            t.elapsed()
+        })
+        .collect();
+    stats("grouped: one cluster's poll (update + frame)", polls);
 }
