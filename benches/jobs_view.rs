@@ -189,7 +189,7 @@ fn main() {
             keys.push(t.elapsed());
         }
         assert!(screen.contains("▾ prod-3"), "{screen}");
-        assert!(!screen.contains("prod-4"), "{screen}");
+        assert!(!screen.contains("enrichment-prod-4"), "{screen}");
         app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
         app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     }
