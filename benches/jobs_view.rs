@@ -2,7 +2,9 @@
 //! drawing one frame (160×50 `TestBackend`), one filter keystroke (`App::update` + the frame),
 //! and one poll of one cluster arriving (`update` + frame), and the OSC 8 pass after a frame
 //! (finding the cluster names and job ids drawn and their Web UI URLs: the jobs list, where every
-//! row names its cluster, and a job's detail, whose id is looked up among the 10,000). Median, 95th percentile and maximum
+//! row names its cluster, and a job's detail, whose id is looked up among the 10,000);
+//! then the same keystrokes and polls with the filter language (`state:running cluster:prod-3 0`)
+//! and the rows grouped by cluster (`z`, ten headers, one of them folded). Median, 95th percentile and maximum
 //! over `FLINKDECK_BENCH_FRAMES` repetitions (default 200). Targets (issue 8): a frame ≤ 4 ms, a
 //! filter keystroke ≤ 16 ms.
 //!
@@ -174,6 +176,43 @@ fn main() {
         .collect();
     stats("one cluster's poll (update + frame)", polls);
 
+    // Grouped by cluster, one group folded, a keyed filter typed one key at a time.
+    app.update(key('z'));
+    app.update(key('g'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let text = "state:running cluster:prod-3 0";
+    let mut keys = Vec::new();
+    while keys.len() < reps {
+        app.update(key('/'));
+        let mut screen = String::new();
+        for c in text.chars() {
+            let t = Instant::now();
+            app.update(key(c));
+            screen = draw(&app);
+            keys.push(t.elapsed());
+        }
+        assert!(screen.contains("▾ prod-3"), "{screen}");
+        assert!(!screen.contains("enrichment-prod-4"), "{screen}");
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+    stats("grouped: filter-language keystroke (update + frame)", keys);
+    let polls: Vec<Duration> = (0..reps)
+        .map(|i| {
+            generation += 1;
+            let msg = polled(&names[i % CLUSTERS], generation);
+            let t = Instant::now();
+            app.update(msg);
+            draw(&app);
+            t.elapsed()
+        })
+        .collect();
+    stats("grouped: one cluster's poll (update + frame)", polls);
+
+    // Back to ungrouped rows (cluster → team → app → none) for the hyperlink pass.
+    for _ in 0..3 {
+        app.update(key('z'));
+    }
     // The hyperlink pass the runtime runs after each frame when `[ui] hyperlinks` is on.
     let mut links = |app: &App, expect_id: Option<&str>| -> Vec<Duration> {
         (0..reps)

@@ -78,6 +78,7 @@ fn example_sql_app_parses() {
     assert_eq!(spec.parallelism, Some(2));
     assert!(!spec.allow_non_restored_state);
     assert_eq!(spec.owner.as_deref(), Some("data-team"));
+    assert_eq!(spec.team.as_deref(), Some("payments"));
     assert_eq!(spec.tags, ["orders", "example"]);
     assert_eq!(spec.jar_file, None);
     assert_eq!(spec.entry_class, None);
@@ -498,6 +499,8 @@ fn bad_values_point_at_the_value() {
     assert!(e.message.contains("expected a boolean"), "{e}");
     let e = load_err(&format!("{base}owner = \" \"\n"), &[], 5, 9, "owner");
     assert_eq!(e.message, "owner is empty");
+    let e = load_err(&format!("{base}team = \"\"\n"), &[], 5, 8, "team");
+    assert_eq!(e.message, "team is empty");
     let e = load_err(
         &format!("{base}tags = [\"a\", \"\"]\n"),
         &[],

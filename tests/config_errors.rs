@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use flinkdeck::config::{
     AuthConfig, ClusterKind, Config, ConfigError, ConfigSource, ResolvedAuth, Secret, SecretSource,
 };
+use flinkdeck::domain::filter::GroupBy;
 
 /// Tests that touch process-wide environment variables hold this lock.
 static ENV: Mutex<()> = Mutex::new(());
@@ -76,6 +77,22 @@ fn example_config_parses() {
     assert_eq!(c.ui.hyperlinks, flinkdeck::domain::terminal::Switch::Auto);
     assert_eq!(c.ui.clipboard, flinkdeck::domain::terminal::Switch::Auto);
     assert_eq!(c.ui.refresh, std::time::Duration::from_secs(2));
+    let views: Vec<(&str, &str, Option<GroupBy>)> =
+        c.ui.views
+            .iter()
+            .map(|v| (v.name.as_str(), v.filter.source(), v.group))
+            .collect();
+    assert_eq!(
+        views,
+        [
+            (
+                "oncall",
+                "state:failing state:restarting state:failed",
+                Some(GroupBy::Cluster)
+            ),
+            ("payments", "team:payments state:active", None),
+        ]
+    );
     assert_eq!(c.logs, flinkdeck::config::LogsConfig::default());
     // [store] shows the defaults.
     assert_eq!(c.store, flinkdeck::config::StoreConfig::default());
@@ -144,7 +161,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard, views"
     );
 }
 
@@ -632,4 +649,44 @@ fn yarn_values_are_checked() {
     let text = format!("{TWO_CLUSTERS}user = \"flink\"\n");
     let e = load_err(&text, 11, 8, "clusters[1].user");
     assert_eq!(e.message, "`user` applies to kind = \"yarn\" only");
+}
+
+#[test]
+fn bad_views_name_file_line_column_and_key() {
+    // The column points into the string, at the bad term.
+    let e = load_err(
+        "[ui]\nrefresh = \"1s\"\n\n[ui.views]\npay = \"team:payments tem:x\"\n",
+        5,
+        22,
+        "ui.views.pay",
+    );
+    assert_eq!(
+        e.message,
+        "bad filter \"team:payments tem:x\": unknown filter key \"tem\"; expected one of team, tag, state, cluster, app at column 15"
+    );
+    let e = load_err(
+        "[ui.views]\nok = \"state:active\"\nbad = \"state:runing\"\n",
+        3,
+        14,
+        "ui.views.bad",
+    );
+    assert!(e.message.contains("unknown state \"runing\""), "{e}");
+    // The table form: at the table, for the filter and for the group.
+    let e = load_err(
+        "[ui.views]\noncall = { filter = \"app:\", group = \"cluster\" }\n",
+        2,
+        10,
+        "ui.views.oncall",
+    );
+    assert!(e.message.contains("app: needs a value"), "{e}");
+    let e = load_err(
+        "[ui.views]\noncall = { filter = \"app:x\", group = \"owner\" }\n",
+        2,
+        10,
+        "ui.views.oncall",
+    );
+    assert_eq!(
+        e.message,
+        "unknown group \"owner\"; expected none, cluster, team or app"
+    );
 }

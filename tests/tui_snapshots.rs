@@ -357,7 +357,9 @@ fn type_str(app: &mut App, s: &str) {
 
 fn request_id(r: &WorkerRequest) -> u64 {
     match r {
-        WorkerRequest::RefreshAll | WorkerRequest::FocusJobs { .. } => 0,
+        WorkerRequest::RefreshAll
+        | WorkerRequest::FocusJobs { .. }
+        | WorkerRequest::EditJobTags { .. } => 0,
         WorkerRequest::LoadJobDetail { request, .. }
         | WorkerRequest::LoadCheckpoints { request, .. }
         | WorkerRequest::LoadExceptions { request, .. }
@@ -732,6 +734,7 @@ fn answer(app: &mut App, reqs: Vec<WorkerRequest>) {
                 }
             }
             WorkerRequest::RefreshAll
+            | WorkerRequest::EditJobTags { .. }
             | WorkerRequest::FocusJobs { .. }
             | WorkerRequest::RunAction { .. }
             | WorkerRequest::LoadRestorePoints { .. }
@@ -1344,6 +1347,7 @@ fn app_summary(
         kind: AppKind::Sql,
         version: 3,
         owner: Some("data-team".into()),
+        team: None,
         tags: vec![],
         job_id: job_id.map(Into::into),
         state,

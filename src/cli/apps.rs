@@ -238,11 +238,34 @@ pub async fn summaries(ctx: &Context, ops: &OpsContext) -> Result<(Vec<AppSummar
     Ok((out, unreachable))
 }
 
-pub async fn list(ctx: &Context, ops: &OpsContext, json: bool) -> Exit {
-    let (apps, unreachable) = match summaries(ctx, ops).await {
+pub async fn list(
+    ctx: &Context,
+    ops: &OpsContext,
+    select: &super::filter_args::FilterArgs,
+    json: bool,
+) -> Exit {
+    let filter = match select.build(&ctx.config) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("flinkdeck: {e}");
+            return Exit::Usage;
+        }
+    };
+    let (mut apps, unreachable) = match summaries(ctx, ops).await {
         Ok(x) => x,
         Err(e) => return store_failed(e),
     };
+    apps.retain(|a| {
+        filter.matches(&crate::domain::filter::Subject {
+            name: &a.name,
+            id: a.job_id.as_deref().unwrap_or(""),
+            cluster: &a.cluster,
+            state: a.state.as_ref(),
+            app: Some(&a.name),
+            team: a.team.as_deref(),
+            tags: &a.tags,
+        })
+    });
     let exit = if json {
         print_json(&apps)
     } else {
@@ -257,6 +280,7 @@ pub async fn list(ctx: &Context, ops: &OpsContext, json: bool) -> Exit {
                     a.job_id.clone().unwrap_or_else(|| "-".into()),
                     a.state.as_ref().map_or("-".into(), |s| s.to_string()),
                     a.owner.clone().unwrap_or_else(|| "-".into()),
+                    a.team.clone().unwrap_or_else(|| "-".into()),
                     a.tags.join(","),
                 ]
             })
@@ -264,7 +288,7 @@ pub async fn list(ctx: &Context, ops: &OpsContext, json: bool) -> Exit {
         print!(
             "{}",
             table::render(
-                &["NAME", "CLUSTER", "KIND", "VERSION", "JOB", "STATE", "OWNER", "TAGS"],
+                &["NAME", "CLUSTER", "KIND", "VERSION", "JOB", "STATE", "OWNER", "TEAM", "TAGS"],
                 &rows
             )
         );
@@ -330,6 +354,9 @@ pub async fn show(ops: &OpsContext, name: &str, json: bool) -> Exit {
     }
     if let Some(o) = &s.owner {
         println!("owner      {o}");
+    }
+    if let Some(t) = &s.team {
+        println!("team       {t}");
     }
     if !s.tags.is_empty() {
         println!("tags       {}", s.tags.join(", "));

@@ -1,12 +1,16 @@
-//! `flinkdeck jobs [--cluster NAME] [--state STATE] [--json]`: the jobs of every cluster.
+//! `flinkdeck jobs [--cluster NAME] [--state STATE] [--team T] [--tag T] [--filter EXPR]
+//! [--view NAME] [--json]`: the jobs of every cluster. JSON rows of managed apps carry `app`,
+//! `team` and `tags`; unmanaged jobs with local tags (set in the console) carry `tags`.
 
 use futures_util::future::join_all;
 
+use super::filter_args::{FilterArgs, Labels};
 use super::setup::Context;
 use super::{
     print_json, report_discovery_problems, report_unreachable, select_clusters, table, Exit,
 };
 use crate::backend::ClusterHandle;
+use crate::domain::filter::Subject;
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
 use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
@@ -45,11 +49,55 @@ impl StateFilter {
     }
 }
 
-pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json: bool) -> Exit {
+/// A row of `jobs --json`: the job as before, plus what the store knows about it.
+#[derive(Debug, serde::Serialize)]
+struct JobOut<'a> {
+    #[serde(flatten)]
+    job: &'a JobSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+}
+
+/// The app, team and tags of `j` as `labels` know them.
+fn label<'a>(labels: &'a Labels, j: &'a JobSummary) -> JobOut<'a> {
+    match labels.app_of(&j.cluster, &j.id) {
+        Some((app, summary)) => JobOut {
+            job: j,
+            app: Some(app),
+            team: summary.and_then(|s| s.team.as_deref()),
+            tags: summary.map_or(&[][..], |s| s.tags.as_slice()),
+        },
+        None => JobOut {
+            job: j,
+            app: None,
+            team: None,
+            tags: labels.local_tags(&j.cluster, &j.name),
+        },
+    }
+}
+
+pub async fn run(
+    ctx: &Context,
+    cluster: Option<&str>,
+    state: Option<&str>,
+    select: &FilterArgs,
+    json: bool,
+) -> Exit {
     let filter = match state.map(StateFilter::parse).transpose() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("flinkdeck: --state: {e}");
+            return Exit::Usage;
+        }
+    };
+    let expr = match select.build(&ctx.config) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("flinkdeck: {e}");
             return Exit::Usage;
         }
     };
@@ -88,12 +136,35 @@ pub async fn run(ctx: &Context, cluster: Option<&str>, state: Option<&str>, json
     if let Some(f) = &filter {
         jobs.retain(|j| f.matches(&j.state));
     }
+    let labels = match &store {
+        Some(store) => store.call(Labels::load).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the apps and tags of jobs");
+            Labels::default()
+        }),
+        None => Labels::default(),
+    };
+    let rows: Vec<JobOut<'_>> = jobs
+        .iter()
+        .map(|j| label(&labels, j))
+        .filter(|r| {
+            expr.matches(&Subject {
+                name: &r.job.name,
+                id: &r.job.id,
+                cluster: &r.job.cluster,
+                state: Some(&r.job.state),
+                app: r.app,
+                team: r.team,
+                tags: r.tags,
+            })
+        })
+        .collect();
     if json {
-        if print_json(&jobs) == Exit::Failed {
+        if print_json(&rows) == Exit::Failed {
             return Exit::Failed;
         }
     } else {
-        print!("{}", human(&jobs, now_ms()));
+        let shown: Vec<JobSummary> = rows.iter().map(|r| r.job.clone()).collect();
+        print!("{}", human(&shown, now_ms()));
     }
     exit
 }

@@ -11,6 +11,7 @@ pub mod build;
 pub mod checkpoints;
 pub mod clusters;
 pub mod drift;
+pub mod filter_args;
 pub mod jobs;
 pub mod logs;
 pub mod setup;
@@ -81,6 +82,8 @@ pub enum Command {
         /// Only jobs in this state (e.g. RUNNING, RESTARTING, FAILED) or `active`.
         #[arg(long, value_name = "STATE")]
         state: Option<String>,
+        #[command(flatten)]
+        select: filter_args::FilterArgs,
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
@@ -115,6 +118,8 @@ pub enum Command {
     },
     /// List the managed applications with their current job and state.
     Apps {
+        #[command(flatten)]
+        select: filter_args::FilterArgs,
         #[arg(long)]
         json: bool,
     },
@@ -403,11 +408,12 @@ fn run(cli: Cli) -> Exit {
         Some(Command::Jobs {
             cluster,
             state,
+            select,
             json,
         }) => rt.block_on(with_resume(
             &ctx,
             readonly,
-            jobs::run(&ctx, cluster.as_deref(), state.as_deref(), json),
+            jobs::run(&ctx, cluster.as_deref(), state.as_deref(), &select, json),
         )),
         Some(Command::Checkpoints {
             job_id,
@@ -496,7 +502,7 @@ async fn run_managed(ctx: &setup::Context, command: Command, readonly: bool) -> 
             )
             .await
         }
-        Command::Apps { json } => apps::list(ctx, &ops, json).await,
+        Command::Apps { select, json } => apps::list(ctx, &ops, &select, json).await,
         Command::App {
             command: AppCommand::Show { name, json },
         } => apps::show(&ops, &name, json).await,

@@ -260,13 +260,14 @@ pub async fn run_tui_with(
             &term_env(),
         ),
     };
-    let app = App::new(
+    let mut app = App::new(
         ctx.clusters.refs(),
         theme,
         keymap,
         opts,
         crate::domain::time::now_ms(),
     );
+    app.set_views(ctx.config.ui.views.clone());
     let (theme_tx, theme_rx) = tokio::sync::mpsc::channel(4);
     let watcher = super::theme_watch::spawn(
         super::theme_watch::ThemeWatch {

@@ -13,6 +13,7 @@
 //! parallelism = 2                # optional, >= 1
 //! allow_non_restored_state = false
 //! owner = "data-team"
+//! team = "payments"             # optional, non-empty: `team:` in filters, grouping by team
 //! tags = ["orders"]
 //! upgrade_rebuilds = false       # `flinkdeck upgrade` builds first (needs `[build]`)
 //! upgrade_health = "2m"          # `flinkdeck upgrade`'s health window (default 2m)
@@ -71,6 +72,7 @@ struct RawApp {
     parallelism: Option<Spanned<i64>>,
     allow_non_restored_state: Option<bool>,
     owner: Option<Spanned<String>>,
+    team: Option<Spanned<String>>,
     tags: Option<Vec<Spanned<String>>>,
     options: Option<Spanned<OptionNode>>,
     /// How the jar is built from git (`flinkdeck build`).
@@ -800,6 +802,12 @@ impl Cx<'_, '_> {
             }
             spec.owner = Some(o.get_ref().clone());
         }
+        if let Some(t) = &raw.team {
+            if t.get_ref().trim().is_empty() {
+                return Err(self.err(t.span(), "team", "team is empty"));
+            }
+            spec.team = Some(t.get_ref().trim().to_string());
+        }
 
         for (i, t) in raw.tags.iter().flatten().enumerate() {
             if t.get_ref().trim().is_empty() {
@@ -1077,6 +1085,12 @@ impl Cx<'_, '_> {
                 return Err(self.err(o.span(), "owner", "owner is empty"));
             }
             spec.owner = Some(o.get_ref().clone());
+        }
+        if let Some(t) = &raw.team {
+            if t.get_ref().trim().is_empty() {
+                return Err(self.err(t.span(), "team", "team is empty"));
+            }
+            spec.team = Some(t.get_ref().trim().to_string());
         }
         for t in raw.tags.iter().flatten() {
             spec.tags.push(t.get_ref().clone());

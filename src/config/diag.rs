@@ -70,6 +70,11 @@ impl<'a> TomlDoc<'a> {
         Ok(doc)
     }
 
+    /// The document's text at `span` (empty when out of range).
+    pub(crate) fn text(&self, span: Range<usize>) -> &str {
+        self.text.get(span).unwrap_or("")
+    }
+
     pub(crate) fn root(&self) -> &DeTable<'a> {
         self.root.get_ref()
     }

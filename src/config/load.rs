@@ -73,6 +73,18 @@ struct RawUi {
     detail_budget: Option<Spanned<i64>>,
     hyperlinks: Option<Spanned<String>>,
     clipboard: Option<Spanned<String>>,
+    views: Option<std::collections::BTreeMap<String, Spanned<RawView>>>,
+}
+
+/// A `[ui.views]` entry: `name = "expr"` or `name = { filter = "expr", group = "cluster" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawView {
+    Filter(String),
+    Full {
+        filter: String,
+        group: Option<String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,6 +281,9 @@ impl Cx<'_, '_> {
         if let Some(c) = &raw.clipboard {
             ui.clipboard = self.switch(c, "ui.clipboard")?;
         }
+        for (name, v) in raw.views.into_iter().flatten() {
+            ui.views.push(self.view(name, v)?);
+        }
         Ok(ui)
     }
 
@@ -288,6 +303,52 @@ impl Cx<'_, '_> {
                     super::expected_list(&crate::domain::terminal::Switch::NAMES)
                 ),
             )
+        })
+    }
+
+    /// One `[ui.views]` entry; a bad filter is an error at the column inside the string.
+    fn view(
+        &self,
+        name: String,
+        v: Spanned<RawView>,
+    ) -> Result<crate::domain::filter::View, ConfigError> {
+        use crate::domain::filter::{Filter, GroupBy, View};
+        let key = key_path(&[Seg::key("ui"), Seg::key("views"), Seg::key(&name)]);
+        let span = v.span();
+        let (expr, group) = match v.into_inner() {
+            RawView::Filter(f) => (f, None),
+            RawView::Full { filter, group } => (filter, group),
+        };
+        let filter = Filter::parse(&expr).map_err(|e| {
+            // A plain string: the value starts after its opening quote.
+            let inline = self.doc.text(span.clone()).starts_with('"');
+            let at = if inline {
+                let offset: usize = expr
+                    .chars()
+                    .take(e.column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
+                let start = span.start + 1 + offset;
+                start..start + 1
+            } else {
+                span.clone()
+            };
+            self.err(at, &key, format!("bad filter {expr:?}: {e}"))
+        })?;
+        let group = match group {
+            None => None,
+            Some(g) => Some(GroupBy::parse(&g).ok_or_else(|| {
+                self.err(
+                    span.clone(),
+                    &key,
+                    format!("unknown group {g:?}; expected none, cluster, team or app"),
+                )
+            })?),
+        };
+        Ok(View {
+            name,
+            filter,
+            group,
         })
     }
 

@@ -100,6 +100,8 @@ pub struct UiConfig {
     pub hyperlinks: crate::domain::terminal::Switch,
     /// `[ui] clipboard`: `y` copies through OSC 52.
     pub clipboard: crate::domain::terminal::Switch,
+    /// `[ui.views]`: named filters (with an optional grouping), by name.
+    pub views: Vec<crate::domain::filter::View>,
 }
 
 /// Default `[ui] detail_budget` (requests per second per cluster).
@@ -116,6 +118,7 @@ impl Default for UiConfig {
             detail_budget: DEFAULT_DETAIL_BUDGET,
             hyperlinks: Default::default(),
             clipboard: Default::default(),
+            views: Vec::new(),
         }
     }
 }

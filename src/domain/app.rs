@@ -63,6 +63,9 @@ pub struct AppSpec {
     pub allow_non_restored_state: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The team that runs the app (`team = "payments"`), for filters and grouping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// `${name}` variables for the SQL script (plain values; secrets live in the config).
@@ -176,6 +179,7 @@ impl AppSpec {
             options: BTreeMap::new(),
             allow_non_restored_state: false,
             owner: None,
+            team: None,
             tags: Vec::new(),
             vars: BTreeMap::new(),
             jars: Vec::new(),
@@ -214,6 +218,9 @@ pub struct AppSummary {
     pub kind: AppKind,
     pub version: u32,
     pub owner: Option<String>,
+    /// The app's team (`team = "..."` in its spec); serialized as `team` (null when unset).
+    #[serde(default)]
+    pub team: Option<String>,
     pub tags: Vec<String>,
     /// The job of the latest run, if any.
     pub job_id: Option<String>,

@@ -19,6 +19,14 @@ use super::sql::SqlProblem;
 pub enum WorkerRequest {
     /// Poll every cluster now instead of waiting for the next tick.
     RefreshAll,
+    /// Add and remove local tags of the unmanaged job named `job_name` on `cluster` (stored in
+    /// the local database, audited; answered with `JobTagsLoaded`).
+    EditJobTags {
+        cluster: String,
+        job_name: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
     /// The jobs the console shows now, the selected one first: the pollers spend their
     /// per-job detail budget on these first. Replaces the previous set.
     FocusJobs {
@@ -226,6 +234,12 @@ pub enum WorkerReply {
         file: LogFileRef,
         request: u64,
         result: Result<LogWindow, String>,
+    },
+    /// Every local job tag: (cluster, job name, tags); sent with the apps and after an edit
+    /// (`message` then says what changed, or why nothing did).
+    JobTagsLoaded {
+        tags: Vec<(String, String, Vec<String>)>,
+        message: Option<Result<String, String>>,
     },
     /// The managed apps, and which job belongs to which app (sent after every poll round).
     AppsLoaded {

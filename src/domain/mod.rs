@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod deploy;
 pub mod drift;
 pub mod events;
+pub mod filter;
 pub mod glob;
 pub mod health;
 pub mod health_rules;

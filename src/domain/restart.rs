@@ -290,6 +290,7 @@ mod tests {
             kind: AppKind::Jar,
             version: 1,
             owner: None,
+            team: None,
             tags: Vec::new(),
             job_id: Some(job.into()),
             state,

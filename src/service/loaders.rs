@@ -27,6 +27,7 @@ pub async fn answer(
         // Actions, restore points, the audit trail, incidents and the editor's requests are answered by the
         // dispatcher (they need the operations context).
         WorkerRequest::RefreshAll
+        | WorkerRequest::EditJobTags { .. }
         | WorkerRequest::FocusJobs { .. }
         | WorkerRequest::RunAction { .. }
         | WorkerRequest::LoadRestorePoints { .. }

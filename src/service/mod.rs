@@ -5,6 +5,7 @@ pub mod alerts;
 mod build_worker;
 pub mod drift;
 pub mod incidents;
+pub mod job_tags;
 pub mod loaders;
 pub mod memory;
 pub mod ops;

@@ -53,6 +53,11 @@ async fn run_apps_publisher(
         match loaded {
             Ok((mut apps, mut job_apps)) => {
                 job_apps.extend(add_operator_apps(&ops, &mut apps).await);
+                if let Some(reply) = super::job_tags::load(&ops.store).await {
+                    if replies.send(reply).await.is_err() {
+                        return;
+                    }
+                }
                 if replies
                     .send(WorkerReply::AppsLoaded { apps, job_apps })
                     .await
@@ -546,6 +551,22 @@ async fn run_dispatcher(
                         result,
                     })
                     .await;
+            });
+            continue;
+        }
+        if let WorkerRequest::EditJobTags {
+            cluster,
+            job_name,
+            add,
+            remove,
+        } = req
+        {
+            let replies = replies.clone();
+            let ops = ops.clone();
+            tokio::spawn(async move {
+                let reply =
+                    super::job_tags::edit(ops.as_ref(), cluster, job_name, add, remove).await;
+                let _ = replies.send(reply).await;
             });
             continue;
         }

@@ -273,6 +273,7 @@ mod tests {
             parallelism: Some(2),
             options: BTreeMap::from([("execution.checkpointing.interval".into(), "10s".into())]),
             owner: Some("data-team".into()),
+            team: None,
             tags: vec!["orders".into()],
             ..AppSpec::new(name, "c1", AppKind::Sql)
         }

@@ -10,6 +10,7 @@ mod audit;
 mod builds;
 mod handle;
 mod incidents;
+mod job_tags;
 mod journal;
 mod names;
 mod record;
@@ -39,6 +40,7 @@ use crate::domain::{
 pub use apps::ApplyOutcome;
 pub use builds::BuildEnd;
 pub use handle::StoreHandle;
+pub use job_tags::JobTags;
 pub use record::{PollRound, RoundStats};
 pub use retention::{RetentionPolicy, RetentionReport};
 pub use schema::SCHEMA_VERSION;

@@ -243,6 +243,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         detail        TEXT    NOT NULL
     );
     CREATE INDEX restarts_by_app ON restarts (app, at);",
+    // 11: tags put on unmanaged jobs from the console, keyed by cluster and job NAME (a job
+    // resubmitted under the same name keeps its tags; managed apps take theirs from the spec).
+    "CREATE TABLE job_tags (
+        cluster  TEXT    NOT NULL,
+        job_name TEXT    NOT NULL,
+        tag      TEXT    NOT NULL,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (cluster, job_name, tag)
+    ) WITHOUT ROWID;",
 ];
 
 /// The newest schema version this binary knows.

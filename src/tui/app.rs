@@ -154,7 +154,7 @@ pub struct App {
     /// The command palette (`:`), when open.
     pub(crate) palette: Option<super::palette::PaletteState>,
     next_request: u64,
-    dirty: bool,
+    pub(super) dirty: bool,
     /// The jobs last reported to the workers as on screen (see `WorkerRequest::FocusJobs`).
     focus: Vec<JobKey>,
 }
@@ -366,6 +366,8 @@ impl App {
             self.on_builds_key(key, fx);
         } else if self.clusters_view.is_some() && self.detail.is_none() {
             self.on_clusters_key(key, fx);
+        } else if self.jobs.tag_input.is_some() && self.detail.is_none() {
+            self.on_tag_typing(key, fx);
         } else if self.jobs.typing && self.detail.is_none() {
             self.on_filter_typing(key);
         } else if self.detail.as_ref().is_some_and(|d| d.logs.typing) {
@@ -689,6 +691,9 @@ impl App {
     }
 
     fn on_jobs_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        if self.on_header_key(&key) {
+            return;
+        }
         let Some(action) = self.lookup(&[KeyContext::Jobs, KeyContext::Global], &key) else {
             return;
         };
@@ -697,6 +702,13 @@ impl App {
 
     /// What `action` does in the jobs list (from its key, or from the command palette).
     pub(super) fn jobs_action(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        if self.jobs.selected_row().is_some_and(|r| r.is_header()) && header_refuses(action) {
+            self.flash(
+                FlashLevel::Info,
+                "a group header: select a job (enter, ←, → or space folds the group)",
+            );
+            return;
+        }
         let page = ui::jobs_visible_rows(self, self.screen()).max(1) as isize;
         let clusters = &self.clusters;
         match action {
@@ -760,6 +772,9 @@ impl App {
                 self.jobs.state_filter = self.jobs.state_filter.next();
                 self.rebuild_jobs();
             }
+            Action::Group => self.cycle_group(),
+            Action::Tag => self.open_tag_input(),
+            Action::View => self.cycle_view(),
             Action::ShowError => self.show_error(),
             Action::Audit => self.open_audit(fx),
             Action::Alerts => self.open_alerts(fx),
@@ -1657,10 +1672,12 @@ impl App {
                 }
                 self.dirty = true;
             }
+            WorkerReply::JobTagsLoaded { tags, message } => self.on_job_tags(tags, message),
             WorkerReply::AppsLoaded { apps, job_apps } => {
                 // Sent after every poll round: it replaces the previous one wholesale (the
                 // same apps again change nothing).
-                let managed = Managed::new(apps, job_apps);
+                let mut managed = Managed::new(apps, job_apps);
+                managed.keep_local_tags(&self.managed);
                 if managed != self.managed {
                     self.managed = managed;
                     self.rebuild_jobs();
@@ -1783,4 +1800,23 @@ fn move_sel(cur: usize, action: Action, page: isize, len: usize) -> usize {
         Action::Bottom => len.saturating_sub(1),
         _ => cur,
     }
+}
+
+/// Actions about one job or app, which a group header row does not take.
+fn header_refuses(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Open
+            | Action::Right
+            | Action::Start
+            | Action::Stop
+            | Action::Cancel
+            | Action::Savepoint
+            | Action::Adopt
+            | Action::Edit
+            | Action::Builds
+            | Action::Upgrade
+            | Action::Rebuild
+            | Action::Tag
+    )
 }

@@ -6,11 +6,13 @@ use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use crate::domain::filter::{Filter, FilterError, GroupBy, Subject, View};
 use crate::domain::{
     AppSummary, ClusterHealth, ClusterRef, HealthStatus, JobKey, JobState, JobSummary,
 };
 
 use super::fmt::short_age;
+use super::jobs_group::{self, Collapsed, GroupHeader};
 
 /// One configured cluster with what its last poll said.
 #[derive(Debug, Clone)]
@@ -126,6 +128,10 @@ pub(crate) struct Managed {
     pub apps: Vec<AppSummary>,
     /// cluster → job id → app name.
     job_apps: HashMap<String, HashMap<String, String>>,
+    /// App name → index into `apps`.
+    by_name: HashMap<String, usize>,
+    /// Local tags of unmanaged jobs: cluster → job name → tags (from the store).
+    local_tags: HashMap<String, HashMap<String, Vec<String>>>,
 }
 
 impl Managed {
@@ -134,9 +140,61 @@ impl Managed {
         for (key, app) in job_apps {
             map.entry(key.cluster).or_default().insert(key.id, app);
         }
+        let by_name = apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.clone(), i))
+            .collect();
         Managed {
             apps,
             job_apps: map,
+            by_name,
+            local_tags: HashMap::new(),
+        }
+    }
+
+    /// Takes over the local tags of `old` (they arrive apart from the apps).
+    pub fn keep_local_tags(&mut self, old: &Managed) {
+        self.local_tags.clone_from(&old.local_tags);
+    }
+
+    /// Replaces the local tags of unmanaged jobs (cluster, job name, tags).
+    pub fn set_local_tags(&mut self, tags: Vec<(String, String, Vec<String>)>) {
+        self.local_tags.clear();
+        for (cluster, name, t) in tags {
+            self.local_tags.entry(cluster).or_default().insert(name, t);
+        }
+    }
+
+    /// The local tags of the job named `name` on `cluster`.
+    pub fn local_tags(&self, cluster: &str, name: &str) -> &[String] {
+        self.local_tags
+            .get(cluster)
+            .and_then(|m| m.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// What the filter language sees of a row: its app's team and tags (from the spec), or the
+    /// job's local tags when no app owns it.
+    pub fn subject<'a>(
+        &'a self,
+        cluster: &'a str,
+        j: &'a JobSummary,
+        app: Option<&'a str>,
+    ) -> Subject<'a> {
+        let summary = app.and_then(|a| self.app(a));
+        Subject {
+            name: &j.name,
+            id: &j.id,
+            cluster,
+            state: Some(&j.state),
+            app,
+            team: summary.and_then(|s| s.team.as_deref()),
+            tags: match (app, summary) {
+                (_, Some(s)) => &s.tags,
+                (None, None) => self.local_tags(cluster, &j.name),
+                (Some(_), None) => &[],
+            },
         }
     }
 
@@ -154,7 +212,7 @@ impl Managed {
     }
 
     pub fn app(&self, name: &str) -> Option<&AppSummary> {
-        self.apps.iter().find(|a| a.name == name)
+        self.by_name.get(name).and_then(|i| self.apps.get(*i))
     }
 }
 
@@ -168,6 +226,8 @@ pub(crate) enum RowSource {
     Job(usize, usize),
     /// Index into `JobsState::app_rows`: a managed app whose current job no cluster lists.
     App(usize),
+    /// Index into `JobsState::groups`: a group's header (grouping on).
+    Header(usize),
 }
 
 /// One row of the table: its source and the managed app it belongs to, if any.
@@ -182,6 +242,11 @@ impl JobRow {
     pub fn is_job(&self) -> bool {
         matches!(self.source, RowSource::Job(..))
     }
+
+    /// Whether the row is a group's header (not a job or an app).
+    pub fn is_header(&self) -> bool {
+        matches!(self.source, RowSource::Header(..))
+    }
 }
 
 /// What the selection follows: a job, or a managed app (its row, or the row of its job once it
@@ -190,6 +255,7 @@ impl JobRow {
 pub(crate) enum RowKey {
     Job(JobKey),
     App(String),
+    Header(String),
 }
 
 /// Sortable columns of the jobs table, in the order `o` cycles them.
@@ -323,7 +389,20 @@ fn state_rank(s: &JobState) -> u8 {
 /// The jobs view state.
 #[derive(Debug)]
 pub(crate) struct JobsState {
+    /// The text after `/`: an expression of the filter language ([`Filter`]).
     pub filter: String,
+    /// The last valid parse of `filter` (what the list shows while the text has an error).
+    parsed: Filter,
+    /// The text `parsed`/`filter_error` were made from.
+    parsed_from: String,
+    /// What is wrong with `filter` as typed, if anything.
+    pub filter_error: Option<FilterError>,
+    /// The named view in force (`[ui.views]`), ANDed with the other filters.
+    pub view: Option<View>,
+    /// Every named view (`v` cycles them).
+    pub views: Vec<View>,
+    /// The tag input of `T`, while open.
+    pub tag_input: Option<super::jobs_views::TagInput>,
     pub typing: bool,
     pub sort: SortColumn,
     pub reverse: bool,
@@ -337,12 +416,24 @@ pub(crate) struct JobsState {
     pub selected_key: Option<RowKey>,
     /// First visible row (a render cache, kept so the view does not jump).
     pub offset: Cell<usize>,
+    /// Grouping of the rows (`z`), the folded groups and the headers of the last rebuild.
+    pub group: GroupBy,
+    pub collapsed: Collapsed,
+    pub groups: Vec<GroupHeader>,
+    /// Job and app rows that pass the filters (the rows minus headers, folded ones included).
+    pub matching: usize,
 }
 
 impl Default for JobsState {
     fn default() -> Self {
         JobsState {
             filter: String::new(),
+            parsed: Filter::default(),
+            parsed_from: String::new(),
+            filter_error: None,
+            view: None,
+            views: Vec::new(),
+            tag_input: None,
             typing: false,
             sort: SortColumn::Cluster,
             reverse: false,
@@ -353,6 +444,10 @@ impl Default for JobsState {
             selected: 0,
             selected_key: None,
             offset: Cell::new(0),
+            group: GroupBy::None,
+            collapsed: Collapsed::default(),
+            groups: Vec::new(),
+            matching: 0,
         }
     }
 }
@@ -396,12 +491,14 @@ impl JobsState {
 
     pub fn filters_active(&self) -> bool {
         !self.filter.is_empty()
+            || self.view.is_some()
             || self.cluster_filter.is_some()
             || self.state_filter != StateFilter::All
     }
 
     pub fn clear_filters(&mut self) {
         self.filter.clear();
+        self.view = None;
         self.typing = false;
         self.cluster_filter = None;
         self.state_filter = StateFilter::All;
@@ -428,6 +525,7 @@ impl JobsState {
         match row.source {
             RowSource::Job(c, j) => &clusters[c].jobs[j],
             RowSource::App(i) => &self.app_rows[i],
+            RowSource::Header(i) => &self.groups[i].summary,
         }
     }
 
@@ -467,6 +565,7 @@ impl JobsState {
         match row.source {
             RowSource::Job(..) => RowKey::Job(self.summary(clusters, row).key()),
             RowSource::App(i) => RowKey::App(self.app_rows[i].name.clone()),
+            RowSource::Header(i) => RowKey::Header(self.groups[i].key.clone()),
         }
     }
 
@@ -487,9 +586,9 @@ impl JobsState {
             })
             .map(|a| app_row(a, clusters))
             .collect();
-        let needle = self.filter.to_lowercase();
+        self.parse_filter();
         let keep = |cluster: &str, j: &JobSummary, app: Option<&str>| -> bool {
-            self.keeps(&needle, cluster, j, app)
+            self.keeps(managed, cluster, j, app)
         };
         let mut rows: Vec<JobRow> = Vec::new();
         for (ci, c) in clusters.iter().enumerate() {
@@ -528,13 +627,92 @@ impl JobsState {
                 .then_with(|| ja.id.cmp(&jb.id))
                 .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
         });
+        self.matching = rows.len();
         self.rows = rows;
+        self.apply_grouping(clusters, managed);
         self.reselect(clusters);
     }
 
-    /// Whether the row of job `j` (on `cluster`, of managed app `app`) passes the filters;
-    /// `needle` is the text filter in lower case.
-    fn keeps(&self, needle: &str, cluster: &str, j: &JobSummary, app: Option<&str>) -> bool {
+    /// With grouping on, puts the sorted rows under their groups' headers (members of a folded
+    /// group are left out).
+    fn apply_grouping(&mut self, clusters: &[ClusterView], managed: &Managed) {
+        self.groups.clear();
+        if self.group == GroupBy::None {
+            return;
+        }
+        let by = self.group;
+        let grouped = jobs_group::group(
+            by,
+            &self.rows,
+            |row| {
+                let j = self.summary(clusters, row);
+                let key = match by {
+                    GroupBy::Cluster => j.cluster.clone(),
+                    GroupBy::Team => row
+                        .app
+                        .as_deref()
+                        .and_then(|a| managed.app(a))
+                        .and_then(|a| a.team.clone())
+                        .unwrap_or_else(|| jobs_group::NO_TEAM.to_string()),
+                    GroupBy::App => row
+                        .app
+                        .clone()
+                        .unwrap_or_else(|| jobs_group::NO_APP.to_string()),
+                    GroupBy::None => String::new(),
+                };
+                (key, !j.stale && jobs_group::is_problem(&j.state))
+            },
+            &self.collapsed,
+        );
+        let mut out = Vec::with_capacity(self.rows.len() + grouped.len());
+        for (gi, (header, members)) in grouped.into_iter().enumerate() {
+            out.push(JobRow {
+                source: RowSource::Header(gi),
+                app: None,
+            });
+            if !header.collapsed {
+                out.extend(members.iter().map(|&m| self.rows[m].clone()));
+            }
+            self.groups.push(header);
+        }
+        self.rows = out;
+    }
+
+    /// Folds or unfolds the group whose header is selected; false when no header is selected.
+    pub fn toggle_selected_group(
+        &mut self,
+        clusters: &[ClusterView],
+        managed: &Managed,
+        now_ms: i64,
+    ) -> bool {
+        let Some(RowSource::Header(i)) = self.selected_row().map(|r| r.source) else {
+            return false;
+        };
+        let key = self.groups[i].key.clone();
+        self.collapsed.toggle(self.group, &key);
+        self.selected_key = Some(RowKey::Header(key));
+        self.rebuild(clusters, managed, now_ms);
+        true
+    }
+
+    /// Parses `filter` if it changed: a valid text replaces the filter in force, an invalid one
+    /// only sets `filter_error` (the list keeps the last valid filter while the user types).
+    fn parse_filter(&mut self) {
+        if self.parsed_from == self.filter {
+            return;
+        }
+        self.parsed_from.clone_from(&self.filter);
+        match Filter::parse(&self.filter) {
+            Ok(f) => {
+                self.parsed = f;
+                self.filter_error = None;
+            }
+            Err(e) => self.filter_error = Some(e),
+        }
+    }
+
+    /// Whether the row of job `j` (on `cluster`, of managed app `app`) passes the filters.
+    fn keeps(&self, managed: &Managed, cluster: &str, j: &JobSummary, app: Option<&str>) -> bool {
         if self
             .cluster_filter
             .as_deref()
@@ -542,7 +720,15 @@ impl JobsState {
         {
             return false;
         }
-        self.state_filter.matches(&j.state) && (needle.is_empty() || text_matches(j, app, needle))
+        if !self.state_filter.matches(&j.state) {
+            return false;
+        }
+        let view = self.view.as_ref().map(|v| &v.filter);
+        if self.parsed.is_empty() && view.is_none_or(Filter::is_empty) {
+            return true;
+        }
+        let s = managed.subject(cluster, j, app);
+        self.parsed.matches(&s) && view.is_none_or(|f| f.matches(&s))
     }
 
     /// Whether a cluster's new job list `new` (replacing `old`) leaves the rows as they are:
@@ -560,7 +746,8 @@ impl JobsState {
         if old.len() != new.len() {
             return false;
         }
-        let needle = self.filter.to_lowercase();
+        // Group headers count problems: a state change must recount them.
+        let grouped = self.group != GroupBy::None;
         old.iter().zip(new).all(|(a, b)| {
             let app = || managed.app_of(&b.cluster, &b.id);
             a.id == b.id
@@ -568,8 +755,9 @@ impl JobsState {
                 && a.name == b.name
                 && compare(self.sort, a, b, now_ms) == Ordering::Equal
                 && (a.state == b.state
-                    || self.keeps(&needle, &a.cluster, a, app())
-                        == self.keeps(&needle, &b.cluster, b, app()))
+                    || !grouped
+                        && self.keeps(managed, &a.cluster, a, app())
+                            == self.keeps(managed, &b.cluster, b, app()))
         })
     }
 
@@ -586,6 +774,7 @@ impl JobsState {
                 j.id == k.id && j.cluster == k.cluster
             }
             (RowSource::App(i), RowKey::App(name)) => self.app_rows[i].name == *name,
+            (RowSource::Header(i), RowKey::Header(key)) => self.groups[i].key == *key,
             _ => false,
         }
     }
@@ -606,7 +795,7 @@ impl JobsState {
                         .rows
                         .iter()
                         .position(|r| r.app.as_deref() == Some(name.as_str())),
-                    RowKey::Job(_) => None,
+                    RowKey::Job(_) | RowKey::Header(_) => None,
                 });
             if let Some(pos) = same {
                 self.selected = pos;
@@ -641,18 +830,6 @@ impl JobsState {
         self.selected = idx.min(self.rows.len() - 1);
         self.remember_selection(clusters);
     }
-}
-
-fn text_matches(j: &JobSummary, app: Option<&str>, needle: &str) -> bool {
-    [
-        j.name.as_str(),
-        j.id.as_str(),
-        j.cluster.as_str(),
-        j.state.as_str(),
-        app.unwrap_or(""),
-    ]
-    .iter()
-    .any(|s| s.to_lowercase().contains(needle))
 }
 
 fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Ordering {

@@ -90,6 +90,9 @@ actions! {
     SortReverse => "sort_reverse", "Reverse sort";
     CycleClusterFilter => "cycle_cluster_filter", "Cycle cluster filter";
     CycleStateFilter => "cycle_state_filter", "Cycle state filter";
+    Group => "group", "Group by cluster, team, app, none";
+    View => "view", "Next named view ([ui.views])";
+    Tag => "tag", "Tag the job (local tags)";
     ShowError => "show_error", "Show error";
     Follow => "follow", "Follow";
     Search => "search", "Search";

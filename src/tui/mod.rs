@@ -21,6 +21,8 @@ mod detail;
 mod editor;
 mod fmt;
 mod jobs;
+mod jobs_group;
+pub(crate) mod jobs_views;
 mod logs;
 mod osc;
 mod palette;

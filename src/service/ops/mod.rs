@@ -82,6 +82,7 @@ pub fn stored_app_summaries(s: &mut Store) -> Result<Vec<(AppSummary, Option<Run
                 kind: a.spec.kind,
                 version: a.version,
                 owner: a.spec.owner.clone(),
+                team: a.spec.team.clone(),
                 tags: a.spec.tags.clone(),
                 job_id: run.as_ref().map(|r| r.job_id.clone()),
                 state: run.as_ref().and_then(|r| r.final_state.clone()),

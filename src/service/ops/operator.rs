@@ -110,6 +110,7 @@ pub async fn add_operator_apps(
             kind: crate::domain::AppKind::Jar,
             version: 0,
             owner: None,
+            team: None,
             tags: Vec::new(),
             job_id: op.job_id,
             state,

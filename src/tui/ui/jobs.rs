@@ -12,7 +12,7 @@ use crate::domain::{CheckpointStatus, JobState};
 use super::super::actions::Dialog;
 use super::super::app::App;
 use super::super::fmt::{checkpoint_cell, clean, short_age, truncate, truncate_start};
-use super::super::jobs::{uptime_ms, JobsState, SortColumn, NO_STATE};
+use super::super::jobs::{uptime_ms, JobsState, RowSource, SortColumn, NO_STATE};
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
 use super::render_empty_table;
@@ -144,6 +144,8 @@ pub(crate) fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if l.hints.height > 0 {
         let line = if let Some(Dialog::Adopt(p)) = &app.dialog {
             adopt_line(app, p)
+        } else if let Some(input) = &app.jobs.tag_input {
+            tag_line(app, input)
         } else if app.jobs.typing {
             typing_line(app)
         } else if let Some(f) = &app.flash {
@@ -231,17 +233,59 @@ fn hint_items(app: &App) -> Vec<(Action, &'static str)> {
     items
 }
 
-fn typing_line(app: &App) -> Line<'static> {
+/// The tag input of `T` (local tags of an unmanaged job).
+fn tag_line(app: &App, input: &crate::tui::jobs_views::TagInput) -> Line<'static> {
+    let now = if input.current.is_empty() {
+        "none".to_string()
+    } else {
+        input.current.join(", ")
+    };
     Line::from(vec![
+        Span::styled(
+            format!(
+                "tags of {} (local; now {}): ",
+                clean(&input.job_name),
+                clean(&now)
+            ),
+            app.theme.key_hint,
+        ),
+        Span::styled(clean(&input.text), app.theme.base),
+        Span::styled("█", app.theme.key_hint),
+        Span::styled(
+            "  tag adds · -tag removes · enter save · esc cancel",
+            app.theme.dim,
+        ),
+    ])
+}
+
+fn typing_line(app: &App) -> Line<'static> {
+    let mut spans = vec![
         Span::styled("filter: /", app.theme.key_hint),
         Span::styled(clean(&app.jobs.filter), app.theme.base),
         Span::styled("█", app.theme.key_hint),
-        Span::styled("  enter keep · esc clear", app.theme.dim),
-    ])
+    ];
+    match &app.jobs.filter_error {
+        // The list keeps the last valid filter meanwhile.
+        Some(e) => spans.push(Span::styled(
+            format!("  {}", clean(&e.to_string())),
+            app.theme.error,
+        )),
+        None => spans.push(Span::styled(
+            "  team: tag: state: cluster: app: · enter keep · esc clear",
+            app.theme.dim,
+        )),
+    }
+    Line::from(spans)
 }
 
 fn filter_summary(jobs: &JobsState) -> String {
     let mut parts = Vec::new();
+    if let Some(v) = &jobs.view {
+        parts.push(format!("view {}", clean(&v.name)));
+    }
+    if let Some(e) = &jobs.filter_error {
+        parts.push(format!("filter error: {}", clean(&e.to_string())));
+    }
     if !jobs.filter.is_empty() {
         parts.push(format!("filter \"{}\"", clean(&jobs.filter)));
     }
@@ -265,7 +309,7 @@ fn sort_arrow(reverse: bool) -> &'static str {
 fn status_line(app: &App) -> Line<'static> {
     let t = &app.theme;
     let total = app.jobs.total(&app.clusters);
-    let shown = app.jobs.rows.len();
+    let shown = app.jobs.matching;
     let napps = app.managed.apps.len();
     let count = match (app.jobs.filters_active(), napps) {
         (true, 0) => format!("{shown} of {total} jobs"),
@@ -281,6 +325,13 @@ fn status_line(app: &App) -> Line<'static> {
     if app.jobs.filters_active() {
         spans.push(Span::styled(" │ ", t.dim));
         spans.push(Span::styled(filter_summary(&app.jobs), t.warning));
+    }
+    if app.jobs.group != crate::domain::filter::GroupBy::None {
+        spans.push(Span::styled(" │ ", t.dim));
+        spans.push(Span::styled(
+            format!("grouped by {}", app.jobs.group.as_str()),
+            t.base,
+        ));
     }
     spans.push(Span::styled(" │ ", t.dim));
     spans.push(Span::styled(
@@ -323,6 +374,22 @@ fn status_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
+/// A group's header row: `▾ name` in the first column, the counts in NAME, problems styled.
+fn group_header_row(app: &App, gi: usize, widths: &mut [usize; 8]) -> (Vec<Cell<'static>>, Style) {
+    let t = &app.theme;
+    let h = &app.jobs.groups[gi];
+    let label = clean(&h.label());
+    let counts = h.counts();
+    widths[0] = widths[0].max(Span::raw(label.as_str()).width());
+    widths[2] = widths[2].max(Span::raw(counts.as_str()).width());
+    let count_style = if h.problems > 0 { t.warning } else { t.dim };
+    let mut cells = vec![Cell::from(Span::styled(label, t.title))];
+    cells.push(Cell::from(""));
+    cells.push(Cell::from(Span::styled(counts, count_style)));
+    cells.extend((0..5).map(|_| Cell::from("")));
+    (cells, Style::default())
+}
+
 /// After the app name of a job that differs from its app's definition (`flinkdeck drift`).
 const DRIFT_MARKER: &str = " ≠drift";
 
@@ -330,7 +397,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     let t = &app.theme;
     let inner = table_inner(l);
     if l.bordered {
-        let title = format!(" Jobs ({}) ", app.jobs.rows.len());
+        let title = format!(" Jobs ({}) ", app.jobs.matching);
         frame.render_widget(panel(app, title, true), l.table);
     }
     let visible = inner.height.saturating_sub(1) as usize;
@@ -345,6 +412,10 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     let mut rows = Vec::new();
     let mut widths = [0usize; 8];
     for row in app.jobs.rows.iter().skip(offset).take(visible) {
+        if let RowSource::Header(gi) = row.source {
+            rows.push(group_header_row(app, gi, &mut widths));
+            continue;
+        }
         let j = app.jobs.summary(&app.clusters, row);
         let no_state = matches!(&j.state, JobState::Unknown(s) if s == NO_STATE);
         let state_text = if j.stale {
