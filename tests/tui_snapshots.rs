@@ -119,6 +119,7 @@ fn job(
         restarts,
         stale: false,
         detail_at_ms: None,
+        vitals: None,
     }
 }
 

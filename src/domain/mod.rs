@@ -13,10 +13,12 @@ pub mod health;
 pub mod health_rules;
 pub mod incident;
 pub mod job;
+pub mod job_health;
 pub mod logs;
 pub mod operator;
 pub mod platform;
 pub mod restart;
+pub mod sparkline;
 pub mod sql;
 pub mod time;
 

@@ -384,6 +384,7 @@ fn app_row(app: &AppSummary, clusters: &[ClusterView]) -> JobSummary {
         restarts: None,
         stale: stale && app.state.is_some(),
         detail_at_ms: None,
+        vitals: None,
     }
 }
 
