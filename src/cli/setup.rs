@@ -255,13 +255,16 @@ pub async fn run_tui_with(
         start_in_editor,
         no_clusters,
     };
-    let app = App::new(
+    let mut app = App::new(
         ctx.clusters.refs(),
         theme,
         keymap,
         opts,
         crate::domain::time::now_ms(),
     );
+    if let Some(columns) = &ctx.config.ui.columns {
+        app.set_job_columns(columns.clone());
+    }
     let result = crate::tui::run(app, workers.requests, workers.replies).await;
     // Builds this console started end with it: cancelled and recorded, their process groups
     // stopped (not cut off with the runtime, which would leave their children running).

@@ -71,6 +71,7 @@ struct RawUi {
     keymap: Option<Spanned<String>>,
     action_timeout: Option<Spanned<String>>,
     detail_budget: Option<Spanned<i64>>,
+    columns: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +262,48 @@ impl Cx<'_, '_> {
         if let Some(b) = &raw.detail_budget {
             ui.detail_budget = self.budget(b, "ui.detail_budget")?;
         }
+        if let Some(list) = &raw.columns {
+            ui.columns = Some(self.columns(list)?);
+        }
         Ok(ui)
+    }
+
+    /// `[ui] columns`: known column names, each once, at least one.
+    fn columns(
+        &self,
+        list: &Spanned<Vec<Spanned<String>>>,
+    ) -> Result<Vec<crate::domain::job_columns::JobColumn>, ConfigError> {
+        use crate::domain::job_columns::JobColumn;
+        let mut out = Vec::new();
+        for item in list.get_ref() {
+            let name = item.get_ref();
+            let Some(c) = JobColumn::parse(name) else {
+                return Err(self.err(
+                    item.span(),
+                    "ui.columns",
+                    format!(
+                        "unknown column {name:?}: the columns are {}",
+                        JobColumn::names()
+                    ),
+                ));
+            };
+            if out.contains(&c) {
+                return Err(self.err(
+                    item.span(),
+                    "ui.columns",
+                    format!("column {name:?} is listed twice"),
+                ));
+            }
+            out.push(c);
+        }
+        if out.is_empty() {
+            return Err(self.err(
+                list.span(),
+                "ui.columns",
+                format!("no column listed: pick from {}", JobColumn::names()),
+            ));
+        }
+        Ok(out)
     }
 
     /// A `detail_budget`: requests per second, 0..=10000.

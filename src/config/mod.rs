@@ -96,6 +96,8 @@ pub struct UiConfig {
     /// one cluster, on top of one job list per refresh. Default 10; a cluster's own
     /// `detail_budget` overrides it.
     pub detail_budget: u32,
+    /// `[ui] columns`: the jobs list's columns in order; `None`: all, in the default order.
+    pub columns: Option<Vec<crate::domain::job_columns::JobColumn>>,
 }
 
 /// Default `[ui] detail_budget` (requests per second per cluster).
@@ -110,6 +112,7 @@ impl Default for UiConfig {
             keymap: None,
             action_timeout: DEFAULT_ACTION_TIMEOUT,
             detail_budget: DEFAULT_DETAIL_BUDGET,
+            columns: None,
         }
     }
 }

@@ -125,6 +125,17 @@ impl Health {
     pub fn reason(&self) -> Option<&str> {
         self.problems.first().map(|p| p.reason.as_str())
     }
+
+    /// The worst problem that is not the job's state (for a table that shows the state in a
+    /// column of its own), and how many more there are.
+    pub fn reason_besides_state(&self) -> Option<(&str, usize)> {
+        let mut others = self
+            .problems
+            .iter()
+            .filter(|p| p.kind != ProblemKind::State);
+        let first = others.next()?;
+        Some((first.reason.as_str(), others.count()))
+    }
 }
 
 /// `1.2M`, `12k`, `950`: a count in a few characters.
@@ -188,6 +199,8 @@ pub fn assess(j: &JobSummary, now_ms: i64) -> Health {
         JobState::Failed | JobState::Failing => 100.0,
         JobState::Restarting => 80.0,
         JobState::Suspended => 40.0,
+        // `-`: a managed app without a job (no state to judge).
+        JobState::Unknown(s) if s == "-" => 0.0,
         JobState::Unknown(_) => 30.0,
         JobState::Initializing
         | JobState::Created
@@ -345,6 +358,22 @@ mod tests {
             assess(&stale, NOW).score,
             0,
             "a silent cluster is not the job"
+        );
+        let no_job = job(JobState::Unknown("-".into()));
+        assert_eq!(assess(&no_job, NOW).score, 0, "an app without a job");
+        let restarting = JobSummary {
+            vitals: Some(JobVitals {
+                restarts_10m: Some(3),
+                ..JobVitals::default()
+            }),
+            ..job(JobState::Restarting)
+        };
+        let h = assess(&restarting, NOW);
+        assert_eq!(h.reason(), Some("RESTARTING"));
+        assert_eq!(h.reason_besides_state(), Some(("restarts 3/10m", 0)));
+        assert_eq!(
+            assess(&job(JobState::Failed), NOW).reason_besides_state(),
+            None
         );
     }
 

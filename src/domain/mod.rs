@@ -13,6 +13,7 @@ pub mod health;
 pub mod health_rules;
 pub mod incident;
 pub mod job;
+pub mod job_columns;
 pub mod job_health;
 pub mod logs;
 pub mod operator;

@@ -11,6 +11,8 @@ use crate::domain::{
 };
 
 use super::fmt::short_age;
+use crate::domain::job_columns::JobColumn;
+use crate::domain::job_health::assess;
 
 /// One configured cluster with what its last poll said.
 #[derive(Debug, Clone)]
@@ -194,6 +196,9 @@ pub(crate) enum RowKey {
 /// Sortable columns of the jobs table, in the order `o` cycles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SortColumn {
+    /// Problems first: the highest health score (`domain::job_health`) first; healthy rows by
+    /// cluster and name.
+    Problems,
     Cluster,
     Name,
     State,
@@ -205,7 +210,8 @@ pub(crate) enum SortColumn {
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 8] = [
+    pub const ALL: [SortColumn; 9] = [
+        SortColumn::Problems,
         SortColumn::Cluster,
         SortColumn::Name,
         SortColumn::State,
@@ -223,6 +229,7 @@ impl SortColumn {
 
     pub fn title(self) -> &'static str {
         match self {
+            SortColumn::Problems => "PROBLEMS",
             SortColumn::Cluster => "CLUSTER",
             SortColumn::Name => "NAME",
             SortColumn::State => "STATE",
@@ -336,6 +343,8 @@ pub(crate) struct JobsState {
     pub selected_key: Option<RowKey>,
     /// First visible row (a render cache, kept so the view does not jump).
     pub offset: Cell<usize>,
+    /// `[ui] columns`: the table's columns in order.
+    pub columns: Vec<JobColumn>,
 }
 
 impl Default for JobsState {
@@ -343,7 +352,7 @@ impl Default for JobsState {
         JobsState {
             filter: String::new(),
             typing: false,
-            sort: SortColumn::Cluster,
+            sort: SortColumn::Problems,
             reverse: false,
             cluster_filter: None,
             state_filter: StateFilter::All,
@@ -352,6 +361,7 @@ impl Default for JobsState {
             selected: 0,
             selected_key: None,
             offset: Cell::new(0),
+            columns: JobColumn::ALL.to_vec(),
         }
     }
 }
@@ -513,12 +523,25 @@ impl JobsState {
         }
         let col = self.sort;
         let reverse = self.reverse;
-        rows.sort_by(|a, b| {
+        // Scores once per row (not per comparison).
+        let mut keyed: Vec<(u32, JobRow)> = rows
+            .into_iter()
+            .map(|r| {
+                let score = match col {
+                    SortColumn::Problems => assess(self.summary(clusters, &r), now_ms).score,
+                    _ => 0,
+                };
+                (score, r)
+            })
+            .collect();
+        keyed.sort_by(|(sa, a), (sb, b)| {
             let ja = self.summary(clusters, a);
             let jb = self.summary(clusters, b);
             let primary = match col {
                 // Managed rows first, by app name.
                 SortColumn::App => (a.app.is_none(), &a.app).cmp(&(b.app.is_none(), &b.app)),
+                // Highest score first.
+                SortColumn::Problems => sb.cmp(sa),
                 _ => compare(col, ja, jb, now_ms),
             };
             let primary = if reverse { primary.reverse() } else { primary };
@@ -528,7 +551,7 @@ impl JobsState {
                 .then_with(|| ja.id.cmp(&jb.id))
                 .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
         });
-        self.rows = rows;
+        self.rows = keyed.into_iter().map(|(_, r)| r).collect();
         self.reselect(clusters);
     }
 
@@ -575,7 +598,10 @@ impl JobsState {
 
     /// Whether the order of the rows depends on the clock (so a tick must re-sort them).
     pub fn sorted_by_time(&self) -> bool {
-        matches!(self.sort, SortColumn::Uptime | SortColumn::Checkpoint)
+        matches!(
+            self.sort,
+            SortColumn::Uptime | SortColumn::Checkpoint | SortColumn::Problems
+        )
     }
 
     /// Whether `row` is the row that `key` names (without building the row's key).
@@ -657,6 +683,7 @@ fn text_matches(j: &JobSummary, app: Option<&str>, needle: &str) -> bool {
 
 fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Ordering {
     match col {
+        SortColumn::Problems => assess(b, now_ms).score.cmp(&assess(a, now_ms).score),
         SortColumn::Cluster => a.cluster.cmp(&b.cluster),
         SortColumn::Name => a
             .name
@@ -686,5 +713,14 @@ fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Orde
             .cmp(&b.restarts.map(|r| r as i128).unwrap_or(-1)),
         // Compared by the caller (it knows the rows' apps).
         SortColumn::App => Ordering::Equal,
+    }
+}
+
+impl super::app::App {
+    /// `[ui] columns`: the jobs table's columns in order (an empty list keeps the default).
+    pub fn set_job_columns(&mut self, columns: Vec<JobColumn>) {
+        if !columns.is_empty() {
+            self.jobs.columns = columns;
+        }
     }
 }
