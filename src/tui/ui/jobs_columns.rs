@@ -291,15 +291,32 @@ pub(crate) fn build(
             }
         })
         .collect();
-    // NAME takes only what it needs when everything kept fits; only when the names must be
-    // cut does it take the rest of the row (and its text is cut with `…` to that width).
+    // NAME takes only what it needs; when the terminal is narrow it gives way (down to
+    // NAME_MIN, names cut with `…`) to the other essential columns (state, reason, cluster).
     let avail = width.saturating_sub(SELECTED_MARK.len() as u16);
-    let keep = fit_columns(&cols, avail, 1);
-    let used: usize = keep.iter().map(|&i| cols[i].width as usize + 1).sum();
     let name_idx = cols_shown.iter().position(|c| *c == JobColumn::Name);
     let mut name_max = None;
     if let Some(n) = name_idx {
-        if used.saturating_sub(1) <= avail as usize {
+        let others: usize = cols
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| *i != n && c.prio <= 2)
+            .map(|(_, c)| c.width as usize + 1)
+            .sum();
+        let room = (avail as usize).saturating_sub(others).max(NAME_MIN);
+        if (cols[n].width as usize) > room {
+            cols[n].width = room as u16;
+            cols[n].min = cols[n].min.min(cols[n].width);
+            name_max = Some(room);
+        }
+    }
+    // When everything kept fits, NAME keeps its width (the rest of the row stays empty);
+    // a cut NAME takes what is left (and its names are cut to that).
+    let keep = fit_columns(&cols, avail, 1);
+    let used: usize = keep.iter().map(|&i| cols[i].width as usize + 1).sum();
+    if let Some(n) = name_idx {
+        // A name cut to make room takes whatever the row has left.
+        if used.saturating_sub(1) <= avail as usize && name_max.is_none() {
             cols[n].fill = false;
         } else {
             name_max = Some(super::fill_width(&cols, width, n).max(1));
