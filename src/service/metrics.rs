@@ -38,6 +38,19 @@ pub enum VitalsMode {
     Full,
 }
 
+/// A one-shot command (`flinkdeck jobs`) asks for a job's checkpoint interval only when its last
+/// completed checkpoint is older than this, or missing: every other job cannot be more than 3
+/// intervals late unless its interval is under 5 s. It saves one request per healthy job.
+pub const ASK_INTERVAL_AFTER_MS: i64 = 15_000;
+
+/// Whether a job's checkpoints look late enough to ask for its interval (one-shot commands).
+pub(crate) fn checkpoints_look_late(stats: &crate::domain::CheckpointStats, now_ms: i64) -> bool {
+    match stats.latest_completed.as_ref().and_then(|c| c.completed_at) {
+        Some(at) => now_ms - at > ASK_INTERVAL_AFTER_MS,
+        None => true,
+    }
+}
+
 /// The next metrics step of a job.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Step {
@@ -80,6 +93,11 @@ pub(crate) struct JobEntry {
 }
 
 impl JobEntry {
+    /// Whether the checkpoint interval is still to be asked.
+    pub fn interval_unknown(&self) -> bool {
+        self.interval.is_none()
+    }
+
     /// The interval request (when not known yet) and the next metrics step (with `full`).
     pub fn plan_step(&self, full: bool) -> (bool, Option<Step>) {
         let interval = self.interval.is_none();

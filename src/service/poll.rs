@@ -143,6 +143,8 @@ struct Todo {
     state: JobState,
     want_restarts: bool,
     step: (bool, Option<metrics::Step>),
+    /// Ask for the checkpoint interval once the checkpoints look late (one-shot commands).
+    lazy_interval: bool,
 }
 
 /// Priority class of a job's detail (lower first).
@@ -256,15 +258,25 @@ pub async fn poll_cluster(
         let cost = usize::from(opts.checkpoints) + usize::from(want_restarts);
         // Vitals of active jobs: the interval once, the metrics of running jobs.
         let step = match opts.vitals {
-            VitalsMode::Off => (false, None),
+            VitalsMode::Off | VitalsMode::Checkpoints => (false, None),
             _ if !j.state.is_active() => (false, None),
-            mode => cache
+            VitalsMode::Full => {
+                let running = j.state == JobState::Running;
+                match cache.vitals.entry(&j.id) {
+                    Some(e) => e.plan_step(running),
+                    None => JobEntry::default().plan_step(running),
+                }
+            }
+        };
+        // A one-shot command asks for the interval only of a job whose checkpoints look late
+        // (after its checkpoints answered, see `metrics::ASK_INTERVAL_AFTER_MS`).
+        let lazy_interval = opts.vitals == VitalsMode::Checkpoints
+            && opts.checkpoints
+            && j.state.is_active()
+            && cache
                 .vitals
                 .entry(&j.id)
-                .cloned()
-                .unwrap_or_default()
-                .plan_step(mode == VitalsMode::Full && j.state == JobState::Running),
-        };
+                .is_none_or(|e| e.interval_unknown());
         let vcost = JobEntry::cost(&step);
         if cost + vcost == 0 {
             continue;
@@ -287,6 +299,7 @@ pub async fn poll_cluster(
             state: j.state.clone(),
             want_restarts,
             step,
+            lazy_interval,
         });
     }
 
@@ -299,6 +312,7 @@ pub async fn poll_cluster(
                 state,
                 want_restarts,
                 step,
+                lazy_interval,
             } = t;
             let cps = async {
                 if opts.checkpoints {
@@ -322,6 +336,16 @@ pub async fn poll_cluster(
                 }
             };
             let (cps, restarts, vitals) = tokio::join!(cps, restarts, vitals);
+            let late = match &cps {
+                Some(Ok(stats)) => metrics::checkpoints_look_late(stats, now_ms()),
+                _ => false,
+            };
+            let vitals = match vitals {
+                None if lazy_interval && late => {
+                    Some(metrics::fetch(client, &id, (true, None)).await)
+                }
+                v => v,
+            };
             (i, id, name, state, cps, restarts, vitals)
         })
         .buffer_unordered(opts.concurrency.max(1))

@@ -345,7 +345,12 @@ pub(crate) struct JobsState {
     pub offset: Cell<usize>,
     /// `[ui] columns`: the table's columns in order.
     pub columns: Vec<JobColumn>,
+    /// When a tick last re-sorted problems first.
+    resorted_at: Cell<i64>,
 }
+
+/// How often a tick re-sorts problems first.
+pub(crate) const PROBLEMS_RESORT_MS: i64 = 5_000;
 
 impl Default for JobsState {
     fn default() -> Self {
@@ -362,6 +367,7 @@ impl Default for JobsState {
             selected_key: None,
             offset: Cell::new(0),
             columns: JobColumn::ALL.to_vec(),
+            resorted_at: Cell::new(0),
         }
     }
 }
@@ -602,6 +608,22 @@ impl JobsState {
             self.sort,
             SortColumn::Uptime | SortColumn::Checkpoint | SortColumn::Problems
         )
+    }
+
+    /// Whether a tick at `now_ms` should re-sort: for the clock-dependent sorts, at most every
+    /// [`PROBLEMS_RESORT_MS`] for problems first (its clock-dependent parts, a checkpoint's or
+    /// a watermark's age, move in minutes; polls that change a score re-sort at once).
+    pub fn resort_on_tick(&self, now_ms: i64) -> bool {
+        if !self.sorted_by_time() {
+            return false;
+        }
+        if self.sort == SortColumn::Problems {
+            if now_ms - self.resorted_at.get() < PROBLEMS_RESORT_MS {
+                return false;
+            }
+            self.resorted_at.set(now_ms);
+        }
+        true
     }
 
     /// Whether `row` is the row that `key` names (without building the row's key).
