@@ -140,7 +140,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, columns"
     );
 }
 
