@@ -267,13 +267,16 @@ impl VitalsCache {
             if j.state.is_terminal() {
                 continue;
             }
-            let e = self.jobs.entry(j.id.clone()).or_default();
+            if !self.jobs.contains_key(&j.id) {
+                self.jobs.insert(j.id.clone(), JobEntry::default());
+            }
+            let Some(e) = self.jobs.get_mut(&j.id) else {
+                continue;
+            };
             if let Some(n) = j.restarts {
-                let close = e
-                    .restarts
-                    .last()
-                    .is_some_and(|&(at, last)| last == n && now_ms - at < SAMPLE_SPACING_MS);
-                if !close {
+                // A sample when the count changes (it is constant in between), so a job keeps
+                // one or two samples unless it restarts.
+                if e.restarts.last().is_none_or(|&(_, last)| last != n) {
                     e.restarts.push((now_ms, n));
                 }
                 // Keep the window plus the newest sample before it (the baseline).

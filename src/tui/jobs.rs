@@ -705,6 +705,16 @@ fn text_matches(j: &JobSummary, app: Option<&str>, needle: &str) -> bool {
 
 fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Ordering {
     match col {
+        // The same vitals, state and checkpoint give the same score (the clock aside: ticks
+        // re-sort); only then is a score computed.
+        SortColumn::Problems
+            if a.vitals == b.vitals
+                && a.state == b.state
+                && a.stale == b.stale
+                && a.last_checkpoint == b.last_checkpoint =>
+        {
+            Ordering::Equal
+        }
         SortColumn::Problems => assess(b, now_ms).score.cmp(&assess(a, now_ms).score),
         SortColumn::Cluster => a.cluster.cmp(&b.cluster),
         SortColumn::Name => a
