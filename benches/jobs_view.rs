@@ -8,6 +8,10 @@
 //! over `FLINKDECK_BENCH_FRAMES` repetitions (default 200). Targets (issue 8): a frame ≤ 4 ms, a
 //! filter keystroke ≤ 16 ms.
 //!
+//! Every running job carries vitals (records in/out, backpressure, watermark lag, 16 samples
+//! each for the sparklines; every 25th with backpressure 92 %), so the default columns and the
+//! default sort, problems first, are measured with their metrics.
+//!
 //! Numbers go to stdout; no assertion on them (speed goals live in benchmarks, not tests).
 
 use std::time::{Duration, Instant};
@@ -35,6 +39,7 @@ fn jobs(cluster: &str, round: i64) -> Vec<JobSummary> {
                 3 => JobState::Failed,
                 _ => JobState::Running,
             };
+            let running = state == JobState::Running;
             JobSummary {
                 cluster: cluster.to_string(),
                 id: format!("{:032x}", (j as u128) << 8 | round as u128 & 0xff),
@@ -56,6 +61,7 @@ fn jobs(cluster: &str, round: i64) -> Vec<JobSummary> {
                 restarts: Some((j % 7) as u64),
                 stale: false,
                 detail_at_ms: Some(NOW - 45_000),
+                vitals: running.then(|| vitals(j)),
             }
         })
         .collect()
@@ -92,6 +98,35 @@ fn stats(label: &str, mut v: Vec<Duration>) {
         p(0.95),
         v[v.len() - 1]
     );
+}
+
+/// Metrics of a running job with a full sample history.
+fn vitals(j: usize) -> job_health::JobVitals {
+    let bp = if j % 25 == 4 { 0.92 } else { 0.05 };
+    let rate = 100.0 + j as f64;
+    job_health::JobVitals {
+        checkpoint_interval_ms: Some(10_000),
+        last_completed_at: Some(NOW - 5_000),
+        checkpoints_failed: Some(0),
+        restarts_10m: Some(0),
+        records_in_per_sec: Some(rate),
+        records_out_per_sec: Some(rate),
+        backpressure: Some(bp),
+        busy: Some(0.3),
+        watermark_ms: Some(NOW - 2_000),
+        metrics_at_ms: Some(NOW - 1_000),
+        history: (0..16)
+            .map(|i| job_health::VitalSample {
+                at_ms: NOW - (16 - i) * 10_000,
+                records_in: (rate + i as f64) as f32,
+                records_out: rate as f32,
+                backpressure: bp as f32,
+                wm_lag_ms: 2_000.0,
+                pending: f32::NAN,
+            })
+            .collect(),
+        ..job_health::JobVitals::default()
+    }
 }
 
 fn main() {

@@ -161,7 +161,7 @@ fn unknown_key_in_ui() {
     );
     assert_eq!(
         e.message,
-        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard, views"
+        "unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard, views, columns"
     );
 }
 

@@ -34,6 +34,7 @@ fn job(cluster: &str, id: &str, name: &str, state: JobState) -> JobSummary {
         restarts: Some(0),
         stale: false,
         detail_at_ms: None,
+        vitals: None,
     }
 }
 

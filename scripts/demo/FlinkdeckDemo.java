@@ -19,6 +19,11 @@
  *                         i.e. one failure every ~10 s)
  *   --print-every N       print every N-th record to stdout (default = rate,
  *                         i.e. ~1 line per second on the TaskManager's stdout)
+ *   --checkpoints ok|slow slow: the counter's snapshot takes 2 s, so with an
+ *                         execution.checkpointing.timeout below that no checkpoint
+ *                         ever completes (they expire; set
+ *                         execution.checkpointing.tolerable-failed-checkpoints high
+ *                         so the job keeps running); default ok
  *
  * Topology (parallelism comes from the submission, normally 1):
  *   Source: sequence (RateLimitedSequence: flink-core's NumberSequenceSource
@@ -48,6 +53,9 @@ import org.apache.flink.api.connector.source.util.ratelimit.RateLimitedSourceRea
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
@@ -61,6 +69,7 @@ public final class FlinkdeckDemo {
         long rate = 5;
         long failAfter = -1;
         long printEvery = -1;
+        boolean slowCheckpoints = false;
 
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -84,11 +93,14 @@ public final class FlinkdeckDemo {
                 case "--print-every":
                     printEvery = Long.parseLong(v);
                     break;
+                case "--checkpoints":
+                    slowCheckpoints = v.equals("slow");
+                    break;
                 default:
                     throw new IllegalArgumentException(
                             "unknown argument " + a
                                     + " (expected --mode steady|flaky, --name, --rate,"
-                                    + " --fail-after, --print-every)");
+                                    + " --fail-after, --print-every, --checkpoints)");
             }
         }
         if (!mode.equals("steady") && !mode.equals("flaky")) {
@@ -107,6 +119,7 @@ public final class FlinkdeckDemo {
             printEvery = rate;
         }
         boolean flaky = mode.equals("flaky");
+        final boolean slowSnapshots = slowCheckpoints;
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
 
@@ -118,7 +131,7 @@ public final class FlinkdeckDemo {
                 .name("tag")
                 .uid("tag")
                 .keyBy(new ModKey())
-                .flatMap(new CountPerKey(mode, flaky, failAfter, printEvery))
+                .flatMap(new CountPerKey(mode, flaky, failAfter, printEvery, slowSnapshots))
                 .name("count-per-key")
                 .uid("count-per-key")
                 .print()
@@ -180,22 +193,39 @@ public final class FlinkdeckDemo {
      * obtained lazily in flatMap() because open(Configuration) / open(OpenContext)
      * differ between Flink 1.x and 2.x.
      */
-    static final class CountPerKey extends RichFlatMapFunction<Long, String> {
+    static final class CountPerKey extends RichFlatMapFunction<Long, String>
+            implements CheckpointedFunction {
         private static final long serialVersionUID = 1L;
         private final String mode;
         private final boolean flaky;
         private final long failAfter;
         private final long printEvery;
+        private final boolean slowSnapshots;
 
         private transient ValueState<Long> count;
         /** Records seen since this task instance was (re)started; not checkpointed. */
         private transient long seenSinceStart;
 
-        CountPerKey(String mode, boolean flaky, long failAfter, long printEvery) {
+        CountPerKey(
+                String mode, boolean flaky, long failAfter, long printEvery, boolean slowSnapshots) {
             this.mode = mode;
             this.flaky = flaky;
             this.failAfter = failAfter;
             this.printEvery = printEvery;
+            this.slowSnapshots = slowSnapshots;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            if (slowSnapshots) {
+                // Longer than the job's checkpoint timeout: the checkpoint expires.
+                Thread.sleep(2000);
+            }
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {
+            // The keyed ValueState is obtained lazily in flatMap().
         }
 
         @Override

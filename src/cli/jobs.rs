@@ -11,9 +11,10 @@ use super::{
 };
 use crate::backend::ClusterHandle;
 use crate::domain::filter::Subject;
+use crate::domain::job_health::assess;
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
 use crate::domain::{CheckpointStatus, JobState, JobSummary};
-use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
+use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions, VitalsMode};
 use crate::store::{PollRound, Store, StoreHandle};
 
 /// A `--state` filter: one Flink state, or every active one.
@@ -159,6 +160,18 @@ pub async fn run(
         })
         .collect();
     if json {
+        let now = now_ms();
+        let rows: Vec<JobJson> = rows
+            .iter()
+            .map(|out| {
+                let h = assess(out.job, now);
+                JobJson {
+                    out,
+                    health_score: h.score,
+                    problems: h.problems.into_iter().map(|p| p.reason).collect(),
+                }
+            })
+            .collect();
         if print_json(&rows) == Exit::Failed {
             return Exit::Failed;
         }
@@ -167,6 +180,17 @@ pub async fn run(
         print!("{}", human(&shown, now_ms()));
     }
     exit
+}
+
+/// One job of `jobs --json`: the summary's fields plus its health (added fields only).
+#[derive(serde::Serialize)]
+struct JobJson<'a> {
+    #[serde(flatten)]
+    out: &'a JobOut<'a>,
+    /// `domain::job_health` score, 0 = healthy.
+    health_score: u32,
+    /// The problems' short reasons, worst first (`ckpt 14m`, `restarts 5/10m`).
+    problems: Vec<String>,
 }
 
 /// Polls one cluster with what the store knows, and records the result.
@@ -182,7 +206,12 @@ async fn poll_one(handle: &ClusterHandle, store: Option<&StoreHandle>) -> Cluste
             cache.seed(&known);
         }
     }
-    let mut poll = poll_cluster(handle, PollOptions::default(), Some(&mut cache)).await;
+    // The checkpoint interval too, for the health score (`health_score`, `problems`).
+    let opts = PollOptions {
+        vitals: VitalsMode::Checkpoints,
+        ..PollOptions::default()
+    };
+    let mut poll = poll_cluster(handle, opts, Some(&mut cache)).await;
     if let (Some(store), Ok(jobs)) = (store, &poll.jobs) {
         // One transaction for the jobs and every job's checkpoints (one per job made the
         // store's commits most of the time of a first run over thousands of jobs).

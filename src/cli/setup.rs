@@ -267,6 +267,9 @@ pub async fn run_tui_with(
         opts,
         crate::domain::time::now_ms(),
     );
+    if let Some(columns) = &ctx.config.ui.columns {
+        app.set_job_columns(columns.clone());
+    }
     app.set_views(ctx.config.ui.views.clone());
     let (theme_tx, theme_rx) = tokio::sync::mpsc::channel(4);
     let watcher = super::theme_watch::spawn(

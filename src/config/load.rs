@@ -74,6 +74,7 @@ struct RawUi {
     hyperlinks: Option<Spanned<String>>,
     clipboard: Option<Spanned<String>>,
     views: Option<std::collections::BTreeMap<String, Spanned<RawView>>>,
+    columns: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A `[ui.views]` entry: `name = "expr"` or `name = { filter = "expr", group = "cluster" }`.
@@ -284,6 +285,9 @@ impl Cx<'_, '_> {
         for (name, v) in raw.views.into_iter().flatten() {
             ui.views.push(self.view(name, v)?);
         }
+        if let Some(list) = &raw.columns {
+            ui.columns = Some(self.columns(list)?);
+        }
         Ok(ui)
     }
 
@@ -350,6 +354,44 @@ impl Cx<'_, '_> {
             filter,
             group,
         })
+    }
+
+    /// `[ui] columns`: known column names, each once, at least one.
+    fn columns(
+        &self,
+        list: &Spanned<Vec<Spanned<String>>>,
+    ) -> Result<Vec<crate::domain::job_columns::JobColumn>, ConfigError> {
+        use crate::domain::job_columns::JobColumn;
+        let mut out = Vec::new();
+        for item in list.get_ref() {
+            let name = item.get_ref();
+            let Some(c) = JobColumn::parse(name) else {
+                return Err(self.err(
+                    item.span(),
+                    "ui.columns",
+                    format!(
+                        "unknown column {name:?}: the columns are {}",
+                        JobColumn::names()
+                    ),
+                ));
+            };
+            if out.contains(&c) {
+                return Err(self.err(
+                    item.span(),
+                    "ui.columns",
+                    format!("column {name:?} is listed twice"),
+                ));
+            }
+            out.push(c);
+        }
+        if out.is_empty() {
+            return Err(self.err(
+                list.span(),
+                "ui.columns",
+                format!("no column listed: pick from {}", JobColumn::names()),
+            ));
+        }
+        Ok(out)
     }
 
     /// A `detail_budget`: requests per second, 0..=10000.

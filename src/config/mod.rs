@@ -102,6 +102,8 @@ pub struct UiConfig {
     pub clipboard: crate::domain::terminal::Switch,
     /// `[ui.views]`: named filters (with an optional grouping), by name.
     pub views: Vec<crate::domain::filter::View>,
+    /// `[ui] columns`: the jobs list's columns in order; `None`: all, in the default order.
+    pub columns: Option<Vec<crate::domain::job_columns::JobColumn>>,
 }
 
 /// Default `[ui] detail_budget` (requests per second per cluster).
@@ -119,6 +121,7 @@ impl Default for UiConfig {
             hyperlinks: Default::default(),
             clipboard: Default::default(),
             views: Vec::new(),
+            columns: None,
         }
     }
 }

@@ -90,7 +90,7 @@ fn unknown_ui_key() {
         err("[ui]\nrefresh = \"2s\"\n\ncolour = 1\n[[clusters]]\nname=\"a\"\nurl=\"http://h\"\n");
     assert_eq!(
         e.to_string(),
-        "/etc/fd.toml:4:1: ui.colour: unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard, views"
+        "/etc/fd.toml:4:1: ui.colour: unknown key `colour`; expected one of refresh, theme, readonly, keymap, action_timeout, detail_budget, hyperlinks, clipboard, views, columns"
     );
 }
 

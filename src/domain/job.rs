@@ -144,6 +144,10 @@ pub struct JobSummary {
     /// from a budget, so it may be older than the job list. `None`: never fetched.
     #[serde(default)]
     pub detail_at_ms: Option<i64>,
+    /// Checkpoint settings and metrics behind the health score (`domain::job_health`), when a
+    /// poll fetched them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vitals: Option<super::job_health::JobVitals>,
 }
 
 /// Identifies a job across clusters.

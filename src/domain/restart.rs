@@ -280,6 +280,7 @@ mod tests {
             restarts: None,
             stale: false,
             detail_at_ms: None,
+            vitals: None,
         }
     }
 

@@ -932,7 +932,7 @@ fn answered(e: &FlinkError) -> bool {
 }
 
 /// Flink's answer for a job that never had checkpointing configured.
-fn checkpointing_not_enabled(e: &FlinkError) -> bool {
+pub(super) fn checkpointing_not_enabled(e: &FlinkError) -> bool {
     if !matches!(
         e.class,
         FailureClass::Http { .. } | FailureClass::ServerError { .. }

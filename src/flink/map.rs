@@ -70,6 +70,7 @@ pub(crate) fn jobs_overview(cluster: &str, ov: wire::JobsOverview) -> Vec<JobSum
                 restarts: None,
                 stale: false,
                 detail_at_ms: None,
+                vitals: None,
                 id,
             })
         })

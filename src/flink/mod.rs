@@ -13,6 +13,7 @@ pub mod fuzz;
 mod jsonpath;
 mod map;
 mod tail;
+pub mod vitals;
 mod wire;
 pub mod yarn;
 

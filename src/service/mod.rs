@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod job_tags;
 pub mod loaders;
 pub mod memory;
+pub mod metrics;
 pub mod ops;
 pub mod poll;
 pub mod sql_worker;
@@ -16,6 +17,7 @@ pub mod workers;
 
 pub use crate::backend::{ClusterHandle, Clusters};
 pub use build_worker::RunningBuilds;
+pub use metrics::VitalsMode;
 pub use poll::{poll_cluster, ClusterPoll, DetailCache, PollOptions};
 pub use workers::{spawn_workers, PollSettings, Workers};
 

@@ -21,6 +21,8 @@ use crate::domain::time::now_ms;
 use crate::domain::{CheckpointEntry, CheckpointRef, JobState, JobSummary};
 use crate::flink::FlinkError;
 
+use super::metrics::{self, JobEntry, VitalsCache, VitalsMode};
+
 /// How many per-job requests run at once against one cluster, by default (a one-shot command
 /// that fetches every job's detail).
 pub const PER_JOB_CONCURRENCY: usize = 16;
@@ -39,6 +41,8 @@ pub struct PollOptions {
     pub budget: Option<usize>,
     /// How many per-job requests run at once (each keeps a pooled connection afterwards).
     pub concurrency: usize,
+    /// The vitals behind the health score (`service::metrics`), spent from the same budget.
+    pub vitals: VitalsMode,
 }
 
 impl Default for PollOptions {
@@ -49,6 +53,7 @@ impl Default for PollOptions {
             version: false,
             budget: None,
             concurrency: PER_JOB_CONCURRENCY,
+            vitals: VitalsMode::Off,
         }
     }
 }
@@ -74,6 +79,7 @@ struct Known {
 pub struct DetailCache {
     known: HashMap<String, Known>,
     focus: Vec<String>,
+    vitals: VitalsCache,
 }
 
 impl DetailCache {
@@ -127,6 +133,18 @@ pub struct ClusterPoll {
     pub requests: usize,
     pub checkpoints: Vec<SeenCheckpoints>,
     pub flink_version: Option<String>,
+}
+
+/// One job's share of a poll.
+struct Todo {
+    i: usize,
+    id: String,
+    name: String,
+    state: JobState,
+    want_restarts: bool,
+    step: (bool, Option<metrics::Step>),
+    /// Ask for the checkpoint interval once the checkpoints look late (one-shot commands).
+    lazy_interval: bool,
 }
 
 /// Priority class of a job's detail (lower first).
@@ -233,29 +251,69 @@ pub async fn poll_cluster(
         })
         .collect();
     candidates.sort_by_key(|&(class, order, age, i)| (class, order, age, i));
-    let mut todo: Vec<(usize, String, String, JobState, bool)> = Vec::new();
+    let mut todo: Vec<Todo> = Vec::new();
     for (_, _, _, i) in candidates {
         let j = &jobs[i];
         let want_restarts = opts.restarts && !j.state.is_terminal() && !restarts_confirmed;
         let cost = usize::from(opts.checkpoints) + usize::from(want_restarts);
-        if cost == 0 {
+        // Vitals of active jobs: the interval once, the metrics of running jobs.
+        let step = match opts.vitals {
+            VitalsMode::Off | VitalsMode::Checkpoints => (false, None),
+            _ if !j.state.is_active() => (false, None),
+            VitalsMode::Full => {
+                let running = j.state == JobState::Running;
+                match cache.vitals.entry(&j.id) {
+                    Some(e) => e.plan_step(running),
+                    None => JobEntry::default().plan_step(running),
+                }
+            }
+        };
+        // A one-shot command asks for the interval only of a job whose checkpoints look late
+        // (after its checkpoints answered, see `metrics::ASK_INTERVAL_AFTER_MS`).
+        let lazy_interval = opts.vitals == VitalsMode::Checkpoints
+            && opts.checkpoints
+            && j.state.is_active()
+            && cache
+                .vitals
+                .entry(&j.id)
+                .is_none_or(|e| e.interval_unknown());
+        let vcost = JobEntry::cost(&step);
+        if cost + vcost == 0 {
             continue;
         }
-        if cost > budget {
+        // Without room for the vitals, the detail alone.
+        let step = if cost + vcost <= budget {
+            step
+        } else {
+            (false, None)
+        };
+        let cost = cost + JobEntry::cost(&step);
+        if cost > budget || cost == 0 {
             break;
         }
         budget -= cost;
-        todo.push((
+        todo.push(Todo {
             i,
-            j.id.clone(),
-            j.name.clone(),
-            j.state.clone(),
+            id: j.id.clone(),
+            name: j.name.clone(),
+            state: j.state.clone(),
             want_restarts,
-        ));
+            step,
+            lazy_interval,
+        });
     }
 
     let results: Vec<_> = stream::iter(todo)
-        .map(|(i, id, name, state, want_restarts)| async move {
+        .map(|t| async move {
+            let Todo {
+                i,
+                id,
+                name,
+                state,
+                want_restarts,
+                step,
+                lazy_interval,
+            } = t;
             let cps = async {
                 if opts.checkpoints {
                     Some(client.checkpoints(&id).await)
@@ -270,14 +328,35 @@ pub async fn poll_cluster(
                     None
                 }
             };
-            let (cps, restarts) = tokio::join!(cps, restarts);
-            (i, id, name, state, cps, restarts)
+            let vitals = async {
+                if step.0 || step.1.is_some() {
+                    Some(metrics::fetch(client, &id, step).await)
+                } else {
+                    None
+                }
+            };
+            let (cps, restarts, vitals) = tokio::join!(cps, restarts, vitals);
+            let late = match &cps {
+                Some(Ok(stats)) => metrics::checkpoints_look_late(stats, now_ms()),
+                _ => false,
+            };
+            let vitals = match vitals {
+                None if lazy_interval && late => {
+                    Some(metrics::fetch(client, &id, (true, None)).await)
+                }
+                v => v,
+            };
+            (i, id, name, state, cps, restarts, vitals)
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
 
-    for (i, id, name, state, cps, restarts) in results {
+    for (i, id, name, state, cps, restarts, vitals) in results {
+        if let Some(f) = vitals {
+            poll.requests += f.requests();
+            cache.vitals.apply(&id, f, now, &mut poll.partial);
+        }
         let Some(job) = jobs.get(i) else { continue };
         let prev = cache.known.get(&id).cloned();
         let mut known = Known {
@@ -294,6 +373,13 @@ pub async fn poll_cluster(
             match cps {
                 Ok(stats) => {
                     known.last = stats.last().map(CheckpointEntry::to_ref);
+                    if opts.vitals != VitalsMode::Off {
+                        let completed =
+                            stats.latest_completed.as_ref().and_then(|c| c.completed_at);
+                        cache
+                            .vitals
+                            .checkpoints(&id, completed, stats.counts.failed.max(0) as u64);
+                    }
                     known.at_ms = Some(now);
                     let entries = stats.completed_entries();
                     if !entries.is_empty() {
@@ -346,6 +432,10 @@ pub async fn poll_cluster(
     // Forget jobs the cluster no longer lists.
     let listed: HashSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     cache.known.retain(|id, _| listed.contains(id.as_str()));
+    cache.vitals.retain(&listed);
+    if opts.vitals != VitalsMode::Off {
+        cache.vitals.attach(&mut jobs, now);
+    }
     sort_jobs(&mut jobs);
     poll.jobs = Ok(jobs);
     poll

@@ -334,6 +334,7 @@ async fn run_poller(
             version: tracker.current().flink_version.is_none(),
             budget: Some(tokens.max(0.0).floor() as usize),
             concurrency: POLLER_CONCURRENCY,
+            vitals: super::VitalsMode::Full,
             ..PollOptions::default()
         };
         let (poll, platform) = tokio::join!(

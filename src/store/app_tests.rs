@@ -349,6 +349,7 @@ fn savepoints_from_trigger_results_are_recorded_once() {
             restarts: None,
             stale: false,
             detail_at_ms: None,
+            vitals: None,
         }],
         150,
     )

@@ -463,6 +463,7 @@ fn job_row(cluster: &str, r: &Row<'_>) -> rusqlite::Result<JobSummary> {
         last_checkpoint,
         stale: true,
         detail_at_ms: None,
+        vitals: None,
     })
 }
 

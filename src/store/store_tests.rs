@@ -24,6 +24,7 @@ fn job(id: &str, state: JobState) -> JobSummary {
         restarts: Some(0),
         stale: false,
         detail_at_ms: None,
+        vitals: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn job(id: &str, name: &str, state: JobState) -> JobSummary {
         restarts: None,
         stale: false,
         detail_at_ms: None,
+        vitals: None,
     }
 }
 
@@ -145,6 +146,7 @@ fn known_jobs_roundtrip_keeps_last_known_values() {
         JobSummary {
             stale: false,
             detail_at_ms: None,
+            vitals: None,
             ..k1.clone()
         },
         j1

@@ -259,7 +259,7 @@ impl App {
                 self.dirty = true;
                 self.expire_flash();
                 // Only an order that depends on the clock changes with it.
-                if self.jobs.sorted_by_time() {
+                if self.jobs.resort_on_tick(now_ms) {
                     self.rebuild_jobs();
                 }
                 self.reload_due(&mut fx);

@@ -13,6 +13,8 @@ use crate::domain::{
 
 use super::fmt::short_age;
 use super::jobs_group::{self, Collapsed, GroupHeader};
+use crate::domain::job_columns::JobColumn;
+use crate::domain::job_health::assess;
 
 /// One configured cluster with what its last poll said.
 #[derive(Debug, Clone)]
@@ -261,6 +263,9 @@ pub(crate) enum RowKey {
 /// Sortable columns of the jobs table, in the order `o` cycles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SortColumn {
+    /// Problems first: the highest health score (`domain::job_health`) first; healthy rows by
+    /// cluster and name.
+    Problems,
     Cluster,
     Name,
     State,
@@ -272,7 +277,8 @@ pub(crate) enum SortColumn {
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 8] = [
+    pub const ALL: [SortColumn; 9] = [
+        SortColumn::Problems,
         SortColumn::Cluster,
         SortColumn::Name,
         SortColumn::State,
@@ -290,6 +296,7 @@ impl SortColumn {
 
     pub fn title(self) -> &'static str {
         match self {
+            SortColumn::Problems => "PROBLEMS",
             SortColumn::Cluster => "CLUSTER",
             SortColumn::Name => "NAME",
             SortColumn::State => "STATE",
@@ -422,7 +429,14 @@ pub(crate) struct JobsState {
     pub groups: Vec<GroupHeader>,
     /// Job and app rows that pass the filters (the rows minus headers, folded ones included).
     pub matching: usize,
+    /// `[ui] columns`: the table's columns in order.
+    pub columns: Vec<JobColumn>,
+    /// When a tick last re-sorted problems first.
+    resorted_at: Cell<i64>,
 }
+
+/// How often a tick re-sorts problems first.
+pub(crate) const PROBLEMS_RESORT_MS: i64 = 5_000;
 
 impl Default for JobsState {
     fn default() -> Self {
@@ -435,7 +449,7 @@ impl Default for JobsState {
             views: Vec::new(),
             tag_input: None,
             typing: false,
-            sort: SortColumn::Cluster,
+            sort: SortColumn::Problems,
             reverse: false,
             cluster_filter: None,
             state_filter: StateFilter::All,
@@ -448,6 +462,8 @@ impl Default for JobsState {
             collapsed: Collapsed::default(),
             groups: Vec::new(),
             matching: 0,
+            columns: JobColumn::ALL.to_vec(),
+            resorted_at: Cell::new(0),
         }
     }
 }
@@ -480,6 +496,7 @@ fn app_row(app: &AppSummary, clusters: &[ClusterView]) -> JobSummary {
         restarts: None,
         stale: stale && app.state.is_some(),
         detail_at_ms: None,
+        vitals: None,
     }
 }
 
@@ -612,12 +629,25 @@ impl JobsState {
         }
         let col = self.sort;
         let reverse = self.reverse;
-        rows.sort_by(|a, b| {
+        // Scores once per row (not per comparison).
+        let mut keyed: Vec<(u32, JobRow)> = rows
+            .into_iter()
+            .map(|r| {
+                let score = match col {
+                    SortColumn::Problems => assess(self.summary(clusters, &r), now_ms).score,
+                    _ => 0,
+                };
+                (score, r)
+            })
+            .collect();
+        keyed.sort_by(|(sa, a), (sb, b)| {
             let ja = self.summary(clusters, a);
             let jb = self.summary(clusters, b);
             let primary = match col {
                 // Managed rows first, by app name.
                 SortColumn::App => (a.app.is_none(), &a.app).cmp(&(b.app.is_none(), &b.app)),
+                // Highest score first.
+                SortColumn::Problems => sb.cmp(sa),
                 _ => compare(col, ja, jb, now_ms),
             };
             let primary = if reverse { primary.reverse() } else { primary };
@@ -627,15 +657,15 @@ impl JobsState {
                 .then_with(|| ja.id.cmp(&jb.id))
                 .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
         });
-        self.matching = rows.len();
-        self.rows = rows;
-        self.apply_grouping(clusters, managed);
+        self.rows = keyed.into_iter().map(|(_, r)| r).collect();
+        self.matching = self.rows.len();
+        self.apply_grouping(clusters, managed, now_ms);
         self.reselect(clusters);
     }
 
     /// With grouping on, puts the sorted rows under their groups' headers (members of a folded
     /// group are left out).
-    fn apply_grouping(&mut self, clusters: &[ClusterView], managed: &Managed) {
+    fn apply_grouping(&mut self, clusters: &[ClusterView], managed: &Managed, now_ms: i64) {
         self.groups.clear();
         if self.group == GroupBy::None {
             return;
@@ -660,7 +690,8 @@ impl JobsState {
                         .unwrap_or_else(|| jobs_group::NO_APP.to_string()),
                     GroupBy::None => String::new(),
                 };
-                (key, !j.stale && jobs_group::is_problem(&j.state))
+                // A problem is what problems-first ranks up: a health score above 0.
+                (key, !j.stale && assess(j, now_ms).score > 0)
             },
             &self.collapsed,
         );
@@ -763,7 +794,26 @@ impl JobsState {
 
     /// Whether the order of the rows depends on the clock (so a tick must re-sort them).
     pub fn sorted_by_time(&self) -> bool {
-        matches!(self.sort, SortColumn::Uptime | SortColumn::Checkpoint)
+        matches!(
+            self.sort,
+            SortColumn::Uptime | SortColumn::Checkpoint | SortColumn::Problems
+        )
+    }
+
+    /// Whether a tick at `now_ms` should re-sort: for the clock-dependent sorts, at most every
+    /// [`PROBLEMS_RESORT_MS`] for problems first (its clock-dependent parts, a checkpoint's or
+    /// a watermark's age, move in minutes; polls that change a score re-sort at once).
+    pub fn resort_on_tick(&self, now_ms: i64) -> bool {
+        if !self.sorted_by_time() {
+            return false;
+        }
+        if self.sort == SortColumn::Problems {
+            if now_ms - self.resorted_at.get() < PROBLEMS_RESORT_MS {
+                return false;
+            }
+            self.resorted_at.set(now_ms);
+        }
+        true
     }
 
     /// Whether `row` is the row that `key` names (without building the row's key).
@@ -834,6 +884,17 @@ impl JobsState {
 
 fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Ordering {
     match col {
+        // The same vitals, state and checkpoint give the same score (the clock aside: ticks
+        // re-sort); only then is a score computed.
+        SortColumn::Problems
+            if a.vitals == b.vitals
+                && a.state == b.state
+                && a.stale == b.stale
+                && a.last_checkpoint == b.last_checkpoint =>
+        {
+            Ordering::Equal
+        }
+        SortColumn::Problems => assess(b, now_ms).score.cmp(&assess(a, now_ms).score),
         SortColumn::Cluster => a.cluster.cmp(&b.cluster),
         SortColumn::Name => a
             .name
@@ -863,5 +924,14 @@ fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Orde
             .cmp(&b.restarts.map(|r| r as i128).unwrap_or(-1)),
         // Compared by the caller (it knows the rows' apps).
         SortColumn::App => Ordering::Equal,
+    }
+}
+
+impl super::app::App {
+    /// `[ui] columns`: the jobs table's columns in order (an empty list keeps the default).
+    pub fn set_job_columns(&mut self, columns: Vec<JobColumn>) {
+        if !columns.is_empty() {
+            self.jobs.columns = columns;
+        }
     }
 }

@@ -46,14 +46,6 @@ impl GroupHeader {
     }
 }
 
-/// Whether a row in `state` counts as a problem in its group's header.
-pub(crate) fn is_problem(state: &JobState) -> bool {
-    matches!(
-        state,
-        JobState::Failing | JobState::Failed | JobState::Restarting
-    )
-}
-
 /// Which groups are folded, by key (kept across regroupings of the same kind).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Collapsed {
@@ -111,6 +103,7 @@ pub(crate) fn group<T>(
                 restarts: None,
                 stale: false,
                 detail_at_ms: None,
+                vitals: None,
             };
             let header = GroupHeader {
                 collapsed: collapsed.is(by, &key),

@@ -56,6 +56,7 @@ pub fn one_job_console_with(theme: Theme, opts: AppOptions, now: i64, w: u16, h:
             restarts: None,
             stale: false,
             detail_at_ms: None,
+            vitals: None,
         }]),
         platform: None,
     }));

@@ -24,7 +24,19 @@
 //! Every request is counted per cluster, per endpoint (`/jobs/:id/checkpoints` style) and per
 //! job, see [`FlinkSim::requests`]; [`FlinkSim::reset_counts`] starts a new window.
 //!
-//! What it does NOT simulate: vertices, task managers, logs, jars, savepoints, stop/cancel or any
+//! Vitals (health score and metric columns): `/jobs/:id/checkpoints/config` (the real 2.3.0
+//! answer with the interval set to [`CHECKPOINT_INTERVAL_MS`]) and
+//! `/jobs/:id/vertices/:vid/subtasks/metrics` on the two vertices of the real `/jobs/:id` plan
+//! (source `Source: sequence -> tag`, sink `count-per-key -> Sink: stdout`): without `get` the
+//! real metric list (plus `Source__sequence.pendingRecords` on lagging jobs' sources), with
+//! `get=…&agg=…` one row per id with the asked aggregates, or `[]` when one asked id is
+//! unknown to the vertex (as real Flink answers). Values: the source emits and
+//! the sink receives `5 + j % 7` records/s, busy 20 ms/s, the sink's watermark is 2 s behind the
+//! clock; by job index, `j % 50 == 7` is back-pressured (920 ms/s at the source),
+//! `j % 50 == 13` has 1.2M pending records, `j % 50 == 17` stopped completing checkpoints 20
+//! minutes before the sim started, `j % 50 == 23` has its watermark 10 minutes behind.
+//!
+//! What it does NOT simulate: task managers, logs, jars, savepoints, stop/cancel or any
 //! other write (POST/PATCH answer 404), metrics other than `numRestarts` (an unknown metric
 //! answers `[]`, as Flink does), failed checkpoints, HTTPS or authentication, latency (answers
 //! are as fast as the machine; add none), and the metric fetcher's delay (metrics are exact).
@@ -49,6 +61,17 @@ const CHECKPOINTS_TEMPLATE: &str = include_str!("../fixtures/flink-2.3.0/checkpo
 const EXCEPTIONS_TEMPLATE: &str = include_str!("../fixtures/flink-2.3.0/exceptions_flaky.json");
 const OVERVIEW_TEMPLATE: &str = include_str!("../fixtures/flink-2.3.0/overview.json");
 const CONFIG_TEMPLATE: &str = include_str!("../fixtures/flink-2.3.0/config.json");
+const CHECKPOINT_CONFIG_TEMPLATE: &str =
+    include_str!("../fixtures/flink-2.3.0/checkpoint_config.json");
+const METRIC_LIST_TEMPLATE: &str =
+    include_str!("../fixtures/flink-2.3.0/vertex_subtask_metrics_list.json");
+/// The source vertex of `job_steady.json`'s plan (the other one is the sink).
+pub const SOURCE_VERTEX: &str = "8e438e001276993a86ff80dcf02e0237";
+/// Job kinds by `j % 50` (see the module doc).
+pub const BACKPRESSURED: usize = 7;
+pub const LAGGING: usize = 13;
+pub const STALLED_CHECKPOINTS: usize = 17;
+pub const WATERMARK_BEHIND: usize = 23;
 
 /// Checkpoint interval of every active job.
 pub const CHECKPOINT_INTERVAL_MS: i64 = 10_000;
@@ -106,6 +129,8 @@ struct Templates {
     exceptions: Value,
     overview: Value,
     config: Value,
+    checkpoint_config: Value,
+    metric_list: Value,
 }
 
 /// The running fleet. Dropping it stops the servers.
@@ -154,6 +179,8 @@ impl FlinkSim {
             exceptions: parse(EXCEPTIONS_TEMPLATE),
             overview: parse(OVERVIEW_TEMPLATE),
             config: parse(CONFIG_TEMPLATE),
+            checkpoint_config: parse(CHECKPOINT_CONFIG_TEMPLATE),
+            metric_list: parse(METRIC_LIST_TEMPLATE),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -309,6 +336,9 @@ impl Cluster {
                 frozen_at = Some(f.since);
             }
         }
+        if j % 50 == STALLED_CHECKPOINTS && frozen_at.is_none() {
+            frozen_at = Some(self.t0 - 1_200_000);
+        }
         let until = frozen_at.unwrap_or(now);
         s.last_cp = cps_until(until);
         s.last_cp_at = first_cp_at + (s.last_cp - 1).max(0) * CHECKPOINT_INTERVAL_MS;
@@ -396,6 +426,73 @@ impl Cluster {
         v["plan"]["jid"] = json!(j.id);
         v["plan"]["name"] = json!(j.name);
         v
+    }
+
+    /// `/jobs/:id/vertices/:vid/subtasks/metrics[?get=…&agg=…]` (see the module doc).
+    fn vertex_metrics(
+        &self,
+        j: &JobNow,
+        vid: &str,
+        query: &HashMap<String, String>,
+        now: i64,
+    ) -> Value {
+        let source = vid == SOURCE_VERTEX;
+        let kind = j.index % 50;
+        let Some(get) = query.get("get") else {
+            let mut list = self.templates.metric_list.clone();
+            if let (true, Some(a)) = (source && kind == LAGGING, list.as_array_mut()) {
+                a.push(json!({"id": "Source__sequence.pendingRecords"}));
+            }
+            return list;
+        };
+        let running = j.state == "RUNNING";
+        let rate = if running {
+            5.0 + (j.index % 7) as f64
+        } else {
+            0.0
+        };
+        let value = |id: &str| -> Option<f64> {
+            Some(match id {
+                "numRecordsOutPerSecond" if source => rate,
+                "numRecordsInPerSecond" if !source => rate,
+                "numRecordsOutPerSecond" | "numRecordsInPerSecond" => 0.0,
+                "busyTimeMsPerSecond" => 20.0,
+                "backPressuredTimeMsPerSecond" if source && kind == BACKPRESSURED => 920.0,
+                "backPressuredTimeMsPerSecond" => 0.0,
+                "currentInputWatermark" if !source => {
+                    let behind = if kind == WATERMARK_BEHIND {
+                        600_000
+                    } else {
+                        2_000
+                    };
+                    (now - behind) as f64
+                }
+                "Source__sequence.pendingRecords" if source && kind == LAGGING => 1_200_000.0,
+                _ => return None,
+            })
+        };
+        let aggs: Vec<String> = query
+            .get("agg")
+            .map(|a| a.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        // Like Flink: one unknown id empties the whole answer.
+        if get.split(',').any(|id| value(id).is_none()) {
+            return Value::Array(Vec::new());
+        }
+        let rows: Vec<Value> = get
+            .split(',')
+            .filter_map(|id| {
+                let v = value(id)?;
+                let mut row = json!({ "id": id });
+                for a in &aggs {
+                    if matches!(a.as_str(), "min" | "max" | "avg" | "sum") {
+                        row[a.as_str()] = json!(v);
+                    }
+                }
+                Some(row)
+            })
+            .collect();
+        Value::Array(rows)
     }
 
     fn exceptions(&self, j: &JobNow) -> Value {
@@ -534,6 +631,16 @@ impl Cluster {
                     ["checkpoints"] => {
                         self.count("/jobs/:id/checkpoints", Some(id));
                         (StatusCode::OK, self.checkpoints(&job))
+                    }
+                    ["checkpoints", "config"] => {
+                        self.count("/jobs/:id/checkpoints/config", Some(id));
+                        let mut v = self.templates.checkpoint_config.clone();
+                        v["interval"] = json!(CHECKPOINT_INTERVAL_MS);
+                        (StatusCode::OK, v)
+                    }
+                    ["vertices", vid, "subtasks", "metrics"] => {
+                        self.count("/jobs/:id/vertices/:vid/subtasks/metrics", Some(id));
+                        (StatusCode::OK, self.vertex_metrics(&job, vid, query, now))
                     }
                     ["exceptions"] => {
                         self.count("/jobs/:id/exceptions", Some(id));

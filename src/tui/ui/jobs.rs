@@ -1,22 +1,18 @@
 //! The jobs view: cluster badges, one table of all jobs, status line, notice and key hints.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-use crate::domain::time::format_duration_ms;
-use crate::domain::{CheckpointStatus, JobState};
 
 use super::super::actions::Dialog;
 use super::super::app::App;
-use super::super::fmt::{checkpoint_cell, clean, short_age, truncate, truncate_start};
-use super::super::jobs::{uptime_ms, JobsState, RowSource, SortColumn, NO_STATE};
+use super::super::fmt::{clean, truncate};
+use super::super::jobs::JobsState;
 use super::super::keymap::{Action, KeyContext};
 use super::actions::{adopt_line, draw_panel, flash_line, panel_height};
 use super::render_empty_table;
-use super::{hint_spans, panel, render_table, scroll_offset, Col};
+use super::{hint_spans, panel, render_table, scroll_offset};
 
 struct JobsLayout {
     header: Rect,
@@ -334,14 +330,12 @@ fn status_line(app: &App) -> Line<'static> {
         ));
     }
     spans.push(Span::styled(" │ ", t.dim));
-    spans.push(Span::styled(
-        format!(
-            "sort {} {}",
-            app.jobs.sort.title(),
-            sort_arrow(app.jobs.reverse)
-        ),
-        t.base,
-    ));
+    let sort = match (app.jobs.sort, app.jobs.reverse) {
+        (super::super::jobs::SortColumn::Problems, false) => "sort problems first".to_string(),
+        (super::super::jobs::SortColumn::Problems, true) => "sort problems last".to_string(),
+        (col, rev) => format!("sort {} {}", col.title(), sort_arrow(rev)),
+    };
+    spans.push(Span::styled(sort, t.base));
     let any_stale = app
         .jobs
         .rows
@@ -374,27 +368,7 @@ fn status_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// A group's header row: `▾ name` in the first column, the counts in NAME, problems styled.
-fn group_header_row(app: &App, gi: usize, widths: &mut [usize; 8]) -> (Vec<Cell<'static>>, Style) {
-    let t = &app.theme;
-    let h = &app.jobs.groups[gi];
-    let label = clean(&h.label());
-    let counts = h.counts();
-    widths[0] = widths[0].max(Span::raw(label.as_str()).width());
-    widths[2] = widths[2].max(Span::raw(counts.as_str()).width());
-    let count_style = if h.problems > 0 { t.warning } else { t.dim };
-    let mut cells = vec![Cell::from(Span::styled(label, t.title))];
-    cells.push(Cell::from(""));
-    cells.push(Cell::from(Span::styled(counts, count_style)));
-    cells.extend((0..5).map(|_| Cell::from("")));
-    (cells, Style::default())
-}
-
-/// After the app name of a job that differs from its app's definition (`flinkdeck drift`).
-const DRIFT_MARKER: &str = " ≠drift";
-
 fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
-    let t = &app.theme;
     let inner = table_inner(l);
     if l.bordered {
         let title = format!(" Jobs ({}) ", app.jobs.matching);
@@ -404,132 +378,7 @@ fn draw_table(app: &App, frame: &mut Frame, l: &JobsLayout) {
     let len = app.jobs.rows.len();
     let offset = scroll_offset(app.jobs.offset.get(), app.jobs.selected, visible, len);
     app.jobs.offset.set(offset);
-
-    let now = app.now_ms;
-    let refresh_ms = app.refresh_ms();
-    // Long discovered names (`k8s-prod/streaming/orders`) keep their tail, the cluster id.
-    let cluster_cap = (inner.width as usize / 3).clamp(16, 40);
-    let mut rows = Vec::new();
-    let mut widths = [0usize; 8];
-    for row in app.jobs.rows.iter().skip(offset).take(visible) {
-        if let RowSource::Header(gi) = row.source {
-            rows.push(group_header_row(app, gi, &mut widths));
-            continue;
-        }
-        let j = app.jobs.summary(&app.clusters, row);
-        let no_state = matches!(&j.state, JobState::Unknown(s) if s == NO_STATE);
-        let state_text = if j.stale {
-            format!("{}?", j.state.as_str())
-        } else {
-            j.state.as_str().to_string()
-        };
-        let state_style = if j.stale || no_state {
-            t.dim
-        } else {
-            t.state(&j.state)
-        };
-        let cp = checkpoint_cell(j.last_checkpoint.as_ref(), now);
-        // Per-job detail is fetched within a budget: say how old it is once it is older than
-        // one refresh (` ·45s`, dimmed).
-        let detail_age = j
-            .detail_at_ms
-            .filter(|at| !j.stale && row.is_job() && now - at > refresh_ms)
-            .map(|at| format!(" ·{}", short_age(now - at)));
-        let age_len = detail_age.as_deref().map_or(0, |a| Span::raw(a).width());
-        let cp_style = match j.last_checkpoint.as_ref().map(|c| c.status) {
-            Some(CheckpointStatus::Failed) if !j.stale => t.error,
-            _ => Style::default(),
-        };
-        let restarts = j
-            .restarts
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "-".into());
-        let restarts_style = match j.restarts {
-            Some(r) if r > 0 && !j.stale => t.warning,
-            _ => Style::default(),
-        };
-        let tasks = if row.is_job() {
-            format!("{}/{}", j.tasks_running, j.tasks_total)
-        } else {
-            "-".into()
-        };
-        // A drifted app (its job runs something else than its definition) gets a marker.
-        let drifted = row.is_job() && !app.drift_of(&j.cluster, &j.id).is_empty();
-        let marker = if drifted { DRIFT_MARKER } else { "" };
-        let texts = [
-            truncate_start(&clean(&j.cluster), cluster_cap),
-            row.app.as_deref().map(clean).unwrap_or_default() + marker,
-            clean(&j.name),
-            state_text,
-            format_duration_ms(uptime_ms(j, now)),
-            tasks,
-            cp,
-            restarts,
-        ];
-        for (i, (w, s)) in widths.iter_mut().zip(texts.iter()).enumerate() {
-            let extra = if i == 6 { age_len } else { 0 };
-            *w = (*w).max(Span::raw(s.as_str()).width() + extra);
-        }
-        let [c0, c1, c2, c3, c4, c5, c6, c7] = texts;
-        let cells = vec![
-            Cell::from(c0),
-            Cell::from(match c1.strip_suffix(DRIFT_MARKER) {
-                Some(name) if drifted => Line::from(vec![
-                    Span::raw(name.to_string()),
-                    Span::styled(DRIFT_MARKER, t.warning),
-                ]),
-                _ => Line::from(c1),
-            }),
-            Cell::from(c2),
-            Cell::from(Span::styled(c3, state_style)),
-            Cell::from(c4),
-            Cell::from(c5),
-            Cell::from(Line::from(match detail_age {
-                Some(age) => vec![Span::styled(c6, cp_style), Span::styled(age, t.dim)],
-                None => vec![Span::styled(c6, cp_style)],
-            })),
-            Cell::from(Span::styled(c7, restarts_style)),
-        ];
-        let row_style = if j.stale { t.dim } else { Style::default() };
-        rows.push((cells, row_style));
-    }
-
-    let titles = [
-        SortColumn::Cluster,
-        SortColumn::App,
-        SortColumn::Name,
-        SortColumn::State,
-        SortColumn::Uptime,
-        SortColumn::Tasks,
-        SortColumn::Checkpoint,
-        SortColumn::Restarts,
-    ];
-    let prios = [2u8, 3, 0, 1, 4, 5, 6, 7];
-    // The APP column only once there are managed apps.
-    let show_app = !app.managed.is_empty();
-    let cols: Vec<Col> = titles
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let title = if *c == app.jobs.sort {
-                format!("{} {}", c.title(), sort_arrow(app.jobs.reverse))
-            } else {
-                c.title().to_string()
-            };
-            if *c == SortColumn::Name {
-                Col::new(title, widths[i].clamp(6, 16), prios[i]).fill(4)
-            } else {
-                Col::new(title, widths[i], prios[i])
-            }
-        })
-        .collect();
-    let (mut cols, mut rows) = (cols, rows);
-    if !show_app {
-        cols.remove(1);
-        for (cells, _) in &mut rows {
-            cells.remove(1);
-        }
-    }
+    let (cols, rows) = super::jobs_columns::build(app, inner.width, offset, visible);
 
     if rows.is_empty() {
         let no_cluster: String;

@@ -10,6 +10,7 @@ mod editor;
 mod editor_debug;
 mod incident;
 mod jobs;
+mod jobs_columns;
 mod logs;
 mod overlay;
 mod palette;

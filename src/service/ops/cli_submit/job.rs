@@ -112,6 +112,7 @@ mod tests {
             restarts: None,
             stale: false,
             detail_at_ms: None,
+            vitals: None,
         }
     }
 
