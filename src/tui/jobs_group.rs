@@ -18,7 +18,7 @@ pub(crate) const NO_APP: &str = "(unmanaged)";
 pub(crate) struct GroupHeader {
     pub key: String,
     pub jobs: usize,
-    /// Rows failing, failed or restarting.
+    /// Rows with a health score above 0 (what problems first ranks up).
     pub problems: usize,
     pub collapsed: bool,
     /// What the table shows for the header (name = the group's name).
