@@ -10,45 +10,13 @@ use super::{
     print_json, report_discovery_problems, report_unreachable, select_clusters, table, Exit,
 };
 use crate::backend::ClusterHandle;
+use crate::domain::filter::StateMatch;
 use crate::domain::filter::Subject;
 use crate::domain::job_health::assess;
 use crate::domain::time::{format_age, format_duration_ms, now_ms};
-use crate::domain::{CheckpointStatus, JobState, JobSummary};
+use crate::domain::{CheckpointStatus, JobSummary};
 use crate::service::{poll_cluster, ClusterPoll, DetailCache, PollOptions, VitalsMode};
 use crate::store::{PollRound, Store, StoreHandle};
-
-/// A `--state` filter: one Flink state, or every active one.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StateFilter {
-    Active,
-    Is(JobState),
-}
-
-impl StateFilter {
-    pub fn parse(s: &str) -> Result<StateFilter, String> {
-        if s.eq_ignore_ascii_case("active") {
-            return Ok(StateFilter::Active);
-        }
-        match JobState::parse(s) {
-            JobState::Unknown(_) => Err(format!(
-                "unknown state {s:?}; expected active or one of {}",
-                JobState::KNOWN
-                    .iter()
-                    .map(JobState::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            st => Ok(StateFilter::Is(st)),
-        }
-    }
-
-    pub fn matches(&self, state: &JobState) -> bool {
-        match self {
-            StateFilter::Active => state.is_active(),
-            StateFilter::Is(s) => s == state,
-        }
-    }
-}
 
 /// A row of `jobs --json`: the job as before, plus what the store knows about it.
 #[derive(Debug, serde::Serialize)]
@@ -88,7 +56,7 @@ pub async fn run(
     select: &FilterArgs,
     json: bool,
 ) -> Exit {
-    let filter = match state.map(StateFilter::parse).transpose() {
+    let filter = match state.map(StateMatch::parse).transpose() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("flinkdeck: --state: {e}");
@@ -280,20 +248,21 @@ fn human(jobs: &[JobSummary], now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::JobState;
 
     #[test]
     fn state_filter_parses_and_matches() {
         assert_eq!(
-            StateFilter::parse("running").unwrap(),
-            StateFilter::Is(JobState::Running)
+            StateMatch::parse("running").unwrap(),
+            StateMatch::Is(JobState::Running)
         );
-        assert!(StateFilter::parse("active")
+        assert!(StateMatch::parse("active")
             .unwrap()
             .matches(&JobState::Restarting));
-        assert!(!StateFilter::parse("active")
+        assert!(!StateMatch::parse("active")
             .unwrap()
             .matches(&JobState::Finished));
-        let err = StateFilter::parse("runing").unwrap_err();
+        let err = StateMatch::parse("runing").unwrap_err();
         assert!(err.contains("RESTARTING"), "{err}");
     }
 }
