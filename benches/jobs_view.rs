@@ -124,7 +124,8 @@ fn vitals(j: usize) -> job_health::JobVitals {
                 wm_lag_ms: 2_000.0,
                 pending: f32::NAN,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         ..job_health::JobVitals::default()
     }
 }

@@ -25,7 +25,7 @@ const NOW: i64 = 1_800_000_000_000;
 const S: i64 = 1_000;
 const M: i64 = 60 * S;
 
-fn history(f: impl Fn(usize) -> (f32, f32, f32, f32, f32)) -> Vec<VitalSample> {
+fn history(f: impl Fn(usize) -> (f32, f32, f32, f32, f32)) -> std::sync::Arc<Vec<VitalSample>> {
     (0..8)
         .map(|i| {
             let (records_in, records_out, backpressure, wm_lag_ms, pending) = f(i);
@@ -38,7 +38,8 @@ fn history(f: impl Fn(usize) -> (f32, f32, f32, f32, f32)) -> Vec<VitalSample> {
                 pending,
             }
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn vitals(rate: f64, bp: f64, wm_lag: i64, pending: Option<f64>) -> JobVitals {

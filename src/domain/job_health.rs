@@ -10,6 +10,8 @@
 //! 2 min) 20, `SUSPENDED` 40, `UNKNOWN` 30, transient states (`INITIALIZING`, `CREATED`,
 //! `CANCELLING`, `RECONCILING`) 10. Finished and canceled jobs are healthy.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::job::{JobState, JobSummary};
@@ -79,9 +81,11 @@ pub struct JobVitals {
     /// When the metrics were fetched (epoch ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_at_ms: Option<i64>,
-    /// The last samples, oldest first (for sparklines; not part of the JSON output).
+    /// The last samples, oldest first (for sparklines; not part of the JSON output). Shared:
+    /// the pollers' cache and every job list a poll sends hold the same samples, and a new
+    /// sample copies them only when a list still holds the old ones.
     #[serde(skip)]
-    pub history: Vec<VitalSample>,
+    pub history: Arc<Vec<VitalSample>>,
 }
 
 impl JobVitals {

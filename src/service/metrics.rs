@@ -14,6 +14,7 @@
 //! are the plan's vertices without inputs and those that are nobody's input.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::job_health::{restarts_in_window, JobVitals, VitalSample, RESTART_WINDOW_MS};
 use crate::domain::JobSummary;
@@ -365,7 +366,8 @@ fn apply_metrics(v: &mut JobVitals, got: &[(PlanVertex, Vec<AggMetric>)], now_ms
         wm_lag_ms: nan(v.watermark_lag_ms(now_ms).map(|l| l as f64)),
         pending: nan(v.pending_records),
     };
-    match v.history.last_mut() {
+    let history = Arc::make_mut(&mut v.history);
+    match history.last_mut() {
         // Within the newest sample's slot: it takes the newest values (and keeps its time),
         // so the history spans minutes even at a short refresh.
         Some(last) if now_ms - last.at_ms < SAMPLE_SPACING_MS => {
@@ -374,11 +376,11 @@ fn apply_metrics(v: &mut JobVitals, got: &[(PlanVertex, Vec<AggMetric>)], now_ms
                 ..sample
             }
         }
-        _ => v.history.push(sample),
+        _ => history.push(sample),
     }
-    if v.history.len() > HISTORY {
-        let extra = v.history.len() - HISTORY;
-        v.history.drain(..extra);
+    if history.len() > HISTORY {
+        let extra = history.len() - HISTORY;
+        history.drain(..extra);
     }
 }
 

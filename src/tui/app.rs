@@ -18,7 +18,7 @@ use super::builds::BuildsState;
 use super::clusters::{self, ClustersScreen};
 use super::detail::{exception_entries, step, CheckpointsData, DetailState, Tab};
 use super::editor::{EditorState, EditorTarget};
-use super::jobs::{ClusterView, JobsState, Managed, SortColumn};
+use super::jobs::{ClusterView, JobsState, Managed, PollChange, SortColumn};
 use super::keymap::{Action, KeyContext, KeySpec, Keymap};
 use super::logs::{sort_files, DeepSearch, LogFocus, LogText, MAX_DEEP_MATCHES};
 use super::pods;
@@ -1486,10 +1486,20 @@ impl App {
                                 j.cluster = cluster.clone();
                             }
                         }
-                        rebuild |= !self
-                            .jobs
-                            .same_rows(&c.jobs, &list, &self.managed, self.now_ms);
+                        let change =
+                            self.jobs
+                                .poll_change(&c.jobs, &list, &self.managed, self.now_ms);
                         c.jobs = list;
+                        match change {
+                            PollChange::Same => {}
+                            PollChange::Rebuild => rebuild = true,
+                            // Only the rows whose score moved are placed again.
+                            PollChange::Rescore(moved) if !rebuild => {
+                                rebuild =
+                                    !self.jobs.rescore(&self.clusters, idx, &moved, self.now_ms);
+                            }
+                            PollChange::Rescore(_) => {}
+                        }
                     }
                     None => c.jobs.iter_mut().for_each(|j| j.stale = true),
                 }

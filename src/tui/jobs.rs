@@ -433,7 +433,26 @@ pub(crate) struct JobsState {
     pub columns: Vec<JobColumn>,
     /// When a tick last re-sorted problems first.
     resorted_at: Cell<i64>,
+    /// How many times every row was filtered, scored and sorted ([`JobsState::rebuild`]).
+    pub full_sorts: u64,
+    /// How many rows a poll put in place again by their new score alone ([`JobsState::rescore`]).
+    pub rescored: u64,
 }
+
+/// What a cluster's new job list changes in the rows ([`JobsState::poll_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PollChange {
+    /// Nothing sorted or filtered on changed: the rows stay as they are.
+    Same,
+    /// Only the problems-first scores of these jobs (indices into the new list) may have moved:
+    /// their rows are placed again ([`JobsState::rescore`]), every other row stays.
+    Rescore(Vec<usize>),
+    /// Anything else: every row is filtered and sorted again.
+    Rebuild,
+}
+
+/// Above this many rescored jobs in one poll a full rebuild is cheaper than placing each row.
+const RESCORE_MAX: usize = 64;
 
 /// How often a tick re-sorts problems first.
 pub(crate) const PROBLEMS_RESORT_MS: i64 = 5_000;
@@ -464,6 +483,8 @@ impl Default for JobsState {
             matching: 0,
             columns: JobColumn::ALL.to_vec(),
             resorted_at: Cell::new(0),
+            full_sorts: 0,
+            rescored: 0,
         }
     }
 }
@@ -628,7 +649,6 @@ impl JobsState {
             }
         }
         let col = self.sort;
-        let reverse = self.reverse;
         // Scores once per row (not per comparison).
         let mut keyed: Vec<(u32, JobRow)> = rows
             .into_iter()
@@ -640,23 +660,8 @@ impl JobsState {
                 (score, r)
             })
             .collect();
-        keyed.sort_by(|(sa, a), (sb, b)| {
-            let ja = self.summary(clusters, a);
-            let jb = self.summary(clusters, b);
-            let primary = match col {
-                // Managed rows first, by app name.
-                SortColumn::App => (a.app.is_none(), &a.app).cmp(&(b.app.is_none(), &b.app)),
-                // Highest score first.
-                SortColumn::Problems => sb.cmp(sa),
-                _ => compare(col, ja, jb, now_ms),
-            };
-            let primary = if reverse { primary.reverse() } else { primary };
-            primary
-                .then_with(|| ja.cluster.cmp(&jb.cluster))
-                .then_with(|| ja.name.cmp(&jb.name))
-                .then_with(|| ja.id.cmp(&jb.id))
-                .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
-        });
+        keyed.sort_by(|(sa, a), (sb, b)| self.row_order(clusters, (*sa, a), (*sb, b), now_ms));
+        self.full_sorts += 1;
         self.rows = keyed.into_iter().map(|(_, r)| r).collect();
         self.matching = self.rows.len();
         self.apply_grouping(clusters, managed, now_ms);
@@ -762,34 +767,116 @@ impl JobsState {
         self.parsed.matches(&s) && view.is_none_or(|f| f.matches(&s))
     }
 
-    /// Whether a cluster's new job list `new` (replacing `old`) leaves the rows as they are:
-    /// the same jobs at the same positions, each passing the filters as before and comparing
-    /// equal under the sort column and its tie-breaks. Then the rows (which point into the list
-    /// by position) need no rebuild; a poll round that only moves ages and counts that are not
-    /// sorted on costs no re-sort of every row.
-    pub fn same_rows(
+    /// The order of two rows (each with its problems-first score; 0 under other sorts): the
+    /// sort column (reversed with `reverse`), then cluster, name, id, job rows before app rows.
+    fn row_order(
+        &self,
+        clusters: &[ClusterView],
+        (sa, a): (u32, &JobRow),
+        (sb, b): (u32, &JobRow),
+        now_ms: i64,
+    ) -> Ordering {
+        let ja = self.summary(clusters, a);
+        let jb = self.summary(clusters, b);
+        let primary = match self.sort {
+            // Managed rows first, by app name.
+            SortColumn::App => (a.app.is_none(), &a.app).cmp(&(b.app.is_none(), &b.app)),
+            // Highest score first.
+            SortColumn::Problems => sb.cmp(&sa),
+            col => compare(col, ja, jb, now_ms),
+        };
+        let primary = if self.reverse {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary
+            .then_with(|| ja.cluster.cmp(&jb.cluster))
+            .then_with(|| ja.name.cmp(&jb.name))
+            .then_with(|| ja.id.cmp(&jb.id))
+            .then_with(|| a.is_job().cmp(&b.is_job()).reverse())
+    }
+
+    /// What a cluster's new job list `new` (replacing `old`) changes in the rows: nothing when
+    /// the same jobs sit at the same positions, each passing the filters as before and comparing
+    /// equal under the sort column; under problems first (not grouped), jobs whose score may
+    /// have moved are named so that only their rows are placed again; else a rebuild.
+    pub fn poll_change(
         &self,
         old: &[JobSummary],
         new: &[JobSummary],
         managed: &Managed,
         now_ms: i64,
-    ) -> bool {
+    ) -> PollChange {
         if old.len() != new.len() {
-            return false;
+            return PollChange::Rebuild;
         }
-        // Group headers count problems: a state change must recount them.
+        // Group headers count problems: a state or score change must recount them.
         let grouped = self.group != GroupBy::None;
-        old.iter().zip(new).all(|(a, b)| {
+        let mut moved = Vec::new();
+        for (i, (a, b)) in old.iter().zip(new).enumerate() {
             let app = || managed.app_of(&b.cluster, &b.id);
-            a.id == b.id
+            let same_row = a.id == b.id
                 && a.cluster == b.cluster
                 && a.name == b.name
-                && compare(self.sort, a, b, now_ms) == Ordering::Equal
                 && (a.state == b.state
                     || !grouped
                         && self.keeps(managed, &a.cluster, a, app())
-                            == self.keeps(managed, &b.cluster, b, app()))
-        })
+                            == self.keeps(managed, &b.cluster, b, app()));
+            if !same_row {
+                return PollChange::Rebuild;
+            }
+            if compare(self.sort, a, b, now_ms) != Ordering::Equal {
+                if self.sort != SortColumn::Problems || grouped || moved.len() == RESCORE_MAX {
+                    return PollChange::Rebuild;
+                }
+                moved.push(i);
+            }
+        }
+        if moved.is_empty() {
+            PollChange::Same
+        } else {
+            PollChange::Rescore(moved)
+        }
+    }
+
+    /// Puts the rows of cluster `ci`'s jobs `moved` (indices into its list, which the cluster
+    /// view already holds) where their new problems-first score belongs, leaving every other
+    /// row in place (only these rows are scored, plus the rows a binary search compares with).
+    /// False, changing nothing, when that is not possible (another sort, grouping on): then
+    /// the caller rebuilds.
+    pub fn rescore(
+        &mut self,
+        clusters: &[ClusterView],
+        ci: usize,
+        moved: &[usize],
+        now_ms: i64,
+    ) -> bool {
+        if self.sort != SortColumn::Problems || self.group != GroupBy::None {
+            return false;
+        }
+        // Every moved row leaves first, so that the rows searched are in order.
+        let moved: std::collections::HashSet<usize> = moved.iter().copied().collect();
+        let mut taken = Vec::new();
+        self.rows.retain(|r| match r.source {
+            // A job filtered out stays out (`poll_change` checked its filters).
+            RowSource::Job(c, j) if c == ci && moved.contains(&j) => {
+                taken.push(r.clone());
+                false
+            }
+            _ => true,
+        });
+        for row in taken {
+            let score = |r: &JobRow| assess(self.summary(clusters, r), now_ms).score;
+            let s = score(&row);
+            let at = self.rows.partition_point(|r| {
+                self.row_order(clusters, (score(r), r), (s, &row), now_ms) == Ordering::Less
+            });
+            self.rows.insert(at, row);
+            self.rescored += 1;
+        }
+        self.reselect(clusters);
+        true
     }
 
     /// Whether the order of the rows depends on the clock (so a tick must re-sort them).
@@ -935,3 +1022,7 @@ impl super::app::App {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod tests;
