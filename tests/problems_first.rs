@@ -346,8 +346,17 @@ fn problems_first_on_the_simulator_within_the_budget() {
             assert!(poll.partial.is_empty(), "{:?}", poll.partial);
             last = poll.jobs.expect("jobs");
         }
-        // Every running job's metrics arrived (one request per vertex, not per metric).
-        let running = last.iter().filter(|j| j.state.as_str() == "RUNNING");
+        // Every steadily running job's metrics arrived (one request per vertex, not per
+        // metric). A flaky job (restarts > 0) may have come back to RUNNING in the last poll,
+        // before its tasks report metrics (as on real Flink), so it is not required to have them.
+        let running: Vec<&JobSummary> = last
+            .iter()
+            .filter(|j| j.state.as_str() == "RUNNING" && j.restarts == Some(0))
+            .collect();
+        assert!(
+            !running.is_empty(),
+            "steadily running jobs in the simulator"
+        );
         for j in running {
             let v = j.vitals.as_ref().expect("vitals");
             assert!(v.metrics_at_ms.is_some(), "{j:?}");
