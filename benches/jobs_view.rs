@@ -130,6 +130,52 @@ fn vitals(j: usize) -> job_health::JobVitals {
     }
 }
 
+/// Types `text` into the filter one key at a time (each key timed with its frame), checks the
+/// screen the whole filter leaves with `narrowed`, clears it; again until `reps` keys were timed.
+fn type_filter(
+    app: &mut App,
+    draw: &mut impl FnMut(&App) -> String,
+    text: &str,
+    reps: usize,
+    narrowed: impl Fn(&str) -> bool,
+) -> Vec<Duration> {
+    let mut keys = Vec::new();
+    while keys.len() < reps {
+        app.update(key('/'));
+        let mut screen = String::new();
+        for c in text.chars() {
+            let t = Instant::now();
+            app.update(key(c));
+            screen = draw(app);
+            keys.push(t.elapsed());
+        }
+        assert!(narrowed(&screen), "{screen}");
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+    keys
+}
+
+/// `reps` polls arriving, round robin over the clusters, each timed with its frame.
+fn time_polls(
+    app: &mut App,
+    draw: &mut impl FnMut(&App) -> String,
+    names: &[String],
+    generation: &mut u64,
+    reps: usize,
+) -> Vec<Duration> {
+    (0..reps)
+        .map(|i| {
+            *generation += 1;
+            let msg = polled(&names[i % CLUSTERS], *generation);
+            let t = Instant::now();
+            app.update(msg);
+            draw(app);
+            t.elapsed()
+        })
+        .collect()
+}
+
 fn main() {
     let reps: usize = std::env::var("FLINKDECK_BENCH_FRAMES")
         .ok()
@@ -180,69 +226,30 @@ fn main() {
     stats("frame (draw only)", frames);
 
     // Filter keystrokes: type "enrichment-prod-3-0" one key at a time, then clear, repeatedly.
-    let text = "enrichment-prod-3-0";
-    let mut keys = Vec::new();
-    while keys.len() < reps {
-        app.update(key('/'));
-        let mut screen = String::new();
-        for c in text.chars() {
-            let t = Instant::now();
-            app.update(key(c));
-            screen = draw(&app);
-            keys.push(t.elapsed());
-        }
-        // The filter really narrowed the list to one cluster's jobs.
-        assert!(screen.contains("orders-enrichment-prod-3-0"), "{screen}");
-        assert!(!screen.contains("orders-enrichment-prod-4-"), "{screen}");
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-    }
+    // The filter really narrowed the list to one cluster's jobs.
+    let keys = type_filter(&mut app, &mut draw, "enrichment-prod-3-0", reps, |screen| {
+        screen.contains("orders-enrichment-prod-3-0")
+            && !screen.contains("orders-enrichment-prod-4-")
+    });
     stats("filter keystroke (update + frame)", keys);
 
     let mut generation = 100;
-    let polls: Vec<Duration> = (0..reps)
-        .map(|i| {
-            generation += 1;
-            let msg = polled(&names[i % CLUSTERS], generation);
-            let t = Instant::now();
-            app.update(msg);
-            draw(&app);
-            t.elapsed()
-        })
-        .collect();
+    let polls = time_polls(&mut app, &mut draw, &names, &mut generation, reps);
     stats("one cluster's poll (update + frame)", polls);
 
     // Grouped by cluster, one group folded, a keyed filter typed one key at a time.
     app.update(key('z'));
     app.update(key('g'));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-    let text = "state:running cluster:prod-3 0";
-    let mut keys = Vec::new();
-    while keys.len() < reps {
-        app.update(key('/'));
-        let mut screen = String::new();
-        for c in text.chars() {
-            let t = Instant::now();
-            app.update(key(c));
-            screen = draw(&app);
-            keys.push(t.elapsed());
-        }
-        assert!(screen.contains("▾ prod-3"), "{screen}");
-        assert!(!screen.contains("enrichment-prod-4"), "{screen}");
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-    }
+    let keys = type_filter(
+        &mut app,
+        &mut draw,
+        "state:running cluster:prod-3 0",
+        reps,
+        |screen| screen.contains("▾ prod-3") && !screen.contains("enrichment-prod-4"),
+    );
     stats("grouped: filter-language keystroke (update + frame)", keys);
-    let polls: Vec<Duration> = (0..reps)
-        .map(|i| {
-            generation += 1;
-            let msg = polled(&names[i % CLUSTERS], generation);
-            let t = Instant::now();
-            app.update(msg);
-            draw(&app);
-            t.elapsed()
-        })
-        .collect();
+    let polls = time_polls(&mut app, &mut draw, &names, &mut generation, reps);
     stats("grouped: one cluster's poll (update + frame)", polls);
 
     // Back to ungrouped rows (cluster → team → app → none) for the hyperlink pass.

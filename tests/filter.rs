@@ -38,10 +38,7 @@ fn filters_on(version: &str) {
     let app_job = job_id_of(&started);
     // The unmanaged job.
     let free_job = submit_demo(version, &env.url, "steady", &free);
-    let _cleanup = Cancel {
-        url: env.url.clone(),
-        jobs: vec![app_job.clone(), free_job.clone()],
-    };
+    let _cleanup = CancelOnDrop::new(&env.url, vec![app_job.clone(), free_job.clone()]);
     // A view in the config.
     let mut cfg = std::fs::read_to_string(&env.config).expect("config");
     cfg = cfg.replacen(
@@ -169,23 +166,6 @@ fn filters_on(version: &str) {
             "{}",
             stderr(&out)
         );
-    }
-}
-
-/// Cancels the test's jobs however the test ends (the shared cluster's slots are limited).
-struct Cancel {
-    url: String,
-    jobs: Vec<String>,
-}
-
-impl Drop for Cancel {
-    fn drop(&mut self) {
-        let c = client(&self.url);
-        for j in &self.jobs {
-            if let Err(e) = rt().block_on(c.cancel_job(j)) {
-                eprintln!("cannot cancel {j}: {e}");
-            }
-        }
     }
 }
 

@@ -11,23 +11,6 @@ use std::time::Duration;
 use common::apps::{job_id_of, AppEnv};
 use common::*;
 
-/// Cancels the test's jobs however the test ends (the shared cluster's slots are limited).
-struct Cancel {
-    url: String,
-    jobs: Vec<String>,
-}
-
-impl Drop for Cancel {
-    fn drop(&mut self) {
-        let c = client(&self.url);
-        for j in &self.jobs {
-            if let Err(e) = rt().block_on(c.cancel_job(j)) {
-                eprintln!("cannot cancel {j}: {e}");
-            }
-        }
-    }
-}
-
 #[test]
 fn filter_group_and_tag_in_the_console() {
     let env = AppEnv::new(V2);
@@ -40,10 +23,7 @@ fn filter_group_and_tag_in_the_console() {
     env.ok(&["apply", "-f", spec_path.to_str().expect("utf-8")]);
     let app_job = job_id_of(&env.ok(&["start", &app_name, "--wait"]));
     let free_job = submit_demo(V2, &env.url, "steady", &free);
-    let _cancel = Cancel {
-        url: env.url.clone(),
-        jobs: vec![app_job, free_job],
-    };
+    let _cancel = CancelOnDrop::new(&env.url, vec![app_job, free_job]);
 
     let mut con = console(&env.config, env.dir.path(), &[], 160, 40);
     con.wait_screen("both jobs running", Duration::from_secs(60), |s| {

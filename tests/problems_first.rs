@@ -137,10 +137,7 @@ fn on_real_flink(version: &str) {
             ],
         ),
     ];
-    let _cancel = CancelOnDrop {
-        url: url.clone(),
-        ids: ids.to_vec(),
-    };
+    let _cancel = common::CancelOnDrop::new(&url, ids.to_vec());
     let names = vec![steady.clone(), flaky.clone(), nockpt.clone()];
     let clusters = common::clusters_for(&url);
     let handle: ClusterHandle = clusters.all().remove(0);
@@ -281,20 +278,6 @@ fn on_real_flink(version: &str) {
         "{}",
         rows[&steady]
     );
-}
-
-/// Cancels the test's jobs however the test ends (the shared cluster outlives it).
-struct CancelOnDrop {
-    url: String,
-    ids: Vec<String>,
-}
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        for id in &self.ids {
-            let _ = common::rt().block_on(common::client(&self.url).cancel_job(id));
-        }
-    }
 }
 
 #[test]

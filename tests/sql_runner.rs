@@ -88,31 +88,6 @@ fn submit(
     rt().block_on(client(url).run_jar(&id, &req))
 }
 
-/// Cancels the jobs it holds when dropped, also when an assertion failed.
-struct CancelOnDrop {
-    client: FlinkClient,
-    jobs: Vec<String>,
-}
-
-impl CancelOnDrop {
-    fn new(url: &str) -> Self {
-        CancelOnDrop {
-            client: client(url),
-            jobs: Vec::new(),
-        }
-    }
-}
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        for job in &self.jobs {
-            if let Err(e) = rt().block_on(self.client.cancel_job(job)) {
-                eprintln!("cancelling {job}: {e}");
-            }
-        }
-    }
-}
-
 /// Waits until the job and all its vertices run; returns its detail.
 fn wait_running(c: &FlinkClient, job: &str) -> JobDetail {
     wait_for(
@@ -203,7 +178,7 @@ INSERT INTO sink_print /*+ OPTIONS('print-identifier' = 'p;1') */ SELECT s, n FR
 fn multi_statement_script(version: &str) {
     let url = ensure_cluster(version);
     let c = client(&url);
-    let mut cleanup = CancelOnDrop::new(&url);
+    let mut cleanup = CancelOnDrop::new(&url, Vec::new());
     let name = unique(&format!("sql-multi-{version}"));
 
     let start = Instant::now();
@@ -260,7 +235,7 @@ CREATE TABLE sink_b (s STRING) WITH ('connector' = 'blackhole');
 fn statement_sets(version: &str) {
     let url = ensure_cluster(version);
     let c = client(&url);
-    let mut cleanup = CancelOnDrop::new(&url);
+    let mut cleanup = CancelOnDrop::new(&url, Vec::new());
 
     // EXECUTE STATEMENT SET, with the request's parallelism and options passed through.
     let name = unique(&format!("sql-exec-set-{version}"));
@@ -332,7 +307,7 @@ fn statement_sets_1_20() {
 fn leading_set_selects_batch_mode(version: &str) {
     let url = ensure_cluster(version);
     let c = client(&url);
-    let mut cleanup = CancelOnDrop::new(&url);
+    let mut cleanup = CancelOnDrop::new(&url, Vec::new());
     let name = unique(&format!("sql-batch-{version}"));
     let script = "\
 SET 'execution.runtime-mode' = 'batch';

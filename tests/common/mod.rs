@@ -123,6 +123,32 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Cancels the jobs it holds when dropped, also when an assertion failed (the shared cluster
+/// outlives the test and its slots are limited).
+pub struct CancelOnDrop {
+    client: FlinkClient,
+    pub jobs: Vec<String>,
+}
+
+impl CancelOnDrop {
+    pub fn new(url: &str, jobs: Vec<String>) -> Self {
+        CancelOnDrop {
+            client: client(url),
+            jobs,
+        }
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        for job in &self.jobs {
+            if let Err(e) = rt().block_on(self.client.cancel_job(job)) {
+                eprintln!("cancelling {job}: {e}");
+            }
+        }
+    }
+}
+
 pub fn client(url: &str) -> FlinkClient {
     FlinkClient::new(Endpoint {
         base_url: url.parse().expect("url"),
