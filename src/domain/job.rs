@@ -167,6 +167,35 @@ impl JobKey {
 }
 
 impl JobSummary {
+    /// A unit tests' job: one task running for the hour before `now_ms`, no restarts, no
+    /// checkpoint, no vitals.
+    #[cfg(test)]
+    pub(crate) fn test_job(
+        cluster: &str,
+        id: &str,
+        name: &str,
+        state: JobState,
+        now_ms: i64,
+    ) -> Self {
+        JobSummary {
+            cluster: cluster.into(),
+            id: id.into(),
+            name: name.into(),
+            state,
+            start_time: now_ms - 3_600_000,
+            end_time: None,
+            duration_ms: 3_600_000,
+            last_modification: 0,
+            tasks_running: 1,
+            tasks_total: 1,
+            last_checkpoint: None,
+            restarts: Some(0),
+            stale: false,
+            detail_at_ms: None,
+            vitals: None,
+        }
+    }
+
     pub fn key(&self) -> JobKey {
         JobKey::new(self.cluster.clone(), self.id.clone())
     }

@@ -314,23 +314,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
 
     fn job(state: JobState) -> JobSummary {
-        JobSummary {
-            cluster: "c".into(),
-            id: "j".into(),
-            name: "n".into(),
-            state,
-            start_time: NOW - 3_600_000,
-            end_time: None,
-            duration_ms: 3_600_000,
-            last_modification: 0,
-            tasks_running: 1,
-            tasks_total: 1,
-            last_checkpoint: None,
-            restarts: Some(0),
-            stale: false,
-            detail_at_ms: None,
-            vitals: None,
-        }
+        JobSummary::test_job("c", "j", "n", state, NOW)
     }
 
     fn with(v: JobVitals) -> JobSummary {

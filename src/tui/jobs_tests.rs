@@ -6,23 +6,7 @@ use super::*;
 const NOW: i64 = 1_700_000_000_000;
 
 fn job(cluster: &str, name: &str, state: JobState) -> JobSummary {
-    JobSummary {
-        cluster: cluster.into(),
-        id: format!("id-{name}"),
-        name: name.into(),
-        state,
-        start_time: NOW - 3_600_000,
-        end_time: None,
-        duration_ms: 3_600_000,
-        last_modification: 0,
-        tasks_running: 1,
-        tasks_total: 1,
-        last_checkpoint: None,
-        restarts: Some(0),
-        stale: false,
-        detail_at_ms: None,
-        vitals: None,
-    }
+    JobSummary::test_job(cluster, &format!("id-{name}"), name, state, NOW)
 }
 
 fn cluster(name: &str, jobs: Vec<JobSummary>) -> ClusterView {
