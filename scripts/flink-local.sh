@@ -494,6 +494,10 @@ start_process() {
   rotate_out_file "$logdir/flink-$name.out"
   local -a java_cmd=(
     "$JAVA" "${jvm_params[@]}" "${JAVA_MODULE_OPTS[@]}"
+    # Flink's planner loader copies the table planner (~45 MB) to java.io.tmpdir for every SQL
+    # job's classloader and deletes it only on a clean JVM exit; keep those copies in the
+    # instance (cleared on up and down) instead of /tmp.
+    "-Djava.io.tmpdir=$inst/tmp"
     "-Dlog.file=$logdir/flink-$name.log"
     "-Dlog4j.configuration=file:$conf/log4j.properties"
     "-Dlog4j.configurationFile=file:$conf/log4j.properties"
@@ -567,6 +571,8 @@ stop_instance() {
     done
   done
   rm -f "$inst/jobmanager.pid" "$inst/taskmanager.pid"
+  # Blob store, web uploads' tmp and planner copies: nothing survives a restart of the instance.
+  ((any)) && rm -rf "${inst:?}/tmp" && mkdir -p "$inst/tmp"
   return $((any ? 0 : 1))
 }
 

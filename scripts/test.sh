@@ -144,6 +144,17 @@ run_matrix() {
       fi
     done
     rows+=("$row")
+    if [[ "$row" == *✗* ]]; then
+      # CI keeps only what is printed: the failures' messages, or the end of the log.
+      log "Flink $v: failures (from $logs/test-$v.log):"
+      if grep -q '^failures:$' "$logs/test-$v.log" 2>/dev/null; then
+        sed -n '/^failures:$/,$p' "$logs/test-$v.log" | head -n 200 >&2
+      else
+        tail -n 60 "$logs/test-$v.log" >&2 2>/dev/null || true
+      fi
+      tail -n 20 "$logs/up-$v.log" >&2 2>/dev/null || true
+      df -h . "${TMPDIR:-/tmp}" >&2 2>/dev/null || true
+    fi
     read -r istate isec imb icached <<<"$install"
     timing+=("| $v | $istate | $imb | $isec | $icached | $up_s | $test_s | $down_s |")
     log "Flink $v: $row (tests ${test_s}s; log: $logs/test-$v.log)"

@@ -672,6 +672,35 @@ fn java_children() -> Vec<u32> {
     out
 }
 
+/// Flink's planner copies (`flink-table-planner_<uuid>.jar`) in the helpers' private temp dirs
+/// (`<cache>/tmp/<pid>-<n>/`) of this test process.
+fn planner_copies(cache: &Path) -> Vec<PathBuf> {
+    let mine = format!("{}-", std::process::id());
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(cache.join("tmp"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if !dir.file_name().to_string_lossy().starts_with(&mine) {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.file_name()
+                .to_string_lossy()
+                .starts_with("flink-table-planner_")
+            {
+                out.push(f.path());
+            }
+        }
+    }
+    out
+}
+
 fn helper_is_reused(version: &str) {
     let home = flink_home(version);
     let cache = data_dir().join("helpers");
@@ -714,6 +743,9 @@ fn helper_is_reused(version: &str) {
         assert!(first.iter().all(|p| p.severity == Severity::Error));
         assert!(third.is_empty(), "{third:?}");
         assert_eq!(helper.starts(), 1, "one JVM for all three");
+        // Flink's planner copy is in the helper's own temp dir, not in /tmp.
+        let copies = planner_copies(&cache);
+        assert_eq!(copies.len(), 1, "{version}: {copies:?}");
 
         // A helper that died is started again, and the request still gets its answer.
         let kids = java_children();
@@ -739,7 +771,13 @@ fn helper_is_reused(version: &str) {
         );
         assert_eq!(again, first);
         assert_eq!(helper.starts(), 2);
+        // The killed JVM's copy went with its temp dir; the new JVM has its own.
+        let after = planner_copies(&cache);
+        assert_eq!(after.len(), 1, "{version}: {after:?}");
+        assert_ne!(after, copies, "{version}: a new JVM, a new copy");
         helper.shutdown().await;
+        let left = planner_copies(&cache);
+        assert!(left.is_empty(), "{version}: left behind: {left:?}");
     });
 }
 

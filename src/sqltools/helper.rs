@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
+use super::jvm_tmp::{self, TmpDir};
 use super::vars::{mask, mask_json, substitute, Substituted};
 use super::{DebugColumn, DebugEvent, DebugRow, DebugSummary, Problem, SqlToolsError};
 use crate::sqlrunner::{self, ENTRY_CLASS};
@@ -164,6 +165,7 @@ impl SqlHelper {
             path: log4j.clone(),
             source,
         })?;
+        jvm_tmp::sweep(cache_dir);
         let spec = Arc::new(Spec {
             version: version.to_string(),
             java,
@@ -551,6 +553,8 @@ enum ProcError {
 /// One helper JVM and its I/O threads.
 struct Proc {
     child: Child,
+    /// Its `java.io.tmpdir` (Flink's planner copy lands there); removed after `child` exited.
+    _tmp: TmpDir,
     /// Lines to write to its stdin (a thread writes them).
     input: std::sync::mpsc::Sender<String>,
     /// Lines it printed (or why reading stopped).
@@ -561,7 +565,13 @@ impl Proc {
     /// Spawns the JVM and waits for its `ready` line; returns it and the Flink version it reports.
     async fn start(spec: &Spec) -> Result<(Proc, String), SqlToolsError> {
         let log = open_log(&spec.log)?;
+        let tmp = jvm_tmp::create(&spec.cache_dir).map_err(|source| SqlToolsError::Io {
+            path: spec.cache_dir.join("tmp"),
+            source,
+        })?;
         let mut cmd = Command::new(&spec.java);
+        cmd.arg(format!("-Djava.io.tmpdir={}", tmp.display()));
+        let tmp = TmpDir(tmp);
         cmd.args(JVM_OPTIONS)
             .args(crate::sqlrunner::FLINK_JAVA17_OPENS);
         if let Ok(extra) = std::env::var("FLINKDECK_HELPER_JAVA_OPTS") {
@@ -616,6 +626,7 @@ impl Proc {
             })?;
         let mut proc = Proc {
             child,
+            _tmp: tmp,
             input,
             output,
         };

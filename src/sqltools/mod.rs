@@ -20,6 +20,7 @@
 //! next request; a request that met a dead helper is retried once.
 
 mod helper;
+mod jvm_tmp;
 pub mod vars;
 
 use std::path::PathBuf;
