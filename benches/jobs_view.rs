@@ -80,7 +80,7 @@ fn polled(cluster: &str, generation: u64) -> Msg {
             flink_version: Some("2.3.0".into()),
             failures: 0,
         },
-        jobs: Some(jobs(cluster, generation as i64)),
+        jobs: Some(jobs(cluster, generation as i64).into()),
         platform: None,
     })
 }

@@ -62,7 +62,7 @@ fn polled(app: &mut App, cluster: &str, generation: u64, jobs: Vec<JobSummary>, 
         cluster: cluster.into(),
         generation,
         health,
-        jobs: Some(jobs),
+        jobs: Some(jobs.into()),
         platform: None,
     }));
 }

@@ -179,7 +179,7 @@ fn app(columns: Option<Vec<JobColumn>>) -> App {
         health.status = HealthStatus::Live;
         health.last_ok_ms = Some(NOW - S);
         health.checked_at_ms = NOW - S;
-        let jobs = fleet()
+        let jobs: Vec<JobSummary> = fleet()
             .into_iter()
             .filter(|j| j.cluster == *cluster)
             .collect();
@@ -187,7 +187,7 @@ fn app(columns: Option<Vec<JobColumn>>) -> App {
             cluster: cluster.to_string(),
             generation: g as u64 + 1,
             health,
-            jobs: Some(jobs),
+            jobs: Some(jobs.into()),
             platform: None,
         }));
     }

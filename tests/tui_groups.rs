@@ -65,7 +65,7 @@ fn polled(cluster: &str, jobs: Vec<JobSummary>) -> Msg {
             flink_version: Some("2.3.0".into()),
             failures: 0,
         },
-        jobs: Some(jobs),
+        jobs: Some(jobs.into()),
         platform: None,
     })
 }

@@ -327,7 +327,7 @@ fn polled(
         cluster: cluster.into(),
         generation,
         health,
-        jobs,
+        jobs: jobs.map(Into::into),
         platform: None,
     })
 }
@@ -3515,7 +3515,7 @@ fn polled_on(
         cluster: cluster.into(),
         generation,
         health,
-        jobs,
+        jobs: jobs.map(Into::into),
         platform,
     })
 }

@@ -187,7 +187,7 @@ async fn poll_one(handle: &ClusterHandle, store: Option<&StoreHandle>) -> Cluste
             cluster: name,
             seen_at_ms: now_ms(),
             health: Vec::new(),
-            jobs: Some(jobs.clone()),
+            jobs: Some(std::sync::Arc::new(jobs.clone())),
             checkpoints: std::mem::take(&mut poll.checkpoints)
                 .into_iter()
                 .map(|c| (c.job_id, c.job_name, c.entries))

@@ -181,12 +181,13 @@ pub enum WorkerRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerReply {
     /// One poll of one cluster. `jobs` is `None` when the job list could not be read: the UI
-    /// keeps what it had and marks it stale.
+    /// keeps what it had and marks it stale. The list is shared with the store's round (one
+    /// copy of 1,000 jobs per poll, not two).
     ClusterPolled {
         cluster: String,
         generation: u64,
         health: ClusterHealth,
-        jobs: Option<Vec<JobSummary>>,
+        jobs: Option<std::sync::Arc<Vec<JobSummary>>>,
         /// What the platform says (pods, operator status); `None` for standalone clusters.
         platform: Option<super::platform::PlatformStatus>,
     },

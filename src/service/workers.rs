@@ -354,7 +354,7 @@ async fn run_poller(
                 tracker
                     .on_success(now, poll.flink_version, &failures, poll.requests)
                     .clone(),
-                Some(jobs),
+                Some(std::sync::Arc::new(jobs)),
             ),
             Err(f) => (tracker.on_failure(now, &f).clone(), None),
         };

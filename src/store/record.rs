@@ -22,8 +22,9 @@ pub struct PollRound {
     /// The health after the poll; more than one when unwritten rounds were merged (oldest
     /// first), so a status change in between is not lost.
     pub health: Vec<ClusterHealth>,
-    /// The job list; `None` when the cluster could not be read.
-    pub jobs: Option<Vec<JobSummary>>,
+    /// The job list; `None` when the cluster could not be read. Shared with the poll's reply
+    /// to the screen.
+    pub jobs: Option<std::sync::Arc<Vec<JobSummary>>>,
     /// Completed checkpoints seen per job: (job id, job name, entries).
     pub checkpoints: Vec<(String, String, Vec<CheckpointEntry>)>,
 }

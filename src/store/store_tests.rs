@@ -75,7 +75,7 @@ fn round(cluster: &str, at: i64, jobs: Vec<JobSummary>) -> PollRound {
         cluster: cluster.into(),
         seen_at_ms: at,
         health: vec![health(HealthStatus::Live, at)],
-        jobs: Some(jobs),
+        jobs: Some(jobs.into()),
         checkpoints: cps,
     }
 }

@@ -1481,9 +1481,11 @@ impl App {
                 c.platform = platform;
                 match jobs {
                     Some(mut list) => {
-                        for j in &mut list {
-                            if j.cluster.is_empty() {
-                                j.cluster = cluster.clone();
+                        if list.iter().any(|j| j.cluster.is_empty()) {
+                            for j in std::sync::Arc::make_mut(&mut list) {
+                                if j.cluster.is_empty() {
+                                    j.cluster = cluster.clone();
+                                }
                             }
                         }
                         let change =
@@ -1501,7 +1503,12 @@ impl App {
                             PollChange::Rescore(_) => {}
                         }
                     }
-                    None => c.jobs.iter_mut().for_each(|j| j.stale = true),
+                    None if c.jobs.iter().any(|j| !j.stale) => {
+                        std::sync::Arc::make_mut(&mut c.jobs)
+                            .iter_mut()
+                            .for_each(|j| j.stale = true)
+                    }
+                    None => {}
                 }
                 if rebuild {
                     self.rebuild_jobs();

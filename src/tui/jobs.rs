@@ -22,7 +22,8 @@ pub(crate) struct ClusterView {
     pub cref: ClusterRef,
     pub health: ClusterHealth,
     pub generation: u64,
-    pub jobs: Vec<JobSummary>,
+    /// Shared with the store's pending round of the same poll.
+    pub jobs: std::sync::Arc<Vec<JobSummary>>,
     /// Pods and the operator's view (discovered Kubernetes clusters), from the last poll.
     pub platform: Option<crate::domain::PlatformStatus>,
     /// Not a cluster but what discovery could not look at (an entry `k8s-prod` whose API server
@@ -37,7 +38,7 @@ impl ClusterView {
             cref,
             health: ClusterHealth::pending(now_ms),
             generation: 0,
-            jobs: Vec::new(),
+            jobs: Default::default(),
             platform: None,
             problem: false,
         }

@@ -20,7 +20,7 @@ fn cluster(name: &str, jobs: Vec<JobSummary>) -> ClusterView {
         },
         NOW,
     );
-    c.jobs = jobs;
+    c.jobs = jobs.into();
     c
 }
 
@@ -61,7 +61,7 @@ fn names(state: &JobsState, clusters: &[ClusterView]) -> Vec<String> {
 fn poll(state: &mut JobsState, clusters: &mut [ClusterView], ci: usize, new: Vec<JobSummary>) {
     let managed = Managed::default();
     let change = state.poll_change(&clusters[ci].jobs, &new, &managed, NOW);
-    clusters[ci].jobs = new;
+    clusters[ci].jobs = new.into();
     match change {
         PollChange::Same => {}
         PollChange::Rescore(moved) => {
@@ -94,7 +94,7 @@ fn a_rescored_row_moves_without_a_full_sort() {
         .position(|r| state.summary(&clusters, r).name == "d" && r.source == RowSource::Job(0, 3))
         .expect("c1/d listed");
     state.select_at(d, &clusters);
-    let mut new = clusters[1].jobs.clone();
+    let mut new = clusters[1].jobs.to_vec();
     new[4].state = JobState::Failing; // c2/e: score 0 -> above b's
     new[1].state = JobState::Running; // c2/b: healthy again
     poll(&mut state, &mut clusters, 1, new);
@@ -115,7 +115,7 @@ fn a_rescored_row_moves_without_a_full_sort() {
 fn an_unchanged_poll_keeps_the_rows_without_scoring() {
     let (mut clusters, mut state) = fleet();
     let before = state.rows.clone();
-    let mut new = clusters[0].jobs.clone();
+    let mut new = clusters[0].jobs.to_vec();
     // Columns that are not sorted on move (tasks, the detail's time): nothing to re-sort.
     new[2].tasks_running = 0;
     new[3].detail_at_ms = Some(NOW);
@@ -142,7 +142,7 @@ fn rescoring_matches_a_rebuild_reversed_too() {
         ];
         for round in 0..6 {
             let ci = round % 2;
-            let mut new = clusters[ci].jobs.clone();
+            let mut new = clusters[ci].jobs.to_vec();
             for (i, j) in new.iter_mut().enumerate() {
                 j.state = states[(i + round) % states.len()].clone();
             }
@@ -164,7 +164,7 @@ fn rescoring_matches_a_rebuild_reversed_too() {
 #[test]
 fn grouped_rows_or_a_new_job_rebuild() {
     let (clusters, mut state) = fleet();
-    let mut new = clusters[0].jobs.clone();
+    let mut new = clusters[0].jobs.to_vec();
     new[0].state = JobState::Failing;
     let managed = Managed::default();
     assert_eq!(
@@ -178,7 +178,7 @@ fn grouped_rows_or_a_new_job_rebuild() {
         PollChange::Rebuild
     );
     state.group = GroupBy::None;
-    let mut longer = clusters[0].jobs.clone();
+    let mut longer = clusters[0].jobs.to_vec();
     longer.push(job("c1", "g", JobState::Running));
     assert_eq!(
         state.poll_change(&clusters[0].jobs, &longer, &managed, NOW),

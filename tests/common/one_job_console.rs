@@ -41,7 +41,7 @@ pub fn one_job_console_with(theme: Theme, opts: AppOptions, now: i64, w: u16, h:
             flink_version: Some("2.3.0".into()),
             failures: 0,
         },
-        jobs: Some(vec![JobSummary {
+        jobs: Some(std::sync::Arc::new(vec![JobSummary {
             cluster: "c".into(),
             id: "a1".into(),
             name: "job".into(),
@@ -57,7 +57,7 @@ pub fn one_job_console_with(theme: Theme, opts: AppOptions, now: i64, w: u16, h:
             stale: false,
             detail_at_ms: None,
             vitals: None,
-        }]),
+        }])),
         platform: None,
     }));
     app

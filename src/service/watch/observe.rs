@@ -24,7 +24,7 @@ const CHECKPOINTS_EVERY_MS: i64 = 30_000;
 pub struct ClusterView {
     pub health: ClusterHealth,
     /// `None`: the job list could not be read.
-    pub jobs: Option<Vec<JobSummary>>,
+    pub jobs: Option<std::sync::Arc<Vec<JobSummary>>>,
 }
 
 /// Everything the pollers and the apps publisher reported so far.
@@ -94,7 +94,7 @@ impl Details {
                 name: name.clone(),
                 error,
             });
-            for j in view.jobs.iter().flatten() {
+            for j in view.jobs.iter().flat_map(|v| v.iter()) {
                 let key = JobKey::new(&j.cluster, &j.id);
                 live_keys.push(key.clone());
                 let app = fleet.job_apps.get(&key).map(String::as_str);
@@ -146,7 +146,7 @@ impl Details {
             self.jobs.insert(key, c);
         }
         for view in fleet.clusters.values() {
-            for j in view.jobs.iter().flatten() {
+            for j in view.jobs.iter().flat_map(|v| v.iter()) {
                 let key = JobKey::new(&j.cluster, &j.id);
                 let c = self.jobs.get(&key).cloned().unwrap_or_default();
                 let last_checkpoint = j
