@@ -61,7 +61,7 @@ fn jobs(cluster: &str, round: i64) -> Vec<JobSummary> {
                 restarts: Some((j % 7) as u64),
                 stale: false,
                 detail_at_ms: Some(NOW - 45_000),
-                vitals: running.then(|| vitals(j)),
+                vitals: running.then(|| std::sync::Arc::new(vitals(j))),
             }
         })
         .collect()

@@ -91,7 +91,7 @@ fn job(cluster: &str, n: u8, name: &str, state: JobState, v: Option<JobVitals>) 
         restarts: Some(0),
         stale: false,
         detail_at_ms: Some(NOW - S),
-        vitals: v,
+        vitals: v.map(std::sync::Arc::new),
     }
 }
 

@@ -145,9 +145,10 @@ pub struct JobSummary {
     #[serde(default)]
     pub detail_at_ms: Option<i64>,
     /// Checkpoint settings and metrics behind the health score (`domain::job_health`), when a
-    /// poll fetched them.
+    /// poll fetched them. Shared: the pollers' cache and every job list a poll sends hold the
+    /// same value until it changes (10,000 inline copies per list were megabytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vitals: Option<super::job_health::JobVitals>,
+    pub vitals: Option<std::sync::Arc<super::job_health::JobVitals>>,
 }
 
 /// Identifies a job across clusters.

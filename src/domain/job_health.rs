@@ -319,7 +319,7 @@ mod tests {
 
     fn with(v: JobVitals) -> JobSummary {
         JobSummary {
-            vitals: Some(v),
+            vitals: Some(std::sync::Arc::new(v)),
             ..job(JobState::Running)
         }
     }
@@ -350,10 +350,10 @@ mod tests {
         let no_job = job(JobState::Unknown("-".into()));
         assert_eq!(assess(&no_job, NOW).score, 0, "an app without a job");
         let restarting = JobSummary {
-            vitals: Some(JobVitals {
+            vitals: Some(std::sync::Arc::new(JobVitals {
                 restarts_10m: Some(3),
                 ..JobVitals::default()
-            }),
+            })),
             ..job(JobState::Restarting)
         };
         let h = assess(&restarting, NOW);

@@ -91,6 +91,8 @@ pub(crate) struct JobEntry {
     backlog: Option<HashMap<String, Vec<String>>>,
     vitals: JobVitals,
     restarts: Vec<(i64, u64)>,
+    /// The vitals last given to the job lists (shared with them while unchanged).
+    attached: Option<Arc<JobVitals>>,
 }
 
 impl JobEntry {
@@ -294,7 +296,15 @@ impl VitalsCache {
                 Some(None) => v.checkpointing_off = true,
                 None => {}
             }
-            j.vitals = Some(v);
+            let shared = match &e.attached {
+                Some(a) if **a == v => Arc::clone(a),
+                _ => {
+                    let a = Arc::new(v);
+                    e.attached = Some(Arc::clone(&a));
+                    a
+                }
+            };
+            j.vitals = Some(shared);
         }
     }
 
@@ -479,5 +489,45 @@ mod tests {
         };
         assert!(m[0].1.contains(&"Source__x.pendingRecords".to_string()));
         assert!(!m[1].1.iter().any(|id| id.contains("pending")));
+    }
+
+    fn running(id: &str, restarts: u64) -> JobSummary {
+        JobSummary {
+            cluster: "c".into(),
+            id: id.into(),
+            name: id.into(),
+            state: crate::domain::JobState::Running,
+            start_time: 1_000,
+            end_time: None,
+            duration_ms: 0,
+            last_modification: 0,
+            tasks_running: 1,
+            tasks_total: 1,
+            last_checkpoint: None,
+            restarts: Some(restarts),
+            stale: false,
+            detail_at_ms: None,
+            vitals: None,
+        }
+    }
+
+    #[test]
+    fn unchanged_vitals_are_shared_between_polls_and_a_change_makes_new_ones() {
+        let mut cache = VitalsCache::default();
+        let mut first = vec![running("a", 0)];
+        cache.attach(&mut first, 10_000);
+        let mut second = vec![running("a", 0)];
+        cache.attach(&mut second, 20_000);
+        let (a, b) = (
+            first[0].vitals.clone().expect("vitals"),
+            second[0].vitals.clone().expect("vitals"),
+        );
+        assert!(Arc::ptr_eq(&a, &b), "an unchanged job shares its vitals");
+        let mut third = vec![running("a", 2)];
+        cache.attach(&mut third, 30_000);
+        let c = third[0].vitals.clone().expect("vitals");
+        assert!(!Arc::ptr_eq(&b, &c), "new restarts make new vitals");
+        assert_eq!(c.restarts_10m, Some(2));
+        assert_eq!(b.restarts_10m, Some(0), "the earlier list keeps its value");
     }
 }
