@@ -81,18 +81,27 @@ impl Fetched {
     }
 }
 
-/// One job's vitals state.
+/// One job's vitals state. Small on purpose: a fleet's cache holds one per active job (10,000
+/// at 10 × 1,000), in hash tables that keep up to twice as many slots.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct JobEntry {
     /// `None`: not fetched yet; `Some(None)`: checkpointing off.
     interval: Option<Option<i64>>,
-    plan: Option<Vec<PlanVertex>>,
+    /// The plan and its backlog metric ids, once fetched.
+    plan: Option<Box<PlanState>>,
+    restarts: Vec<(i64, u64)>,
+    /// What the job lists show, shared with every list a poll sent: a change copies it only
+    /// while a list still holds the old value (`Arc::make_mut`), an unchanged job costs a
+    /// pointer per list.
+    vitals: Arc<JobVitals>,
+}
+
+/// A job's plan (its vertices never change) and the backlog metric ids of its sources.
+#[derive(Debug, Clone)]
+struct PlanState {
+    vertices: Vec<PlanVertex>,
     /// Backlog metric ids per source vertex, once listed.
     backlog: Option<HashMap<String, Vec<String>>>,
-    vitals: JobVitals,
-    restarts: Vec<(i64, u64)>,
-    /// The vitals last given to the job lists (shared with them while unchanged).
-    attached: Option<Arc<JobVitals>>,
 }
 
 impl JobEntry {
@@ -107,9 +116,9 @@ impl JobEntry {
         if !full {
             return (interval, None);
         }
-        let step = match (&self.plan, &self.backlog) {
-            (None, _) => Step::Plan,
-            (Some(plan), None) => {
+        let step = match self.plan.as_deref().map(|p| (&p.vertices, &p.backlog)) {
+            None => Step::Plan,
+            Some((plan, None)) => {
                 let sources: Vec<String> = plan
                     .iter()
                     .filter(|v| v.source)
@@ -121,7 +130,7 @@ impl JobEntry {
                     Step::Listing(sources)
                 }
             }
-            (Some(plan), Some(backlog)) => Step::Metrics(with_ids(plan, backlog)),
+            Some((plan, Some(backlog))) => Step::Metrics(with_ids(plan, backlog)),
         };
         (interval, Some(step))
     }
@@ -221,12 +230,22 @@ impl VitalsCache {
     pub fn apply(&mut self, job_id: &str, f: Fetched, now_ms: i64, partial: &mut Vec<FlinkError>) {
         let e = self.jobs.entry(job_id.to_string()).or_default();
         match f.interval {
-            Some(Ok(i)) => e.interval = Some(i),
+            Some(Ok(i)) => {
+                e.interval = Some(i);
+                let v = Arc::make_mut(&mut e.vitals);
+                v.checkpoint_interval_ms = i;
+                v.checkpointing_off = i.is_none();
+            }
             Some(Err(err)) => partial.push(err),
             None => {}
         }
         match f.plan {
-            Some(Ok(p)) => e.plan = Some(p),
+            Some(Ok(vertices)) => {
+                e.plan = Some(Box::new(PlanState {
+                    vertices,
+                    backlog: None,
+                }))
+            }
             Some(Err(err)) => partial.push(err),
             None => {}
         }
@@ -241,7 +260,9 @@ impl VitalsCache {
                     Err(err) => partial.push(err),
                 }
             }
-            e.backlog = Some(backlog);
+            if let Some(plan) = e.plan.as_mut() {
+                plan.backlog = Some(backlog);
+            }
         }
         if !f.metrics.is_empty() {
             let mut got = Vec::new();
@@ -252,7 +273,7 @@ impl VitalsCache {
                 }
             }
             if !got.is_empty() {
-                apply_metrics(&mut e.vitals, &got, now_ms);
+                apply_metrics(Arc::make_mut(&mut e.vitals), &got, now_ms);
             }
         }
     }
@@ -260,8 +281,12 @@ impl VitalsCache {
     /// Records the checkpoint facts of a `/jobs/:id/checkpoints` answer.
     pub fn checkpoints(&mut self, job_id: &str, last_completed_at: Option<i64>, failed: u64) {
         let e = self.jobs.entry(job_id.to_string()).or_default();
-        e.vitals.last_completed_at = last_completed_at.or(e.vitals.last_completed_at);
-        e.vitals.checkpoints_failed = Some(failed);
+        let last = last_completed_at.or(e.vitals.last_completed_at);
+        if e.vitals.last_completed_at != last || e.vitals.checkpoints_failed != Some(failed) {
+            let v = Arc::make_mut(&mut e.vitals);
+            v.last_completed_at = last;
+            v.checkpoints_failed = Some(failed);
+        }
     }
 
     /// Samples the restart counts and gives every job listed its vitals.
@@ -289,22 +314,11 @@ impl VitalsCache {
                     e.restarts.drain(..before - 1);
                 }
             }
-            let mut v = e.vitals.clone();
-            v.restarts_10m = restarts_in_window(&e.restarts, j.start_time, now_ms);
-            match e.interval {
-                Some(Some(i)) => v.checkpoint_interval_ms = Some(i),
-                Some(None) => v.checkpointing_off = true,
-                None => {}
+            let restarts_10m = restarts_in_window(&e.restarts, j.start_time, now_ms);
+            if e.vitals.restarts_10m != restarts_10m {
+                Arc::make_mut(&mut e.vitals).restarts_10m = restarts_10m;
             }
-            let shared = match &e.attached {
-                Some(a) if **a == v => Arc::clone(a),
-                _ => {
-                    let a = Arc::new(v);
-                    e.attached = Some(Arc::clone(&a));
-                    a
-                }
-            };
-            j.vitals = Some(shared);
+            j.vitals = Some(Arc::clone(&e.vitals));
         }
     }
 
@@ -476,12 +490,17 @@ mod tests {
         assert_eq!(JobEntry::cost(&s), 2);
         assert_eq!(e.plan_step(false), (true, None));
         e.interval = Some(Some(5_000));
-        e.plan = Some(vec![vx("a", true, false), vx("b", false, true)]);
+        e.plan = Some(Box::new(PlanState {
+            vertices: vec![vx("a", true, false), vx("b", false, true)],
+            backlog: None,
+        }));
         assert_eq!(e.plan_step(true).1, Some(Step::Listing(vec!["a".into()])));
-        e.backlog = Some(HashMap::from([(
-            "a".to_string(),
-            vec!["Source__x.pendingRecords".to_string()],
-        )]));
+        if let Some(p) = e.plan.as_mut() {
+            p.backlog = Some(HashMap::from([(
+                "a".to_string(),
+                vec!["Source__x.pendingRecords".to_string()],
+            )]));
+        }
         let s = e.plan_step(true);
         assert_eq!(JobEntry::cost(&s), 2, "one request per vertex");
         let Some(Step::Metrics(m)) = s.1 else {
