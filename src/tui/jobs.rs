@@ -600,6 +600,23 @@ impl JobsState {
         keys
     }
 
+    /// The jobs of the last drawn window (`offset`, `height` rows at most), with their
+    /// cluster's index.
+    pub fn window_jobs<'a>(
+        &'a self,
+        clusters: &'a [ClusterView],
+        height: usize,
+    ) -> impl Iterator<Item = (usize, &'a JobSummary)> + 'a {
+        self.rows
+            .iter()
+            .skip(self.offset.get())
+            .take(height)
+            .filter_map(move |r| match r.source {
+                RowSource::Job(ci, ji) => Some((ci, clusters.get(ci)?.jobs.get(ji)?)),
+                _ => None,
+            })
+    }
+
     fn row_key(&self, clusters: &[ClusterView], row: &JobRow) -> RowKey {
         match row.source {
             RowSource::Job(..) => RowKey::Job(self.summary(clusters, row).key()),
@@ -970,12 +987,26 @@ impl JobsState {
     }
 }
 
+/// Whether two jobs carry the same vitals: the pollers share one `Arc` per job until it changes,
+/// so the pointer answers for almost every row; values are compared otherwise (a sample's
+/// missing metric is NaN, so equal histories can still compare unequal: then the scores decide).
+fn same_vitals(
+    a: &Option<std::sync::Arc<crate::domain::job_health::JobVitals>>,
+    b: &Option<std::sync::Arc<crate::domain::job_health::JobVitals>>,
+) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => std::sync::Arc::ptr_eq(x, y) || x == y,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 fn compare(col: SortColumn, a: &JobSummary, b: &JobSummary, now_ms: i64) -> Ordering {
     match col {
         // The same vitals, state and checkpoint give the same score (the clock aside: ticks
         // re-sort); only then is a score computed.
         SortColumn::Problems
-            if a.vitals == b.vitals
+            if same_vitals(&a.vitals, &b.vitals)
                 && a.state == b.state
                 && a.stale == b.stale
                 && a.last_checkpoint == b.last_checkpoint =>

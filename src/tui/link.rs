@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use ratatui::buffer::Buffer;
 
 use super::app::App;
+use crate::domain::JobSummary;
 
 /// Linkable texts and where they point.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,53 +49,101 @@ pub(crate) fn job_url(base: &str, id: &str, finished: bool) -> String {
 
 impl App {
     /// The job ids in `ids` and every cluster name that link somewhere (clusters without a
-    /// known Web UI do not). Only the ids drawn are looked up, so a frame's cost does not grow
-    /// with the number of jobs beyond one pass over them.
-    pub(crate) fn link_targets(&self, ids: &HashSet<String>) -> LinkTargets {
+    /// known Web UI do not). The ids drawn are looked up among the jobs list's window and the
+    /// open job first (where a frame's ids almost always are: a frame costs its rows, not the
+    /// fleet's 10,000 jobs); only ids still unknown send it through every cluster's jobs.
+    pub(crate) fn link_targets(&self, ids: &HashSet<String>, height: usize) -> LinkTargets {
         let mut t = LinkTargets::default();
-        for c in &self.clusters {
-            let Some(base) = c.cref.web_url.as_deref().filter(|u| !u.is_empty()) else {
-                continue;
-            };
-            t.clusters.push((c.name().to_string(), dir(base)));
-            if ids.is_empty() {
-                continue;
-            }
-            for j in c.jobs.iter().filter(|j| ids.contains(&j.id)) {
-                t.jobs
-                    .insert(j.id.clone(), job_url(base, &j.id, j.state.is_terminal()));
+        let bases: Vec<Option<&str>> = self
+            .clusters
+            .iter()
+            .map(|c| c.cref.web_url.as_deref().filter(|u| !u.is_empty()))
+            .collect();
+        for (c, base) in self.clusters.iter().zip(&bases) {
+            if let Some(base) = base {
+                t.clusters.push((c.name().to_string(), dir(base)));
             }
         }
         // Longer names first, so that `a/b` wins over `a` where both match.
         t.clusters.sort_by_key(|c| std::cmp::Reverse(c.0.len()));
+        let mut left: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut resolve = |ci: usize, j: &JobSummary, left: &mut HashSet<&str>| {
+            // Known now, linked or not (a cluster without a Web UI): not looked up again.
+            if left.remove(j.id.as_str()) {
+                if let Some(base) = bases[ci] {
+                    t.jobs
+                        .insert(j.id.clone(), job_url(base, &j.id, j.state.is_terminal()));
+                }
+            }
+        };
+        for (ci, j) in self.jobs.window_jobs(&self.clusters, height) {
+            resolve(ci, j, &mut left);
+        }
+        if let Some(d) = &self.detail {
+            if let Some(ci) = self.clusters.iter().position(|c| c.name() == d.key.cluster) {
+                if let Some(j) = self.clusters[ci].jobs.iter().find(|j| j.id == d.key.id) {
+                    resolve(ci, j, &mut left);
+                }
+            }
+        }
+        if !left.is_empty() {
+            for (ci, c) in self.clusters.iter().enumerate() {
+                for j in c.jobs.iter() {
+                    if left.is_empty() {
+                        break;
+                    }
+                    resolve(ci, j, &mut left);
+                }
+            }
+        }
         t
     }
 
     /// The hyperlinks of a drawn frame: where the job ids and cluster names are and where they
     /// point (the runtime writes those cells again inside OSC 8).
     pub fn hyperlinks(&self, buf: &Buffer) -> Vec<LinkSpan> {
-        let ids = job_ids_in(buf);
-        find_links(buf, &self.link_targets(&ids))
+        let texts = row_texts(buf);
+        let ids = job_ids_in(&texts);
+        if ids.is_empty() && self.clusters.iter().all(|c| c.cref.web_url.is_none()) {
+            return Vec::new();
+        }
+        let targets = self.link_targets(&ids, usize::from(buf.area.height));
+        links_in(&texts, &targets)
     }
+}
+
+/// One row of a buffer: its `y`, its text one char per cell, and the column of each char.
+struct RowText {
+    y: u16,
+    text: Vec<char>,
+    columns: Vec<u16>,
 }
 
 /// The text of each row of `buf`, one char per cell (`\0` for a wide or combined symbol),
 /// with the column each char came from.
-fn rows(buf: &Buffer) -> impl Iterator<Item = (u16, Vec<(char, u16)>)> + '_ {
+fn row_texts(buf: &Buffer) -> Vec<RowText> {
     let area = buf.area;
-    (area.top()..area.bottom()).map(move |y| {
-        let chars = (area.left()..area.right())
-            .filter_map(|x| {
-                let cell = buf.cell((x, y))?;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut row = RowText {
+                y,
+                text: Vec::with_capacity(usize::from(area.width)),
+                columns: Vec::with_capacity(usize::from(area.width)),
+            };
+            for x in area.left()..area.right() {
+                let Some(cell) = buf.cell((x, y)) else {
+                    continue;
+                };
                 let mut sym = cell.symbol().chars();
-                Some(match (sym.next(), sym.next()) {
-                    (Some(c), None) => (c, x),
-                    _ => ('\u{0}', x),
-                })
-            })
-            .collect();
-        (y, chars)
-    })
+                row.text.push(match (sym.next(), sym.next()) {
+                    (Some(c), None) => c,
+                    _ => '\u{0}',
+                });
+                row.columns.push(x);
+            }
+            row
+        })
+        .collect()
 }
 
 /// The `[start, end)` char ranges of the runs of exactly 32 hex digits that are whole words.
@@ -117,13 +166,12 @@ fn id_runs(text: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The 32-hex-digit words drawn in `buf` (the job ids that may need a link).
-fn job_ids_in(buf: &Buffer) -> HashSet<String> {
+/// The 32-hex-digit words drawn (the job ids that may need a link).
+fn job_ids_in(rows: &[RowText]) -> HashSet<String> {
     let mut ids = HashSet::new();
-    for (_, chars) in rows(buf) {
-        let text: Vec<char> = chars.iter().map(|(c, _)| *c).collect();
-        for (a, b) in id_runs(&text) {
-            ids.insert(text[a..b].iter().collect());
+    for row in rows {
+        for (a, b) in id_runs(&row.text) {
+            ids.insert(row.text[a..b].iter().collect());
         }
     }
     ids
@@ -141,28 +189,34 @@ fn word_char(c: char) -> bool {
 }
 
 /// The linkable texts drawn in `buf`: 32-hex-digit job ids and cluster names, whole words only.
+#[cfg(test)]
 pub(crate) fn find_links(buf: &Buffer, targets: &LinkTargets) -> Vec<LinkSpan> {
+    links_in(&row_texts(buf), targets)
+}
+
+/// [`find_links`] over a buffer's rows.
+fn links_in(rows: &[RowText], targets: &LinkTargets) -> Vec<LinkSpan> {
     let mut out = Vec::new();
     if targets.jobs.is_empty() && targets.clusters.is_empty() {
         return out;
     }
-    for (y, chars) in rows(buf) {
-        let text: Vec<char> = chars.iter().map(|(c, _)| *c).collect();
+    for row in rows {
+        let (y, text, columns) = (row.y, &row.text, &row.columns);
         let mut taken = vec![false; text.len()];
         let mut push = |start: usize, len: usize, url: &str, taken: &mut Vec<bool>| {
             if taken[start..start + len].iter().any(|t| *t) {
                 return;
             }
             taken[start..start + len].iter_mut().for_each(|t| *t = true);
-            let x = chars[start].1;
+            let x = columns[start];
             out.push(LinkSpan {
                 x,
                 y,
-                width: chars[start + len - 1].1 - x + 1,
+                width: columns[start + len - 1] - x + 1,
                 url: url.to_string(),
             });
         };
-        for (a, b) in id_runs(&text) {
+        for (a, b) in id_runs(text) {
             let id: String = text[a..b].iter().collect();
             if let Some(url) = targets.jobs.get(&id) {
                 push(a, b - a, url, &mut taken);
@@ -174,8 +228,11 @@ pub(crate) fn find_links(buf: &Buffer, targets: &LinkTargets) -> Vec<LinkSpan> {
                 continue;
             }
             for start in 0..=text.len() - needle.len() {
-                if text[start..start + needle.len()] == needle[..]
-                    && bounded(&text, start, needle.len())
+                // The first char alone rules out almost every place (a call per cell was most
+                // of a frame's link finding).
+                if text[start] == needle[0]
+                    && text[start..start + needle.len()] == needle[..]
+                    && bounded(text, start, needle.len())
                 {
                     push(start, needle.len(), url, &mut taken);
                 }
