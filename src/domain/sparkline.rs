@@ -2,6 +2,10 @@
 //! zero (or the smallest sample, when all are negative) to the largest; a missing sample is a
 //! space. Pure, for the metric columns of the jobs list.
 
+/// Samples a sparkline shows (and all the pollers keep per job: 10,000 jobs' histories are
+/// megabytes, so nothing beyond what is drawn).
+pub const SPARK_SAMPLES: usize = 6;
+
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The last `width` samples as a sparkline, right-aligned (padded with spaces on the left

@@ -19,7 +19,7 @@ use super::super::jobs::{uptime_ms, JobRow, RowSource, SortColumn, NO_STATE};
 use super::{fit_columns, Col, SELECTED_MARK};
 
 /// Sparkline cells after a metric value.
-pub(crate) const SPARK_WIDTH: usize = 6;
+pub(crate) const SPARK_WIDTH: usize = crate::domain::sparkline::SPARK_SAMPLES;
 /// NAME never asks for more than this (longer names are cut with `…`).
 const NAME_MAX: usize = 60;
 /// NAME may shrink to this so that the essential columns fit.
