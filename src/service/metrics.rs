@@ -460,7 +460,11 @@ mod tests {
         for i in 0..40 {
             apply_metrics(&mut v, &got, i * 5_000);
         }
-        assert_eq!(v.history.len(), HISTORY, "full, and no more than a sparkline shows");
+        assert_eq!(
+            v.history.len(),
+            HISTORY,
+            "full, and no more than a sparkline shows"
+        );
         let spans = v
             .history
             .windows(2)

@@ -1,6 +1,6 @@
 //! The terminal loop: raw mode + alternate screen (restored on exit, on error and by a panic
-//! hook), crossterm's event stream, a 1 s tick, worker replies; draws only when dirty and at most
-//! ~60 times a second. SIGTERM and SIGHUP (an SSH link that drops) end the loop like a quit, so
+//! hook), crossterm's event stream, a 1 s tick, worker replies; draws only when dirty, at most
+//! ~60 times a second within 2 s of a key (or of the start) and twice a second otherwise. SIGTERM and SIGHUP (an SSH link that drops) end the loop like a quit, so
 //! the guard restores the terminal before the process exits.
 
 use std::collections::VecDeque;
@@ -29,6 +29,11 @@ use crate::domain::{WorkerReply, WorkerRequest};
 use super::app::{App, Effect, Msg};
 
 const FRAME: Duration = Duration::from_millis(16);
+/// The frame pace while nobody types: a fleet's pollers bring several cluster polls a second,
+/// and drawing each one was a sixth of an idle console's CPU (a frame shows them all anyway).
+const IDLE_FRAME: Duration = Duration::from_millis(500);
+/// Input this recent keeps the [`FRAME`] pace (the answers to what was just asked show at once).
+const INPUT_RECENT: Duration = Duration::from_secs(2);
 const TICK: Duration = Duration::from_secs(1);
 /// Replies handled per loop turn before drawing (keeps input responsive under a flood).
 const MAX_DRAIN: usize = 256;
@@ -256,11 +261,18 @@ pub async fn run(
     let mut replies_open = true;
     let mut themes_open = true;
     let mut last_draw: Option<Instant> = None;
+    // The start counts as input: the first polls show as soon as they arrive.
+    let mut last_input: Option<Instant> = Some(Instant::now());
     let mut stop = StopSignals::new();
 
     while !quit {
+        let pace = if last_input.is_some_and(|t| t.elapsed() < INPUT_RECENT) {
+            FRAME
+        } else {
+            IDLE_FRAME
+        };
         if app.is_dirty() {
-            let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+            let due = last_draw.is_none_or(|t| t.elapsed() >= pace);
             if due {
                 let links = {
                     let frame = terminal.draw(|f| app.draw(f)).context("drawing")?;
@@ -276,13 +288,16 @@ pub async fn run(
             }
         }
         let frame_deadline = match (app.is_dirty(), last_draw) {
-            (true, Some(t)) => Some(t + FRAME),
+            (true, Some(t)) => Some(t + pace),
             _ => None,
         };
         let msg = tokio::select! {
             biased;
             ev = events.next() => match ev {
-                Some(Ok(ev)) => to_msg(ev),
+                Some(Ok(ev)) => {
+                    last_input = Some(Instant::now());
+                    to_msg(ev)
+                }
                 Some(Err(e)) => return Err(e).context("reading terminal events"),
                 None => break,
             },
