@@ -26,6 +26,8 @@ pub const HISTORY: usize = crate::domain::sparkline::SPARK_SAMPLES;
 /// Samples closer together than this replace the newest one (so the history spans minutes
 /// even at a short refresh).
 pub const SAMPLE_SPACING_MS: i64 = 20_000;
+/// Samples older than this are dropped (the span of a full history).
+pub const HISTORY_WINDOW_MS: i64 = HISTORY as i64 * SAMPLE_SPACING_MS;
 
 /// What a poll fetches for the health score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -391,9 +393,16 @@ fn apply_metrics(v: &mut JobVitals, got: &[(PlanVertex, Vec<AggMetric>)], now_ms
         }
         _ => history.push(sample),
     }
-    if history.len() > HISTORY {
-        let extra = history.len() - HISTORY;
+    // The sparklines show the last minutes: older samples go (a job off screen gets its
+    // metrics every few minutes, so it keeps its newest sample alone, and little memory).
+    let oldest = now_ms - HISTORY_WINDOW_MS;
+    let stale = history.iter().take_while(|s| s.at_ms < oldest).count();
+    let extra = history.len().saturating_sub(HISTORY).max(stale);
+    if extra > 0 {
         history.drain(..extra);
+        if history.capacity() > 2 * history.len().max(1) {
+            history.shrink_to_fit();
+        }
     }
 }
 
@@ -473,6 +482,25 @@ mod tests {
         let first = v.history.first().map(|s| s.at_ms).unwrap_or(0);
         let last = v.history.last().map(|s| s.at_ms).unwrap_or(0);
         assert!(last - first >= 100_000, "spans minutes: {first}..{last}");
+    }
+
+    #[test]
+    fn samples_older_than_the_window_go() {
+        let mut v = JobVitals::default();
+        let got = vec![(
+            vx("a", true, true),
+            vec![agg("numRecordsOutPerSecond", 1.0, 1.0, 1.0)],
+        )];
+        for i in 0..4 {
+            apply_metrics(&mut v, &got, i * SAMPLE_SPACING_MS);
+        }
+        assert_eq!(v.history.len(), 4);
+        // A job looked at again minutes later: only the new sample is recent.
+        let later = 3 * SAMPLE_SPACING_MS + HISTORY_WINDOW_MS + 1;
+        apply_metrics(&mut v, &got, later);
+        let at: Vec<i64> = v.history.iter().map(|s| s.at_ms).collect();
+        assert_eq!(at, vec![later]);
+        assert!(v.history.capacity() <= 2, "{}", v.history.capacity());
     }
 
     #[test]

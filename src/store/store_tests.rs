@@ -619,3 +619,47 @@ fn retention_forgets_restart_attempts_older_than_the_journal_age() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].at, now - DAY_MS);
 }
+
+#[tokio::test]
+async fn a_clusters_rounds_are_written_at_most_every_spacing_and_flush_writes_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handle = StoreHandle::spawn(Store::open(&dir.path().join("s.db")).expect("open"));
+    let known = |h: &StoreHandle| {
+        let h = h.clone();
+        async move {
+            h.call(|s| Ok(s.known_jobs("a")?))
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|j| j.tasks_running)
+                .collect::<Vec<_>>()
+        }
+    };
+    let polled = |tasks: u32| {
+        let mut jobs = vec![job("j1", JobState::Running)];
+        jobs[0].tasks_running = tasks;
+        jobs
+    };
+    // The first round of a cluster is written at once.
+    handle.record_round(round("a", 1_000, polled(1)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while handle.pending_rounds() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(known(&handle).await, vec![1]);
+    // The next ones wait for the spacing, merged into one pending round.
+    handle.record_round(round("a", 2_000, polled(2)));
+    handle.record_round(round("a", 3_000, polled(3)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(handle.pending_rounds(), 1, "held, as one round");
+    assert_eq!(
+        known(&handle).await,
+        vec![1],
+        "not written before the spacing"
+    );
+    assert!(super::handle::ROUND_SPACING >= Duration::from_secs(5));
+    // A flush writes it now: the newest list.
+    handle.flush().await.expect("flush");
+    assert_eq!(handle.pending_rounds(), 0);
+    assert_eq!(known(&handle).await, vec![3]);
+}
