@@ -459,13 +459,18 @@ mod tests {
         assert_eq!(v.history.len(), 1);
     }
 
+    /// One fully chained vertex reporting its rate.
+    fn one_rate() -> Vec<(PlanVertex, Vec<AggMetric>)> {
+        vec![(
+            vx("a", true, true),
+            vec![agg("numRecordsOutPerSecond", 1.0, 1.0, 1.0)],
+        )]
+    }
+
     #[test]
     fn history_keeps_spaced_samples() {
         let mut v = JobVitals::default();
-        let got = vec![(
-            vx("a", true, true),
-            vec![agg("numRecordsOutPerSecond", 1.0, 1.0, 1.0)],
-        )];
+        let got = one_rate();
         for i in 0..40 {
             apply_metrics(&mut v, &got, i * 5_000);
         }
@@ -487,10 +492,7 @@ mod tests {
     #[test]
     fn samples_older_than_the_window_go() {
         let mut v = JobVitals::default();
-        let got = vec![(
-            vx("a", true, true),
-            vec![agg("numRecordsOutPerSecond", 1.0, 1.0, 1.0)],
-        )];
+        let got = one_rate();
         for i in 0..4 {
             apply_metrics(&mut v, &got, i * SAMPLE_SPACING_MS);
         }
@@ -532,23 +534,9 @@ mod tests {
     }
 
     fn running(id: &str, restarts: u64) -> JobSummary {
-        JobSummary {
-            cluster: "c".into(),
-            id: id.into(),
-            name: id.into(),
-            state: crate::domain::JobState::Running,
-            start_time: 1_000,
-            end_time: None,
-            duration_ms: 0,
-            last_modification: 0,
-            tasks_running: 1,
-            tasks_total: 1,
-            last_checkpoint: None,
-            restarts: Some(restarts),
-            stale: false,
-            detail_at_ms: None,
-            vitals: None,
-        }
+        let mut j = JobSummary::test_job("c", id, id, crate::domain::JobState::Running, 1_000);
+        j.restarts = Some(restarts);
+        j
     }
 
     #[test]

@@ -627,7 +627,7 @@ async fn a_clusters_rounds_are_written_at_most_every_spacing_and_flush_writes_th
     let known = |h: &StoreHandle| {
         let h = h.clone();
         async move {
-            h.call(|s| Ok(s.known_jobs("a")?))
+            h.call(|s| s.known_jobs("a"))
                 .await
                 .expect("read")
                 .into_iter()
