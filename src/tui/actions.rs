@@ -361,11 +361,7 @@ impl App {
     pub(super) fn detail_subject(&self) -> Option<Subject> {
         let d = self.detail.as_ref()?;
         let key = d.key.clone();
-        let summary = self
-            .clusters
-            .iter()
-            .find(|c| c.name() == key.cluster)
-            .and_then(|c| c.jobs.iter().find(|j| j.id == key.id));
+        let summary = self.listed_job(&key).map(|(_, j)| j);
         let name = summary
             .map(|s| s.name.clone())
             .or_else(|| d.overview.data.as_ref().map(|o| o.name.clone()))

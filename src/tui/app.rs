@@ -160,6 +160,13 @@ pub struct App {
 }
 
 impl App {
+    /// The job of `key` as its cluster last listed it, with the cluster's index.
+    pub(crate) fn listed_job(&self, key: &JobKey) -> Option<(usize, &crate::domain::JobSummary)> {
+        let ci = self.clusters.iter().position(|c| c.name() == key.cluster)?;
+        let j = self.clusters[ci].jobs.iter().find(|j| j.id == key.id)?;
+        Some((ci, j))
+    }
+
     /// The differences between job `job_id` on `cluster` and its app's definition (empty: no
     /// drift known, or not the app's compared job).
     pub(crate) fn drift_of(

@@ -79,12 +79,8 @@ impl App {
         for (ci, j) in self.jobs.window_jobs(&self.clusters, height) {
             resolve(ci, j, &mut left);
         }
-        if let Some(d) = &self.detail {
-            if let Some(ci) = self.clusters.iter().position(|c| c.name() == d.key.cluster) {
-                if let Some(j) = self.clusters[ci].jobs.iter().find(|j| j.id == d.key.id) {
-                    resolve(ci, j, &mut left);
-                }
-            }
+        if let Some((ci, j)) = self.detail.as_ref().and_then(|d| self.listed_job(&d.key)) {
+            resolve(ci, j, &mut left);
         }
         if !left.is_empty() {
             for (ci, c) in self.clusters.iter().enumerate() {
@@ -104,9 +100,6 @@ impl App {
     pub fn hyperlinks(&self, buf: &Buffer) -> Vec<LinkSpan> {
         let texts = row_texts(buf);
         let ids = job_ids_in(&texts);
-        if ids.is_empty() && self.clusters.iter().all(|c| c.cref.web_url.is_none()) {
-            return Vec::new();
-        }
         let targets = self.link_targets(&ids, usize::from(buf.area.height));
         links_in(&texts, &targets)
     }

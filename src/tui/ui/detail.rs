@@ -74,11 +74,7 @@ const TRACE_HEADER: u16 = 5;
 pub(crate) fn draw(app: &App, d: &DetailState, frame: &mut Frame, area: Rect) {
     let l = layout(app, area);
     let t = &app.theme;
-    let summary = app
-        .clusters
-        .iter()
-        .find(|c| c.name() == d.key.cluster)
-        .and_then(|c| c.jobs.iter().find(|j| j.id == d.key.id));
+    let summary = app.listed_job(&d.key).map(|(_, j)| j);
     if l.title.height > 0 {
         let name = summary
             .map(|s| s.name.clone())
