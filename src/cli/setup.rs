@@ -172,10 +172,11 @@ impl std::io::Write for LockedLog<'_> {
     }
 }
 
-/// The tokio runtime: two workers for the TUI, a current-thread one for quick CLI commands.
+/// The tokio runtime (allocator tuned first, `service::memory`): two workers for the TUI, a
+/// current-thread one for the CLI commands.
 pub fn runtime(tui: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    crate::service::memory::tune_allocator();
     if tui {
-        crate::service::memory::limit_arenas();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("flinkdeck-worker")

@@ -64,8 +64,13 @@ pub async fn run(ctx: &Context, ops: &OpsContext, once: bool, json: bool) -> Exi
         retry: Retry::default(),
         first_round_limit: Duration::from_secs(60),
     };
+    // A watcher runs for days: the console's allocator upkeep.
+    let trim = (!once).then(|| tokio::spawn(crate::service::memory::trim_periodically()));
     let result = run_watch(ops.clone(), ctx.clusters.clone(), settings, opts, stop_rx).await;
     signals.abort();
+    if let Some(t) = trim {
+        t.abort();
+    }
     drop(lock);
     match result {
         Ok(report) => {

@@ -441,9 +441,10 @@ pub async fn poll_cluster(
     poll
 }
 
-/// Active jobs first, then by start time, newest first; stable for equal keys.
+/// Active jobs first, then by start time, newest first, then by id (a total order, so sorting in
+/// place without a scratch copy of the list gives the same order every time).
 pub fn sort_jobs(jobs: &mut [JobSummary]) {
-    jobs.sort_by(|a, b| {
+    jobs.sort_unstable_by(|a, b| {
         b.state
             .is_active()
             .cmp(&a.state.is_active())

@@ -701,10 +701,10 @@ fn migration_from_v1_keeps_old_data() {
     }
     let mut s = Store::open(&db).expect("migrate");
     // Versions 3 (gone_at, retention indexes), 4 (builds), 5 (build images), 6 (incidents),
-    // 7 (run stamps), 8 (alert marks), 9 (the builder's pid), 10 (automatic restarts) and 11
-    // (local job tags) came after this test was written.
+    // 7 (run stamps), 8 (alert marks), 9 (the builder's pid), 10 (automatic restarts), 11
+    // (local job tags) and 12 (runs' paths indexed) came after this test was written.
     assert_eq!(s.schema_version().expect("version"), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 11);
+    assert_eq!(SCHEMA_VERSION, 12);
     let hist = s.checkpoint_history("c1", "j1", 10).expect("old history");
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].external_path.as_deref(), Some("file:/sp/old"));

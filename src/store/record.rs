@@ -454,6 +454,21 @@ fn stored_jobs(conn: &Connection, cluster: &str) -> rusqlite::Result<HashMap<Str
     rows.collect()
 }
 
+/// Deletes a job's rows of one kind (`?4`) older than its `?3`-th newest (none when it has
+/// fewer), except protected ones: an index range and a scalar subquery, no temporary tables.
+static PRUNE_KIND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "DELETE FROM checkpoints
+         WHERE cluster = ?1 AND job_id = ?2 AND kind = ?4 AND checkpoint_id >= 0
+           AND checkpoint_id < (
+               SELECT checkpoint_id FROM checkpoints
+               WHERE cluster = ?1 AND job_id = ?2 AND kind = ?4 AND checkpoint_id >= 0
+               ORDER BY checkpoint_id DESC LIMIT 1 OFFSET ?3 - 1)
+           AND NOT {}",
+        super::retention::PROTECTED_CHECKPOINT
+    )
+});
+
 fn checkpoints_in(
     conn: &Connection,
     cluster: &str,
@@ -507,7 +522,8 @@ fn checkpoints_in(
         "DELETE FROM checkpoints WHERE cluster = ?1 AND job_id = ?2
             AND external_path = ?3 AND checkpoint_id < 0",
     )?;
-    let mut wrote_any = false;
+    // The kinds that got a row: only those can have gone over the retention count.
+    let mut wrote: Vec<&str> = Vec::new();
     for e in completed {
         if known.contains(&(e.id, e.kind.as_str().to_string())) {
             continue;
@@ -535,10 +551,12 @@ fn checkpoints_in(
             e.num_acknowledged,
             now,
         ])?;
-        wrote_any |= added > 0;
+        if added > 0 && !wrote.contains(&e.kind.as_str()) {
+            wrote.push(e.kind.as_str());
+        }
         inserted += added.saturating_sub(replaced);
     }
-    if !wrote_any {
+    if wrote.is_empty() {
         return Ok(0);
     }
     // Savepoints recorded without an id (negative ids) are not counted: they are few, and
@@ -555,19 +573,10 @@ fn checkpoints_in(
         0
     };
     if stored > retention {
-        conn.prepare_cached(&format!(
-            "DELETE FROM checkpoints
-             WHERE cluster = ?1 AND job_id = ?2 AND rowid IN (
-                SELECT rowid FROM (
-                    SELECT rowid, ROW_NUMBER() OVER (
-                        PARTITION BY kind ORDER BY checkpoint_id DESC) AS rn
-                    FROM checkpoints
-                    WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0)
-                WHERE rn > ?3)
-               AND NOT {}",
-            super::retention::PROTECTED_CHECKPOINT
-        ))?
-        .execute(params![cluster, job_id, retention])?;
+        let mut prune = conn.prepare_cached(&PRUNE_KIND)?;
+        for kind in wrote {
+            prune.execute(params![cluster, job_id, retention, kind])?;
+        }
     }
     Ok(inserted)
 }

@@ -24,11 +24,13 @@ use rusqlite::params;
 
 use super::{Store, StoreError};
 
-/// A `checkpoints` row (the table named `checkpoints`) that an app still refers to.
+/// A `checkpoints` row (the table named `checkpoints`) that an app still refers to. Lookups by
+/// the row's path (indexed), so checking one row costs a few index probes: the poll rounds check
+/// the row each new checkpoint pushes out of a job's retention (hundreds a round at fleet scale),
+/// where `IN (SELECT …)` lists built temporary tables from `runs` for every statement.
 pub(crate) const PROTECTED_CHECKPOINT: &str = "(
-    checkpoints.external_path IN (SELECT restored_from FROM runs WHERE restored_from IS NOT NULL)
-    OR checkpoints.external_path IN (
-        SELECT final_savepoint FROM runs WHERE final_savepoint IS NOT NULL)
+    EXISTS (SELECT 1 FROM runs WHERE runs.restored_from = checkpoints.external_path)
+    OR EXISTS (SELECT 1 FROM runs WHERE runs.final_savepoint = checkpoints.external_path)
     OR (checkpoints.kind = 'savepoint' AND EXISTS (
         SELECT 1 FROM runs r JOIN apps a ON a.name = r.app
         WHERE a.deleted_at IS NULL AND r.cluster = checkpoints.cluster

@@ -252,6 +252,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         added_at INTEGER NOT NULL,
         PRIMARY KEY (cluster, job_name, tag)
     ) WITHOUT ROWID;",
+    // 12: the paths runs were restored from and stopped at, indexed: every checkpoint pruned is
+    // first checked against them (`retention::PROTECTED_CHECKPOINT`).
+    "CREATE INDEX runs_by_restored_from ON runs (restored_from);
+    CREATE INDEX runs_by_final_savepoint ON runs (final_savepoint);",
 ];
 
 /// The newest schema version this binary knows.

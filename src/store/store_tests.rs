@@ -371,6 +371,67 @@ fn retention_never_prunes_restore_points_or_an_apps_savepoints() {
     assert_eq!(s.checkpoint_history("c1", "j9", 100).expect("j9").len(), 1);
 }
 
+/// The pruning each poll round does (`record_checkpoints` over the retention count) keeps the
+/// same rows as the retention pass: a run's restore point and final savepoint, and an app's
+/// savepoints, stay; the rest of each kind beyond the newest `retention` go.
+#[test]
+fn poll_round_pruning_keeps_restore_points_and_an_apps_savepoints() {
+    let at = 10 * DAY_MS;
+    let mut s = Store::open_in_memory().expect("open");
+    s.set_retention(2);
+    app(&mut s, "a");
+    // j2 is app a's run, restored from j1's checkpoint 2; j1 ended with savepoint 1.
+    s.insert_run("a", 1, "c1", "j2", at, Some("file:/x/checkpoint-2"))
+        .expect("run j2");
+    s.insert_run("a", 1, "c1", "j1", at, None).expect("run j1");
+    s.end_run(
+        "c1",
+        "j1",
+        at,
+        &JobState::Finished,
+        Some("file:/x/savepoint-1"),
+    )
+    .expect("end j1");
+    for i in 1..=6 {
+        s.record_checkpoints(
+            "c1",
+            "j1",
+            "j",
+            &[cp(i, CheckpointKind::Checkpoint, at + i)],
+        )
+        .expect("j1 checkpoint");
+        s.record_checkpoints("c1", "j1", "j", &[cp(i, CheckpointKind::Savepoint, at + i)])
+            .expect("j1 savepoint");
+        let mut other = cp(i, CheckpointKind::Savepoint, at + i);
+        other.external_path = Some(format!("file:/y/savepoint-{i}"));
+        s.record_checkpoints("c1", "j3", "j", &[other])
+            .expect("j3 savepoint");
+    }
+    let ids = |s: &Store, job: &str, kind: CheckpointKind| -> Vec<i64> {
+        s.checkpoint_history("c1", job, 100)
+            .expect("history")
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(&s, "j1", CheckpointKind::Checkpoint),
+        vec![6, 5, 2],
+        "the newest two, and the checkpoint a run was restored from"
+    );
+    assert_eq!(
+        ids(&s, "j1", CheckpointKind::Savepoint),
+        vec![6, 5, 4, 3, 2, 1],
+        "every savepoint of an app's run stays"
+    );
+    assert_eq!(
+        ids(&s, "j3", CheckpointKind::Savepoint),
+        vec![6, 5],
+        "an unmanaged job keeps the newest two savepoints"
+    );
+}
+
 #[test]
 fn retention_of_health_events_keeps_the_latest_of_each_cluster() {
     let now = 100 * DAY_MS;
