@@ -24,6 +24,8 @@ const START_WAIT: Duration = Duration::from_secs(180);
 /// How long a cancelled or stopped job may take to reach its final state.
 const END_WAIT: Duration = Duration::from_secs(120);
 pub(super) const POLL: Duration = Duration::from_millis(500);
+/// How often a stop asks for its savepoint's status (see `await_trigger`).
+const STOP_POLL: Duration = Duration::from_millis(150);
 
 /// Test hook: `FLINKDECK_FAULT=exit-after-stop-request` ends the process right after the stop
 /// request went out (as a kill would), `exit-before-stop-request` right before it. Compiled into
@@ -735,6 +737,7 @@ async fn submission_parts(
 /// `on_timeout` describes.
 pub(super) async fn poll_until<T, F, Fut>(
     limit: Duration,
+    every: Duration,
     on_timeout: impl FnOnce() -> String,
     mut step: F,
 ) -> Result<T, String>
@@ -750,7 +753,7 @@ where
         if start.elapsed() > limit {
             return Err(on_timeout());
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -764,6 +767,7 @@ pub(super) async fn verify_restore(
     progress(format!("verifying the restore from {}", point.path));
     poll_until(
         START_WAIT,
+        POLL,
         || format!("job {job_id} did not report a restore within {}s", START_WAIT.as_secs()),
         || async {
             if let Ok(stats) = client.checkpoints(job_id).await {
@@ -796,6 +800,7 @@ pub(super) async fn wait_running(
 ) -> Result<(), String> {
     poll_until(
         START_WAIT,
+        POLL,
         || {
             format!(
                 "job {job_id} did not reach RUNNING within {}s",
@@ -830,6 +835,7 @@ async fn all_tasks_running(client: &FlinkClient, job_id: &str) -> bool {
 async fn wait_terminal(client: &FlinkClient, job_id: &str) -> Result<JobState, String> {
     poll_until(
         END_WAIT,
+        POLL,
         || format!("job {job_id} did not end within {}s", END_WAIT.as_secs()),
         || async {
             match client.job_state(job_id).await {
@@ -941,8 +947,16 @@ async fn await_trigger(
     job_id: &str,
     trigger: &str,
 ) -> Result<String, String> {
+    // An application cluster shuts down right after a stop's savepoint and its job's end, and
+    // with it the only place that reports the savepoint's path: a stop asks more often.
+    let every = if kind == OpKind::Stop {
+        STOP_POLL
+    } else {
+        POLL
+    };
     poll_until(
         SAVEPOINT_WAIT,
+        every,
         || format!(
             "the savepoint (trigger {trigger}) is still in progress after {}s; it is journaled and will be recorded by the next flinkdeck run",
             SAVEPOINT_WAIT.as_secs()
