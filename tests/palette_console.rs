@@ -2,7 +2,8 @@
 //! terminal or Flink): the OSC 52 bytes `y` asks the runtime to write for the job id and for a
 //! savepoint's path, nothing with the clipboard off, tmux wrapping; `:stop NAME` opening the
 //! stop confirmation, refused in read-only mode exactly like `S`; unknown names and clusters
-//! named in the status line; `:cluster` filtering the list.
+//! named in the status line; `:cluster` filtering the list; `y` on a log line (the tail's last
+//! line, then the search match).
 
 #[path = "common/one_job_console.rs"]
 mod one_job_console;
@@ -175,4 +176,84 @@ fn tab_completes_and_esc_closes() {
     let s = render(&app, 120, 30);
     assert!(!s.lines().any(|l| l.starts_with(":stop")), "{s}");
     assert!(!s.contains("with a savepoint?"), "Esc runs nothing:\n{s}");
+}
+
+/// Answers the log requests among `fx` (the file list, then the file) with `text` as the
+/// JobManager log, and returns what the answers asked for.
+fn answer_logs(app: &mut App, fx: Vec<Effect>, text: &str) -> Vec<Effect> {
+    let mut next = Vec::new();
+    for r in requests(&fx) {
+        match r {
+            WorkerRequest::LoadLogList { cluster, request } => {
+                next.extend(app.update(Msg::Worker(WorkerReply::LogListLoaded {
+                    cluster,
+                    request,
+                    result: Ok(vec![LogFileRef {
+                        source: LogSource::JobManager,
+                        name: LogName::Log,
+                        size: Some(text.len() as u64),
+                        mtime: Some(NOW),
+                    }]),
+                })));
+            }
+            WorkerRequest::LoadLog {
+                cluster,
+                file,
+                request,
+                ..
+            } => {
+                next.extend(app.update(Msg::Worker(WorkerReply::LogLoaded {
+                    cluster,
+                    file,
+                    request,
+                    result: Ok(LogTail {
+                        text: text.into(),
+                        total_bytes: text.len() as u64,
+                        truncated: false,
+                        archived_at_ms: None,
+                    }),
+                })));
+            }
+            _ => {}
+        }
+    }
+    next
+}
+
+#[test]
+fn y_in_the_logs_tab_copies_the_log_line() {
+    let mut app = console(clipboard(false), false);
+    app.update(code(KeyCode::Enter));
+    let log = "INFO first\nWARN second line\nINFO last\n";
+    // Tab to the logs tab (the last one), which asks for the file list.
+    let mut asked_list = false;
+    for _ in 0..5 {
+        let fx = app.update(code(KeyCode::Tab));
+        if requests(&fx)
+            .iter()
+            .any(|r| matches!(r, WorkerRequest::LoadLogList { .. }))
+        {
+            let file_asked = answer_logs(&mut app, fx, log);
+            answer_logs(&mut app, file_asked, log);
+            asked_list = true;
+            break;
+        }
+    }
+    assert!(asked_list, "the logs tab asked for the log list");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("WARN second line"), "{screen}");
+    // Following the tail: the last line.
+    let fx = app.update(key('y'));
+    // base64("INFO last")
+    assert_eq!(terminal(&fx), ["\x1b]52;c;SU5GTyBsYXN0\x07"]);
+    assert!(render(&app, 120, 30).contains("copied log line INFO last"));
+    // A search match is what `y` copies next.
+    app.update(key('/'));
+    for c in "WARN".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    let fx = app.update(key('y'));
+    // base64("WARN second line")
+    assert_eq!(terminal(&fx), ["\x1b]52;c;V0FSTiBzZWNvbmQgbGluZQ==\x07"]);
 }
