@@ -67,6 +67,12 @@ impl Rounds {
             .iter()
             .position(|c| self.due_at(c, spacing).is_none_or(|due| due <= now))?;
         let cluster = self.order.remove(at)?;
+        // A write longer ago than the spacing holds nothing back (like none at all): forgotten,
+        // so clusters that went away (discovery) leave nothing behind.
+        if !spacing.is_zero() {
+            self.written
+                .retain(|_, t| t.checked_add(spacing).is_some_and(|due| due > now));
+        }
         self.written.insert(cluster.clone(), now);
         self.by_cluster.remove(&cluster)
     }
@@ -235,5 +241,49 @@ fn retain(store: &mut Store) {
         Ok(r) if r.total() > 0 => tracing::debug!(?r, "store retention"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "store retention failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(cluster: &str) -> PollRound {
+        PollRound {
+            cluster: cluster.into(),
+            seen_at_ms: 0,
+            health: Vec::new(),
+            jobs: None,
+            checkpoints: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rounds_are_spaced_per_cluster_and_old_writes_are_forgotten() {
+        let spacing = Duration::from_secs(10);
+        let t0 = Instant::now();
+        let mut r = Rounds::default();
+        r.push(round("gone"));
+        assert_eq!(r.pop(t0, spacing).map(|x| x.cluster), Some("gone".into()));
+        r.push(round("gone"));
+        assert!(
+            r.pop(t0 + Duration::from_secs(5), spacing).is_none(),
+            "within the spacing"
+        );
+        assert_eq!(
+            r.next_due(t0 + Duration::from_secs(5), spacing),
+            Some(t0 + spacing)
+        );
+        // The cluster goes away with its round pending (dropped as the queue's oldest would
+        // be); another cluster's write after the spacing forgets it.
+        r.by_cluster.clear();
+        r.order.clear();
+        r.push(round("other"));
+        let later = t0 + Duration::from_secs(11);
+        assert_eq!(
+            r.pop(later, spacing).map(|x| x.cluster),
+            Some("other".into())
+        );
+        assert_eq!(r.written.keys().collect::<Vec<_>>(), ["other"]);
     }
 }
