@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
-    cli, closed_port, ensure_cluster, json_of, ok_stdout, stderr, stdout, submit_demo, unique,
-    wait_for, V1, V2, VERSIONS,
+    cli, closed_port, console, ensure_cluster, json_of, ok_stdout, stderr, stdout, submit_demo,
+    unique, wait_for, V1, V2, VERSIONS,
 };
 use fake_yarn::{now_ms, FakeApp, FakeYarn, Ha};
 use serde_json::Value;
@@ -598,4 +598,50 @@ fn kill_of_a_session_repeats_while_202_is_audited_and_refused_read_only() {
     let rows = json_of(&args, &stdout(&out));
     assert_eq!(rows[0]["yarn_state"], "KILLED", "{rows}");
     assert_eq!(rows[0]["diagnostics"], "Application killed by user.");
+}
+
+/// The console (the real binary in a pseudo-terminal) on a YARN entry: the job of a Flink
+/// application is listed under `yarn/<application id>`, and its id is an OSC 8 hyperlink to the
+/// Flink Web UI through the ResourceManager's web proxy (`<rm>/proxy/<id>/#/job/running/…`),
+/// the address a browser on the bastion can reach. (The link is the same for every Flink
+/// version: one version is driven.)
+#[test]
+fn console_links_a_yarn_job_to_the_web_ui_through_the_rm_proxy() {
+    let id = app_id(61);
+    let (fake, job) = yarn_job(V2, FakeApp::running(&id, APPLICATION, &ensure_cluster(V2)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = yarn_config(dir.path(), &fake.url(), &[]);
+    let mut app = console(&config, dir.path(), &[], 160, 40);
+    // Filter to the job (the shared Flink lists other tests' jobs too), then Enter.
+    app.send("/");
+    app.send(&job);
+    app.send("\r");
+    let cluster = format!("yarn/{id}");
+    let s = app.wait_screen(
+        "the job listed under its YARN application",
+        Duration::from_secs(60),
+        |s| s.contains(&job) && s.contains(&cluster),
+    );
+    assert!(s.contains("RUNNING"), "{s}");
+    app.send("\r");
+    app.wait_screen("the job's detail", Duration::from_secs(30), |s| {
+        s.contains(&job) && s.contains("Checkpoints")
+    });
+    let link_end = format!("/#/job/running/{job}/overview\x1b\\");
+    let raw = wait_for("the job id's hyperlink", Duration::from_secs(10), || {
+        let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
+        raw.contains(&link_end).then_some(raw)
+    });
+    let at = raw.find(&link_end).expect("link");
+    let start = raw[..at].rfind("\x1b]8;;").expect("link start");
+    assert_eq!(
+        &raw[start..at + link_end.len()],
+        format!(
+            "\x1b]8;;{}/proxy/{id}/#/job/running/{job}/overview\x1b\\",
+            fake.url().trim_end_matches('/')
+        ),
+        "the RM proxy's URL"
+    );
+    app.send("q");
+    app.wait_exit(Duration::from_secs(10));
 }

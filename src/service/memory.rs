@@ -1,11 +1,12 @@
-//! The console's allocator settings: a long-running process that decodes large answers every
-//! refresh on several threads. glibc gives each thread that allocates its own arena and keeps
-//! freed pages of every arena, so the resident size crept up round after round although the live
-//! heap stayed the same. The console limits the arenas, hands freed pages back now and then, and
-//! keeps large blocks (answer buffers, 1,000-job lists, their indexes) out of the heap: glibc
-//! otherwise raises its mmap threshold to the largest block freed, after which every refresh's
-//! large blocks land in the heap between live data and their pages stay resident (at 10 × 1,000
-//! jobs, 8 MB of the resident size). Nothing happens on other C libraries.
+//! The allocator settings (every command; the trimming in the console and `watch`, which run for
+//! hours and decode large answers every refresh on several threads). glibc gives each thread
+//! that allocates its own arena and keeps freed pages of every arena, so the resident size crept
+//! up round after round although the live heap stayed the same. So: at most two arenas, freed
+//! pages handed back now and then, and large blocks (answer buffers, 1,000-job lists, their
+//! indexes) kept out of the heap: glibc otherwise raises its mmap threshold to the largest block
+//! freed, after which every refresh's large blocks land in the heap between live data and their
+//! pages stay resident (at 10 × 1,000 jobs, 8 MB of the resident size). Nothing happens on other
+//! C libraries.
 
 use std::time::Duration;
 
