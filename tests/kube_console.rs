@@ -116,22 +116,15 @@ fn kubernetes_job_pods_tab_previous_log_and_clusters_view() {
     });
     assert!(s.contains("Logs"), "{s}");
     // The job id links (OSC 8) to the Flink Web UI through the API server's service proxy.
-    let link_end = format!(":rest/proxy/#/job/running/{job_id}/overview\x1b\\");
-    let raw = wait_for("the job id's hyperlink", Duration::from_secs(10), || {
-        let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
-        raw.contains(&link_end).then_some(raw)
-    });
-    let open = format!(
-        "\x1b]8;;{}/api/v1/namespaces/streaming/services/",
+    let url = hyperlink_ending(
+        &app,
+        &format!(":rest/proxy/#/job/running/{job_id}/overview"),
+    );
+    let proxy = format!(
+        "{}/api/v1/namespaces/streaming/services/",
         fake.url().trim_end_matches('/')
     );
-    let at = raw.find(&link_end).expect("link");
-    let start = raw[..at].rfind("\x1b]8;;").expect("link start");
-    assert!(
-        raw[start..].starts_with(&open),
-        "proxied URL: {:?}",
-        &raw[start..at + link_end.len()]
-    );
+    assert!(url.starts_with(&proxy), "proxied URL: {url}");
 
     // Overview → Checkpoints → Exceptions → Pods.
     for _ in 0..3 {

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
-    cli, closed_port, console, ensure_cluster, json_of, ok_stdout, stderr, stdout, submit_demo,
-    unique, wait_for, V1, V2, VERSIONS,
+    cli, closed_port, console, ensure_cluster, hyperlink_ending, json_of, ok_stdout, stderr,
+    stdout, submit_demo, unique, wait_for, V1, V2, VERSIONS,
 };
 use fake_yarn::{now_ms, FakeApp, FakeYarn, Ha};
 use serde_json::Value;
@@ -627,17 +627,11 @@ fn console_links_a_yarn_job_to_the_web_ui_through_the_rm_proxy() {
     app.wait_screen("the job's detail", Duration::from_secs(30), |s| {
         s.contains(&job) && s.contains("Checkpoints")
     });
-    let link_end = format!("/#/job/running/{job}/overview\x1b\\");
-    let raw = wait_for("the job id's hyperlink", Duration::from_secs(10), || {
-        let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
-        raw.contains(&link_end).then_some(raw)
-    });
-    let at = raw.find(&link_end).expect("link");
-    let start = raw[..at].rfind("\x1b]8;;").expect("link start");
+    let url = hyperlink_ending(&app, &format!("/#/job/running/{job}/overview"));
     assert_eq!(
-        &raw[start..at + link_end.len()],
+        url,
         format!(
-            "\x1b]8;;{}/proxy/{id}/#/job/running/{job}/overview\x1b\\",
+            "{}/proxy/{id}/#/job/running/{job}/overview",
             fake.url().trim_end_matches('/')
         ),
         "the RM proxy's URL"

@@ -300,6 +300,23 @@ pub fn closed_port() -> u16 {
     p
 }
 
+/// The URL of the first OSC 8 hyperlink the console wrote whose URL ends with `url_end`
+/// (waits up to 10 s for it).
+pub fn hyperlink_ending(app: &pty::PtyApp, url_end: &str) -> String {
+    let close = format!("{url_end}\x1b\\");
+    let raw = wait_for(
+        &format!("a hyperlink to …{url_end}"),
+        Duration::from_secs(10),
+        || {
+            let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
+            raw.contains(&close).then_some(raw)
+        },
+    );
+    let at = raw.find(&close).expect("link");
+    let start = raw[..at].rfind("\x1b]8;;").expect("link start") + "\x1b]8;;".len();
+    format!("{}{url_end}", &raw[start..at])
+}
+
 /// Opens the console (`flinkdeck --config … --data-dir … EXTRA…`) in a `cols`×`rows` pseudo-terminal.
 pub fn console(
     config: &Path,
