@@ -8,7 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{job_row, Store, StoreError};
 use crate::config::secret::mask;
-use crate::domain::{CheckpointEntry, CheckpointRef, CheckpointStatus, ClusterHealth, JobSummary};
+use crate::domain::{
+    CheckpointEntry, CheckpointKind, CheckpointRef, CheckpointStatus, ClusterHealth, JobSummary,
+};
 
 /// Most health changes one pending round keeps when newer rounds are merged into it.
 const MAX_PENDING_HEALTH: usize = 16;
@@ -494,7 +496,7 @@ fn checkpoints_in(
         return Ok(0);
     }
     // Only ids not stored yet are written.
-    let mut known: HashSet<(i64, String)> = HashSet::new();
+    let mut known: HashSet<(i64, CheckpointKind)> = HashSet::new();
     {
         let min_id = completed.iter().map(|e| e.id).min().unwrap_or(0);
         let mut stmt = conn.prepare_cached(
@@ -502,7 +504,10 @@ fn checkpoints_in(
              WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= ?3",
         )?;
         let rows = stmt.query_map(params![cluster, job_id, min_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                CheckpointKind::parse(r.get_ref(1)?.as_str()?),
+            ))
         })?;
         for row in rows {
             known.insert(row?);
@@ -525,7 +530,7 @@ fn checkpoints_in(
     // The kinds that got a row: only those can have gone over the retention count.
     let mut wrote: Vec<&str> = Vec::new();
     for e in completed {
-        if known.contains(&(e.id, e.kind.as_str().to_string())) {
+        if known.contains(&(e.id, e.kind)) {
             continue;
         }
         let mut replaced = 0usize;
@@ -559,24 +564,12 @@ fn checkpoints_in(
     if wrote.is_empty() {
         return Ok(0);
     }
-    // Savepoints recorded without an id (negative ids) are not counted: they are few, and
-    // Flink replaces them with the real entry once it reports them.
-    // Each kind keeps `retention` entries: while the job has no more rows than that in all,
-    // there is nothing to prune (and the pruning query, the dearest of a round, is skipped).
-    let stored: i64 = if inserted > 0 {
-        conn.prepare_cached(
-            "SELECT COUNT(*) FROM checkpoints
-             WHERE cluster = ?1 AND job_id = ?2 AND checkpoint_id >= 0",
-        )?
-        .query_row(params![cluster, job_id], |r| r.get(0))?
-    } else {
-        0
-    };
-    if stored > retention {
-        let mut prune = conn.prepare_cached(&PRUNE_KIND)?;
-        for kind in wrote {
-            prune.execute(params![cluster, job_id, retention, kind])?;
-        }
+    // Each kind that got a row keeps its newest `retention` (savepoints recorded without an id,
+    // negative ids, are not counted: they are few, and Flink replaces them with the real entry
+    // once it reports them). As cheap as counting the rows first, so no count is made.
+    let mut prune = conn.prepare_cached(&PRUNE_KIND)?;
+    for kind in wrote {
+        prune.execute(params![cluster, job_id, retention, kind])?;
     }
     Ok(inserted)
 }
